@@ -1,0 +1,25 @@
+//! What server functions and SSR components may use, provided by the server
+//! binary as Leptos context on every request.
+
+use leptos::prelude::*;
+
+/// Shared, cheaply clonable dependencies of server functions.
+#[derive(Clone, Debug)]
+pub struct ServerContext {
+    /// The application database.
+    pub db: sqlx::SqlitePool,
+    /// `sqlite` or `postgres`, for display.
+    pub db_backend: &'static str,
+}
+
+/// The request's [`ServerContext`].
+///
+/// # Errors
+/// Fails only if the server forgot to provide the context, which is a wiring
+/// bug; the message shown to the user stays generic.
+pub fn ctx() -> Result<ServerContext, ServerFnError> {
+    use_context::<ServerContext>().ok_or_else(|| {
+        tracing::error!("ServerContext missing from Leptos context");
+        ServerFnError::new("The server is misconfigured.")
+    })
+}

@@ -1,0 +1,39 @@
+//! System status: proves the SSR → server function → database path.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What `/status` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// The database backend in use.
+    pub database: String,
+    /// Number of applied schema migrations.
+    pub migrations: i64,
+    /// The version of this app.
+    pub version: String,
+}
+
+/// Reads the database's migration state.
+///
+/// # Errors
+/// A generic error if the database cannot be queried; the cause is logged.
+#[server]
+pub async fn system_status() -> Result<StatusReport, ServerFnError> {
+    let ctx = context::ctx()?;
+    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&ctx.db)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "status query failed");
+            ServerFnError::new("The database is unavailable.")
+        })?;
+    Ok(StatusReport {
+        database: ctx.db_backend.to_owned(),
+        migrations,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+use super::context;

@@ -1,0 +1,69 @@
+import { defineConfig, devices } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+// The server under test runs on its own port with a throw-away database, so
+// the suite never touches a developer's `data/` folder.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const repoRoot = path.resolve(__dirname, "..");
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, "target");
+const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, "debug", "server");
+const dataDir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-e2e-"));
+
+// Debian's Chromium; Playwright's own browser download is never used.
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 7_500 },
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : undefined,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"], ["html", { open: "never" }]],
+  use: {
+    baseURL: `http://localhost:${port}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    video: "off",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: chromium,
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: serverBin,
+    cwd: repoRoot,
+    // /readyz answers 200 only once the database is migrated.
+    url: `http://127.0.0.1:${port}/readyz`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
+      LEPTOS_RELOAD_PORT: String(port + 1),
+      DATABASE_URL: `sqlite://${path.join(dataDir, "e2e.db")}`,
+      APP_ENV: "dev",
+      RUST_LOG: process.env.RUST_LOG ?? "warn,server=info",
+    },
+  },
+});

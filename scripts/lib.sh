@@ -1,0 +1,52 @@
+# Shared helpers for the set-up, run and test scripts. Source, don't execute.
+
+# Pinned tool versions. wasm-bindgen must equal the `wasm-bindgen` crate
+# version in Cargo.toml exactly, or the build fails at the bindgen step.
+CARGO_LEPTOS_VERSION="0.3.10"
+WASM_BINDGEN_VERSION="0.2.130"
+
+STEP=0
+STEPS=${STEPS:-1}
+
+# step "what is happening" — prints a numbered step header.
+step() {
+  STEP=$((STEP + 1))
+  printf '\n\033[1m[%d/%d] %s\033[0m\n' "$STEP" "$STEPS" "$1"
+}
+
+# fail "what went wrong" "what to do" — prints a readable failure and exits.
+fail() {
+  printf '\n\033[31merror:\033[0m %s\n' "$1" >&2
+  [ -n "${2:-}" ] && printf '  what to do: %s\n' "$2" >&2
+  exit 1
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Runs apt-get as root, through sudo when needed.
+apt_install() {
+  local runner=()
+  if [ "$(id -u)" -ne 0 ]; then
+    have sudo || fail "installing $* needs root" "install the Debian package(s) '$*' yourself, then re-run"
+    runner=(sudo)
+  fi
+  have apt-get || fail "apt-get not found: cannot install $*" "install '$*' with your system's package manager, then re-run"
+  if [ -z "${APT_UPDATED:-}" ]; then
+    "${runner[@]}" apt-get update -qq || fail "apt-get update failed" "check your network or proxy settings"
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive "${runner[@]}" apt-get install -y -qq --no-install-recommends "$@" \
+    || fail "apt-get install $* failed" "install the Debian package(s) '$*' yourself, then re-run"
+}
+
+# The cargo target directory (CARGO_TARGET_DIR or ./target).
+target_dir() {
+  echo "${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+}
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# cargo-leptos compiles the app with LEPTOS_OUTPUT_NAME set, and Leptos reads
+# it at compile time. Plain `cargo test` must see the same value, or every
+# Leptos crate is rebuilt twice.
+export LEPTOS_OUTPUT_NAME="leptos-sessions"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to build and run the site (and, with --test,
+# to test it). Idempotent: a second run only checks.
+#
+#   scripts/setup.sh          tools to build and run
+#   scripts/setup.sh --test   also Chromium and the Playwright packages
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+for_test=false
+[ "${1:-}" = "--test" ] && for_test=true
+STEPS=5
+$for_test && STEPS=7
+
+step "Rust toolchain"
+have cargo || fail "cargo not found" "install Rust with rustup (https://rustup.rs), then re-run"
+have rustup || fail "rustup not found; it is needed to add the WebAssembly target" "install Rust with rustup"
+cargo --version
+
+step "WebAssembly target (wasm32-unknown-unknown)"
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "already installed"
+else
+  rustup target add wasm32-unknown-unknown || fail "could not add the wasm32 target" "run: rustup target add wasm32-unknown-unknown"
+fi
+
+step "wasm-bindgen CLI $WASM_BINDGEN_VERSION"
+if have wasm-bindgen && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$WASM_BINDGEN_VERSION" ]; then
+  echo "already installed"
+else
+  echo "compiling from crates.io (about 2 minutes on 2 cores)…"
+  # No --locked: the CLI's lock file names a crate release the registry lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
+    || fail "could not install wasm-bindgen-cli" "check the output above; a C compiler (gcc) must be installed"
+fi
+
+step "binaryen (wasm-opt, used by release builds)"
+if have wasm-opt; then
+  echo "already installed: $(wasm-opt --version)"
+else
+  apt_install binaryen
+fi
+
+step "cargo-leptos $CARGO_LEPTOS_VERSION"
+if have cargo-leptos && cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  echo "already installed"
+else
+  echo "compiling from crates.io (about 15 minutes on 2 cores, once per machine)…"
+  # no_downloads: a missing tool is an error rather than a download attempt.
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads \
+    || fail "could not install cargo-leptos" "check the output above; a C compiler (gcc) must be installed"
+fi
+
+if $for_test; then
+  step "Chromium (for the Playwright tests)"
+  chromium_bin="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$chromium_bin" ]; then
+    echo "already installed: $("$chromium_bin" --version 2>/dev/null || echo "$chromium_bin")"
+  else
+    apt_install chromium
+  fi
+
+  step "Playwright packages (npm)"
+  have npm || fail "npm not found" "install Node.js 20 or newer with npm, then re-run"
+  (cd "$REPO_ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error) \
+    || fail "npm ci failed in end2end/" "check your network; the npm registry must be reachable"
+fi
+
+printf '\nset-up complete\n'

@@ -1,0 +1,235 @@
+//! Configuration, read from the environment once at start-up into typed
+//! structs. Nothing reads environment variables after this.
+//!
+//! Every variable has a default that runs out of the box in development;
+//! see `docs/CONFIGURATION.md` for the reference.
+
+use std::{collections::HashMap, str::FromStr};
+
+use leptos::config::LeptosOptions;
+
+/// Which rules apply: `dev` generates what is missing, `prod` refuses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    /// Local development (the default).
+    Dev,
+    /// Production: stricter checks at start-up.
+    Prod,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `APP_ENV`.
+    pub app_env: AppEnv,
+    /// `LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// Database settings.
+    pub database: DatabaseConfig,
+    /// Leptos' own options (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …).
+    pub leptos: LeptosOptions,
+}
+
+/// Database connection settings.
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`.
+    pub url: String,
+    /// `DATABASE_MAX_CONNECTIONS`.
+    pub max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a request waits for a
+    /// connection before failing with 503 instead of hanging.
+    pub acquire_timeout: std::time::Duration,
+}
+
+/// A configuration value was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable has a value that cannot be used.
+    #[error("{name}={value:?} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What it was set to.
+        value: String,
+        /// What is expected.
+        reason: &'static str,
+    },
+    /// Leptos rejected its own settings.
+    #[error("invalid LEPTOS_* setting: {0}")]
+    Leptos(String),
+}
+
+/// The default database: a SQLite file under `data/`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// The first invalid variable, named, with what is expected.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        let leptos = leptos::config::get_configuration(None)
+            .map_err(|err| ConfigError::Leptos(err.to_string()))?
+            .leptos_options;
+        Self::from_vars(&vars, leptos)
+    }
+
+    /// Builds the configuration from explicit variables, for tests.
+    ///
+    /// # Errors
+    /// As [`Config::from_env`].
+    pub fn from_vars(
+        vars: &HashMap<String, String>,
+        leptos: LeptosOptions,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &str| vars.get(name).map(String::as_str).filter(|v| !v.is_empty());
+
+        let app_env = match get("APP_ENV").unwrap_or("dev") {
+            "dev" | "development" => AppEnv::Dev,
+            "prod" | "production" => AppEnv::Prod,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "APP_ENV",
+                    value: other.to_owned(),
+                    reason: "expected `dev` or `prod`",
+                })
+            }
+        };
+        let default_format = match app_env {
+            AppEnv::Dev => "pretty",
+            AppEnv::Prod => "json",
+        };
+        let log_format = match get("LOG_FORMAT").unwrap_or(default_format) {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    value: other.to_owned(),
+                    reason: "expected `pretty` or `json`",
+                })
+            }
+        };
+
+        let url = get("DATABASE_URL")
+            .unwrap_or(DEFAULT_DATABASE_URL)
+            .to_owned();
+        if !url.starts_with("sqlite:") {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                value: redact_url(&url),
+                reason: "expected a sqlite:// URL",
+            });
+        }
+        let database = DatabaseConfig {
+            url,
+            max_connections: parse_in(get, "DATABASE_MAX_CONNECTIONS", 8, 1..=1000)?,
+            acquire_timeout: std::time::Duration::from_millis(parse_in(
+                get,
+                "DATABASE_ACQUIRE_TIMEOUT_MS",
+                3_000,
+                10..=60_000,
+            )?),
+        };
+
+        Ok(Self {
+            app_env,
+            log_format,
+            database,
+            leptos,
+        })
+    }
+}
+
+/// Parses an optional number and checks its range.
+fn parse_in<'a, T>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd,
+{
+    let Some(raw) = get(name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(ConfigError::Invalid {
+            name,
+            value: raw.to_owned(),
+            reason: "not a number in the allowed range",
+        }),
+    }
+}
+
+/// Hides a password in a connection URL before it is shown in an error.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leptos() -> LeptosOptions {
+        LeptosOptions::builder().output_name("test").build()
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_run_out_of_the_box() {
+        let config = Config::from_vars(&vars(&[]), leptos()).unwrap();
+        assert_eq!(config.app_env, AppEnv::Dev);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert_eq!(config.database.url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.database.max_connections, 8);
+    }
+
+    #[test]
+    fn prod_defaults_to_json_logs() {
+        let config = Config::from_vars(&vars(&[("APP_ENV", "prod")]), leptos()).unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn invalid_values_are_named_in_the_error() {
+        for (name, value) in [
+            ("APP_ENV", "staging"),
+            ("LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "mysql://u:secret@h/db"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("DATABASE_MAX_CONNECTIONS", "many"),
+            ("DATABASE_ACQUIRE_TIMEOUT_MS", "999999999"),
+        ] {
+            let err = Config::from_vars(&vars(&[(name, value)]), leptos())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(name), "{err}");
+            assert!(!err.contains("secret"), "password leaked: {err}");
+        }
+    }
+}

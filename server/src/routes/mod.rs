@@ -1,0 +1,42 @@
+//! The router: Leptos pages and server functions, plus plain endpoints.
+
+pub mod health;
+
+use axum::{routing::get, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::LeptosRoutes as _;
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+use crate::state::AppState;
+
+/// Builds the complete router for `state`.
+pub fn router(state: AppState) -> Router {
+    let context = state.server_context();
+    let provide = move || provide_context(context.clone());
+    let leptos = state.leptos.clone();
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, state.routes.clone(), provide.clone(), {
+            let leptos = leptos.clone();
+            move || app::shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide, app::shell))
+        .layer(TraceLayer::new_for_http().make_span_with(trace_span))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// One span per request, named by the matched route rather than the raw URI
+/// (no query strings, no ids in paths).
+fn trace_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("<fallback>", axum::extract::MatchedPath::as_str);
+    tracing::info_span!("request", method = %req.method(), route)
+}

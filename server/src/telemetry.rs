@@ -1,0 +1,30 @@
+//! Structured logging through `tracing`.
+//!
+//! `RUST_LOG` filters (default: `info` for this app, `warn` for the rest).
+//! Spans name the matched route, never the raw URI, so tokens that a client
+//! wrongly put in a query string do not reach the logs.
+
+use tracing_subscriber::{fmt, layer::SubscriberExt as _, util::SubscriberInitExt as _, EnvFilter};
+
+use crate::config::LogFormat;
+
+const DEFAULT_FILTER: &str = "warn,server=info,app=info,engine=info,tower_http=info";
+
+/// Installs the global subscriber. Safe to call more than once (tests):
+/// later calls are ignored.
+pub fn init(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let registry = tracing_subscriber::registry().with(filter);
+    let _ = match format {
+        LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false),
+            )
+            .try_init(),
+    };
+}
