@@ -3,10 +3,36 @@
 //! Everything a web app needs to run server-side sessions safely, with no
 //! knowledge of Leptos or any HTTP framework:
 //!
-//! - [`token`]: random session tokens, their parsing and their at-rest hash.
+//! - [`token`]: random session tokens, their parsing and their at-rest hash;
+//! - [`id`]: user and session identifiers;
+//! - [`credentials`]: sign-in names, password rules and Argon2id hashing;
+//! - [`policy`]: idle and absolute expiry;
+//! - [`record`]: what is stored and returned;
+//! - [`store`]: the storage traits and their backends;
+//! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
+//! - [`cookie`]: the session cookie's attributes;
+//! - [`clock`]: injectable time.
 //!
 //! The web layers (`app/`, `server/`) call into this crate; it never calls out.
 
+pub mod auth;
+pub mod clock;
+pub mod cookie;
+pub mod credentials;
+pub mod error;
+pub mod id;
+pub mod policy;
+pub mod record;
+pub mod store;
 pub mod token;
 
-pub use token::{SessionToken, TokenHash};
+pub use crate::{
+    auth::{Auth, NewSession, Validation},
+    clock::{Clock, ManualClock, SystemClock},
+    cookie::CookiePolicy,
+    error::Error,
+    id::{SessionId, UserId},
+    policy::SessionPolicy,
+    record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
+    token::{SessionToken, TokenHash},
+};

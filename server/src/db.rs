@@ -39,7 +39,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, StartupError
         .await
         .map_err(StartupError::Database)?;
 
-    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+    engine::store::sqlite::migrate(&pool).await?;
     tracing::info!(file = %file.display(), "database ready");
     Ok(pool)
 }

@@ -1,0 +1,402 @@
+//! The session lifecycle: sign-up, sign-in, validation, revocation, expiry.
+//!
+//! [`Auth`] is the one entry point the web layer calls. It owns the stores,
+//! the expiry policy and the clock, and it records auth events.
+//!
+//! - Sign-in always creates a new session with a new token; a cookie the
+//!   client already had is never upgraded (no session fixation).
+//! - Validation is one indexed lookup; the idle expiry slides with a write at
+//!   most once per touch interval.
+//! - Every failure to validate looks the same to the client ("no session").
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::{
+    clock::Clock,
+    credentials::{verify_password, Password, Username},
+    id::{SessionId, UserId},
+    policy::SessionPolicy,
+    record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
+    store::{NewUser, SessionStore, UserStore},
+    token::SessionToken,
+    Error,
+};
+
+/// A fresh session: the token goes into the cookie, never into storage.
+#[derive(Debug)]
+pub struct NewSession {
+    /// The raw token for the cookie.
+    pub token: SessionToken,
+    /// The stored session and its user.
+    pub auth: Authenticated,
+}
+
+/// The result of checking a session cookie.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Validation {
+    /// A usable session (its idle expiry already slid if due).
+    Valid(Box<Authenticated>),
+    /// Malformed, unknown, expired or revoked: the cookie should be cleared.
+    Invalid,
+}
+
+/// The session engine's entry point. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth {
+    users: Arc<dyn UserStore>,
+    sessions: Arc<dyn SessionStore>,
+    policy: SessionPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// Assembles the engine.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] if the policy is inconsistent.
+    pub fn new(
+        users: Arc<dyn UserStore>,
+        sessions: Arc<dyn SessionStore>,
+        policy: SessionPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        policy.validate()?;
+        crate::credentials::warm_up();
+        Ok(Self {
+            users,
+            sessions,
+            policy,
+            clock,
+        })
+    }
+
+    /// The expiry policy in force.
+    #[must_use]
+    pub fn policy(&self) -> &SessionPolicy {
+        &self.policy
+    }
+
+    /// The current time, per the engine's clock.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Creates an account and signs it in.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a bad name or password, [`Error::UsernameTaken`],
+    /// or a storage or hashing failure.
+    pub async fn sign_up(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<NewSession, Error> {
+        let username = Username::parse(username)?;
+        let password = Password::parse(password)?;
+        let password_hash = blocking(move || password.hash()).await??;
+        let user = UserSummary {
+            id: UserId::new(),
+            display_name: username.as_str().to_owned(),
+            username: username.as_str().to_owned(),
+            created_at: self.clock.now(),
+        };
+        self.users
+            .create_user(&NewUser {
+                user: user.clone(),
+                password_hash,
+            })
+            .await?;
+        self.event(Some(user.id), AuthEventKind::SignUp, None, &client)
+            .await;
+        tracing::info!(user = %user.id, "account created");
+        self.start_session(user, false, client).await
+    }
+
+    /// Checks credentials and, if they match, starts a new session.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCredentials`] for an unknown user *or* a wrong
+    /// password (same error, same work), or a storage failure.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        remember: bool,
+        client: ClientInfo,
+    ) -> Result<NewSession, Error> {
+        // A malformed name cannot exist: treat it as unknown, not as a
+        // validation error, so the response is the same.
+        let username = Username::parse(username).ok();
+        let found = match &username {
+            Some(name) => self.users.find_user_by_username(name.as_str()).await?,
+            None => None,
+        };
+        let (user, stored) = match found {
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
+        };
+        // Bounded so an enormous password cannot buy extra hashing time.
+        let password = password
+            .chars()
+            .take(crate::credentials::PASSWORD_MAX_CHARS + 1)
+            .collect::<String>();
+        let ok = blocking(move || verify_password(&password, stored.as_deref())).await?;
+
+        match user {
+            Some(user) if ok => {
+                self.event(Some(user.id), AuthEventKind::SignIn, None, &client)
+                    .await;
+                tracing::info!(user = %user.id, "signed in");
+                self.start_session(user, remember, client).await
+            }
+            Some(user) => {
+                self.event(Some(user.id), AuthEventKind::SignInFailed, None, &client)
+                    .await;
+                tracing::info!(user = %user.id, "sign-in failed: wrong password");
+                Err(Error::InvalidCredentials)
+            }
+            None => {
+                tracing::info!("sign-in failed: unknown user");
+                Err(Error::InvalidCredentials)
+            }
+        }
+    }
+
+    async fn start_session(
+        &self,
+        user: UserSummary,
+        remember: bool,
+        client: ClientInfo,
+    ) -> Result<NewSession, Error> {
+        let now = self.clock.now();
+        let expiry = self.policy.initial(now, remember);
+        let token = SessionToken::generate();
+        let session = SessionRecord {
+            id: SessionId::new(),
+            user_id: user.id,
+            token_hash: token.hash(),
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: expiry.idle,
+            expires_at: expiry.absolute,
+            persistent: remember,
+            ip_address: client.ip_address,
+            user_agent: client.user_agent,
+            revoked_at: None,
+        };
+        self.sessions.insert_session(&session).await?;
+        Ok(NewSession {
+            token,
+            auth: Authenticated { session, user },
+        })
+    }
+
+    /// Checks a raw cookie value: one lookup, then the idle and absolute
+    /// expiry, then (at most once per touch interval) a write that slides
+    /// the idle expiry.
+    ///
+    /// # Errors
+    /// Only storage failures; every kind of bad token is
+    /// [`Validation::Invalid`].
+    pub async fn validate(&self, raw_token: &str) -> Result<Validation, Error> {
+        let Some(token) = SessionToken::parse(raw_token) else {
+            return Ok(Validation::Invalid);
+        };
+        let hash = token.hash();
+        let Some(mut auth) = self.sessions.find_session(&hash).await? else {
+            return Ok(Validation::Invalid);
+        };
+        let now = self.clock.now();
+        let session = &mut auth.session;
+        if session.revoked_at.is_some() {
+            return Ok(Validation::Invalid);
+        }
+        if !session.is_active(now) {
+            tracing::info!(session = %hash.short(), "session expired");
+            // Revoke so the event is recorded once, not on every retry.
+            if self
+                .sessions
+                .revoke_session(session.user_id, session.id, now)
+                .await?
+            {
+                let client =
+                    ClientInfo::new(session.ip_address.clone(), session.user_agent.as_deref());
+                self.event(
+                    Some(session.user_id),
+                    AuthEventKind::Expired,
+                    Some(hash.short()),
+                    &client,
+                )
+                .await;
+            }
+            return Ok(Validation::Invalid);
+        }
+        if self.policy.needs_touch(now, session.last_seen_at) {
+            let idle = self
+                .policy
+                .slide(now, session.persistent, session.expires_at);
+            self.sessions.touch_session(session.id, now, idle).await?;
+            session.last_seen_at = now;
+            session.idle_expires_at = idle;
+        }
+        Ok(Validation::Valid(Box::new(auth)))
+    }
+
+    /// Signs out the current session.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn logout(&self, auth: &Authenticated, client: &ClientInfo) -> Result<(), Error> {
+        let s = &auth.session;
+        self.sessions
+            .revoke_session(s.user_id, s.id, self.clock.now())
+            .await?;
+        self.event(
+            Some(s.user_id),
+            AuthEventKind::Logout,
+            Some(s.token_hash.short()),
+            client,
+        )
+        .await;
+        tracing::info!(user = %s.user_id, session = %s.token_hash.short(), "signed out");
+        Ok(())
+    }
+
+    /// Revokes one of the caller's own sessions.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if `id` is not an active session of this user.
+    pub async fn revoke(
+        &self,
+        auth: &Authenticated,
+        id: SessionId,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        let user = auth.user.id;
+        if !self
+            .sessions
+            .revoke_session(user, id, self.clock.now())
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        self.event(Some(user), AuthEventKind::Revoke, None, client)
+            .await;
+        tracing::info!(user = %user, "revoked one session");
+        Ok(())
+    }
+
+    /// Revokes all of the caller's sessions except the current one.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn revoke_others(
+        &self,
+        auth: &Authenticated,
+        client: &ClientInfo,
+    ) -> Result<u64, Error> {
+        let user = auth.user.id;
+        let n = self
+            .sessions
+            .revoke_user_sessions(user, Some(auth.session.id), self.clock.now())
+            .await?;
+        self.event(Some(user), AuthEventKind::RevokeOthers, None, client)
+            .await;
+        tracing::info!(user = %user, revoked = n, "revoked other sessions");
+        Ok(n)
+    }
+
+    /// Revokes every session of the caller, the current one included.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn revoke_all(
+        &self,
+        auth: &Authenticated,
+        client: &ClientInfo,
+    ) -> Result<u64, Error> {
+        let user = auth.user.id;
+        let n = self
+            .sessions
+            .revoke_user_sessions(user, None, self.clock.now())
+            .await?;
+        self.event(Some(user), AuthEventKind::RevokeAll, None, client)
+            .await;
+        tracing::info!(user = %user, revoked = n, "signed out everywhere");
+        Ok(n)
+    }
+
+    /// The user's active sessions, newest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn list_sessions(&self, user: UserId) -> Result<Vec<SessionRecord>, Error> {
+        self.sessions
+            .list_user_sessions(user, self.clock.now())
+            .await
+    }
+
+    /// The user's latest auth events, newest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn list_events(&self, user: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
+        self.users.list_events(user, limit).await
+    }
+
+    /// Deletes expired and revoked sessions. Returns how many.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn purge_expired(&self) -> Result<u64, Error> {
+        self.sessions.delete_expired(self.clock.now()).await
+    }
+
+    /// Whether the storage answers (for readiness probes).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.users.ping().await
+    }
+
+    /// Records an event. Failing to record must not fail the user's action,
+    /// so errors are logged, not returned.
+    async fn event(
+        &self,
+        user: Option<UserId>,
+        kind: AuthEventKind,
+        session_ref: Option<String>,
+        client: &ClientInfo,
+    ) {
+        let event = AuthEvent {
+            kind,
+            session_ref,
+            ip_address: client.ip_address.clone(),
+            user_agent: client.user_agent.clone(),
+            created_at: self.clock.now(),
+        };
+        if let Err(err) = self.users.record_event(user, &event).await {
+            tracing::warn!(error = %err, kind = kind.as_str(), "could not record auth event");
+        }
+    }
+}
+
+/// Runs CPU-heavy work (password hashing) off the async worker threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|err| Error::Hashing(err.to_string()))
+}

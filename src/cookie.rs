@@ -1,0 +1,131 @@
+//! The session cookie's policy.
+//!
+//! `__Host-session`: the `__Host-` prefix makes the browser refuse the cookie
+//! unless it is `Secure`, has `Path=/` and no `Domain`, so a sibling
+//! subdomain cannot plant or overwrite it (RFC 6265bis). `HttpOnly` keeps it
+//! from scripts; `SameSite=Lax` keeps it off cross-site subrequests and
+//! form posts.
+//!
+//! Browsers accept `Secure` cookies from `http://localhost`. To serve over
+//! plain HTTP from another host in development, `secure: false` drops both
+//! the prefix and the `Secure` flag; production refuses that setting.
+
+use cookie::{Cookie, SameSite};
+use time::OffsetDateTime;
+
+/// Name of the session cookie when `Secure` (the default).
+pub const SESSION_COOKIE: &str = "__Host-session";
+/// Name used in insecure development mode, where `__Host-` is not allowed.
+pub const SESSION_COOKIE_INSECURE: &str = "session";
+
+/// Builds and clears the session cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CookiePolicy {
+    secure: bool,
+}
+
+impl CookiePolicy {
+    /// `secure` should be `true` everywhere except plain-HTTP development on
+    /// a host other than localhost.
+    #[must_use]
+    pub fn new(secure: bool) -> Self {
+        Self { secure }
+    }
+
+    /// The cookie's name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        if self.secure {
+            SESSION_COOKIE
+        } else {
+            SESSION_COOKIE_INSECURE
+        }
+    }
+
+    /// Whether cookies are marked `Secure`.
+    #[must_use]
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The cookie carrying `token`. With `persist_until`, a persistent cookie
+    /// ("remember me"); otherwise a browser-session cookie.
+    #[must_use]
+    pub fn session_cookie(
+        &self,
+        token: &str,
+        persist_until: Option<OffsetDateTime>,
+    ) -> Cookie<'static> {
+        let mut cookie = self.base(token.to_owned());
+        if let Some(until) = persist_until {
+            // Browsers cap cookie lifetimes at 400 days anyway.
+            let cap = OffsetDateTime::now_utc() + time::Duration::days(400);
+            cookie.set_expires(until.min(cap));
+        }
+        cookie
+    }
+
+    /// A cookie that deletes the session cookie.
+    #[must_use]
+    pub fn removal(&self) -> Cookie<'static> {
+        let mut cookie = self.base(String::new());
+        cookie.make_removal();
+        cookie
+    }
+
+    fn base(&self, value: String) -> Cookie<'static> {
+        Cookie::build((self.name(), value))
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secure_cookie_has_every_host_prefix_requirement() {
+        let header = CookiePolicy::new(true)
+            .session_cookie("tok", None)
+            .to_string();
+        assert!(header.starts_with("__Host-session=tok"), "{header}");
+        for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+            assert!(header.contains(attr), "{attr} missing: {header}");
+        }
+        assert!(!header.contains("Domain"), "{header}");
+        assert!(
+            !header.contains("Expires"),
+            "browser-session cookie: {header}"
+        );
+    }
+
+    #[test]
+    fn remember_me_sets_an_expiry() {
+        let until = OffsetDateTime::now_utc() + time::Duration::days(30);
+        let header = CookiePolicy::new(true)
+            .session_cookie("tok", Some(until))
+            .to_string();
+        assert!(header.contains("Expires="), "{header}");
+    }
+
+    #[test]
+    fn removal_expires_the_same_cookie() {
+        let header = CookiePolicy::new(true).removal().to_string();
+        assert!(header.starts_with("__Host-session=;"), "{header}");
+        assert!(header.contains("Max-Age=0"), "{header}");
+        assert!(header.contains("Path=/"), "{header}");
+    }
+
+    #[test]
+    fn insecure_mode_drops_the_prefix() {
+        let header = CookiePolicy::new(false)
+            .session_cookie("tok", None)
+            .to_string();
+        assert!(header.starts_with("session=tok"), "{header}");
+        assert!(!header.contains("Secure"), "{header}");
+    }
+}

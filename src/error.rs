@@ -1,0 +1,45 @@
+//! The engine's error type.
+
+/// Errors from the session engine.
+///
+/// Messages are safe to log but are not meant for end users: the web layer
+/// maps each variant to its own user-facing text and status code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Unknown user or wrong password: deliberately one variant, so callers
+    /// cannot tell the two apart.
+    #[error("invalid user name or password")]
+    InvalidCredentials,
+    /// The user name is already registered.
+    #[error("user name already taken")]
+    UsernameTaken,
+    /// Input failed validation; the message says what is expected.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// A malformed identifier.
+    #[error("invalid identifier")]
+    InvalidId,
+    /// The session or account does not exist or is not the caller's.
+    #[error("not found")]
+    NotFound,
+    /// The storage backend failed or is unreachable.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// Password hashing failed (out of memory, or a corrupt stored hash).
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl Error {
+    /// Wraps a backend error, keeping its message for the logs only.
+    pub fn storage(err: impl std::fmt::Display) -> Self {
+        Self::Storage(err.to_string())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Self::storage(err)
+    }
+}

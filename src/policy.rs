@@ -1,0 +1,177 @@
+//! Expiry rules: a sliding idle timeout under an absolute cap.
+//!
+//! OWASP's guidance for low-risk applications: 15–30 minutes idle and 4–8
+//! hours absolute. The defaults take the generous end of both (30 min, 8 h).
+//! "Remember me" is an explicit, documented choice for longer limits
+//! (7 days idle, 30 days absolute) and a persistent cookie.
+
+use time::{Duration, OffsetDateTime};
+
+/// How long sessions live. Built once from configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Inactivity after which a normal session ends.
+    pub idle_timeout: Duration,
+    /// Hard cap on a normal session's lifetime.
+    pub absolute_timeout: Duration,
+    /// Inactivity after which a "remember me" session ends.
+    pub remember_idle_timeout: Duration,
+    /// Hard cap on a "remember me" session's lifetime.
+    pub remember_absolute_timeout: Duration,
+    /// Minimum time between two writes that slide the idle expiry: most
+    /// requests read the session and write nothing.
+    pub touch_interval: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::minutes(30),
+            absolute_timeout: Duration::hours(8),
+            remember_idle_timeout: Duration::days(7),
+            remember_absolute_timeout: Duration::days(30),
+            touch_interval: Duration::minutes(1),
+        }
+    }
+}
+
+/// The expiry times of one session at a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expiry {
+    /// When inactivity ends the session (never after `absolute`).
+    pub idle: OffsetDateTime,
+    /// When the session ends regardless.
+    pub absolute: OffsetDateTime,
+}
+
+impl SessionPolicy {
+    /// Checks the limits are usable: positive, idle within absolute, and the
+    /// remember-me limits at least the normal ones.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] naming the broken rule.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let positive = [
+            self.idle_timeout,
+            self.absolute_timeout,
+            self.remember_idle_timeout,
+            self.remember_absolute_timeout,
+        ]
+        .iter()
+        .all(|d| d.is_positive());
+        if !positive || self.touch_interval.is_negative() {
+            return Err(crate::Error::Invalid("session timeouts must be positive"));
+        }
+        if self.idle_timeout > self.absolute_timeout
+            || self.remember_idle_timeout > self.remember_absolute_timeout
+        {
+            return Err(crate::Error::Invalid(
+                "an idle timeout cannot exceed its absolute timeout",
+            ));
+        }
+        if self.touch_interval >= self.idle_timeout {
+            return Err(crate::Error::Invalid(
+                "the touch interval must be shorter than the idle timeout",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Limits for a session starting `now`.
+    #[must_use]
+    pub fn initial(&self, now: OffsetDateTime, remember: bool) -> Expiry {
+        let (idle, absolute) = self.limits(remember);
+        let absolute = now + absolute;
+        Expiry {
+            idle: (now + idle).min(absolute),
+            absolute,
+        }
+    }
+
+    /// The idle expiry after activity at `now`, capped by the absolute one.
+    #[must_use]
+    pub fn slide(
+        &self,
+        now: OffsetDateTime,
+        remember: bool,
+        absolute: OffsetDateTime,
+    ) -> OffsetDateTime {
+        (now + self.limits(remember).0).min(absolute)
+    }
+
+    /// Whether activity at `now` should be written, given the last write.
+    #[must_use]
+    pub fn needs_touch(&self, now: OffsetDateTime, last_seen: OffsetDateTime) -> bool {
+        now - last_seen >= self.touch_interval
+    }
+
+    fn limits(&self, remember: bool) -> (Duration, Duration) {
+        if remember {
+            (self.remember_idle_timeout, self.remember_absolute_timeout)
+        } else {
+            (self.idle_timeout, self.absolute_timeout)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_owasp_low_risk_guidance_and_validate() {
+        let p = SessionPolicy::default();
+        assert!(p.idle_timeout >= Duration::minutes(15) && p.idle_timeout <= Duration::minutes(30));
+        assert!(
+            p.absolute_timeout >= Duration::hours(4) && p.absolute_timeout <= Duration::hours(8)
+        );
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn idle_expiry_never_passes_the_absolute_cap() {
+        let p = SessionPolicy::default();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        let e = p.initial(start, false);
+        assert_eq!(e.idle, start + Duration::minutes(30));
+        assert_eq!(e.absolute, start + Duration::hours(8));
+        let late = start + Duration::hours(7) + Duration::minutes(50);
+        assert_eq!(p.slide(late, false, e.absolute), e.absolute);
+    }
+
+    #[test]
+    fn remember_me_gets_the_longer_limits() {
+        let p = SessionPolicy::default();
+        let e = p.initial(OffsetDateTime::UNIX_EPOCH, true);
+        assert_eq!(e.absolute - OffsetDateTime::UNIX_EPOCH, Duration::days(30));
+    }
+
+    #[test]
+    fn touches_are_throttled() {
+        let p = SessionPolicy::default();
+        let t = OffsetDateTime::UNIX_EPOCH;
+        assert!(!p.needs_touch(t + Duration::seconds(59), t));
+        assert!(p.needs_touch(t + Duration::seconds(60), t));
+    }
+
+    #[test]
+    fn inconsistent_limits_are_refused() {
+        let bad = [
+            SessionPolicy {
+                idle_timeout: Duration::ZERO,
+                ..SessionPolicy::default()
+            },
+            SessionPolicy {
+                idle_timeout: Duration::hours(9),
+                ..SessionPolicy::default()
+            },
+            SessionPolicy {
+                touch_interval: Duration::hours(1),
+                ..SessionPolicy::default()
+            },
+        ];
+        for p in bad {
+            assert!(p.validate().is_err(), "{p:?}");
+        }
+    }
+}

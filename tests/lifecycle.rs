@@ -1,0 +1,276 @@
+//! The session lifecycle through [`engine::Auth`], on a real SQLite database
+//! with an injected clock (no sleeps).
+
+mod common;
+
+use engine::{AuthEventKind, ClientInfo, Error, Validation};
+use time::Duration;
+
+fn client() -> ClientInfo {
+    ClientInfo::new(Some("127.0.0.1".into()), Some("test-agent"))
+}
+
+fn valid(v: Validation) -> engine::Authenticated {
+    match v {
+        Validation::Valid(auth) => *auth,
+        Validation::Invalid => panic!("expected a valid session"),
+    }
+}
+
+#[tokio::test]
+async fn sign_up_then_sign_in_creates_distinct_sessions() {
+    let (auth, _) = common::sqlite_auth().await;
+    let first = auth
+        .sign_up("Alice", "correct horse", client())
+        .await
+        .unwrap();
+    assert_eq!(first.auth.user.username, "alice");
+    let second = auth
+        .sign_in("ALICE ", "correct horse", false, client())
+        .await
+        .unwrap();
+    assert_ne!(first.token, second.token, "sign-in never reuses a token");
+    assert_ne!(first.auth.session.id, second.auth.session.id);
+    assert_eq!(
+        auth.list_sessions(first.auth.user.id).await.unwrap().len(),
+        2
+    );
+    // The stored hash is not the token.
+    let stored = valid(auth.validate(second.token.expose()).await.unwrap());
+    assert_eq!(stored.session.token_hash, second.token.hash());
+}
+
+#[tokio::test]
+async fn duplicate_usernames_are_refused_after_normalisation() {
+    let (auth, _) = common::sqlite_auth().await;
+    auth.sign_up("bob", "password-1", client()).await.unwrap();
+    let err = auth
+        .sign_up(" BOB", "password-2", client())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UsernameTaken), "{err:?}");
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_fail_identically() {
+    let (auth, _) = common::sqlite_auth().await;
+    auth.sign_up("carol", "password-1", client()).await.unwrap();
+    let wrong = auth
+        .sign_in("carol", "password-2", false, client())
+        .await
+        .unwrap_err();
+    let unknown = auth
+        .sign_in("nobody", "password-1", false, client())
+        .await
+        .unwrap_err();
+    let malformed = auth
+        .sign_in("x", "password-1", false, client())
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.to_string(), unknown.to_string());
+    assert_eq!(wrong.to_string(), malformed.to_string());
+    assert!(matches!(wrong, Error::InvalidCredentials));
+}
+
+#[tokio::test]
+async fn garbage_tokens_are_invalid_not_errors() {
+    let (auth, _) = common::sqlite_auth().await;
+    for raw in [
+        "",
+        "abc",
+        "' OR 1=1 --",
+        &"A".repeat(43),
+        &"x".repeat(100_000),
+    ] {
+        assert_eq!(auth.validate(raw).await.unwrap(), Validation::Invalid);
+    }
+}
+
+#[tokio::test]
+async fn idle_expiry_slides_with_activity_and_ends_inactive_sessions() {
+    let (auth, clock) = common::sqlite_auth().await;
+    let s = auth.sign_up("dave", "password-1", client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+
+    // Activity every 20 minutes keeps a 30-minute idle session alive.
+    for _ in 0..4 {
+        clock.advance(Duration::minutes(20));
+        valid(auth.validate(&token).await.unwrap());
+    }
+    // 31 idle minutes end it, and the expiry is recorded once.
+    clock.advance(Duration::minutes(31));
+    assert_eq!(auth.validate(&token).await.unwrap(), Validation::Invalid);
+    assert_eq!(auth.validate(&token).await.unwrap(), Validation::Invalid);
+    let events = auth.list_events(s.auth.user.id, 50).await.unwrap();
+    let expired = events
+        .iter()
+        .filter(|e| e.kind == AuthEventKind::Expired)
+        .count();
+    assert_eq!(expired, 1);
+}
+
+#[tokio::test]
+async fn absolute_expiry_ends_even_an_active_session() {
+    let (auth, clock) = common::sqlite_auth().await;
+    let s = auth.sign_up("erin", "password-1", client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    // Active every 25 minutes for 7h55m: still valid.
+    for _ in 0..19 {
+        clock.advance(Duration::minutes(25));
+        valid(auth.validate(&token).await.unwrap());
+    }
+    clock.advance(Duration::minutes(25)); // 8h20m after sign-in
+    assert_eq!(auth.validate(&token).await.unwrap(), Validation::Invalid);
+}
+
+#[tokio::test]
+async fn remember_me_sessions_outlive_normal_limits() {
+    let (auth, clock) = common::sqlite_auth().await;
+    auth.sign_up("fay", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_in("fay", "password-1", true, client())
+        .await
+        .unwrap();
+    assert!(s.auth.session.persistent);
+    clock.advance(Duration::days(2));
+    valid(auth.validate(s.token.expose()).await.unwrap());
+}
+
+#[tokio::test]
+async fn touches_are_throttled_to_the_interval() {
+    let (auth, clock) = common::sqlite_auth().await;
+    let s = auth.sign_up("gus", "password-1", client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    let created = s.auth.session.last_seen_at;
+
+    clock.advance(Duration::seconds(30));
+    let a = valid(auth.validate(&token).await.unwrap());
+    assert_eq!(
+        a.session.last_seen_at, created,
+        "no write within the interval"
+    );
+
+    clock.advance(Duration::seconds(31));
+    let b = valid(auth.validate(&token).await.unwrap());
+    assert_eq!(b.session.last_seen_at, created + Duration::seconds(61));
+    let c = valid(auth.validate(&token).await.unwrap());
+    assert_eq!(c.session.last_seen_at, b.session.last_seen_at, "persisted");
+}
+
+#[tokio::test]
+async fn revoke_one_others_and_all() {
+    let (auth, _) = common::sqlite_auth().await;
+    let a = auth.sign_up("hana", "password-1", client()).await.unwrap();
+    let b = auth
+        .sign_in("hana", "password-1", false, client())
+        .await
+        .unwrap();
+    let c = auth
+        .sign_in("hana", "password-1", false, client())
+        .await
+        .unwrap();
+    let user = a.auth.user.id;
+
+    // Revoke one.
+    auth.revoke(&a.auth, b.auth.session.id, &client())
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.validate(b.token.expose()).await.unwrap(),
+        Validation::Invalid
+    );
+    assert!(matches!(
+        auth.revoke(&a.auth, b.auth.session.id, &client()).await,
+        Err(Error::NotFound)
+    ));
+
+    // Revoke others keeps the caller's.
+    assert_eq!(auth.revoke_others(&a.auth, &client()).await.unwrap(), 1);
+    assert_eq!(
+        auth.validate(c.token.expose()).await.unwrap(),
+        Validation::Invalid
+    );
+    valid(auth.validate(a.token.expose()).await.unwrap());
+
+    // Revoke all ends the caller's too.
+    let d = auth
+        .sign_in("hana", "password-1", false, client())
+        .await
+        .unwrap();
+    assert_eq!(auth.revoke_all(&a.auth, &client()).await.unwrap(), 2);
+    for t in [&a.token, &d.token] {
+        assert_eq!(
+            auth.validate(t.expose()).await.unwrap(),
+            Validation::Invalid
+        );
+    }
+    assert!(auth.list_sessions(user).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn users_cannot_revoke_each_others_sessions() {
+    let (auth, _) = common::sqlite_auth().await;
+    let mallory = auth
+        .sign_up("mallory", "password-1", client())
+        .await
+        .unwrap();
+    let victim = auth
+        .sign_up("victim", "password-1", client())
+        .await
+        .unwrap();
+    let err = auth
+        .revoke(&mallory.auth, victim.auth.session.id, &client())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound));
+    valid(auth.validate(victim.token.expose()).await.unwrap());
+}
+
+#[tokio::test]
+async fn purge_deletes_expired_and_revoked_rows_only() {
+    let (auth, clock) = common::sqlite_auth().await;
+    let keep = auth.sign_up("ivan", "password-1", client()).await.unwrap();
+    let revoked = auth
+        .sign_in("ivan", "password-1", false, client())
+        .await
+        .unwrap();
+    auth.logout(&revoked.auth, &client()).await.unwrap();
+    assert_eq!(auth.purge_expired().await.unwrap(), 1);
+
+    clock.advance(Duration::minutes(31));
+    assert_eq!(
+        auth.purge_expired().await.unwrap(),
+        1,
+        "the idle-expired one"
+    );
+    assert_eq!(
+        auth.validate(keep.token.expose()).await.unwrap(),
+        Validation::Invalid
+    );
+}
+
+#[tokio::test]
+async fn events_are_recorded_without_tokens() {
+    let (auth, _) = common::sqlite_auth().await;
+    let s = auth.sign_up("judy", "password-1", client()).await.unwrap();
+    let _ = auth
+        .sign_in("judy", "wrong-password", false, client())
+        .await;
+    auth.logout(&s.auth, &client()).await.unwrap();
+    let events = auth.list_events(s.auth.user.id, 10).await.unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuthEventKind::Logout,
+            AuthEventKind::SignInFailed,
+            AuthEventKind::SignUp
+        ]
+    );
+    for e in &events {
+        if let Some(r) = &e.session_ref {
+            assert_eq!(r.len(), 8);
+            assert!(!s.token.expose().contains(r.as_str()));
+        }
+    }
+}
