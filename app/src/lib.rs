@@ -4,18 +4,45 @@
 //! the WASM bundle. Server-only code sits behind `#[cfg(feature = "ssr")]` at
 //! module boundaries.
 
+pub mod components;
+pub mod error;
+pub mod format;
 pub mod pages;
+pub mod redirect;
 pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes, A},
+    components::{Route, Router, Routes},
+    path,
     static_routes::StaticRoute,
-    SsrMode, StaticSegment,
+    SsrMode,
 };
 
-use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
+use crate::{
+    components::{auth_state::AuthVersion, nav::SiteHeader},
+    pages::{
+        dashboard::DashboardPage, home::HomePage, login::LoginPage, not_found::NotFound,
+        sessions::SessionsPage, signup::SignupPage, status::StatusPage,
+    },
+};
+
+/// Paths that need a signed-in user. The server's session layer redirects
+/// anonymous requests for these to `/login?next=…` (303) before rendering,
+/// so protected content is never sent, not even briefly.
+pub const PROTECTED_PATHS: &[&str] = &["/dashboard", "/account"];
+
+/// Whether `path` is, or is below, one of [`PROTECTED_PATHS`].
+#[must_use]
+pub fn requires_session(path: &str) -> bool {
+    PROTECTED_PATHS.iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -25,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -47,32 +75,42 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    AuthVersion::provide();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/leptos-sessions.css" />
         <Title formatter=|page: String| format!("{page} · Leptos Sessions") />
         <Router>
-            <header class="site-header">
-                <nav class="nav" aria-label="Main">
-                    <A href="/" attr:class="brand">"Leptos Sessions"</A>
-                    <ul class="nav-links">
-                        <li><A href="/status">"Status"</A></li>
-                    </ul>
-                </nav>
-            </header>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <SiteHeader />
             <main id="main" class="container">
                 <Routes fallback=NotFound>
-                    <Route
-                        path=StaticSegment("")
-                        view=HomePage
-                        ssr=SsrMode::Static(StaticRoute::new())
-                    />
-                    <Route path=StaticSegment("status") view=StatusPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Static(StaticRoute::new()) />
+                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer container">
                 <p>"A Leptos template for session management done right."</p>
             </footer>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protection_matches_whole_segments() {
+        assert!(requires_session("/dashboard"));
+        assert!(requires_session("/account/sessions"));
+        assert!(!requires_session("/dashboards"));
+        assert!(!requires_session("/accounting"));
+        assert!(!requires_session("/login"));
+        assert!(!requires_session("/"));
     }
 }

@@ -35,6 +35,14 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Database settings.
     pub database: DatabaseConfig,
+    /// Session lifetimes (`SESSION_*`).
+    pub session: engine::SessionPolicy,
+    /// `SESSION_CLEANUP_INTERVAL`: how often expired and revoked sessions
+    /// are deleted.
+    pub cleanup_interval: std::time::Duration,
+    /// `COOKIE_SECURE`: `false` only for plain-HTTP development on a host
+    /// other than localhost; refused in production.
+    pub cookie_secure: bool,
     /// Leptos' own options (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …).
     pub leptos: LeptosOptions,
 }
@@ -143,10 +151,65 @@ impl Config {
             )?),
         };
 
+        let defaults = engine::SessionPolicy::default();
+        let session = engine::SessionPolicy {
+            idle_timeout: duration(get, "SESSION_IDLE_TIMEOUT", defaults.idle_timeout)?,
+            absolute_timeout: duration(get, "SESSION_ABSOLUTE_TIMEOUT", defaults.absolute_timeout)?,
+            remember_idle_timeout: duration(
+                get,
+                "SESSION_REMEMBER_IDLE_TIMEOUT",
+                defaults.remember_idle_timeout,
+            )?,
+            remember_absolute_timeout: duration(
+                get,
+                "SESSION_REMEMBER_ABSOLUTE_TIMEOUT",
+                defaults.remember_absolute_timeout,
+            )?,
+            touch_interval: duration(get, "SESSION_TOUCH_INTERVAL", defaults.touch_interval)?,
+        };
+        session.validate().map_err(|err| ConfigError::Invalid {
+            name: "SESSION_*",
+            value: format!("{session:?}"),
+            reason: match err {
+                engine::Error::Invalid(reason) => reason,
+                _ => "inconsistent session timeouts",
+            },
+        })?;
+        let cleanup_interval =
+            duration(get, "SESSION_CLEANUP_INTERVAL", time::Duration::minutes(10))?;
+        let cleanup_interval =
+            std::time::Duration::try_from(cleanup_interval).map_err(|_| ConfigError::Invalid {
+                name: "SESSION_CLEANUP_INTERVAL",
+                value: cleanup_interval.to_string(),
+                reason: "must be positive",
+            })?;
+
+        let cookie_secure = match get("COOKIE_SECURE").unwrap_or("true") {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "COOKIE_SECURE",
+                    value: other.to_owned(),
+                    reason: "expected `true` or `false`",
+                })
+            }
+        };
+        if app_env == AppEnv::Prod && !cookie_secure {
+            return Err(ConfigError::Invalid {
+                name: "COOKIE_SECURE",
+                value: "false".to_owned(),
+                reason: "insecure cookies are refused when APP_ENV=prod",
+            });
+        }
+
         Ok(Self {
             app_env,
             log_format,
             database,
+            session,
+            cleanup_interval,
+            cookie_secure,
             leptos,
         })
     }
@@ -173,6 +236,39 @@ where
             reason: "not a number in the allowed range",
         }),
     }
+}
+
+/// Parses an optional duration such as `30s`, `15m`, `8h` or `7d`.
+fn duration<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    name: &'static str,
+    default: time::Duration,
+) -> Result<time::Duration, ConfigError> {
+    let Some(raw) = get(name) else {
+        return Ok(default);
+    };
+    let invalid = || ConfigError::Invalid {
+        name,
+        value: raw.to_owned(),
+        reason: "expected a positive duration such as 30s, 15m, 8h or 7d",
+    };
+    let raw_trimmed = raw.trim();
+    let split = raw_trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(invalid)?;
+    let (number, unit) = raw_trimmed.split_at(split);
+    let n: i64 = number.parse().map_err(|_| invalid())?;
+    let d = match unit {
+        "s" => time::Duration::seconds(n),
+        "m" => time::Duration::minutes(n),
+        "h" => time::Duration::hours(n),
+        "d" => time::Duration::days(n),
+        _ => return Err(invalid()),
+    };
+    if n <= 0 || n > 1_000_000 {
+        return Err(invalid());
+    }
+    Ok(d)
 }
 
 /// Hides a password in a connection URL before it is shown in an error.
@@ -210,6 +306,39 @@ mod tests {
     }
 
     #[test]
+    fn durations_parse_with_units() {
+        let config = Config::from_vars(
+            &vars(&[
+                ("SESSION_IDLE_TIMEOUT", "15m"),
+                ("SESSION_ABSOLUTE_TIMEOUT", "4h"),
+            ]),
+            leptos(),
+        )
+        .unwrap();
+        assert_eq!(config.session.idle_timeout, time::Duration::minutes(15));
+        assert_eq!(config.session.absolute_timeout, time::Duration::hours(4));
+    }
+
+    #[test]
+    fn idle_longer_than_absolute_is_refused() {
+        let err = Config::from_vars(&vars(&[("SESSION_IDLE_TIMEOUT", "9h")]), leptos())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("idle timeout cannot exceed"), "{err}");
+    }
+
+    #[test]
+    fn prod_refuses_insecure_cookies() {
+        let err = Config::from_vars(
+            &vars(&[("APP_ENV", "prod"), ("COOKIE_SECURE", "false")]),
+            leptos(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("COOKIE_SECURE"), "{err}");
+    }
+
+    #[test]
     fn prod_defaults_to_json_logs() {
         let config = Config::from_vars(&vars(&[("APP_ENV", "prod")]), leptos()).unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
@@ -224,6 +353,10 @@ mod tests {
             ("DATABASE_MAX_CONNECTIONS", "0"),
             ("DATABASE_MAX_CONNECTIONS", "many"),
             ("DATABASE_ACQUIRE_TIMEOUT_MS", "999999999"),
+            ("SESSION_IDLE_TIMEOUT", "soon"),
+            ("SESSION_IDLE_TIMEOUT", "-5m"),
+            ("SESSION_CLEANUP_INTERVAL", "10y"),
+            ("COOKIE_SECURE", "maybe"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)]), leptos())
                 .unwrap_err()

@@ -12,6 +12,9 @@ pub enum StartupError {
     /// The database could not be opened or created.
     #[error("cannot open the database: {0}")]
     Database(#[source] sqlx::Error),
+    /// The session engine rejected its settings.
+    #[error("session engine: {0}")]
+    Engine(String),
     /// A migration failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

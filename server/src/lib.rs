@@ -9,7 +9,9 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod routes;
+pub mod session_layer;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -42,6 +44,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 /// An I/O error from the accept loop.
 pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), StartupError> {
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
+    let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
+    let purge = tokio::spawn(tasks::purge_expired_sessions(
+        state.auth.clone(),
+        state.config.cleanup_interval,
+        stopped,
+    ));
     let app = routes::router(state);
     tracing::info!(%addr, "listening on http://{addr}");
 
@@ -58,7 +66,11 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .map_err(StartupError::Serve)
+    .map_err(StartupError::Serve)?;
+
+    let _ = stop_tasks.send(true);
+    let _ = purge.await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,8 +1,12 @@
 //! Shared application state, built once at start-up.
 
+use std::{collections::HashSet, sync::Arc};
+
 use axum::extract::FromRef;
+use engine::{store::sqlite::SqliteStore, Auth, Clock, CookiePolicy, SystemClock};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list_with_ssg, AxumRouteListing, StaticRouteGenerator};
+use leptos_router::SsrMode;
 use sqlx::SqlitePool;
 
 use crate::{config::Config, db, error::StartupError};
@@ -14,8 +18,17 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// The database.
     pub db: SqlitePool,
+    /// The session engine.
+    pub auth: Auth,
+    /// The session cookie's policy.
+    pub cookies: CookiePolicy,
     /// The app's routes, for the router.
     pub routes: Vec<AxumRouteListing>,
+    /// Paths of prerendered routes: served as files, so the session layer
+    /// skips them.
+    pub static_paths: Arc<HashSet<String>>,
+    /// The configuration, for the background tasks.
+    pub config: Arc<Config>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -25,7 +38,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    /// Opens the database and collects the app's routes.
+    /// Opens the database, assembles the engine and collects the routes.
     ///
     /// Returns the generator for the static routes too; the caller decides
     /// when to write them (before serving).
@@ -33,19 +46,49 @@ impl AppState {
     /// # Errors
     /// See [`db::connect`].
     pub async fn build(config: Config) -> Result<(Self, StaticRouteGenerator), StartupError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`AppState::build`], with an injected clock (tests move time).
+    ///
+    /// # Errors
+    /// See [`db::connect`].
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Self, StaticRouteGenerator), StartupError> {
         let db = db::connect(&config.database).await?;
-        let leptos = config.leptos;
+        let store = Arc::new(SqliteStore::new(db.clone()));
+        let auth = Auth::new(store.clone(), store, config.session, clock)
+            .map_err(|err| StartupError::Engine(err.to_string()))?;
+        let leptos = config.leptos.clone();
         let (routes, static_routes) = generate_route_list_with_ssg({
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         });
-        Ok((Self { leptos, db, routes }, static_routes))
+        let static_paths = routes
+            .iter()
+            .filter(|r| matches!(r.mode(), SsrMode::Static(_)))
+            .map(|r| r.path().to_owned())
+            .collect();
+        let state = Self {
+            leptos,
+            db,
+            auth,
+            cookies: CookiePolicy::new(config.cookie_secure),
+            routes,
+            static_paths: Arc::new(static_paths),
+            config: Arc::new(config),
+        };
+        Ok((state, static_routes))
     }
 
     /// The context server functions read through `app::server_fns::context::ctx()`.
     #[must_use]
     pub fn server_context(&self) -> app::server_fns::context::ServerContext {
         app::server_fns::context::ServerContext {
+            auth: self.auth.clone(),
+            cookies: self.cookies,
             db: self.db.clone(),
             db_backend: "sqlite",
         }

@@ -1,5 +1,9 @@
 //! One module per page.
 
+pub mod dashboard;
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod sessions;
+pub mod signup;
 pub mod status;

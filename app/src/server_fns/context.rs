@@ -3,9 +3,15 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+
 /// Shared, cheaply clonable dependencies of server functions.
 #[derive(Clone, Debug)]
 pub struct ServerContext {
+    /// The session engine.
+    pub auth: engine::Auth,
+    /// The session cookie's policy.
+    pub cookies: engine::CookiePolicy,
     /// The application database.
     pub db: sqlx::SqlitePool,
     /// `sqlite` or `postgres`, for display.
@@ -17,9 +23,9 @@ pub struct ServerContext {
 /// # Errors
 /// Fails only if the server forgot to provide the context, which is a wiring
 /// bug; the message shown to the user stays generic.
-pub fn ctx() -> Result<ServerContext, ServerFnError> {
+pub fn ctx() -> Result<ServerContext, AppError> {
     use_context::<ServerContext>().ok_or_else(|| {
         tracing::error!("ServerContext missing from Leptos context");
-        ServerFnError::new("The server is misconfigured.")
+        AppError::Internal
     })
 }

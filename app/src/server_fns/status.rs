@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
+
 /// What `/status` shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusReport {
@@ -19,14 +21,14 @@ pub struct StatusReport {
 /// # Errors
 /// A generic error if the database cannot be queried; the cause is logged.
 #[server]
-pub async fn system_status() -> Result<StatusReport, ServerFnError> {
+pub async fn system_status() -> Result<StatusReport, AppError> {
     let ctx = context::ctx()?;
     let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(&ctx.db)
         .await
         .map_err(|err| {
             tracing::error!(error = %err, "status query failed");
-            ServerFnError::new("The database is unavailable.")
+            AppError::Unavailable
         })?;
     Ok(StatusReport {
         database: ctx.db_backend.to_owned(),

@@ -2,7 +2,7 @@
 
 pub mod health;
 
-use axum::{routing::get, Router};
+use axum::{middleware, routing::get, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::LeptosRoutes as _;
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
@@ -15,13 +15,19 @@ pub fn router(state: AppState) -> Router {
     let provide = move || provide_context(context.clone());
     let leptos = state.leptos.clone();
 
+    // Pages and server functions go through the session layer; probes and
+    // files (the fallback) do not.
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(&state, state.routes.clone(), provide.clone(), {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         })
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::session_layer::session_layer,
+        ))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

@@ -1,6 +1,6 @@
 //! Spawns the real app on a fresh database and drives it through its router.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use axum::{
     body::Body,
@@ -8,7 +8,8 @@ use axum::{
     http::{header, Method, Request, StatusCode},
     Router,
 };
-use leptos::config::LeptosOptions;
+use engine::ManualClock;
+use leptos::{config::LeptosOptions, server_fn::ServerFn};
 use server::{AppState, Config};
 use tower::ServiceExt as _;
 
@@ -16,6 +17,7 @@ use tower::ServiceExt as _;
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
+    pub clock: ManualClock,
     pub dir: tempfile::TempDir,
 }
 
@@ -48,10 +50,30 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .site_root(site_root.display().to_string())
         .build();
     let config = Config::from_vars(&env, leptos).expect("config");
-    let (state, static_routes) = AppState::build(config).await.expect("state");
-    static_routes.generate(&state.leptos).await;
+    let clock = ManualClock::new();
+    let (state, static_routes) = AppState::build_with_clock(config, Arc::new(clock.clone()))
+        .await
+        .expect("state");
+    {
+        // Leptos' static generation keeps process-wide state; two apps
+        // generating at once in one test process can stall each other.
+        static GENERATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        #[allow(
+            clippy::await_holding_lock,
+            reason = "serialises whole test apps on purpose"
+        )]
+        let _guard = GENERATE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        static_routes.generate(&state.leptos).await;
+    }
     let router = server::routes::router(state.clone());
-    TestApp { router, state, dir }
+    TestApp {
+        router,
+        state,
+        clock,
+        dir,
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -93,3 +115,158 @@ impl TestApp {
         .await
     }
 }
+
+/// How a form is submitted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Submit {
+    /// A hydrated page: the server function is called with `fetch`.
+    Js,
+    /// A plain HTML form post (no JavaScript).
+    Html,
+}
+
+/// A client that keeps cookies, like a browser profile.
+#[derive(Default, Clone)]
+pub struct Browser {
+    pub cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    /// Applies the response's `Set-Cookie` headers.
+    pub fn absorb(&mut self, res: &TestResponse) {
+        for value in res.headers.get_all(header::SET_COOKIE) {
+            let Ok(value) = value.to_str() else { continue };
+            let Ok(c) = cookie::Cookie::parse(value.to_owned()) else {
+                continue;
+            };
+            let expired = c
+                .max_age()
+                .is_some_and(|age| age.is_zero() || age.is_negative());
+            if expired || c.value().is_empty() {
+                self.cookies.remove(c.name());
+            } else {
+                self.cookies
+                    .insert(c.name().to_owned(), c.value().to_owned());
+            }
+        }
+    }
+
+    pub fn session(&self) -> Option<&String> {
+        self.cookies.get(engine::cookie::SESSION_COOKIE)
+    }
+}
+
+impl TestApp {
+    /// GET as `browser`, keeping cookies.
+    pub async fn visit(&self, browser: &mut Browser, path: &str) -> TestResponse {
+        let mut req = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header(header::ACCEPT, "text/html");
+        if let Some(cookies) = browser.cookie_header() {
+            req = req.header(header::COOKIE, cookies);
+        }
+        let res = self.send(req.body(Body::empty()).expect("request")).await;
+        browser.absorb(&res);
+        res
+    }
+
+    /// Calls server function `F` with form fields, as `browser`.
+    pub async fn call<F: ServerFn>(
+        &self,
+        browser: &mut Browser,
+        fields: &[(&str, &str)],
+        how: Submit,
+    ) -> TestResponse {
+        let body = fields
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC),
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(F::PATH)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        req = match how {
+            Submit::Js => req.header(header::ACCEPT, "application/json"),
+            Submit::Html => req
+                .header(header::ACCEPT, "text/html")
+                .header(header::REFERER, "http://localhost/form"),
+        };
+        if let Some(cookies) = browser.cookie_header() {
+            req = req.header(header::COOKIE, cookies);
+        }
+        let res = self
+            .send(req.body(Body::from(body)).expect("request"))
+            .await;
+        browser.absorb(&res);
+        res
+    }
+
+    /// Signs up `name` in a fresh browser.
+    pub async fn signed_up(&self, name: &str) -> Browser {
+        let mut browser = Browser::new();
+        let res = self
+            .call::<app::server_fns::auth::SignUp>(
+                &mut browser,
+                &[("username", name), ("password", PASSWORD)],
+                Submit::Js,
+            )
+            .await;
+        assert!(
+            res.status.is_success() || res.status.is_redirection(),
+            "{}",
+            res.body
+        );
+        assert!(
+            browser.session().is_some(),
+            "sign-up sets the session cookie"
+        );
+        browser
+    }
+
+    /// Signs `name` in from a fresh browser.
+    pub async fn signed_in(&self, name: &str) -> Browser {
+        let mut browser = Browser::new();
+        let res = self
+            .call::<app::server_fns::auth::SignIn>(
+                &mut browser,
+                &[("username", name), ("password", PASSWORD)],
+                Submit::Js,
+            )
+            .await;
+        assert!(browser.session().is_some(), "sign-in failed: {}", res.body);
+        browser
+    }
+
+    /// Number of rows in `sessions`.
+    pub async fn session_rows(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&self.state.db)
+            .await
+            .expect("count")
+    }
+}
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery";

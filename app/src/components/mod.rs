@@ -1,0 +1,5 @@
+//! Reusable components.
+
+pub mod auth_state;
+pub mod form_error;
+pub mod nav;

@@ -1,0 +1,138 @@
+//! The error type of every server function: serialisable, and with messages
+//! written for the person using the site. Internals (SQL, paths, stack
+//! traces) are logged on the server and never put in an `AppError`.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, as the user may be told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Unknown user or wrong password (deliberately indistinguishable).
+    #[error("Invalid user name or password.")]
+    InvalidCredentials,
+    /// The sign-up name does not meet the rules.
+    #[error("User name must be 3–254 characters: letters, digits and . _ - + @ only.")]
+    InvalidUsername,
+    /// The password does not meet the rules.
+    #[error("Password must be between 8 and 128 characters.")]
+    InvalidPassword,
+    /// The sign-up name is taken.
+    #[error("That user name is already taken.")]
+    UsernameTaken,
+    /// No valid session.
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// The thing does not exist, or is not the caller's.
+    #[error("That session no longer exists.")]
+    NotFound,
+    /// The database or session store is unreachable.
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
+    /// Anything else; details are in the server log.
+    #[error("Something went wrong. Please try again.")]
+    Internal,
+    /// The server function machinery itself failed (network, encoding).
+    #[error("The request could not be completed. Check your connection and try again.")]
+    Transport,
+}
+
+impl AppError {
+    /// A short, stable code, used to carry the error through a redirect when
+    /// a form was posted without JavaScript (`/login?error=invalid_credentials`).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidUsername => "invalid_username",
+            Self::InvalidPassword => "invalid_password",
+            Self::UsernameTaken => "username_taken",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+            Self::Transport => "transport",
+        }
+    }
+
+    /// The error for a code from a URL; unknown codes yield `None`, so no
+    /// attacker-chosen text is ever shown.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Self::InvalidCredentials,
+            Self::InvalidUsername,
+            Self::InvalidPassword,
+            Self::UsernameTaken,
+            Self::Unauthorized,
+            Self::NotFound,
+            Self::Unavailable,
+            Self::Internal,
+            Self::Transport,
+        ]
+        .into_iter()
+        .find(|e| e.code() == code)
+    }
+
+    /// The HTTP status for this error.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidCredentials | Self::Unauthorized => 401,
+            Self::InvalidUsername | Self::InvalidPassword | Self::Transport => 400,
+            Self::UsernameTaken => 409,
+            Self::NotFound => 404,
+            Self::Unavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(_: ServerFnErrorErr) -> Self {
+        Self::Transport
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<engine::Error> for AppError {
+    fn from(err: engine::Error) -> Self {
+        use engine::Error as E;
+        match err {
+            E::InvalidCredentials => Self::InvalidCredentials,
+            E::UsernameTaken => Self::UsernameTaken,
+            E::NotFound | E::InvalidId => Self::NotFound,
+            E::Invalid(_) => Self::InvalidPassword,
+            E::Storage(ref detail) => {
+                tracing::error!(error = %detail, "storage failure");
+                Self::Unavailable
+            }
+            E::Hashing(ref detail) => {
+                tracing::error!(error = %detail, "hashing failure");
+                Self::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_unknown_codes_are_ignored() {
+        for e in [
+            AppError::InvalidCredentials,
+            AppError::UsernameTaken,
+            AppError::Transport,
+        ] {
+            assert_eq!(AppError::from_code(e.code()), Some(e));
+        }
+        assert_eq!(AppError::from_code("<script>alert(1)</script>"), None);
+    }
+}

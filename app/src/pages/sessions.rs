@@ -1,0 +1,85 @@
+//! `/account/sessions` (protected): every active session of the user, with
+//! revocation. All actions are POST forms that also work without JavaScript.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::{
+    components::{auth_state::AuthVersion, form_error::FormError},
+    error::AppError,
+    format::utc,
+    server_fns::account::{list_sessions, RevokeOtherSessions, RevokeSession, SignOutEverywhere},
+};
+
+/// The session list.
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
+    AuthVersion::get().bump_on_success(everywhere);
+
+    let sessions = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| list_sessions(),
+    );
+    let error = Signal::derive(move || {
+        [
+            revoke.value().get(),
+            revoke_others.value().get(),
+            everywhere.value().get(),
+        ]
+        .into_iter()
+        .find_map(|v| v.and_then(Result::err))
+    });
+
+    view! {
+        <Title text="Your sessions" />
+        <section class="card">
+            <h1>"Your sessions"</h1>
+            <p class="muted">"Every device where you are signed in. Signing a device out takes effect on its next request."</p>
+            <FormError error />
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => view! {
+                            <ul class="session-list" data-testid="session-list">
+                                {list.into_iter().map(|s| view! {
+                                    <li class="session" data-testid="session" data-current=s.current.to_string()>
+                                        <div class="session-main">
+                                            <strong>{s.device.clone()}</strong>
+                                            {s.current.then(|| view! { <span class="badge">"This device"</span> })}
+                                            <div class="muted small">
+                                                {s.ip_address.clone().unwrap_or_else(|| "unknown IP".into())}
+                                                " · signed in " {utc(s.created_at)}
+                                                " · last active " {utc(s.last_seen_at)}
+                                            </div>
+                                        </div>
+                                        {(!s.current).then(|| view! {
+                                            <ActionForm action=revoke attr:class="inline-form">
+                                                <input type="hidden" name="id" value=s.id.clone() />
+                                                <button type="submit" class="button secondary small"
+                                                    aria-label=format!("Sign out {}", s.device)>"Sign out"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/account/sessions" /> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="actions">
+                <ActionForm action=revoke_others attr:class="inline-form">
+                    <button type="submit" class="button secondary">"Sign out all other sessions"</button>
+                </ActionForm>
+                <ActionForm action=everywhere attr:class="inline-form">
+                    <button type="submit" class="button danger">"Sign out everywhere"</button>
+                </ActionForm>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,66 @@
+//! The `next` parameter: where to go after signing in.
+//!
+//! Only local paths are accepted. Anything that a browser could resolve to
+//! another origin (`//evil.example`, `/\evil.example`, `https://…`,
+//! `javascript:…`) or that carries control characters falls back to the
+//! dashboard, so sign-in cannot be turned into an open redirect.
+
+/// Where to go when `next` is missing or refused.
+pub const DEFAULT_NEXT: &str = "/dashboard";
+
+/// Longest accepted `next`.
+const MAX_NEXT_LEN: usize = 1024;
+
+/// Returns `next` if it is a safe local path, else [`DEFAULT_NEXT`].
+#[must_use]
+pub fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| is_local_path(n))
+        .unwrap_or(DEFAULT_NEXT)
+        .to_owned()
+}
+
+/// Whether `path` is a same-origin absolute path.
+#[must_use]
+pub fn is_local_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    path.len() <= MAX_NEXT_LEN
+        && bytes.first() == Some(&b'/')
+        // `//host` and `/\host` are scheme-relative URLs to browsers.
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && !path.chars().any(|c| c.is_control() || c == '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_are_kept() {
+        for ok in ["/", "/dashboard", "/account/sessions?x=1#top", "/a//b"] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+    }
+
+    #[test]
+    fn anything_else_falls_back() {
+        for bad in [
+            "",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "dashboard",
+            " /dashboard",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/a\\b",
+            &format!("/{}", "a".repeat(2000)),
+        ] {
+            assert_eq!(safe_next(Some(bad)), DEFAULT_NEXT, "{bad:?}");
+        }
+        assert_eq!(safe_next(None), DEFAULT_NEXT);
+    }
+}

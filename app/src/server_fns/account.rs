@@ -1,0 +1,217 @@
+//! The signed-in user's account: dashboard data, the session list and
+//! revocation.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One session, as the UI shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Public session id (for revocation forms).
+    pub id: String,
+    /// Browser and OS, read from the User-Agent.
+    pub device: String,
+    /// Client IP at sign-in.
+    pub ip_address: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub last_seen_at: i64,
+    /// Unix seconds.
+    pub idle_expires_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// "Remember me".
+    pub persistent: bool,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// One auth event, as the dashboard shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    /// What happened, in words.
+    pub description: String,
+    /// Client IP, if known.
+    pub ip_address: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// Everything `/dashboard` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// Display name.
+    pub display_name: String,
+    /// Normalised sign-in name.
+    pub username: String,
+    /// The current session.
+    pub session: SessionView,
+    /// Recent auth events, newest first.
+    pub events: Vec<EventView>,
+    /// Server time when rendered (Unix seconds), for countdowns.
+    pub now: i64,
+}
+
+/// The dashboard's data, from the already-validated session plus one query.
+///
+/// # Errors
+/// [`AppError::Unauthorized`] without a session.
+#[server]
+pub async fn load_dashboard() -> Result<Dashboard, AppError> {
+    let auth = ssr::authed()?;
+    let ctx = ctx()?;
+    let events = ctx
+        .auth
+        .list_events(auth.user.id, 10)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(Dashboard {
+        display_name: auth.user.display_name.clone(),
+        username: auth.user.username.clone(),
+        session: ssr::view(&auth.session, Some(auth.session.id)),
+        events: events
+            .into_iter()
+            .map(|e| EventView {
+                description: e.kind.describe().to_owned(),
+                ip_address: e.ip_address,
+                at: e.created_at.unix_timestamp(),
+            })
+            .collect(),
+        now: ctx.auth.now().unix_timestamp(),
+    })
+}
+
+/// The user's active sessions, newest first; one query.
+///
+/// # Errors
+/// [`AppError::Unauthorized`] without a session.
+#[server]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    let auth = ssr::authed()?;
+    let sessions = ctx()?
+        .auth
+        .list_sessions(auth.user.id)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(sessions
+        .iter()
+        .map(|s| ssr::view(s, Some(auth.session.id)))
+        .collect())
+}
+
+/// Signs out one of the user's other devices.
+///
+/// # Errors
+/// [`AppError::NotFound`] if `id` is not one of the user's active sessions.
+#[server]
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    let auth = ssr::authed()?;
+    let id = id.parse::<engine::SessionId>().map_err(ssr::fail)?;
+    if id == auth.session.id {
+        // Revoking this device is a logout; the UI offers that instead.
+        return super::auth::logout().await;
+    }
+    ctx()?
+        .auth
+        .revoke(&auth, id, &session::client_info())
+        .await
+        .map_err(ssr::fail)?;
+    ssr::back_to_sessions();
+    Ok(())
+}
+
+/// Signs out every other device, keeping this one.
+///
+/// # Errors
+/// [`AppError::Unauthorized`] without a session.
+#[server]
+pub async fn revoke_other_sessions() -> Result<(), AppError> {
+    let auth = ssr::authed()?;
+    ctx()?
+        .auth
+        .revoke_others(&auth, &session::client_info())
+        .await
+        .map_err(ssr::fail)?;
+    ssr::back_to_sessions();
+    Ok(())
+}
+
+/// Signs out every device, this one included.
+///
+/// # Errors
+/// [`AppError::Unauthorized`] without a session.
+#[server]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    let auth = ssr::authed()?;
+    let ctx = ctx()?;
+    ctx.auth
+        .revoke_all(&auth, &session::client_info())
+        .await
+        .map_err(ssr::fail)?;
+    session::set_cookie(&ctx.cookies.removal());
+    session::set_header(
+        http::HeaderName::from_static("clear-site-data"),
+        "\"cookies\", \"storage\"",
+    );
+    leptos_axum::redirect("/login?signed_out=1");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+use super::context::ctx;
+#[cfg(feature = "ssr")]
+use crate::session;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::SessionView;
+    use crate::{error::AppError, session};
+
+    /// The request's session, or a 401.
+    pub fn authed() -> Result<engine::Authenticated, AppError> {
+        session::require().inspect_err(session::set_error_status)
+    }
+
+    /// Maps an engine error and sets the matching status.
+    pub fn fail(err: engine::Error) -> AppError {
+        let err = AppError::from(err);
+        session::set_error_status(&err);
+        err
+    }
+
+    /// Plain form posts land back on the session list.
+    pub fn back_to_sessions() {
+        if session::is_plain_form_post() {
+            leptos_axum::redirect("/account/sessions");
+        }
+    }
+
+    pub fn view(s: &engine::SessionRecord, current: Option<engine::SessionId>) -> SessionView {
+        SessionView {
+            id: s.id.to_string(),
+            device: describe_device(s.user_agent.as_deref()),
+            ip_address: s.ip_address.clone(),
+            created_at: s.created_at.unix_timestamp(),
+            last_seen_at: s.last_seen_at.unix_timestamp(),
+            idle_expires_at: s.idle_expires_at.unix_timestamp(),
+            expires_at: s.expires_at.unix_timestamp(),
+            persistent: s.persistent,
+            current: current == Some(s.id),
+        }
+    }
+
+    /// "Chrome on Linux", or a fallback for unknown agents.
+    fn describe_device(user_agent: Option<&str>) -> String {
+        let parsed = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua));
+        match parsed {
+            Some(r) if r.name != "UNKNOWN" && r.os != "UNKNOWN" => {
+                format!("{} on {}", r.name, r.os)
+            }
+            Some(r) if r.name != "UNKNOWN" => r.name.to_owned(),
+            _ => "Unknown device".to_owned(),
+        }
+    }
+}

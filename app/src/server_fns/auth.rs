@@ -1,0 +1,154 @@
+//! Sign-up, sign-in, logout and "who am I".
+//!
+//! Each works both from a hydrated page (called through `fetch`, errors come
+//! back as JSON) and from a plain HTML form without JavaScript (errors come
+//! back as a redirect to the form with an `error` code).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The signed-in user, as the navigation shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// Name to display.
+    pub display_name: String,
+    /// When the current session ends at the latest (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// Creates an account and signs it in.
+///
+/// # Errors
+/// Invalid name or password, a taken name, or an unavailable database.
+#[server]
+pub async fn sign_up(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let checked = engine::credentials::Username::parse(&username)
+        .map_err(|_| AppError::InvalidUsername)
+        .and_then(|_| {
+            engine::credentials::Password::parse(&password).map_err(|_| AppError::InvalidPassword)
+        });
+    let result = match checked {
+        Ok(_) => ssr::ctx()?
+            .auth
+            .sign_up(&username, &password, session::client_info())
+            .await
+            .map_err(AppError::from),
+        Err(err) => Err(err),
+    };
+    ssr::finish_sign_in(result, false, next.as_deref(), "/signup")
+}
+
+/// Signs in with a fresh session (never reusing the one the browser had).
+///
+/// # Errors
+/// [`AppError::InvalidCredentials`] for an unknown user or a wrong password.
+#[server]
+pub async fn sign_in(
+    username: String,
+    password: String,
+    remember: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let remember = remember.is_some();
+    let result = ssr::ctx()?
+        .auth
+        .sign_in(&username, &password, remember, session::client_info())
+        .await
+        .map_err(AppError::from);
+    ssr::finish_sign_in(result, remember, next.as_deref(), "/login")
+}
+
+/// Signs out this device: revokes the session server-side, clears the
+/// cookie and asks the browser to drop site data.
+///
+/// # Errors
+/// Only if the database is unavailable; the cookie is cleared regardless.
+#[server]
+pub async fn logout() -> Result<(), AppError> {
+    let ctx = ssr::ctx()?;
+    session::set_cookie(&ctx.cookies.removal());
+    session::set_header(
+        http::HeaderName::from_static("clear-site-data"),
+        "\"cookies\", \"storage\"",
+    );
+    if let Some(auth) = session::current() {
+        ctx.auth
+            .logout(&auth, &session::client_info())
+            .await
+            .map_err(AppError::from)?;
+    }
+    leptos_axum::redirect("/login?signed_out=1");
+    Ok(())
+}
+
+/// The signed-in user, or `None`.
+///
+/// # Errors
+/// Never in practice; the signature allows transport errors.
+#[server]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    Ok(session::current().map(|auth| Viewer {
+        display_name: auth.user.display_name,
+        expires_at: auth.session.expires_at.unix_timestamp(),
+    }))
+}
+
+#[cfg(feature = "ssr")]
+use crate::session;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use super::super::context::ctx;
+    use crate::{error::AppError, redirect::safe_next, session};
+
+    /// Completes a sign-in or sign-up: on success, drop the session the
+    /// browser came with, set the new cookie and go to `next`; on failure,
+    /// report the error the way the caller can show it.
+    pub fn finish_sign_in(
+        result: Result<engine::NewSession, AppError>,
+        remember: bool,
+        next: Option<&str>,
+        form_path: &str,
+    ) -> Result<(), AppError> {
+        let target = safe_next(next);
+        match result {
+            Ok(new) => {
+                let ctx = ctx()?;
+                if let Some(previous) = session::current() {
+                    // Fire-and-forget: the old session must not outlive the
+                    // new one, but a failure here must not fail the sign-in.
+                    let auth = ctx.auth.clone();
+                    let client = session::client_info();
+                    leptos::task::spawn(async move {
+                        if let Err(err) = auth.logout(&previous, &client).await {
+                            tracing::warn!(error = %err, "could not end the previous session");
+                        }
+                    });
+                }
+                let persist = remember.then_some(new.auth.session.expires_at);
+                session::set_cookie(&ctx.cookies.session_cookie(new.token.expose(), persist));
+                session::set_header(http::header::CACHE_CONTROL, "no-store");
+                leptos_axum::redirect(&target);
+                Ok(())
+            }
+            Err(err) => {
+                if session::is_plain_form_post() {
+                    let next = percent_encoding::utf8_percent_encode(
+                        &target,
+                        percent_encoding::NON_ALPHANUMERIC,
+                    );
+                    leptos_axum::redirect(&format!("{form_path}?error={}&next={next}", err.code()));
+                } else {
+                    session::set_error_status(&err);
+                }
+                Err(err)
+            }
+        }
+    }
+}

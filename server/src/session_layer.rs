@@ -1,0 +1,137 @@
+//! Validates the session cookie once per request, before Leptos renders.
+//!
+//! - Prerendered pages, files and probes never reach this layer's work:
+//!   they are skipped by route, and anonymous requests write nothing.
+//! - The outcome goes into the request's extensions as
+//!   [`app::session::RequestSession`], where server functions and SSR
+//!   components read it.
+//! - A cookie that no longer names a valid session is cleared.
+//! - Anonymous requests for protected pages get a 303 to
+//!   `/login?next=…` before anything is rendered.
+//! - Responses to signed-in requests are marked `Cache-Control: no-store`.
+
+use axum::{
+    body::Body,
+    extract::{MatchedPath, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use engine::Validation;
+
+use app::session::RequestSession;
+
+use crate::state::AppState;
+
+/// The middleware function; install with `from_fn_with_state`.
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let is_static = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| state.static_paths.contains(p.as_str()));
+    if is_static {
+        return next.run(req).await;
+    }
+
+    let (session, clear_cookie) = match session_cookie(&req, state.cookies.name()) {
+        CookieValue::Missing => (None, false),
+        CookieValue::Ambiguous => (None, true),
+        CookieValue::One(raw) => match state.auth.validate(&raw).await {
+            Ok(Validation::Valid(auth)) => (Some(*auth), false),
+            Ok(Validation::Invalid) => (None, true),
+            Err(err) => {
+                tracing::error!(error = %err, "session validation failed");
+                return unavailable();
+            }
+        },
+    };
+
+    let path = req.uri().path();
+    if session.is_none() && app::requires_session(path) {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or(path, |pq| pq.as_str())
+            .to_owned();
+        let encoded =
+            percent_encoding::utf8_percent_encode(&target, percent_encoding::NON_ALPHANUMERIC);
+        let mut res = Redirect::to(&format!("/login?next={encoded}")).into_response();
+        if clear_cookie {
+            append_cookie(&mut res, &state.cookies.removal());
+        }
+        return res;
+    }
+
+    let signed_in = session.is_some();
+    req.extensions_mut().insert(RequestSession(session));
+    let mut res = next.run(req).await;
+    // A sign-in in this very request sets a fresh cookie: keep that one.
+    if clear_cookie && !sets_cookie(&res, state.cookies.name()) {
+        append_cookie(&mut res, &state.cookies.removal());
+    }
+    if signed_in {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+enum CookieValue {
+    Missing,
+    /// Sent more than once: a sign of cookie injection (e.g. a non-`__Host-`
+    /// cookie planted by a sibling domain). Trust neither.
+    Ambiguous,
+    One(String),
+}
+
+/// Finds the session cookie among all `Cookie` headers. The name match is
+/// exact (case-sensitive), as browsers send it.
+fn session_cookie(req: &Request, name: &str) -> CookieValue {
+    let mut found = None;
+    for value in req.headers().get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for cookie in cookie::Cookie::split_parse(value).flatten() {
+            if cookie.name() == name {
+                if found.is_some() {
+                    return CookieValue::Ambiguous;
+                }
+                found = Some(cookie.value().to_owned());
+            }
+        }
+    }
+    found.map_or(CookieValue::Missing, CookieValue::One)
+}
+
+/// Whether the response already sets the cookie `name`.
+fn sets_cookie(res: &Response, name: &str) -> bool {
+    res.headers().get_all(header::SET_COOKIE).iter().any(|v| {
+        v.as_bytes()
+            .strip_prefix(name.as_bytes())
+            .is_some_and(|rest| rest.first() == Some(&b'='))
+    })
+}
+
+fn append_cookie(res: &mut Response, cookie: &cookie::Cookie<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// The session store is unreachable: fail fast and say so, without details.
+fn unavailable() -> Response {
+    let mut res = Response::new(Body::from(
+        "The service is temporarily unavailable. Please try again in a moment.",
+    ));
+    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
+}

@@ -1,0 +1,448 @@
+//! Accounts and server-side sessions over HTTP: sign-up and sign-in,
+//! protected pages, fixation, expiry, revocation, logout and cleanup.
+
+use std::time::Duration as StdDuration;
+
+use app::server_fns::{
+    account::{RevokeOtherSessions, RevokeSession, SignOutEverywhere},
+    auth::{Logout, SignIn, SignUp},
+};
+use axum::http::StatusCode;
+use engine::SessionToken;
+use time::Duration;
+
+use crate::helpers::{spawn_app, Browser, Submit, PASSWORD};
+
+const COOKIE: &str = engine::cookie::SESSION_COOKIE;
+
+#[tokio::test]
+async fn sign_up_sets_a_host_prefixed_cookie_with_every_attribute() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new();
+    let res = app
+        .call::<SignUp>(
+            &mut browser,
+            &[("username", "alice"), ("password", PASSWORD)],
+            Submit::Js,
+        )
+        .await;
+    let set_cookie = res.header("set-cookie").expect("cookie set");
+    assert!(
+        set_cookie.starts_with(&format!("{COOKIE}=")),
+        "{set_cookie}"
+    );
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attr), "{attr} missing in {set_cookie}");
+    }
+    assert!(
+        !set_cookie.to_lowercase().contains("domain"),
+        "{set_cookie}"
+    );
+    assert!(
+        !set_cookie.contains("Expires"),
+        "not persistent without remember-me"
+    );
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+
+    // The cookie's token is stored only as its hash.
+    let token = SessionToken::parse(browser.session().unwrap()).unwrap();
+    let raw_stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = ?")
+        .bind(token.expose().as_bytes())
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let hashed_stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = ?")
+            .bind(&token.hash().as_bytes()[..])
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!((raw_stored, hashed_stored), (0, 1));
+}
+
+#[tokio::test]
+async fn remember_me_sets_a_persistent_cookie() {
+    let app = spawn_app().await;
+    app.signed_up("bob").await;
+    let mut browser = Browser::new();
+    let res = app
+        .call::<SignIn>(
+            &mut browser,
+            &[
+                ("username", "bob"),
+                ("password", PASSWORD),
+                ("remember", "on"),
+            ],
+            Submit::Js,
+        )
+        .await;
+    assert!(res.header("set-cookie").unwrap().contains("Expires="));
+}
+
+#[tokio::test]
+async fn protected_pages_redirect_anonymous_requests_with_303() {
+    let app = spawn_app().await;
+    for (path, next) in [
+        ("/dashboard", "%2Fdashboard"),
+        ("/account/sessions", "%2Faccount%2Fsessions"),
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            res.header("location"),
+            Some(format!("/login?next={next}").as_str())
+        );
+        assert!(!res.body.contains("This session"), "no protected content");
+    }
+}
+
+#[tokio::test]
+async fn protected_pages_render_the_users_data_in_the_first_response() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_up("carol").await;
+    let res = app.visit(&mut browser, "/dashboard").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.body.contains(r#"data-testid="dashboard-user">carol<"#),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("Account created"), "events are listed");
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+
+    let res = app.visit(&mut browser, "/account/sessions").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.body.contains("This device"));
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.signed_up("dave").await;
+    let mut b = Browser::new();
+    let wrong = app
+        .call::<SignIn>(
+            &mut b,
+            &[("username", "dave"), ("password", "not the password")],
+            Submit::Js,
+        )
+        .await;
+    let unknown = app
+        .call::<SignIn>(
+            &mut b,
+            &[("username", "nobody"), ("password", PASSWORD)],
+            Submit::Js,
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!((wrong.status, &wrong.body), (unknown.status, &unknown.body));
+    assert!(b.session().is_none());
+}
+
+#[tokio::test]
+async fn sign_up_rejects_bad_input_with_readable_errors() {
+    let app = spawn_app().await;
+    app.signed_up("erin").await;
+    let mut b = Browser::new();
+    for (user, pass, status, text) in [
+        ("x", PASSWORD, StatusCode::BAD_REQUEST, "User name must be"),
+        (
+            "frank",
+            "short",
+            StatusCode::BAD_REQUEST,
+            "Password must be",
+        ),
+        ("ERIN", PASSWORD, StatusCode::CONFLICT, "already taken"),
+    ] {
+        let res = app
+            .call::<SignUp>(
+                &mut b,
+                &[("username", user), ("password", pass)],
+                Submit::Js,
+            )
+            .await;
+        assert_eq!(res.status, status, "{user}/{pass}: {}", res.body);
+        assert!(res.body.contains("Invalid") || !res.body.is_empty());
+        let err: app::error::AppError = serde_json::from_str(&res.body).expect("JSON error");
+        assert!(err.to_string().contains(text), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_cookie_set_before_sign_in_is_never_the_one_in_use_after() {
+    let app = spawn_app().await;
+    app.signed_up("fay").await;
+
+    // An attacker-chosen (well-formed) token planted before sign-in.
+    let planted = SessionToken::generate();
+    let mut victim = Browser::new();
+    victim
+        .cookies
+        .insert(COOKIE.into(), planted.expose().into());
+    app.call::<SignIn>(
+        &mut victim,
+        &[("username", "fay"), ("password", PASSWORD)],
+        Submit::Js,
+    )
+    .await;
+    let now_using = victim.session().unwrap().clone();
+    assert_ne!(now_using, planted.expose());
+
+    // Re-signing in over a valid session replaces and ends the old one.
+    let old = now_using;
+    app.call::<SignIn>(
+        &mut victim,
+        &[("username", "fay"), ("password", PASSWORD)],
+        Submit::Js,
+    )
+    .await;
+    assert_ne!(victim.session().unwrap(), &old);
+    tokio::time::sleep(StdDuration::from_millis(100)).await; // the old one is ended in the background
+    let mut stale = Browser::new();
+    stale.cookies.insert(COOKIE.into(), old);
+    let res = app.visit(&mut stale, "/dashboard").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn idle_expiry_signs_out_and_clears_the_cookie() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("gus").await;
+    app.clock.advance(Duration::minutes(20));
+    assert_eq!(app.visit(&mut b, "/dashboard").await.status, StatusCode::OK);
+    app.clock.advance(Duration::minutes(20)); // 20 min since last activity: still fine
+    assert_eq!(app.visit(&mut b, "/dashboard").await.status, StatusCode::OK);
+    app.clock.advance(Duration::minutes(31));
+    let res = app.visit(&mut b, "/dashboard").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(res.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert!(b.session().is_none(), "cookie cleared");
+}
+
+#[tokio::test]
+async fn absolute_expiry_ends_an_active_session() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("hana").await;
+    for _ in 0..19 {
+        app.clock.advance(Duration::minutes(25));
+        assert_eq!(app.visit(&mut b, "/dashboard").await.status, StatusCode::OK);
+    }
+    app.clock.advance(Duration::minutes(25)); // past 8 h
+    assert_eq!(
+        app.visit(&mut b, "/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn revoke_one_others_and_everywhere() {
+    let app = spawn_app().await;
+    let mut laptop = app.signed_up("ivan").await;
+    let mut phone = app.signed_in("ivan").await;
+    let mut tablet = app.signed_in("ivan").await;
+
+    // The laptop lists three sessions and signs out the phone.
+    let res = app.visit(&mut laptop, "/account/sessions").await;
+    assert_eq!(res.body.matches(r#"data-testid="session""#).count(), 3);
+    let phone_id = current_session_id(&app, &phone).await;
+    let res = app
+        .call::<RevokeSession>(&mut laptop, &[("id", &phone_id)], Submit::Js)
+        .await;
+    assert!(res.status.is_success(), "{}", res.body);
+    assert_eq!(
+        app.visit(&mut phone, "/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Revoking an unknown id is a clean 404.
+    let res = app
+        .call::<RevokeSession>(
+            &mut laptop,
+            &[("id", &engine::SessionId::new().to_string())],
+            Submit::Js,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app
+        .call::<RevokeSession>(&mut laptop, &[("id", "' OR 1=1 --")], Submit::Js)
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+
+    // Sign out all others: the tablet goes, the laptop stays.
+    app.call::<RevokeOtherSessions>(&mut laptop, &[], Submit::Js)
+        .await;
+    assert_eq!(
+        app.visit(&mut tablet, "/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.visit(&mut laptop, "/dashboard").await.status,
+        StatusCode::OK
+    );
+
+    // Everywhere: the laptop too.
+    let mut desktop = app.signed_in("ivan").await;
+    let res = app
+        .call::<SignOutEverywhere>(&mut laptop, &[], Submit::Js)
+        .await;
+    assert!(res.header("clear-site-data").is_some());
+    assert!(laptop.session().is_none());
+    assert_eq!(
+        app.visit(&mut desktop, "/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn revocation_needs_a_session() {
+    let app = spawn_app().await;
+    let mut anon = Browser::new();
+    let res = app
+        .call::<RevokeOtherSessions>(&mut anon, &[], Submit::Js)
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_clears_the_cookie_and_site_data() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("judy").await;
+    let token = b.session().unwrap().clone();
+    let res = app.call::<Logout>(&mut b, &[], Submit::Html).await;
+    assert!(res.status.is_redirection());
+    assert_eq!(res.header("location"), Some("/login?signed_out=1"));
+    assert_eq!(
+        res.header("clear-site-data"),
+        Some(r#""cookies", "storage""#)
+    );
+    assert!(res.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert!(b.session().is_none());
+
+    // Replaying the old cookie does not work.
+    let mut replay = Browser::new();
+    replay.cookies.insert(COOKIE.into(), token);
+    assert_eq!(
+        app.visit(&mut replay, "/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn next_only_accepts_local_paths() {
+    let app = spawn_app().await;
+    app.signed_up("kim").await;
+    for (next, expected) in [
+        ("/account/sessions", "/account/sessions"),
+        ("//evil.example", "/dashboard"),
+        ("https://evil.example", "/dashboard"),
+        ("/\\evil.example", "/dashboard"),
+        ("javascript:alert(1)", "/dashboard"),
+    ] {
+        let mut b = Browser::new();
+        let res = app
+            .call::<SignIn>(
+                &mut b,
+                &[("username", "kim"), ("password", PASSWORD), ("next", next)],
+                Submit::Html,
+            )
+            .await;
+        assert_eq!(res.header("location"), Some(expected), "next={next}");
+    }
+}
+
+#[tokio::test]
+async fn plain_form_errors_come_back_as_a_redirect_with_a_code() {
+    let app = spawn_app().await;
+    let mut b = Browser::new();
+    let res = app
+        .call::<SignIn>(
+            &mut b,
+            &[
+                ("username", "nobody"),
+                ("password", PASSWORD),
+                ("next", "/account/sessions"),
+            ],
+            Submit::Html,
+        )
+        .await;
+    assert!(res.status.is_redirection());
+    assert_eq!(
+        res.header("location"),
+        Some("/login?error=invalid_credentials&next=%2Faccount%2Fsessions")
+    );
+    // And the login page shows the message for that code.
+    let page = app.get("/login?error=invalid_credentials").await;
+    assert!(page.body.contains("Invalid user name or password."));
+    let page = app.get("/login?error=%3Cscript%3E").await;
+    assert!(!page.body.contains("<script>"));
+}
+
+#[tokio::test]
+async fn anonymous_requests_write_nothing() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/login",
+        "/signup",
+        "/status",
+        "/dashboard",
+        "/favicon.svg",
+    ] {
+        app.get(path).await;
+    }
+    assert_eq!(app.session_rows().await, 0);
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_events")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(events, 0);
+}
+
+#[tokio::test]
+async fn the_cleanup_task_deletes_expired_and_revoked_rows() {
+    let app = spawn_app().await;
+    let mut gone = app.signed_up("leo").await;
+    let _idle = app.signed_in("leo").await;
+    app.call::<Logout>(&mut gone, &[], Submit::Js).await;
+    assert_eq!(app.session_rows().await, 2);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server::tasks::purge_expired_sessions(
+        app.state.auth.clone(),
+        StdDuration::from_millis(20),
+        stopped,
+    ));
+    wait_for(|| async { app.session_rows().await == 1 }).await; // the revoked one
+    app.clock.advance(Duration::minutes(31));
+    wait_for(|| async { app.session_rows().await == 0 }).await; // the idle one
+    stop.send(true).unwrap();
+    tokio::time::timeout(StdDuration::from_secs(2), task)
+        .await
+        .expect("task stops on shutdown")
+        .unwrap();
+}
+
+async fn wait_for<F, Fut>(cond: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+    panic!("condition not met within 2 s");
+}
+
+/// The id of the session behind `browser`'s cookie.
+async fn current_session_id(app: &crate::helpers::TestApp, browser: &Browser) -> String {
+    let token = SessionToken::parse(browser.session().unwrap()).unwrap();
+    sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = ?")
+        .bind(&token.hash().as_bytes()[..])
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
