@@ -76,6 +76,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     AuthVersion::provide();
+    // Effects run only in the browser: mark the document once the WASM app
+    // has taken over, for tests and for styling that needs interactivity.
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/leptos-sessions.css" />

@@ -1,14 +1,5 @@
-import { test, expect, type ConsoleMessage } from "@playwright/test";
-
-/** Collects console errors and uncaught exceptions for a page. */
-function watchConsole(page: import("@playwright/test").Page): string[] {
-  const problems: string[] = [];
-  page.on("console", (msg: ConsoleMessage) => {
-    if (msg.type() === "error") problems.push(msg.text());
-  });
-  page.on("pageerror", (err) => problems.push(err.message));
-  return problems;
-}
+import { test, expect } from "@playwright/test";
+import { watchConsole } from "./helpers";
 
 test("the static home page is a prerendered file that hydrates", async ({ page }) => {
   const problems = watchConsole(page);

@@ -1,0 +1,45 @@
+import { expect, type Page, type ConsoleMessage } from "@playwright/test";
+
+export const PASSWORD = "correct horse battery";
+
+/** A user name no other test uses. */
+export function uniqueUser(prefix = "user"): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Collects console errors and uncaught exceptions for a page. */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (msg: ConsoleMessage) => {
+    if (msg.type() === "error") problems.push(msg.text());
+  });
+  page.on("pageerror", (err) => problems.push(err.message));
+  return problems;
+}
+
+
+/** Signs up through the form and waits for the dashboard. */
+export async function signUp(page: Page, username: string): Promise<void> {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("User name or e-mail").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(username);
+}
+
+/** Signs in through the form and waits for the dashboard. */
+export async function signIn(page: Page, username: string): Promise<void> {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("User name or e-mail").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+/** Waits until the WASM app has hydrated the current page. */
+export async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
