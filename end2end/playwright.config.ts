@@ -62,6 +62,7 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
       LEPTOS_RELOAD_PORT: String(port + 1),
       DATABASE_URL: `sqlite://${path.join(dataDir, "e2e.db")}`,
+      JWT_KEYS_DIR: path.join(dataDir, "keys"),
       APP_ENV: "dev",
       RUST_LOG: process.env.RUST_LOG ?? "warn,server=info",
     },

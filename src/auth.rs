@@ -19,16 +19,18 @@ use crate::{
     id::{SessionId, UserId},
     policy::SessionPolicy,
     record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
-    store::{NewUser, SessionStore, UserStore},
+    store::{NewUser, Rotation, SessionStore, UserStore},
     token::SessionToken,
     Error,
 };
 
-/// A fresh session: the token goes into the cookie, never into storage.
+/// A fresh session: the tokens go into cookies, never into storage.
 #[derive(Debug)]
 pub struct NewSession {
-    /// The raw token for the cookie.
+    /// The raw session token for the session cookie.
     pub token: SessionToken,
+    /// The first refresh token of the session, for the refresh cookie.
+    pub refresh: SessionToken,
     /// The stored session and its user.
     pub auth: Authenticated,
 }
@@ -39,6 +41,22 @@ pub enum Validation {
     /// A usable session (its idle expiry already slid if due).
     Valid(Box<Authenticated>),
     /// Malformed, unknown, expired or revoked: the cookie should be cleared.
+    Invalid,
+}
+
+/// The result of presenting a refresh token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The session is valid: mint an access token for it.
+    Refreshed {
+        /// The session (idle expiry slid) and its user.
+        auth: Box<Authenticated>,
+        /// The successor token for the refresh cookie; `None` when the
+        /// presented token was already rotated within the grace window (the
+        /// browser already holds the successor).
+        rotated: Option<SessionToken>,
+    },
+    /// Unknown, reused, or for an ended session: clear the refresh cookie.
     Invalid,
 }
 
@@ -197,8 +215,13 @@ impl Auth {
             revoked_at: None,
         };
         self.sessions.insert_session(&session).await?;
+        let refresh = SessionToken::generate();
+        self.sessions
+            .insert_refresh_token(session.id, &refresh.hash(), now)
+            .await?;
         Ok(NewSession {
             token,
+            refresh,
             auth: Authenticated { session, user },
         })
     }
@@ -215,16 +238,29 @@ impl Auth {
             return Ok(Validation::Invalid);
         };
         let hash = token.hash();
-        let Some(mut auth) = self.sessions.find_session(&hash).await? else {
+        let Some(found) = self.sessions.find_session(&hash).await? else {
             return Ok(Validation::Invalid);
         };
-        let now = self.clock.now();
+        Ok(match self.check_and_touch(found, self.clock.now()).await? {
+            Some(auth) => Validation::Valid(Box::new(auth)),
+            None => Validation::Invalid,
+        })
+    }
+
+    /// Checks revocation and both expiries; slides the idle expiry when the
+    /// touch interval has passed. `None` if the session cannot be used.
+    async fn check_and_touch(
+        &self,
+        mut auth: Authenticated,
+        now: OffsetDateTime,
+    ) -> Result<Option<Authenticated>, Error> {
         let session = &mut auth.session;
         if session.revoked_at.is_some() {
-            return Ok(Validation::Invalid);
+            return Ok(None);
         }
         if !session.is_active(now) {
-            tracing::info!(session = %hash.short(), "session expired");
+            let short = session.token_hash.short();
+            tracing::info!(session = %short, "session expired");
             // Revoke so the event is recorded once, not on every retry.
             if self
                 .sessions
@@ -236,12 +272,12 @@ impl Auth {
                 self.event(
                     Some(session.user_id),
                     AuthEventKind::Expired,
-                    Some(hash.short()),
+                    Some(short),
                     &client,
                 )
                 .await;
             }
-            return Ok(Validation::Invalid);
+            return Ok(None);
         }
         if self.policy.needs_touch(now, session.last_seen_at) {
             let idle = self
@@ -251,7 +287,59 @@ impl Auth {
             session.last_seen_at = now;
             session.idle_expires_at = idle;
         }
-        Ok(Validation::Valid(Box::new(auth)))
+        Ok(Some(auth))
+    }
+
+    /// Exchanges a refresh token for its successor and the session behind
+    /// it (see [`RefreshOutcome`]). A token rotated longer ago than the
+    /// grace window is a replay: the whole session is revoked and the event
+    /// recorded.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    pub async fn refresh(&self, raw_token: &str) -> Result<RefreshOutcome, Error> {
+        let Some(presented) = SessionToken::parse(raw_token) else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        let successor = SessionToken::generate();
+        let now = self.clock.now();
+        let rotation = self
+            .sessions
+            .rotate_refresh_token(
+                &presented.hash(),
+                &successor.hash(),
+                now,
+                self.policy.refresh_grace,
+            )
+            .await?;
+        let (session_id, rotated) = match rotation {
+            Rotation::Unknown => return Ok(RefreshOutcome::Invalid),
+            Rotation::Reused(session_id) => {
+                if let Some(user) = self.sessions.revoke_session_by_id(session_id, now).await? {
+                    tracing::warn!(user = %user, "refresh token reuse: session revoked");
+                    self.event(
+                        Some(user),
+                        AuthEventKind::RefreshReuse,
+                        Some(presented.hash().short()),
+                        &ClientInfo::default(),
+                    )
+                    .await;
+                }
+                return Ok(RefreshOutcome::Invalid);
+            }
+            Rotation::Rotated(session_id) => (session_id, Some(successor)),
+            Rotation::WithinGrace(session_id) => (session_id, None),
+        };
+        let Some(found) = self.sessions.find_session_by_id(session_id).await? else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        match self.check_and_touch(found, now).await? {
+            Some(auth) => Ok(RefreshOutcome::Refreshed {
+                auth: Box::new(auth),
+                rotated,
+            }),
+            None => Ok(RefreshOutcome::Invalid),
+        }
     }
 
     /// Signs out the current session.

@@ -18,7 +18,16 @@ pub const SESSION_COOKIE: &str = "__Host-session";
 /// Name used in insecure development mode, where `__Host-` is not allowed.
 pub const SESSION_COOKIE_INSECURE: &str = "session";
 
-/// Builds and clears the session cookie.
+/// Name of the refresh cookie when `Secure`. `__Secure-` (not `__Host-`,
+/// which requires `Path=/`) so its path can be narrowed to the refresh
+/// endpoint: no other request carries it.
+pub const REFRESH_COOKIE: &str = "__Secure-refresh";
+/// Refresh cookie name in insecure development mode.
+pub const REFRESH_COOKIE_INSECURE: &str = "refresh";
+/// The only path the refresh cookie is sent to.
+pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
+
+/// Builds and clears the session and refresh cookies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CookiePolicy {
     secure: bool,
@@ -73,6 +82,49 @@ impl CookiePolicy {
         cookie
     }
 
+    /// The refresh cookie's name.
+    #[must_use]
+    pub fn refresh_name(&self) -> &'static str {
+        if self.secure {
+            REFRESH_COOKIE
+        } else {
+            REFRESH_COOKIE_INSECURE
+        }
+    }
+
+    /// The cookie carrying a refresh token: `HttpOnly`, `SameSite=Strict`,
+    /// and sent only to [`REFRESH_COOKIE_PATH`].
+    #[must_use]
+    pub fn refresh_cookie(
+        &self,
+        token: &str,
+        persist_until: Option<OffsetDateTime>,
+    ) -> Cookie<'static> {
+        let mut cookie = self.refresh_base(token.to_owned());
+        if let Some(until) = persist_until {
+            let cap = OffsetDateTime::now_utc() + time::Duration::days(400);
+            cookie.set_expires(until.min(cap));
+        }
+        cookie
+    }
+
+    /// A cookie that deletes the refresh cookie.
+    #[must_use]
+    pub fn refresh_removal(&self) -> Cookie<'static> {
+        let mut cookie = self.refresh_base(String::new());
+        cookie.make_removal();
+        cookie
+    }
+
+    fn refresh_base(&self, value: String) -> Cookie<'static> {
+        Cookie::build((self.refresh_name(), value))
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Strict)
+            .path(REFRESH_COOKIE_PATH)
+            .build()
+    }
+
     fn base(&self, value: String) -> Cookie<'static> {
         Cookie::build((self.name(), value))
             .http_only(true)
@@ -118,6 +170,17 @@ mod tests {
         assert!(header.starts_with("__Host-session=;"), "{header}");
         assert!(header.contains("Max-Age=0"), "{header}");
         assert!(header.contains("Path=/"), "{header}");
+    }
+
+    #[test]
+    fn refresh_cookie_is_narrow_and_strict() {
+        let header = CookiePolicy::new(true)
+            .refresh_cookie("r", None)
+            .to_string();
+        assert!(header.starts_with("__Secure-refresh=r"), "{header}");
+        for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/auth"] {
+            assert!(header.contains(attr), "{attr} missing: {header}");
+        }
     }
 
     #[test]

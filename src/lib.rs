@@ -10,7 +10,8 @@
 //! - [`record`]: what is stored and returned;
 //! - [`store`]: the storage traits and their backends;
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
-//! - [`cookie`]: the session cookie's attributes;
+//! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
+//! - [`cookie`]: the session and refresh cookies' attributes;
 //! - [`clock`]: injectable time.
 //!
 //! The web layers (`app/`, `server/`) call into this crate; it never calls out.
@@ -21,13 +22,14 @@ pub mod cookie;
 pub mod credentials;
 pub mod error;
 pub mod id;
+pub mod jwt;
 pub mod policy;
 pub mod record;
 pub mod store;
 pub mod token;
 
 pub use crate::{
-    auth::{Auth, NewSession, Validation},
+    auth::{Auth, NewSession, RefreshOutcome, Validation},
     clock::{Clock, ManualClock, SystemClock},
     cookie::CookiePolicy,
     error::Error,

@@ -21,6 +21,10 @@ pub struct SessionPolicy {
     /// Minimum time between two writes that slide the idle expiry: most
     /// requests read the session and write nothing.
     pub touch_interval: Duration,
+    /// How long a rotated refresh token is still accepted (without a new
+    /// rotation), so tabs refreshing at the same moment do not trip reuse
+    /// detection. After it, presenting the old token revokes the session.
+    pub refresh_grace: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -31,6 +35,7 @@ impl Default for SessionPolicy {
             remember_idle_timeout: Duration::days(7),
             remember_absolute_timeout: Duration::days(30),
             touch_interval: Duration::minutes(1),
+            refresh_grace: Duration::seconds(30),
         }
     }
 }
@@ -59,7 +64,7 @@ impl SessionPolicy {
         ]
         .iter()
         .all(|d| d.is_positive());
-        if !positive || self.touch_interval.is_negative() {
+        if !positive || self.touch_interval.is_negative() || self.refresh_grace.is_negative() {
             return Err(crate::Error::Invalid("session timeouts must be positive"));
         }
         if self.idle_timeout > self.absolute_timeout

@@ -274,3 +274,93 @@ async fn events_are_recorded_without_tokens() {
         }
     }
 }
+
+fn refreshed(
+    outcome: engine::RefreshOutcome,
+) -> (engine::Authenticated, Option<engine::SessionToken>) {
+    match outcome {
+        engine::RefreshOutcome::Refreshed { auth, rotated } => (*auth, rotated),
+        engine::RefreshOutcome::Invalid => panic!("expected a refresh"),
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
+    let (auth, clock) = common::sqlite_auth().await;
+    let s = auth.sign_up("kate", "password-1", client()).await.unwrap();
+    let first = s.refresh.expose().to_owned();
+
+    let (a, next) = refreshed(auth.refresh(&first).await.unwrap());
+    assert_eq!(a.session.id, s.auth.session.id);
+    let second = next.expect("rotated").expose().to_owned();
+    assert_ne!(first, second);
+
+    // The successor rotates in turn.
+    let (_, third) = refreshed(auth.refresh(&second).await.unwrap());
+    assert!(third.is_some());
+
+    // Within the grace window, the old one still works but rotates nothing.
+    clock.advance(Duration::seconds(10));
+    let (_, none) = refreshed(auth.refresh(&first).await.unwrap());
+    assert!(none.is_none());
+
+    // After it, the old one is a replay: the session dies.
+    clock.advance(Duration::seconds(31));
+    assert_eq!(
+        auth.refresh(&first).await.unwrap(),
+        engine::RefreshOutcome::Invalid
+    );
+    assert_eq!(
+        auth.validate(s.token.expose()).await.unwrap(),
+        Validation::Invalid
+    );
+    let third = third.unwrap();
+    assert_eq!(
+        auth.refresh(third.expose()).await.unwrap(),
+        engine::RefreshOutcome::Invalid
+    );
+    let events = auth.list_events(s.auth.user.id, 10).await.unwrap();
+    assert_eq!(events[0].kind, AuthEventKind::RefreshReuse);
+}
+
+#[tokio::test]
+async fn refresh_fails_after_logout_and_for_garbage() {
+    let (auth, _) = common::sqlite_auth().await;
+    let s = auth.sign_up("liam", "password-1", client()).await.unwrap();
+    auth.logout(&s.auth, &client()).await.unwrap();
+    assert_eq!(
+        auth.refresh(s.refresh.expose()).await.unwrap(),
+        engine::RefreshOutcome::Invalid
+    );
+    for raw in ["", "x", &"A".repeat(43), &"z".repeat(10_000)] {
+        assert_eq!(
+            auth.refresh(raw).await.unwrap(),
+            engine::RefreshOutcome::Invalid
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_all_succeed_and_rotate_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (auth, _) = common::sqlite_file_auth(dir.path()).await;
+    let s = auth.sign_up("mia", "password-1", client()).await.unwrap();
+    let token = s.refresh.expose().to_owned();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let auth = auth.clone();
+            let token = token.clone();
+            tokio::spawn(async move { auth.refresh(&token).await })
+        })
+        .collect();
+    let mut rotations = 0;
+    for t in tasks {
+        let (_, rotated) = refreshed(t.await.unwrap().unwrap());
+        rotations += usize::from(rotated.is_some());
+    }
+    assert_eq!(rotations, 1, "exactly one caller rotates");
+    assert!(matches!(
+        auth.validate(s.token.expose()).await.unwrap(),
+        Validation::Valid(_)
+    ));
+}

@@ -19,6 +19,27 @@ use crate::error::AppError;
 #[derive(Clone, Debug, Default)]
 pub struct RequestSession(pub Option<Authenticated>);
 
+/// Typed extractor for plain axum handlers (and `leptos_axum::extract`):
+/// the request's validated session, or a 401 when there is none.
+#[derive(Clone, Debug)]
+pub struct Authed(pub Authenticated);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authed {
+    type Rejection = (http::StatusCode, &'static str);
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestSession>()
+            .and_then(|s| s.0.clone())
+            .map(Self)
+            .ok_or((
+                http::StatusCode::UNAUTHORIZED,
+                "Please sign in to continue.",
+            ))
+    }
+}
+
 /// The client's address as the server decided it (socket, or a trusted
 /// proxy's `X-Forwarded-For`). Set by the server.
 #[derive(Clone, Copy, Debug)]

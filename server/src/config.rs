@@ -26,6 +26,28 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the WASM app keeps the access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStorage {
+    /// In memory only (the default): gone on reload, unreachable for other
+    /// scripts except through the app itself.
+    Memory,
+    /// In `localStorage`: survives reloads, but any script that runs on the
+    /// page (an XSS) can read it. Opt-in.
+    LocalStorage,
+}
+
+impl TokenStorage {
+    /// The value the browser app reads.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::LocalStorage => "local",
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -43,6 +65,12 @@ pub struct Config {
     /// `COOKIE_SECURE`: `false` only for plain-HTTP development on a host
     /// other than localhost; refused in production.
     pub cookie_secure: bool,
+    /// Access-token settings (`JWT_*`).
+    pub jwt: engine::jwt::JwtSettings,
+    /// `JWT_KEYS_DIR`: where signing keys are read (and, in dev, created).
+    pub keys_dir: std::path::PathBuf,
+    /// `TOKEN_STORAGE`: where the browser keeps the access token.
+    pub token_storage: TokenStorage,
     /// Leptos' own options (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …).
     pub leptos: LeptosOptions,
 }
@@ -166,6 +194,7 @@ impl Config {
                 defaults.remember_absolute_timeout,
             )?,
             touch_interval: duration(get, "SESSION_TOUCH_INTERVAL", defaults.touch_interval)?,
+            refresh_grace: duration(get, "REFRESH_GRACE_PERIOD", defaults.refresh_grace)?,
         };
         session.validate().map_err(|err| ConfigError::Invalid {
             name: "SESSION_*",
@@ -203,6 +232,32 @@ impl Config {
             });
         }
 
+        let jwt = engine::jwt::JwtSettings {
+            issuer: get("JWT_ISSUER").unwrap_or("leptos-sessions").to_owned(),
+            audience: get("JWT_AUDIENCE").unwrap_or("leptos-sessions").to_owned(),
+            ttl: duration(get, "JWT_ACCESS_TTL", time::Duration::minutes(5))?,
+            leeway_secs: 5,
+        };
+        if jwt.ttl > time::Duration::hours(1) {
+            return Err(ConfigError::Invalid {
+                name: "JWT_ACCESS_TTL",
+                value: jwt.ttl.to_string(),
+                reason: "access tokens cannot be revoked, so keep them short (1h at most)",
+            });
+        }
+        let keys_dir = get("JWT_KEYS_DIR").unwrap_or("data/keys").into();
+        let token_storage = match get("TOKEN_STORAGE").unwrap_or("memory") {
+            "memory" => TokenStorage::Memory,
+            "local" => TokenStorage::LocalStorage,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "TOKEN_STORAGE",
+                    value: other.to_owned(),
+                    reason: "expected `memory` or `local`",
+                })
+            }
+        };
+
         Ok(Self {
             app_env,
             log_format,
@@ -210,6 +265,9 @@ impl Config {
             session,
             cleanup_interval,
             cookie_secure,
+            jwt,
+            keys_dir,
+            token_storage,
             leptos,
         })
     }
@@ -305,6 +363,34 @@ mod tests {
         assert_eq!(config.database.max_connections, 8);
     }
 
+    /// Every variable this module reads must be in the configuration
+    /// reference and in `.env.example`, so the docs cannot drift.
+    #[test]
+    fn every_variable_is_documented() {
+        let source = include_str!("config.rs");
+        let reference = include_str!("../../docs/CONFIGURATION.md");
+        let example = include_str!("../../.env.example");
+        let code = source.split("#[cfg(test)]").next().unwrap();
+        let names: Vec<&str> = code
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| {
+                s.len() > 3
+                    && s.contains('_')
+                    && s.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            })
+            .collect();
+        assert!(names.len() >= 10, "found {names:?}");
+        for name in names {
+            assert!(
+                reference.contains(&format!("`{name}`")),
+                "{name} missing from docs/CONFIGURATION.md"
+            );
+            assert!(example.contains(name), "{name} missing from .env.example");
+        }
+    }
+
     #[test]
     fn durations_parse_with_units() {
         let config = Config::from_vars(
@@ -357,6 +443,8 @@ mod tests {
             ("SESSION_IDLE_TIMEOUT", "-5m"),
             ("SESSION_CLEANUP_INTERVAL", "10y"),
             ("COOKIE_SECURE", "maybe"),
+            ("JWT_ACCESS_TTL", "2h"),
+            ("TOKEN_STORAGE", "cookie"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)]), leptos())
                 .unwrap_err()

@@ -15,6 +15,9 @@ pub enum StartupError {
     /// The session engine rejected its settings.
     #[error("session engine: {0}")]
     Engine(String),
+    /// Signing keys are missing or unreadable.
+    #[error("signing keys: {0}")]
+    Keys(String),
     /// A migration failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

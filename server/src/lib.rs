@@ -6,8 +6,10 @@
 //! - [`telemetry`]: structured logging.
 
 pub mod config;
+pub mod cookies;
 pub mod db;
 pub mod error;
+pub mod keys;
 pub mod routes;
 pub mod session_layer;
 pub mod state;

@@ -21,7 +21,10 @@ use engine::Validation;
 
 use app::session::RequestSession;
 
-use crate::state::AppState;
+use crate::{
+    cookies::{self, CookieValue},
+    state::AppState,
+};
 
 /// The middleware function; install with `from_fn_with_state`.
 pub async fn session_layer(
@@ -37,7 +40,7 @@ pub async fn session_layer(
         return next.run(req).await;
     }
 
-    let (session, clear_cookie) = match session_cookie(&req, state.cookies.name()) {
+    let (session, clear_cookie) = match cookies::find(req.headers(), state.cookies.name()) {
         CookieValue::Missing => (None, false),
         CookieValue::Ambiguous => (None, true),
         CookieValue::One(raw) => match state.auth.validate(&raw).await {
@@ -61,7 +64,7 @@ pub async fn session_layer(
             percent_encoding::utf8_percent_encode(&target, percent_encoding::NON_ALPHANUMERIC);
         let mut res = Redirect::to(&format!("/login?next={encoded}")).into_response();
         if clear_cookie {
-            append_cookie(&mut res, &state.cookies.removal());
+            cookies::append(&mut res, &state.cookies.removal());
         }
         return res;
     }
@@ -70,55 +73,14 @@ pub async fn session_layer(
     req.extensions_mut().insert(RequestSession(session));
     let mut res = next.run(req).await;
     // A sign-in in this very request sets a fresh cookie: keep that one.
-    if clear_cookie && !sets_cookie(&res, state.cookies.name()) {
-        append_cookie(&mut res, &state.cookies.removal());
+    if clear_cookie && !cookies::is_set(&res, state.cookies.name()) {
+        cookies::append(&mut res, &state.cookies.removal());
     }
     if signed_in {
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
-}
-
-enum CookieValue {
-    Missing,
-    /// Sent more than once: a sign of cookie injection (e.g. a non-`__Host-`
-    /// cookie planted by a sibling domain). Trust neither.
-    Ambiguous,
-    One(String),
-}
-
-/// Finds the session cookie among all `Cookie` headers. The name match is
-/// exact (case-sensitive), as browsers send it.
-fn session_cookie(req: &Request, name: &str) -> CookieValue {
-    let mut found = None;
-    for value in req.headers().get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        for cookie in cookie::Cookie::split_parse(value).flatten() {
-            if cookie.name() == name {
-                if found.is_some() {
-                    return CookieValue::Ambiguous;
-                }
-                found = Some(cookie.value().to_owned());
-            }
-        }
-    }
-    found.map_or(CookieValue::Missing, CookieValue::One)
-}
-
-/// Whether the response already sets the cookie `name`.
-fn sets_cookie(res: &Response, name: &str) -> bool {
-    res.headers().get_all(header::SET_COOKIE).iter().any(|v| {
-        v.as_bytes()
-            .strip_prefix(name.as_bytes())
-            .is_some_and(|rest| rest.first() == Some(&b'='))
-    })
-}
-
-fn append_cookie(res: &mut Response, cookie: &cookie::Cookie<'_>) {
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        res.headers_mut().append(header::SET_COOKIE, value);
-    }
 }
 
 /// The session store is unreachable: fail fast and say so, without details.

@@ -22,6 +22,8 @@ pub struct AppState {
     pub auth: Auth,
     /// The session cookie's policy.
     pub cookies: CookiePolicy,
+    /// Access-token signer and verifier.
+    pub jwt: Arc<engine::jwt::Jwt>,
     /// The app's routes, for the router.
     pub routes: Vec<AxumRouteListing>,
     /// Paths of prerendered routes: served as files, so the session layer
@@ -61,6 +63,9 @@ impl AppState {
         let store = Arc::new(SqliteStore::new(db.clone()));
         let auth = Auth::new(store.clone(), store, config.session, clock)
             .map_err(|err| StartupError::Engine(err.to_string()))?;
+        let keys = crate::keys::load(&config.keys_dir, config.app_env)?;
+        let jwt = engine::jwt::Jwt::new(config.jwt.clone(), &keys)
+            .map_err(|err| StartupError::Keys(err.to_string()))?;
         let leptos = config.leptos.clone();
         let (routes, static_routes) = generate_route_list_with_ssg({
             let leptos = leptos.clone();
@@ -76,6 +81,7 @@ impl AppState {
             db,
             auth,
             cookies: CookiePolicy::new(config.cookie_secure),
+            jwt: Arc::new(jwt),
             routes,
             static_paths: Arc::new(static_paths),
             config: Arc::new(config),

@@ -26,6 +26,20 @@ use crate::{
     Error,
 };
 
+/// What happened when a refresh token was presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// No such token.
+    Unknown,
+    /// The token was current; it is now rotated and its successor stored.
+    Rotated(SessionId),
+    /// The token was rotated moments ago (within the grace window), e.g. by
+    /// another tab racing this one: not an attack.
+    WithinGrace(SessionId),
+    /// The token was rotated before the grace window: a replay.
+    Reused(SessionId),
+}
+
 /// A new account, with its password already hashed.
 #[derive(Clone, Debug)]
 pub struct NewUser {
@@ -134,6 +148,50 @@ pub trait SessionStore: Send + Sync + 'static {
         user_id: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<SessionRecord>, Error>;
+
+    /// The session with this id and its user (expired and revoked rows too).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error>;
+
+    /// Revokes a session by id alone (reuse detection). Returns its owner if
+    /// it was active.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn revoke_session_by_id(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error>;
+
+    /// Stores the first refresh token of a session.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn insert_refresh_token(
+        &self,
+        session_id: SessionId,
+        token_hash: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), Error>;
+
+    /// Atomically exchanges the token `presented` for `successor`: marks it
+    /// rotated and stores the successor, only if it was not rotated yet.
+    /// Concurrent calls with the same token see exactly one
+    /// [`Rotation::Rotated`]; the others see [`Rotation::WithinGrace`] or
+    /// [`Rotation::Reused`] depending on `grace`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn rotate_refresh_token(
+        &self,
+        presented: &TokenHash,
+        successor: &TokenHash,
+        now: OffsetDateTime,
+        grace: time::Duration,
+    ) -> Result<Rotation, Error>;
 
     /// Deletes every session that is expired at `now` or revoked. Returns
     /// how many rows were deleted.

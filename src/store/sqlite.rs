@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::{sqlite::SqliteRow, Row as _, SqlitePool};
 use time::OffsetDateTime;
 
-use super::{NewUser, SessionStore, UserStore};
+use super::{NewUser, Rotation, SessionStore, UserStore};
 use crate::{
     id::{SessionId, UserId},
     record::{AuthEvent, AuthEventKind, Authenticated, SessionRecord, UserSummary},
@@ -291,6 +291,117 @@ impl SessionStore for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(session_from_row).collect()
+    }
+
+    async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            ", u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, \
+             u.created_at AS u_created_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Authenticated {
+                session: session_from_row(&row)?,
+                user: user_from_row(&row, "u_")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn revoke_session_by_id(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error> {
+        let user: Option<String> = sqlx::query_scalar(
+            "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL \
+             RETURNING user_id",
+        )
+        .bind(ts(at))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        user.map(|u| u.parse()).transpose()
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        session_id: SessionId,
+        token_hash: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(session_id.to_string())
+        .bind(&token_hash.as_bytes()[..])
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented: &TokenHash,
+        successor: &TokenHash,
+        now: OffsetDateTime,
+        grace: time::Duration,
+    ) -> Result<Rotation, Error> {
+        // The conditional UPDATE is the lock: SQLite serialises writers, so
+        // exactly one caller sees `rotated_at IS NULL` and gets the row back.
+        // Writing first (not reading first) also avoids SQLite's deadlock
+        // on upgrading a read transaction to a write one.
+        let mut tx = self.pool.begin().await?;
+        let rotated: Option<String> = sqlx::query_scalar(
+            "UPDATE refresh_tokens SET rotated_at = ? \
+             WHERE token_hash = ? AND rotated_at IS NULL RETURNING session_id",
+        )
+        .bind(ts(now))
+        .bind(&presented.as_bytes()[..])
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(session_id) = rotated {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&session_id)
+            .bind(&successor.as_bytes()[..])
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(Rotation::Rotated(session_id.parse()?));
+        }
+        tx.rollback().await?;
+
+        let row =
+            sqlx::query("SELECT session_id, rotated_at FROM refresh_tokens WHERE token_hash = ?")
+                .bind(&presented.as_bytes()[..])
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else {
+            return Ok(Rotation::Unknown);
+        };
+        let session_id: SessionId = row.try_get::<String, _>("session_id")?.parse()?;
+        let rotated_at = from_ts(
+            row.try_get::<Option<i64>, _>("rotated_at")?
+                .unwrap_or(ts(now)),
+        )?;
+        Ok(if now - rotated_at <= grace {
+            Rotation::WithinGrace(session_id)
+        } else {
+            Rotation::Reused(session_id)
+        })
     }
 
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {

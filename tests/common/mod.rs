@@ -35,3 +35,32 @@ pub async fn sqlite_auth() -> (Auth, ManualClock) {
     .expect("policy");
     (auth, clock)
 }
+
+/// An engine on a SQLite *file* with a real pool, for concurrency tests.
+pub async fn sqlite_file_auth(dir: &std::path::Path) -> (Auth, ManualClock) {
+    let options =
+        SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("t.db").display()))
+            .expect("url")
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .expect("connect");
+    engine::store::sqlite::migrate(&pool)
+        .await
+        .expect("migrate");
+    let store = Arc::new(SqliteStore::new(pool));
+    let clock = ManualClock::new();
+    let auth = Auth::new(
+        store.clone(),
+        store,
+        SessionPolicy::default(),
+        Arc::new(clock.clone()),
+    )
+    .expect("policy");
+    (auth, clock)
+}

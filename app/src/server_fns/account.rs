@@ -152,6 +152,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
         .await
         .map_err(ssr::fail)?;
     session::set_cookie(&ctx.cookies.removal());
+    session::set_cookie(&ctx.cookies.refresh_removal());
     session::set_header(
         http::HeaderName::from_static("clear-site-data"),
         "\"cookies\", \"storage\"",

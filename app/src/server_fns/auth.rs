@@ -73,6 +73,7 @@ pub async fn sign_in(
 pub async fn logout() -> Result<(), AppError> {
     let ctx = ssr::ctx()?;
     session::set_cookie(&ctx.cookies.removal());
+    session::set_cookie(&ctx.cookies.refresh_removal());
     session::set_header(
         http::HeaderName::from_static("clear-site-data"),
         "\"cookies\", \"storage\"",
@@ -133,6 +134,7 @@ mod ssr {
                 }
                 let persist = remember.then_some(new.auth.session.expires_at);
                 session::set_cookie(&ctx.cookies.session_cookie(new.token.expose(), persist));
+                session::set_cookie(&ctx.cookies.refresh_cookie(new.refresh.expose(), persist));
                 session::set_header(http::header::CACHE_CONTROL, "no-store");
                 leptos_axum::redirect(&target);
                 Ok(())

@@ -1,8 +1,13 @@
 //! The router: Leptos pages and server functions, plus plain endpoints.
 
 pub mod health;
+pub mod tokens;
 
-use axum::{middleware, routing::get, Router};
+use axum::{
+    middleware,
+    routing::{get, post},
+    Router,
+};
 use leptos::prelude::provide_context;
 use leptos_axum::LeptosRoutes as _;
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
@@ -28,6 +33,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/api/auth/refresh", post(tokens::refresh))
+        .route("/api/me", get(tokens::me))
+        .route("/api/validate-session", get(tokens::validate_session))
+        .route("/.well-known/jwks.json", get(tokens::jwks))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

@@ -39,7 +39,11 @@ impl TestResponse {
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let db_url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let mut env: HashMap<String, String> = HashMap::from([("DATABASE_URL".into(), db_url)]);
+    let keys_dir = dir.path().join("keys").display().to_string();
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), db_url),
+        ("JWT_KEYS_DIR".into(), keys_dir),
+    ]);
     for (k, v) in vars {
         env.insert((*k).to_owned(), (*v).to_owned());
     }

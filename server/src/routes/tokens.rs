@@ -1,0 +1,176 @@
+//! Token endpoints: refresh (cookie in, JWT out), the stateless APIs that
+//! verify a bearer JWT without touching the database, and the JWKS.
+//!
+//! None of these go through the session layer: refresh has its own cookie,
+//! and the APIs trust only the token's signature and claims.
+
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use engine::{jwt::AccessClaims, RefreshOutcome};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{cookies::CookieValue, state::AppState};
+
+/// What `POST /api/auth/refresh` returns.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    /// The access JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until `expires_at`.
+    pub expires_in: i64,
+    /// Access token expiry (Unix seconds).
+    pub expires_at: i64,
+    /// Display name.
+    pub name: String,
+    /// The session's absolute expiry (Unix seconds).
+    pub session_expires_at: i64,
+    /// The session's idle expiry (Unix seconds).
+    pub session_idle_expires_at: i64,
+}
+
+/// `POST /api/auth/refresh`: rotates the refresh cookie and returns a fresh
+/// access token for the database session behind it.
+pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let cookies = &state.cookies;
+    let CookieValue::One(raw) = crate::cookies::find(&headers, cookies.refresh_name()) else {
+        return unauthorized("no refresh token", None);
+    };
+    match state.auth.refresh(&raw).await {
+        Ok(RefreshOutcome::Refreshed { auth, rotated }) => {
+            let (token, claims) = match state.jwt.issue(&auth, state.auth.now()) {
+                Ok(issued) => issued,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot sign access token");
+                    return (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        Json(json!({"error": "internal"})),
+                    )
+                        .into_response();
+                }
+            };
+            let body = TokenResponse {
+                access_token: token,
+                token_type: "Bearer",
+                expires_in: claims.exp - claims.iat,
+                expires_at: claims.exp,
+                name: claims.name,
+                session_expires_at: auth.session.expires_at.unix_timestamp(),
+                session_idle_expires_at: auth.session.idle_expires_at.unix_timestamp(),
+            };
+            let mut res = Json(body).into_response();
+            if let Some(next) = rotated {
+                let persist = auth.session.persistent.then_some(auth.session.expires_at);
+                crate::cookies::append(&mut res, &cookies.refresh_cookie(next.expose(), persist));
+            }
+            no_store(&mut res);
+            res
+        }
+        Ok(RefreshOutcome::Invalid) => {
+            let mut res = unauthorized("refresh token invalid, expired or revoked", None);
+            crate::cookies::append(&mut res, &cookies.refresh_removal());
+            res
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "refresh failed");
+            let mut res = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "unavailable", "message": "Please try again in a moment."})),
+            )
+                .into_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            res
+        }
+    }
+}
+
+/// `GET /api/me`: who the bearer token says you are. No database access.
+pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match bearer_claims(&state, &headers) {
+        Ok(c) => Json(json!({
+            "user": { "id": c.sub, "name": c.name },
+            "session": { "id": c.sid, "expires_at": c.session_exp },
+            "token": { "issued_at": c.iat, "expires_at": c.exp, "id": c.jti },
+        }))
+        .into_response(),
+        Err(res) => res,
+    }
+}
+
+/// `GET /api/validate-session`: whether the bearer token is valid, with its
+/// claims. No database access: a revoked session's token stays valid until
+/// its `exp` (minutes).
+pub async fn validate_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match bearer_claims(&state, &headers) {
+        Ok(c) => Json(json!({ "valid": true, "claims": c })).into_response(),
+        Err(res) => res,
+    }
+}
+
+/// `GET /.well-known/jwks.json`: the public keys, for other services.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut res = Json(state.jwt.jwks().clone()).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}
+
+fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Response> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(unauthorized(
+            "a bearer token is required",
+            Some("invalid_request"),
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("a bearer token is required", Some("invalid_request")))?;
+    state.jwt.verify(token).map_err(|err| {
+        tracing::debug!(error = %err, "bearer token refused");
+        unauthorized(
+            "the access token is invalid or expired",
+            Some("invalid_token"),
+        )
+    })
+}
+
+/// A 401 with `WWW-Authenticate` (RFC 6750) and a JSON body.
+fn unauthorized(message: &'static str, error: Option<&'static str>) -> Response {
+    let mut res = (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "error": error.unwrap_or("unauthorized"), "message": message })),
+    )
+        .into_response();
+    let challenge = match error {
+        Some("invalid_token") => "Bearer error=\"invalid_token\"",
+        Some(_) => "Bearer error=\"invalid_request\"",
+        None => "Bearer",
+    };
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    no_store(&mut res);
+    res
+}
+
+fn no_store(res: &mut Response) {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}

@@ -1,0 +1,204 @@
+//! Refresh rotation and the stateless token APIs over HTTP.
+
+use app::server_fns::auth::Logout;
+use axum::{
+    body::Body,
+    http::{header, Method, Request, StatusCode},
+};
+use time::Duration;
+
+use crate::helpers::{spawn_app, Browser, Submit, TestApp, TestResponse};
+
+const REFRESH: &str = engine::cookie::REFRESH_COOKIE;
+
+impl TestApp {
+    /// `POST /api/auth/refresh` with the browser's refresh cookie (the
+    /// browser sends it there: its path is `/api/auth`).
+    pub async fn refresh(&self, browser: &mut Browser) -> TestResponse {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/auth/refresh");
+        if let Some(token) = browser.cookies.get(REFRESH) {
+            req = req.header(header::COOKIE, format!("{REFRESH}={token}"));
+        }
+        let res = self.send(req.body(Body::empty()).unwrap()).await;
+        browser.absorb(&res);
+        res
+    }
+
+    pub async fn api(&self, path: &str, bearer: Option<&str>) -> TestResponse {
+        let mut req = Request::builder().method(Method::GET).uri(path);
+        if let Some(token) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+}
+
+fn access_token(res: &TestResponse) -> String {
+    let body: serde_json::Value = serde_json::from_str(&res.body).expect("JSON");
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_narrow_refresh_cookie() {
+    let app = spawn_app().await;
+    let mut b = Browser::new();
+    let res = app
+        .call::<app::server_fns::auth::SignUp>(
+            &mut b,
+            &[("username", "ann"), ("password", crate::helpers::PASSWORD)],
+            Submit::Js,
+        )
+        .await;
+    let refresh = res
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(REFRESH))
+        .expect("refresh cookie")
+        .to_owned();
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/auth"] {
+        assert!(refresh.contains(attr), "{attr} missing in {refresh}");
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_returns_a_verifiable_jwt() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("ben").await;
+    let first = b.cookies[REFRESH].clone();
+    let res = app.refresh(&mut b).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    assert_ne!(b.cookies[REFRESH], first, "rotated");
+    let token = access_token(&res);
+
+    let me = app.api("/api/me", Some(&token)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+    assert_eq!(me["user"]["name"], "ben");
+
+    let v = app.api("/api/validate-session", Some(&token)).await;
+    assert_eq!(v.status, StatusCode::OK);
+    assert!(v.body.contains(r#""valid":true"#));
+
+    let jwks = app.api("/.well-known/jwks.json", None).await;
+    let jwks: serde_json::Value = serde_json::from_str(&jwks.body).unwrap();
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    assert!(jwks["keys"][0].get("d").is_none(), "no private part");
+}
+
+#[tokio::test]
+async fn the_stateless_apis_never_touch_the_database() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("cleo").await;
+    let token = access_token(&app.refresh(&mut b).await);
+    app.state.db.close().await;
+    assert_eq!(
+        app.api("/api/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api("/api/validate-session", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    // Static pages neither.
+    assert_eq!(app.get("/").await.status, StatusCode::OK);
+    // While anything needing the database fails cleanly.
+    assert_eq!(
+        app.get("/readyz").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let res = app.refresh(&mut b).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!res.body.to_lowercase().contains("sqlx") && !res.body.contains("pool"));
+}
+
+#[tokio::test]
+async fn bad_bearer_tokens_get_401_with_www_authenticate() {
+    let app = spawn_app().await;
+    for bearer in [
+        None,
+        Some(""),
+        Some("garbage"),
+        Some("a.b.c"),
+        Some(&"x".repeat(5000) as &str),
+    ] {
+        let res = app.api("/api/me", bearer).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{bearer:?}");
+        assert!(res
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer"));
+    }
+}
+
+#[tokio::test]
+async fn reuse_after_the_grace_window_revokes_the_session_and_ssr_signs_out() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("dan").await;
+    let stolen = b.clone();
+    assert_eq!(app.refresh(&mut b).await.status, StatusCode::OK);
+
+    app.clock.advance(Duration::seconds(31));
+    let mut attacker = stolen;
+    assert_eq!(
+        app.refresh(&mut attacker).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The whole session is gone: for the legitimate browser too.
+    assert_eq!(app.refresh(&mut b).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.visit(&mut b, "/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let reuse: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM auth_events WHERE kind = 'refresh_reuse'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(reuse, 1);
+}
+
+#[tokio::test]
+async fn ten_concurrent_refreshes_within_the_window_all_succeed() {
+    let app = spawn_app().await;
+    let b = app.signed_up("eve").await;
+    let results = futures_join(&app, &b, 10).await;
+    assert!(results.iter().all(|s| *s == StatusCode::OK), "{results:?}");
+    let mut b = b;
+    assert_eq!(
+        app.visit(&mut b, "/dashboard").await.status,
+        StatusCode::OK,
+        "session intact"
+    );
+}
+
+async fn futures_join(app: &TestApp, b: &Browser, n: usize) -> Vec<StatusCode> {
+    futures::future::join_all((0..n).map(|_| {
+        let mut browser = b.clone();
+        async move { app.refresh(&mut browser).await.status }
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn refresh_after_logout_is_401_and_clears_the_cookie() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("fred").await;
+    let kept = b.clone();
+    app.call::<Logout>(&mut b, &[], Submit::Js).await;
+    assert!(
+        !b.cookies.contains_key(REFRESH),
+        "logout clears the refresh cookie"
+    );
+    let mut replay = kept;
+    let res = app.refresh(&mut replay).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(!replay.cookies.contains_key(REFRESH));
+}
