@@ -1,5 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -9,10 +9,42 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 const repoRoot = path.resolve(__dirname, "..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, "target");
 const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, "debug", "server");
-const dataDir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-e2e-"));
 
 // Debian's Chromium; Playwright's own browser download is never used.
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** One server under test, on `port`, with its own throw-away data. */
+function server(port: number, extraEnv: Record<string, string>) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-e2e-"));
+  return {
+    command: serverBin,
+    cwd: repoRoot,
+    // /readyz answers 200 only once the database is migrated.
+    url: `http://127.0.0.1:${port}/readyz`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      // Each server prerenders into its own copy of the built site.
+      LEPTOS_SITE_ROOT: siteCopy(dataDir),
+      LEPTOS_RELOAD_PORT: String(port + 1),
+      DATABASE_URL: `sqlite://${path.join(dataDir, "e2e.db")}`,
+      JWT_KEYS_DIR: path.join(dataDir, "keys"),
+      APP_ENV: "dev",
+      RUST_LOG: process.env.RUST_LOG ?? "warn,server=info",
+      ...extraEnv,
+    },
+  };
+}
+
+/** Copies the built site so servers do not overwrite each other's pages. */
+function siteCopy(dataDir: string): string {
+  const dest = path.join(dataDir, "site");
+  cpSync(path.join(repoRoot, "target", "site"), dest, { recursive: true });
+  return dest;
+}
 
 export default defineConfig({
   testDir: "./tests",
@@ -48,23 +80,5 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: serverBin,
-    cwd: repoRoot,
-    // /readyz answers 200 only once the database is migrated.
-    url: `http://127.0.0.1:${port}/readyz`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
-      LEPTOS_RELOAD_PORT: String(port + 1),
-      DATABASE_URL: `sqlite://${path.join(dataDir, "e2e.db")}`,
-      JWT_KEYS_DIR: path.join(dataDir, "keys"),
-      APP_ENV: "dev",
-      RUST_LOG: process.env.RUST_LOG ?? "warn,server=info",
-    },
-  },
+  webServer: [server(port, {}), server(port + 2, { JWT_ACCESS_TTL: "5s" })],
 });

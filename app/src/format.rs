@@ -17,6 +17,18 @@ pub fn utc(secs: i64) -> String {
         .unwrap_or_else(|| "—".to_owned())
 }
 
+/// `21:04:05 UTC` for Unix seconds (for short-lived tokens).
+#[must_use]
+pub fn utc_seconds(secs: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(format_description!("[hour]:[minute]:[second] UTC"))
+                .ok()
+        })
+        .unwrap_or_else(|| "—".to_owned())
+}
+
 /// A rough, human duration: `in 29 min`, `in 7 h 59 min`, `in 6 days`.
 #[must_use]
 pub fn countdown(seconds: i64) -> String {

@@ -4,6 +4,7 @@
 //! the WASM bundle. Server-only code sits behind `#[cfg(feature = "ssr")]` at
 //! module boundaries.
 
+pub mod client_session;
 pub mod components;
 pub mod error;
 pub mod format;
@@ -23,10 +24,11 @@ use leptos_router::{
 };
 
 use crate::{
+    client_session::ClientSession,
     components::{auth_state::AuthVersion, nav::SiteHeader},
     pages::{
-        dashboard::DashboardPage, home::HomePage, login::LoginPage, not_found::NotFound,
-        sessions::SessionsPage, signup::SignupPage, status::StatusPage,
+        about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
+        not_found::NotFound, sessions::SessionsPage, signup::SignupPage, status::StatusPage,
     },
 };
 
@@ -45,7 +47,11 @@ pub fn requires_session(path: &str) -> bool {
 }
 
 /// The HTML document around the app, rendered on the server only.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+///
+/// `token_storage` (`memory` or `local`) tells the browser app where to keep
+/// access tokens; it is public configuration, so a meta tag carries it even
+/// into prerendered files.
+pub fn shell(options: LeptosOptions, token_storage: &'static str) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -53,6 +59,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <meta name="token-storage" content=token_storage />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -76,6 +83,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     AuthVersion::provide();
+    ClientSession::provide();
     // Effects run only in the browser: mark the document once the WASM app
     // has taken over, for tests and for styling that needs interactivity.
     Effect::new(|_| {
@@ -93,6 +101,7 @@ pub fn App() -> impl IntoView {
             <main id="main" class="container">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Static(StaticRoute::new()) />
+                    <Route path=path!("/about") view=AboutPage ssr=SsrMode::Static(StaticRoute::new()) />
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />

@@ -67,9 +67,10 @@ impl AppState {
         let jwt = engine::jwt::Jwt::new(config.jwt.clone(), &keys)
             .map_err(|err| StartupError::Keys(err.to_string()))?;
         let leptos = config.leptos.clone();
+        let storage = config.token_storage.as_str();
         let (routes, static_routes) = generate_route_list_with_ssg({
             let leptos = leptos.clone();
-            move || app::shell(leptos.clone())
+            move || app::shell(leptos.clone(), storage)
         });
         let static_paths = routes
             .iter()

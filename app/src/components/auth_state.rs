@@ -25,9 +25,11 @@ impl AuthVersion {
         self.0.get()
     }
 
-    /// Signals a change.
+    /// Signals a change, here and (through the client session) in the
+    /// other tabs.
     pub fn bump(self) {
         self.0.update(|v| *v = v.wrapping_add(1));
+        crate::client_session::ClientSession::get().changed();
     }
 
     /// Bumps whenever `action` completes successfully.

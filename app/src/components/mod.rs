@@ -3,3 +3,4 @@
 pub mod auth_state;
 pub mod form_error;
 pub mod nav;
+pub mod session_panel;

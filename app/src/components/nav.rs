@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
+    client_session::{ClientSession, ClientState},
     components::auth_state::AuthVersion,
     server_fns::auth::{current_viewer, Logout},
 };
@@ -15,30 +16,41 @@ pub fn SiteHeader() -> impl IntoView {
     let current = Resource::new(move || version.track(), |_| current_viewer());
     let logout = ServerAction::<Logout>::new();
     version.bump_on_success(logout);
+    let client = ClientSession::get();
 
     view! {
         <header class="site-header">
             <nav class="nav" aria-label="Main">
                 <A href="/" attr:class="brand">"Leptos Sessions"</A>
                 <ul class="nav-links">
+                    <li><A href="/about">"How it works"</A></li>
                     <li><A href="/status">"Status"</A></li>
                     <Transition fallback=|| view! { <li class="nav-muted">"…"</li> }>
                         {move || Suspend::new(async move {
-                            match current.await {
-                                Ok(Some(v)) => view! {
-                                    <li><A href="/dashboard">"Dashboard"</A></li>
-                                    <li><A href="/account/sessions">"Sessions"</A></li>
-                                    <li class="nav-user" data-testid="nav-user">{v.display_name}</li>
-                                    <li>
-                                        <ActionForm action=logout attr:class="inline-form">
-                                            <button type="submit" class="button secondary small">"Sign out"</button>
-                                        </ActionForm>
-                                    </li>
-                                }.into_any(),
-                                _ => view! {
-                                    <li><A href="/login">"Sign in"</A></li>
-                                    <li><A href="/signup" attr:class="button small">"Sign up"</A></li>
-                                }.into_any(),
+                            // SSR pages know from the server; static pages
+                            // learn it in the browser (see `ClientSession`).
+                            let from_server = current.await.ok().flatten().map(|v| v.display_name);
+                            move || {
+                                let name = from_server.clone().or_else(|| match client.state() {
+                                    ClientState::SignedIn { name, .. } => Some(name),
+                                    _ => None,
+                                });
+                                match name {
+                                    Some(name) => view! {
+                                        <li><A href="/dashboard">"Dashboard"</A></li>
+                                        <li><A href="/account/sessions">"Sessions"</A></li>
+                                        <li class="nav-user" data-testid="nav-user">{name}</li>
+                                        <li>
+                                            <ActionForm action=logout attr:class="inline-form">
+                                                <button type="submit" class="button secondary small">"Sign out"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }.into_any(),
+                                    None => view! {
+                                        <li><A href="/login">"Sign in"</A></li>
+                                        <li><A href="/signup" attr:class="button small">"Sign up"</A></li>
+                                    }.into_any(),
+                                }
                             }
                         })}
                     </Transition>

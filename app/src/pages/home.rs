@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::session_panel::SessionPanel;
+
 /// The landing page. Its HTML is a file written at start-up; everything that
 /// depends on the visitor happens after hydration.
 #[component]
@@ -32,6 +34,7 @@ pub fn HomePage() -> impl IntoView {
                 }}
             </p>
         </section>
+        <SessionPanel />
         <section class="card">
             <button
                 type="button"

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod about;
 pub mod dashboard;
 pub mod home;
 pub mod login;

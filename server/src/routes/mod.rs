@@ -19,13 +19,14 @@ pub fn router(state: AppState) -> Router {
     let context = state.server_context();
     let provide = move || provide_context(context.clone());
     let leptos = state.leptos.clone();
+    let storage = state.config.token_storage.as_str();
 
     // Pages and server functions go through the session layer; probes and
     // files (the fallback) do not.
     Router::new()
         .leptos_routes_with_context(&state, state.routes.clone(), provide.clone(), {
             let leptos = leptos.clone();
-            move || app::shell(leptos.clone())
+            move || app::shell(leptos.clone(), storage)
         })
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -40,7 +41,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(provide, app::shell))
+        >(provide, move |options| {
+            app::shell(options, storage)
+        }))
         .layer(TraceLayer::new_for_http().make_span_with(trace_span))
         .layer(CatchPanicLayer::new())
         .with_state(state)

@@ -4,6 +4,7 @@
 //! None of these go through the session layer: refresh has its own cookie,
 //! and the APIs trust only the token's signature and claims.
 
+use app::client_session::TokenResponse;
 use axum::{
     extract::State,
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -11,36 +12,28 @@ use axum::{
     Json,
 };
 use engine::{jwt::AccessClaims, RefreshOutcome};
-use serde::Serialize;
 use serde_json::json;
 
 use crate::{cookies::CookieValue, state::AppState};
 
-/// What `POST /api/auth/refresh` returns.
-#[derive(Debug, Serialize)]
-pub struct TokenResponse {
-    /// The access JWT.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until `expires_at`.
-    pub expires_in: i64,
-    /// Access token expiry (Unix seconds).
-    pub expires_at: i64,
-    /// Display name.
-    pub name: String,
-    /// The session's absolute expiry (Unix seconds).
-    pub session_expires_at: i64,
-    /// The session's idle expiry (Unix seconds).
-    pub session_idle_expires_at: i64,
-}
-
 /// `POST /api/auth/refresh`: rotates the refresh cookie and returns a fresh
-/// access token for the database session behind it.
+/// access token for the database session behind it. Without a refresh
+/// cookie: 204 (nobody is signed in). With a bad one: 401, cookie cleared.
 pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let cookies = &state.cookies;
-    let CookieValue::One(raw) = crate::cookies::find(&headers, cookies.refresh_name()) else {
-        return unauthorized("no refresh token", None);
+    let raw = match crate::cookies::find(&headers, cookies.refresh_name()) {
+        CookieValue::One(raw) => raw,
+        // Not signed in is not an error: static pages ask on every load.
+        CookieValue::Missing => {
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            no_store(&mut res);
+            return res;
+        }
+        CookieValue::Ambiguous => {
+            let mut res = unauthorized("refresh token sent more than once", None);
+            crate::cookies::append(&mut res, &cookies.refresh_removal());
+            return res;
+        }
     };
     match state.auth.refresh(&raw).await {
         Ok(RefreshOutcome::Refreshed { auth, rotated }) => {
@@ -57,7 +50,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Respo
             };
             let body = TokenResponse {
                 access_token: token,
-                token_type: "Bearer",
+                token_type: "Bearer".to_owned(),
                 expires_in: claims.exp - claims.iat,
                 expires_at: claims.exp,
                 name: claims.name,

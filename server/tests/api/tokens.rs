@@ -202,3 +202,15 @@ async fn refresh_after_logout_is_401_and_clears_the_cookie() {
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert!(!replay.cookies.contains_key(REFRESH));
 }
+
+#[tokio::test]
+async fn refresh_without_a_cookie_is_204_and_with_a_bad_one_401() {
+    let app = spawn_app().await;
+    let mut anon = Browser::new();
+    let res = app.refresh(&mut anon).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    anon.cookies.insert(REFRESH.into(), "forged".into());
+    let res = app.refresh(&mut anon).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(res.header("set-cookie").unwrap().contains("Max-Age=0"));
+}

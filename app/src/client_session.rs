@@ -1,0 +1,399 @@
+//! The session as the browser sees it on static pages.
+//!
+//! Prerendered pages know nothing about the visitor. Once hydrated, they ask
+//! `POST /api/auth/refresh` (which checks the database session behind the
+//! HttpOnly refresh cookie) for a short-lived access JWT, and keep it fresh:
+//!
+//! - **single-flight:** however many components ask at once, one request;
+//! - **proactive:** the next refresh is scheduled shortly before expiry;
+//! - **memory by default:** the JWT lives in this module's memory. With
+//!   `TOKEN_STORAGE=local` it goes to `localStorage` instead, which survives
+//!   reloads but is readable by any script on the page (an XSS);
+//! - **snapshot:** a *non-secret* summary (name, session expiry) is kept in
+//!   `localStorage` so the next static page shows the right header at once,
+//!   then confirms with the server;
+//! - **cross-tab:** sign-in, logout and revocation are announced on a
+//!   `BroadcastChannel` (with the `storage` event as fallback), and other
+//!   tabs re-check within about a second.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What `POST /api/auth/refresh` returns (shared with the server).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The access JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    /// Token expiry (Unix seconds).
+    pub expires_at: i64,
+    /// Display name.
+    pub name: String,
+    /// The session's absolute expiry (Unix seconds).
+    pub session_expires_at: i64,
+    /// The session's idle expiry (Unix seconds).
+    pub session_idle_expires_at: i64,
+}
+
+/// What the browser knows about the session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientState {
+    /// Not checked yet (always the case while prerendering).
+    Unknown,
+    /// No valid session.
+    SignedOut,
+    /// Signed in. `confirmed` is false while showing the stored snapshot.
+    SignedIn {
+        /// Display name.
+        name: String,
+        /// Session absolute expiry (Unix seconds).
+        session_expires_at: i64,
+        /// Access token expiry (Unix seconds); 0 until confirmed.
+        token_expires_at: i64,
+        /// Whether the server confirmed it in this page's lifetime.
+        confirmed: bool,
+    },
+}
+
+/// Handle to the browser session state; `Copy`, provided at the app root.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientSession {
+    state: RwSignal<ClientState>,
+    refreshes: RwSignal<u32>,
+}
+
+impl ClientSession {
+    /// Provides the handle to the app.
+    pub fn provide() {
+        provide_context(Self {
+            state: RwSignal::new(ClientState::Unknown),
+            refreshes: RwSignal::new(0),
+        });
+    }
+
+    /// The app's handle.
+    #[must_use]
+    pub fn get() -> Self {
+        use_context::<Self>().unwrap_or(Self {
+            state: RwSignal::new(ClientState::Unknown),
+            refreshes: RwSignal::new(0),
+        })
+    }
+
+    /// The current state (tracked).
+    #[must_use]
+    pub fn state(self) -> ClientState {
+        self.state.get()
+    }
+
+    /// How many access tokens this page has obtained (tracked).
+    #[must_use]
+    pub fn refreshes(self) -> u32 {
+        self.refreshes.get()
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn set(self, state: ClientState) {
+        self.state.set(state);
+    }
+
+    /// Starts the client-side check: show the snapshot, then confirm with
+    /// the server, then keep the token fresh and listen to other tabs. Call
+    /// from static pages; a no-op on the server.
+    pub fn start(self) {
+        #[cfg(feature = "hydrate")]
+        browser::start(self);
+    }
+
+    /// A valid access token, refreshing (once, shared) if needed.
+    pub async fn access_token(self) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            browser::access_token(self).await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            None
+        }
+    }
+
+    /// This tab signed in or out: drop what it held, re-check, and tell the
+    /// other tabs.
+    pub fn changed(self) {
+        #[cfg(feature = "hydrate")]
+        browser::changed(self, true);
+    }
+}
+
+/// Calls `GET /api/me` with the access token; the JSON body or an error.
+pub async fn call_me(session: ClientSession) -> Result<String, String> {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::call_me(session).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = session;
+        Err("only in the browser".into())
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::{cell::RefCell, time::Duration};
+
+    use futures::{
+        future::{LocalBoxFuture, Shared},
+        FutureExt as _,
+    };
+    use gloo_storage::{LocalStorage, Storage as _};
+    use leptos::{prelude::*, task::spawn_local};
+    use serde::{Deserialize, Serialize};
+    use wasm_bindgen::{closure::Closure, JsCast as _};
+
+    use super::{ClientSession, ClientState, TokenResponse};
+
+    const SNAPSHOT_KEY: &str = "leptos-sessions.snapshot";
+    const TOKEN_KEY: &str = "leptos-sessions.access-token";
+    const CHANNEL: &str = "leptos-sessions";
+
+    /// Non-secret summary kept across page loads.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Snapshot {
+        name: String,
+        session_expires_at: i64,
+    }
+
+    type Pending = Shared<LocalBoxFuture<'static, Option<TokenResponse>>>;
+
+    #[derive(Default)]
+    struct Inner {
+        token: Option<(String, f64)>,
+        inflight: Option<Pending>,
+        timer: Option<TimeoutHandle>,
+        channel: Option<web_sys::BroadcastChannel>,
+        started: bool,
+    }
+
+    thread_local! {
+        static INNER: RefCell<Inner> = RefCell::new(Inner::default());
+    }
+
+    fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn use_local_storage() -> bool {
+        document()
+            .query_selector("meta[name=token-storage]")
+            .ok()
+            .flatten()
+            .and_then(|m| m.get_attribute("content"))
+            .is_some_and(|v| v == "local")
+    }
+
+    pub fn start(session: ClientSession) {
+        let first = INNER.with_borrow_mut(|i| !std::mem::replace(&mut i.started, true));
+        if !first {
+            return;
+        }
+        if let Ok(snap) = LocalStorage::get::<Snapshot>(SNAPSHOT_KEY) {
+            if snap.session_expires_at * 1000 > now_ms() as i64 {
+                session.set(ClientState::SignedIn {
+                    name: snap.name,
+                    session_expires_at: snap.session_expires_at,
+                    token_expires_at: 0,
+                    confirmed: false,
+                });
+            }
+        }
+        if use_local_storage() {
+            if let Ok((token, exp)) = LocalStorage::get::<(String, f64)>(TOKEN_KEY) {
+                INNER.with_borrow_mut(|i| i.token = Some((token, exp)));
+            }
+        }
+        listen_to_other_tabs(session);
+        spawn_local(async move {
+            access_token(session).await;
+        });
+    }
+
+    pub async fn access_token(session: ClientSession) -> Option<String> {
+        let fresh = INNER.with_borrow(|i| {
+            i.token
+                .as_ref()
+                .filter(|(_, exp)| *exp - now_ms() > 2_000.0)
+                .map(|(t, _)| t.clone())
+        });
+        if let Some(token) = fresh {
+            if !matches!(
+                session.state.get_untracked(),
+                ClientState::SignedIn {
+                    confirmed: true,
+                    ..
+                }
+            ) {
+                // A token from localStorage: confirm the state once.
+                return refresh(session).await.map(|r| r.access_token);
+            }
+            return Some(token);
+        }
+        refresh(session).await.map(|r| r.access_token)
+    }
+
+    /// One refresh at a time: callers arriving while one is in flight share
+    /// its result.
+    async fn refresh(session: ClientSession) -> Option<TokenResponse> {
+        let pending = INNER.with_borrow_mut(|i| {
+            i.inflight
+                .get_or_insert_with(|| do_refresh(session).boxed_local().shared())
+                .clone()
+        });
+        let result = pending.await;
+        INNER.with_borrow_mut(|i| i.inflight = None);
+        result
+    }
+
+    async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
+        let response = gloo_net::http::Request::post("/api/auth/refresh")
+            .header("Accept", "application/json")
+            .send()
+            .await;
+        match response {
+            Ok(res) if res.status() == 200 => match res.json::<TokenResponse>().await {
+                Ok(token) => {
+                    accept(session, &token);
+                    Some(token)
+                }
+                Err(_) => None,
+            },
+            // 204: no refresh cookie at all; 401: invalid, reused or ended.
+            Ok(res) if res.status() == 204 || res.status() == 401 => {
+                signed_out(session);
+                None
+            }
+            // Network or server trouble: keep what we show, retry later.
+            _ => {
+                schedule(session, 10_000.0);
+                None
+            }
+        }
+    }
+
+    fn accept(session: ClientSession, token: &TokenResponse) {
+        let expires_at_ms = now_ms() + token.expires_in as f64 * 1000.0;
+        INNER.with_borrow_mut(|i| i.token = Some((token.access_token.clone(), expires_at_ms)));
+        if use_local_storage() {
+            let _ = LocalStorage::set(TOKEN_KEY, (&token.access_token, expires_at_ms));
+        }
+        let _ = LocalStorage::set(
+            SNAPSHOT_KEY,
+            Snapshot {
+                name: token.name.clone(),
+                session_expires_at: token.session_expires_at,
+            },
+        );
+        session.set(ClientState::SignedIn {
+            name: token.name.clone(),
+            session_expires_at: token.session_expires_at,
+            token_expires_at: token.expires_at,
+            confirmed: true,
+        });
+        session.refreshes.update(|n| *n += 1);
+        // Refresh at 80% of the lifetime, at least one second ahead.
+        let lifetime = token.expires_in as f64 * 1000.0;
+        schedule(session, (lifetime * 0.8).min(lifetime - 1_000.0).max(500.0));
+    }
+
+    fn signed_out(session: ClientSession) {
+        INNER.with_borrow_mut(|i| {
+            i.token = None;
+            if let Some(timer) = i.timer.take() {
+                timer.clear();
+            }
+        });
+        LocalStorage::delete(TOKEN_KEY);
+        LocalStorage::delete(SNAPSHOT_KEY);
+        session.set(ClientState::SignedOut);
+    }
+
+    fn schedule(session: ClientSession, after_ms: f64) {
+        let handle = set_timeout_with_handle(
+            move || {
+                spawn_local(async move {
+                    refresh(session).await;
+                });
+            },
+            Duration::from_millis(after_ms as u64),
+        )
+        .ok();
+        INNER.with_borrow_mut(|i| {
+            if let Some(old) = std::mem::replace(&mut i.timer, handle) {
+                old.clear();
+            }
+        });
+    }
+
+    /// Sign-in or logout happened (here, or in another tab when `announce`
+    /// is false): forget the token and ask the server again.
+    pub fn changed(session: ClientSession, announce: bool) {
+        INNER.with_borrow_mut(|i| i.token = None);
+        LocalStorage::delete(TOKEN_KEY);
+        if announce {
+            INNER.with_borrow(|i| {
+                if let Some(channel) = &i.channel {
+                    let _ = channel.post_message(&"changed".into());
+                }
+            });
+        }
+        spawn_local(async move {
+            refresh(session).await;
+        });
+    }
+
+    fn listen_to_other_tabs(session: ClientSession) {
+        if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
+            let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| {
+                changed(session, false);
+            });
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            INNER.with_borrow_mut(|i| i.channel = Some(channel));
+        }
+        // Fallback for browsers without BroadcastChannel: another tab
+        // writing or deleting the snapshot.
+        let on_storage =
+            Closure::<dyn Fn(web_sys::StorageEvent)>::new(move |ev: web_sys::StorageEvent| {
+                if ev.key().as_deref() == Some(SNAPSHOT_KEY) {
+                    let signed_in = ev.new_value().is_some();
+                    let known =
+                        matches!(session.state.get_untracked(), ClientState::SignedIn { .. });
+                    if signed_in != known {
+                        changed(session, false);
+                    }
+                }
+            });
+        let _ = window()
+            .add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+        on_storage.forget();
+    }
+
+    pub async fn call_me(session: ClientSession) -> Result<String, String> {
+        let token = access_token(session).await.ok_or("not signed in")?;
+        let res = gloo_net::http::Request::get("/api/me")
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = res.status();
+        let body = res.text().await.map_err(|e| e.to_string())?;
+        if status == 200 {
+            Ok(body)
+        } else {
+            Err(format!("{status}: {body}"))
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import { test, expect } from "@playwright/test";
+import { hydrated, signUp, uniqueUser, watchConsole } from "./helpers";
+
+test("a static page shows signed out, then signed in after sign-in", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await hydrated(page);
+  await expect(page.getByTestId("client-state")).toContainText("You are signed out");
+
+  const user = uniqueUser("static");
+  await signUp(page, user);
+  await page.goto("/");
+  await expect(page.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+  await expect(page.getByTestId("nav-user")).toHaveText(user);
+
+  // The access token works against the stateless API.
+  await page.getByRole("button", { name: "Call /api/me with the token" }).click();
+  await expect(page.getByTestId("api-me")).toContainText(`"name":"${user}"`);
+
+  // The about page is static too, and knows at once from the snapshot.
+  await page.goto("/about");
+  await expect(page.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+  expect(problems).toEqual([]);
+});
+
+test("logout in one tab flips the other tab to signed out", async ({ context }) => {
+  const first = await context.newPage();
+  const user = uniqueUser("tabs");
+  await signUp(first, user);
+  await first.goto("/");
+  await expect(first.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+
+  const second = await context.newPage();
+  await second.goto("/about");
+  await expect(second.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+
+  await hydrated(first);
+  await first.getByRole("button", { name: "Sign out" }).click();
+  await expect(first).toHaveURL(/\/login\?signed_out=1$/);
+  // No reload of the second tab: it hears about it and re-checks.
+  await expect(second.getByTestId("client-state")).toContainText("You are signed out", {
+    timeout: 3_000,
+  });
+  await expect(second.getByRole("link", { name: "Sign in" }).first()).toBeVisible();
+});
+
+test.describe("with a 5-second access token", () => {
+  test.use({ baseURL: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}` });
+
+  test("the page keeps a valid session across several refreshes", async ({ page }) => {
+    test.setTimeout(45_000);
+    const user = uniqueUser("ttl");
+    await signUp(page, user);
+    await page.goto("/");
+    await expect(page.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+    // 5 s tokens, refreshed at 80%: three refreshes take about 12 s.
+    await expect(page.getByTestId("refresh-count")).toHaveText(/^[4-9]|\d\d/, { timeout: 20_000 });
+    await page.getByRole("button", { name: "Call /api/me with the token" }).click();
+    await expect(page.getByTestId("api-me")).toContainText(`"name":"${user}"`);
+  });
+});
