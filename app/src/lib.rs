@@ -8,6 +8,7 @@ pub mod client_session;
 pub mod components;
 pub mod error;
 pub mod format;
+pub mod guides;
 pub mod pages;
 pub mod redirect;
 pub mod server_fns;
@@ -27,8 +28,15 @@ use crate::{
     client_session::ClientSession,
     components::{auth_state::AuthVersion, nav::SiteHeader},
     pages::{
-        about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
-        not_found::NotFound, sessions::SessionsPage, signup::SignupPage, status::StatusPage,
+        about::AboutPage,
+        dashboard::DashboardPage,
+        guides::{GuideIndexPage, GuidePage},
+        home::HomePage,
+        login::LoginPage,
+        not_found::NotFound,
+        sessions::SessionsPage,
+        signup::SignupPage,
+        status::StatusPage,
     },
 };
 
@@ -102,6 +110,18 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Static(StaticRoute::new()) />
                     <Route path=path!("/about") view=AboutPage ssr=SsrMode::Static(StaticRoute::new()) />
+                    <Route path=path!("/guides") view=GuideIndexPage ssr=SsrMode::Static(StaticRoute::new()) />
+                    <Route
+                        path=path!("/guides/:slug")
+                        view=GuidePage
+                        ssr=SsrMode::Static(
+                            StaticRoute::new().prerender_params(|| async {
+                                let mut params = leptos_router::static_routes::StaticParamsMap::new();
+                                params.insert("slug", guides::GUIDES.iter().map(|(s, _)| (*s).to_owned()).collect());
+                                params
+                            }),
+                        )
+                    />
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />

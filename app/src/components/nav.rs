@@ -24,6 +24,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <A href="/" attr:class="brand">"Leptos Sessions"</A>
                 <ul class="nav-links">
                     <li><A href="/about">"How it works"</A></li>
+                    <li><A href="/guides">"Guides"</A></li>
                     <li><A href="/status">"Status"</A></li>
                     <Transition fallback=|| view! { <li class="nav-muted">"…"</li> }>
                         {move || Suspend::new(async move {

@@ -2,6 +2,7 @@
 
 pub mod about;
 pub mod dashboard;
+pub mod guides;
 pub mod home;
 pub mod login;
 pub mod not_found;

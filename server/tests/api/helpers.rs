@@ -15,6 +15,8 @@ use tower::ServiceExt as _;
 
 /// A running app: its router, state and throw-away directory.
 pub struct TestApp {
+    /// Held for the app's lifetime: see [`spawn_app_with`].
+    _serial: std::sync::MutexGuard<'static, ()>,
     pub router: Router,
     pub state: AppState,
     pub clock: ManualClock,
@@ -36,7 +38,16 @@ impl TestResponse {
 
 /// Builds the app with `vars` as its environment, on a fresh SQLite file,
 /// with the static routes written into a fresh site root.
+///
+/// Test apps run one at a time: Leptos keeps process-wide rendering state
+/// (its executor and static-route registry), and two apps rendering on two
+/// test runtimes in one process can stall each other. A server process runs
+/// one app, so this only concerns tests; the suite still takes seconds.
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
     let db_url = format!("sqlite://{}", dir.path().join("test.db").display());
     let keys_dir = dir.path().join("keys").display().to_string();
@@ -58,21 +69,10 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let (state, static_routes) = AppState::build_with_clock(config, Arc::new(clock.clone()))
         .await
         .expect("state");
-    {
-        // Leptos' static generation keeps process-wide state; two apps
-        // generating at once in one test process can stall each other.
-        static GENERATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        #[allow(
-            clippy::await_holding_lock,
-            reason = "serialises whole test apps on purpose"
-        )]
-        let _guard = GENERATE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        static_routes.generate(&state.leptos).await;
-    }
+    static_routes.generate(&state.leptos).await;
     let router = server::routes::router(state.clone());
     TestApp {
+        _serial: serial,
         router,
         state,
         clock,

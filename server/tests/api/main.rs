@@ -4,4 +4,5 @@
 mod foundation;
 mod helpers;
 mod sessions;
+mod static_pages;
 mod tokens;

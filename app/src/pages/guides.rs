@@ -1,0 +1,56 @@
+//! `/guides` and `/guides/:slug`: prerendered for every guide.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+use crate::{
+    error::AppError,
+    guides::{load_guide, GUIDES},
+    pages::not_found::NotFound,
+};
+
+/// The list of guides.
+#[component]
+pub fn GuideIndexPage() -> impl IntoView {
+    view! {
+        <Title text="Guides" />
+        <section class="card">
+            <h1>"Guides"</h1>
+            <p class="muted">"Short how-tos for building on this template."</p>
+            <ul class="guide-list">
+                {GUIDES.iter().map(|(slug, title)| view! {
+                    <li><A href=format!("/guides/{slug}")>{*title}</A></li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// One guide.
+#[component]
+pub fn GuidePage() -> impl IntoView {
+    let params = use_params_map();
+    let guide = Resource::new(
+        move || params.read().get("slug").unwrap_or_default(),
+        |slug| load_guide(slug),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match guide.await {
+                    Ok(g) => view! {
+                        <Title text=g.title.clone() />
+                        <article class="card prose guide">
+                            <p class="muted"><A href="/guides">"← All guides"</A></p>
+                            <h1>{g.title}</h1>
+                            <div inner_html=g.html />
+                        </article>
+                    }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
+                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

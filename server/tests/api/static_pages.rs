@@ -1,0 +1,65 @@
+//! Prerendered pages: written at start-up, served as files, no database.
+
+use axum::http::StatusCode;
+
+use crate::helpers::spawn_app;
+
+const STATIC_PAGES: &[(&str, &str)] = &[
+    ("/", "index.html"),
+    ("/about", "about.html"),
+    ("/guides", "guides.html"),
+    (
+        "/guides/protected-ssr-page",
+        "guides/protected-ssr-page.html",
+    ),
+    ("/guides/token-model", "guides/token-model.html"),
+    ("/guides/deployment", "guides/deployment.html"),
+];
+
+#[tokio::test]
+async fn every_static_route_is_a_file_after_start_up() {
+    let app = spawn_app().await;
+    for (_, file) in STATIC_PAGES {
+        let path = app.dir.path().join("site").join(file);
+        assert!(path.is_file(), "{} was not prerendered", path.display());
+    }
+    for (slug, _) in app::guides::GUIDES {
+        let path = app
+            .dir
+            .path()
+            .join("site/guides")
+            .join(format!("{slug}.html"));
+        let html = std::fs::read_to_string(&path).unwrap();
+        assert!(html.contains("All guides"), "{slug}");
+    }
+}
+
+#[tokio::test]
+async fn static_pages_are_served_with_the_database_gone_even_with_a_session_cookie() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_up("nadia").await;
+    app.state.db.close().await;
+    for (path, file) in STATIC_PAGES {
+        let res = app.visit(&mut browser, path).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        let on_disk = std::fs::read_to_string(app.dir.path().join("site").join(file)).unwrap();
+        assert_eq!(res.body, on_disk, "{path} is the file as written");
+        assert!(
+            res.header("set-cookie").is_none(),
+            "{path}: no session work"
+        );
+    }
+    // Pages that need the session fail cleanly instead.
+    assert_eq!(
+        app.visit(&mut browser, "/dashboard").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_guide_is_a_404() {
+    let app = spawn_app().await;
+    let res = app.get("/guides/no-such-guide").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.body.contains("Page not found"));
+}
