@@ -20,6 +20,12 @@ test("a static page shows signed out, then signed in after sign-in", async ({ pa
   // The about page is static too, and knows at once from the snapshot.
   await page.goto("/about");
   await expect(page.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+
+  // Guides are prerendered per slug; the header still shows the session.
+  await page.goto("/guides");
+  await page.getByRole("link", { name: "The token model" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("The token model");
+  await expect(page.getByTestId("nav-user")).toHaveText(user);
   expect(problems).toEqual([]);
 });
 

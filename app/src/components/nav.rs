@@ -17,6 +17,13 @@ pub fn SiteHeader() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     version.bump_on_success(logout);
     let client = ClientSession::get();
+    // Where the server could not say (prerendered pages, or anonymous SSR
+    // pages), ask in the browser. Effects run only after hydration.
+    Effect::new(move |_| {
+        if matches!(current.get(), Some(Ok(None))) {
+            client.start();
+        }
+    });
 
     view! {
         <header class="site-header">
