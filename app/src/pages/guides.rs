@@ -33,7 +33,7 @@ pub fn GuidePage() -> impl IntoView {
     let params = use_params_map();
     let guide = Resource::new(
         move || params.read().get("slug").unwrap_or_default(),
-        |slug| load_guide(slug),
+        load_guide,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

@@ -93,7 +93,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
             "token": { "issued_at": c.iat, "expires_at": c.exp, "id": c.jti },
         }))
         .into_response(),
-        Err(res) => res,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -103,7 +103,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
 pub async fn validate_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match bearer_claims(&state, &headers) {
         Ok(c) => Json(json!({ "valid": true, "claims": c })).into_response(),
-        Err(res) => res,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -117,13 +117,32 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     res
 }
 
-fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Response> {
+/// Why a bearer request was refused (RFC 6750 error codes).
+enum Refused {
+    /// No usable `Authorization: Bearer` header.
+    MissingToken,
+    /// The token failed verification.
+    InvalidToken,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::MissingToken => {
+                unauthorized("a bearer token is required", Some("invalid_request"))
+            }
+            Self::InvalidToken => unauthorized(
+                "the access token is invalid or expired",
+                Some("invalid_token"),
+            ),
+        }
+    }
+}
+
+fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Refused> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(unauthorized(
-            "a bearer token is required",
-            Some("invalid_request"),
-        ));
+        return Err(Refused::MissingToken);
     };
     let token = value
         .to_str()
@@ -133,13 +152,10 @@ fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, 
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .ok_or_else(|| unauthorized("a bearer token is required", Some("invalid_request")))?;
+        .ok_or(Refused::MissingToken)?;
     state.jwt.verify(token).map_err(|err| {
         tracing::debug!(error = %err, "bearer token refused");
-        unauthorized(
-            "the access token is invalid or expired",
-            Some("invalid_token"),
-        )
+        Refused::InvalidToken
     })
 }
 

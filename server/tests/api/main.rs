@@ -1,6 +1,10 @@
 //! HTTP-level tests against the real router and a real SQLite database.
 //! One file per area; `helpers` spawns an app per test.
 
+// Test code: panicking on a broken expectation is the point, and the test
+// apps are serialised with a lock held on purpose (see `helpers`).
+#![allow(clippy::unwrap_used, clippy::await_holding_lock)]
+
 mod foundation;
 mod helpers;
 mod sessions;
