@@ -127,3 +127,24 @@ pub fn set_error_status(err: &AppError) {
         res.set_status(code);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::extract::FromRequestParts as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_extractor_needs_a_validated_session() {
+        let (mut parts, ()) = http::Request::builder()
+            .extension(RequestSession(None))
+            .body(())
+            .unwrap()
+            .into_parts();
+        let rejected = Authed::from_request_parts(&mut parts, &()).await.unwrap_err();
+        assert_eq!(rejected.0, http::StatusCode::UNAUTHORIZED);
+
+        let (mut bare, ()) = http::Request::new(()).into_parts();
+        assert!(Authed::from_request_parts(&mut bare, &()).await.is_err(), "no layer, no session");
+    }
+}
