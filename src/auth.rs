@@ -395,15 +395,13 @@ impl Auth {
         auth: &Authenticated,
         client: &ClientInfo,
     ) -> Result<u64, Error> {
-        let user = auth.user.id;
-        let n = self
-            .sessions
-            .revoke_user_sessions(user, Some(auth.session.id), self.clock.now())
-            .await?;
-        self.event(Some(user), AuthEventKind::RevokeOthers, None, client)
-            .await;
-        tracing::info!(user = %user, revoked = n, "revoked other sessions");
-        Ok(n)
+        self.revoke_many(
+            auth,
+            Some(auth.session.id),
+            AuthEventKind::RevokeOthers,
+            client,
+        )
+        .await
     }
 
     /// Revokes every session of the caller, the current one included.
@@ -415,14 +413,24 @@ impl Auth {
         auth: &Authenticated,
         client: &ClientInfo,
     ) -> Result<u64, Error> {
+        self.revoke_many(auth, None, AuthEventKind::RevokeAll, client)
+            .await
+    }
+
+    async fn revoke_many(
+        &self,
+        auth: &Authenticated,
+        keep: Option<SessionId>,
+        kind: AuthEventKind,
+        client: &ClientInfo,
+    ) -> Result<u64, Error> {
         let user = auth.user.id;
         let n = self
             .sessions
-            .revoke_user_sessions(user, None, self.clock.now())
+            .revoke_user_sessions(user, keep, self.clock.now())
             .await?;
-        self.event(Some(user), AuthEventKind::RevokeAll, None, client)
-            .await;
-        tracing::info!(user = %user, revoked = n, "signed out everywhere");
+        self.event(Some(user), kind, None, client).await;
+        tracing::info!(user = %user, revoked = n, kind = kind.as_str(), "revoked sessions");
         Ok(n)
     }
 

@@ -65,21 +65,13 @@ impl CookiePolicy {
         token: &str,
         persist_until: Option<OffsetDateTime>,
     ) -> Cookie<'static> {
-        let mut cookie = self.base(token.to_owned());
-        if let Some(until) = persist_until {
-            // Browsers cap cookie lifetimes at 400 days anyway.
-            let cap = OffsetDateTime::now_utc() + time::Duration::days(400);
-            cookie.set_expires(until.min(cap));
-        }
-        cookie
+        self.build(Kind::Session, token, persist_until)
     }
 
     /// A cookie that deletes the session cookie.
     #[must_use]
     pub fn removal(&self) -> Cookie<'static> {
-        let mut cookie = self.base(String::new());
-        cookie.make_removal();
-        cookie
+        self.removal_of(Kind::Session)
     }
 
     /// The refresh cookie's name.
@@ -100,39 +92,51 @@ impl CookiePolicy {
         token: &str,
         persist_until: Option<OffsetDateTime>,
     ) -> Cookie<'static> {
-        let mut cookie = self.refresh_base(token.to_owned());
-        if let Some(until) = persist_until {
-            let cap = OffsetDateTime::now_utc() + time::Duration::days(400);
-            cookie.set_expires(until.min(cap));
-        }
-        cookie
+        self.build(Kind::Refresh, token, persist_until)
     }
 
     /// A cookie that deletes the refresh cookie.
     #[must_use]
     pub fn refresh_removal(&self) -> Cookie<'static> {
-        let mut cookie = self.refresh_base(String::new());
+        self.removal_of(Kind::Refresh)
+    }
+
+    fn removal_of(&self, kind: Kind) -> Cookie<'static> {
+        let mut cookie = self.build(kind, "", None);
         cookie.make_removal();
         cookie
     }
 
-    fn refresh_base(&self, value: String) -> Cookie<'static> {
-        Cookie::build((self.refresh_name(), value))
+    /// Both cookies are `HttpOnly`, and `Secure` unless insecure dev mode.
+    fn build(
+        &self,
+        kind: Kind,
+        value: &str,
+        persist_until: Option<OffsetDateTime>,
+    ) -> Cookie<'static> {
+        let (name, path, same_site) = match kind {
+            Kind::Session => (self.name(), "/", SameSite::Lax),
+            Kind::Refresh => (self.refresh_name(), REFRESH_COOKIE_PATH, SameSite::Strict),
+        };
+        let mut cookie = Cookie::build((name, value.to_owned()))
             .http_only(true)
             .secure(self.secure)
-            .same_site(SameSite::Strict)
-            .path(REFRESH_COOKIE_PATH)
-            .build()
+            .same_site(same_site)
+            .path(path)
+            .build();
+        if let Some(until) = persist_until {
+            // Browsers cap cookie lifetimes at 400 days anyway.
+            let cap = OffsetDateTime::now_utc() + time::Duration::days(400);
+            cookie.set_expires(until.min(cap));
+        }
+        cookie
     }
+}
 
-    fn base(&self, value: String) -> Cookie<'static> {
-        Cookie::build((self.name(), value))
-            .http_only(true)
-            .secure(self.secure)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .build()
-    }
+#[derive(Clone, Copy)]
+enum Kind {
+    Session,
+    Refresh,
 }
 
 #[cfg(test)]

@@ -141,10 +141,15 @@ mod tests {
             .body(())
             .unwrap()
             .into_parts();
-        let rejected = Authed::from_request_parts(&mut parts, &()).await.unwrap_err();
+        let rejected = Authed::from_request_parts(&mut parts, &())
+            .await
+            .unwrap_err();
         assert_eq!(rejected.0, http::StatusCode::UNAUTHORIZED);
 
         let (mut bare, ()) = http::Request::new(()).into_parts();
-        assert!(Authed::from_request_parts(&mut bare, &()).await.is_err(), "no layer, no session");
+        assert!(
+            Authed::from_request_parts(&mut bare, &()).await.is_err(),
+            "no layer, no session"
+        );
     }
 }

@@ -47,6 +47,18 @@ macro_rules! session_columns {
     };
 }
 
+/// `SELECT` of a session joined to its user; see [`authenticated_from_row`].
+macro_rules! session_with_user {
+    () => {
+        concat!(
+            "SELECT ",
+            session_columns!(),
+            ", u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, \
+             u.created_at AS u_created_at FROM sessions s JOIN users u ON u.id = s.user_id"
+        )
+    };
+}
+
 fn ts(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
@@ -72,6 +84,14 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, Error> {
             .try_get::<Option<i64>, _>("revoked_at")?
             .map(from_ts)
             .transpose()?,
+    })
+}
+
+/// A session row joined to its user (columns `u_*`).
+fn authenticated_from_row(row: &SqliteRow) -> Result<Authenticated, Error> {
+    Ok(Authenticated {
+        session: session_from_row(row)?,
+        user: user_from_row(row, "u_")?,
     })
 }
 
@@ -199,23 +219,11 @@ impl SessionStore for SqliteStore {
     }
 
     async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<Authenticated>, Error> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            session_columns!(),
-            ", u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, \
-             u.created_at AS u_created_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?"
-        ))
-        .bind(&token_hash.as_bytes()[..])
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok(Authenticated {
-                session: session_from_row(&row)?,
-                user: user_from_row(&row, "u_")?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(concat!(session_with_user!(), " WHERE s.token_hash = ?"))
+            .bind(&token_hash.as_bytes()[..])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(authenticated_from_row).transpose()
     }
 
     async fn touch_session(
@@ -294,23 +302,11 @@ impl SessionStore for SqliteStore {
     }
 
     async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            session_columns!(),
-            ", u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, \
-             u.created_at AS u_created_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok(Authenticated {
-                session: session_from_row(&row)?,
-                user: user_from_row(&row, "u_")?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(concat!(session_with_user!(), " WHERE s.id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(authenticated_from_row).transpose()
     }
 
     async fn revoke_session_by_id(
