@@ -3,17 +3,13 @@
 use std::{str::FromStr, sync::Arc};
 
 use engine::{store::sqlite::SqliteStore, Auth, ManualClock, SessionPolicy};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-/// A migrated SQLite store on a private in-memory database.
-pub async fn sqlite_store() -> SqliteStore {
-    let options = SqliteConnectOptions::from_str("sqlite::memory:")
-        .expect("url")
-        .foreign_keys(true);
-    // One connection: each in-memory connection would be its own database.
+/// A migrated SQLite store at `url` with a pool of `connections`.
+async fn store(options: SqliteConnectOptions, connections: u32) -> SqliteStore {
     let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
+        .max_connections(connections)
+        .connect_with(options.foreign_keys(true))
         .await
         .expect("connect");
     engine::store::sqlite::migrate(&pool)
@@ -22,9 +18,9 @@ pub async fn sqlite_store() -> SqliteStore {
     SqliteStore::new(pool)
 }
 
-/// An engine on SQLite with a manual clock.
-pub async fn sqlite_auth() -> (Auth, ManualClock) {
-    let store = Arc::new(sqlite_store().await);
+/// An engine on `store` with a manual clock.
+fn auth_on(store: SqliteStore) -> (Auth, ManualClock) {
+    let store = Arc::new(store);
     let clock = ManualClock::new();
     let auth = Auth::new(
         store.clone(),
@@ -36,31 +32,20 @@ pub async fn sqlite_auth() -> (Auth, ManualClock) {
     (auth, clock)
 }
 
+/// An engine on a private in-memory SQLite database.
+pub async fn sqlite_auth() -> (Auth, ManualClock) {
+    let options = SqliteConnectOptions::from_str("sqlite::memory:").expect("url");
+    // One connection: each in-memory connection would be its own database.
+    auth_on(store(options, 1).await)
+}
+
 /// An engine on a SQLite *file* with a real pool, for concurrency tests.
 pub async fn sqlite_file_auth(dir: &std::path::Path) -> (Auth, ManualClock) {
     let options =
         SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("t.db").display()))
             .expect("url")
             .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-        .expect("connect");
-    engine::store::sqlite::migrate(&pool)
-        .await
-        .expect("migrate");
-    let store = Arc::new(SqliteStore::new(pool));
-    let clock = ManualClock::new();
-    let auth = Auth::new(
-        store.clone(),
-        store,
-        SessionPolicy::default(),
-        Arc::new(clock.clone()),
-    )
-    .expect("policy");
-    (auth, clock)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+    auth_on(store(options, 8).await)
 }

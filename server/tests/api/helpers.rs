@@ -229,37 +229,30 @@ impl TestApp {
 
     /// Signs up `name` in a fresh browser.
     pub async fn signed_up(&self, name: &str) -> Browser {
-        let mut browser = Browser::new();
-        let res = self
-            .call::<app::server_fns::auth::SignUp>(
-                &mut browser,
-                &[("username", name), ("password", PASSWORD)],
-                Submit::Js,
-            )
-            .await;
-        assert!(
-            res.status.is_success() || res.status.is_redirection(),
-            "{}",
-            res.body
-        );
-        assert!(
-            browser.session().is_some(),
-            "sign-up sets the session cookie"
-        );
-        browser
+        self.fresh_browser_through::<app::server_fns::auth::SignUp>(name)
+            .await
     }
 
     /// Signs `name` in from a fresh browser.
     pub async fn signed_in(&self, name: &str) -> Browser {
+        self.fresh_browser_through::<app::server_fns::auth::SignIn>(name)
+            .await
+    }
+
+    async fn fresh_browser_through<F: ServerFn>(&self, name: &str) -> Browser {
         let mut browser = Browser::new();
         let res = self
-            .call::<app::server_fns::auth::SignIn>(
+            .call::<F>(
                 &mut browser,
                 &[("username", name), ("password", PASSWORD)],
                 Submit::Js,
             )
             .await;
-        assert!(browser.session().is_some(), "sign-in failed: {}", res.body);
+        assert!(
+            browser.session().is_some(),
+            "no session cookie: {}",
+            res.body
+        );
         browser
     }
 
