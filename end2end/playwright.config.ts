@@ -80,5 +80,5 @@ export default defineConfig({
       },
     },
   ],
-  webServer: [server(port, {}), server(port + 2, { JWT_ACCESS_TTL: "5s" })],
+  webServer: [server(port, {}), server(port + 2, { JWT_ACCESS_TTL: "5s", TOKEN_STORAGE: "local" })],
 });

@@ -9,16 +9,21 @@ cd "$REPO_ROOT"
 
 STEPS=3
 STEP=0
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
 
 step "Build the site (cargo leptos build)"
 cargo leptos build || fail "the build failed" "read the compiler errors above"
 
 step "Rust tests (cargo test)"
-cargo test --workspace --exclude frontend \
+cargo test --workspace --exclude frontend 2>&1 | tee "$logs/rust.log" \
   || fail "Rust tests failed" "read the failures above; run one with: cargo test -p <crate> <name>"
 
 step "End-to-end tests (Playwright, Chromium)"
-(cd end2end && SERVER_BIN="$(target_dir)/debug/server" npx playwright test) \
+(cd end2end && SERVER_BIN="$(target_dir)/debug/server" npx playwright test) 2>&1 | tee "$logs/e2e.log" \
   || fail "end-to-end tests failed" "open end2end/playwright-report/index.html; traces of failed tests are kept in end2end/test-results/"
 
-printf '\nall tests passed\n'
+rust=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/rust.log" | awk '{n += $4} END {print n + 0}')
+e2e=$(grep -Eo '^ *[0-9]+ passed' "$logs/e2e.log" | tail -n 1 | awk '{print $1 + 0}')
+printf '\nall tests passed (Rust: %s, Playwright: %s)\n' "$rust" "$e2e"
+echo "tests: $((rust + e2e)) passed, 0 failed"

@@ -13,6 +13,14 @@ test("a static page shows signed out, then signed in after sign-in", async ({ pa
   await expect(page.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
   await expect(page.getByTestId("nav-user")).toHaveText(user);
 
+  // By default the access token stays in memory; only the snapshot is stored.
+  const stored = await page.evaluate(() => ({
+    token: localStorage.getItem("leptos-sessions.access-token"),
+    snapshot: localStorage.getItem("leptos-sessions.snapshot"),
+  }));
+  expect(stored.token).toBeNull();
+  expect(JSON.parse(stored.snapshot!)).toMatchObject({ name: user });
+
   // The access token works against the stateless API.
   await page.getByRole("button", { name: "Call /api/me with the token" }).click();
   await expect(page.getByTestId("api-me")).toContainText(`"name":"${user}"`);
@@ -50,7 +58,7 @@ test("logout in one tab flips the other tab to signed out", async ({ context }) 
   await expect(second.getByRole("link", { name: "Sign in" }).first()).toBeVisible();
 });
 
-test.describe("with a 5-second access token", () => {
+test.describe("with a 5-second access token kept in localStorage", () => {
   test.use({ baseURL: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}` });
 
   test("the page keeps a valid session across several refreshes", async ({ page }) => {
@@ -63,5 +71,8 @@ test.describe("with a 5-second access token", () => {
     await expect(page.getByTestId("refresh-count")).toHaveText(/^[4-9]|\d\d/, { timeout: 20_000 });
     await page.getByRole("button", { name: "Call /api/me with the token" }).click();
     await expect(page.getByTestId("api-me")).toContainText(`"name":"${user}"`);
+    // TOKEN_STORAGE=local: the token survives in localStorage (the opt-in).
+    const token = await page.evaluate(() => localStorage.getItem("leptos-sessions.access-token"));
+    expect(token).toContain("eyJ");
   });
 });
