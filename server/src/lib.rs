@@ -9,6 +9,7 @@ pub mod config;
 pub mod cookies;
 pub mod db;
 pub mod error;
+pub mod headers;
 pub mod keys;
 pub mod routes;
 pub mod session_layer;

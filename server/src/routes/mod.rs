@@ -23,7 +23,7 @@ pub fn router(state: AppState) -> Router {
 
     // Pages and server functions go through the session layer; probes and
     // files (the fallback) do not.
-    Router::new()
+    let router = Router::new()
         .leptos_routes_with_context(&state, state.routes.clone(), provide.clone(), {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone(), storage)
@@ -45,8 +45,12 @@ pub fn router(state: AppState) -> Router {
             app::shell(options, storage)
         }))
         .layer(TraceLayer::new_for_http().make_span_with(trace_span))
-        .layer(CatchPanicLayer::new())
-        .with_state(state)
+        .layer(CatchPanicLayer::new());
+    // Outermost, so every response gets them: pages, files, APIs, errors.
+    let router = crate::headers::layers()
+        .into_iter()
+        .fold(router, |router, layer| router.layer(layer));
+    router.with_state(state)
 }
 
 /// One span per request, named by the matched route rather than the raw URI

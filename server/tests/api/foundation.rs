@@ -59,3 +59,22 @@ async fn unknown_paths_are_404() {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert!(res.body.contains("Page not found"));
 }
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/status",
+        "/login",
+        "/healthz",
+        "/favicon.svg",
+        "/nope",
+        "/.well-known/jwks.json",
+    ] {
+        let res = app.get(path).await;
+        for (name, value) in server::headers::HEADERS {
+            assert_eq!(res.header(name), Some(*value), "{name} on {path}");
+        }
+    }
+}
