@@ -113,7 +113,8 @@ impl Auth {
     /// Creates an account and signs it in.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a bad name or password, [`Error::UsernameTaken`],
+    /// [`Error::InvalidUsername`] or [`Error::InvalidPassword`],
+    /// [`Error::UsernameTaken`],
     /// or a storage or hashing failure.
     pub async fn sign_up(
         &self,

@@ -34,11 +34,11 @@ impl Username {
     /// Validates and normalises untrusted input.
     ///
     /// # Errors
-    /// [`Error::Invalid`] with a message fit for the sign-up form.
+    /// [`Error::InvalidUsername`] with a message fit for the sign-up form.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let trimmed = raw.trim();
         if trimmed.len() < USERNAME_MIN_LEN || trimmed.len() > USERNAME_MAX_LEN {
-            return Err(Error::Invalid(
+            return Err(Error::InvalidUsername(
                 "User name must be between 3 and 254 characters.",
             ));
         }
@@ -46,7 +46,7 @@ impl Username {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-+@".contains(&b))
         {
-            return Err(Error::Invalid(
+            return Err(Error::InvalidUsername(
                 "User name may contain only letters, digits and . _ - + @",
             ));
         }
@@ -68,11 +68,11 @@ impl Password {
     /// Checks the length rules (8–128 characters; no composition rules).
     ///
     /// # Errors
-    /// [`Error::Invalid`] with a message fit for the sign-up form.
+    /// [`Error::InvalidPassword`] with a message fit for the sign-up form.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let chars = raw.chars().count();
         if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&chars) {
-            return Err(Error::Invalid(
+            return Err(Error::InvalidPassword(
                 "Password must be between 8 and 128 characters.",
             ));
         }

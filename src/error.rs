@@ -13,7 +13,13 @@ pub enum Error {
     /// The user name is already registered.
     #[error("user name already taken")]
     UsernameTaken,
-    /// Input failed validation; the message says what is expected.
+    /// A sign-up name that breaks the rules; the message says which.
+    #[error("{0}")]
+    InvalidUsername(&'static str),
+    /// A password that breaks the rules; the message says which.
+    #[error("{0}")]
+    InvalidPassword(&'static str),
+    /// A setting failed validation; the message says what is expected.
     #[error("{0}")]
     Invalid(&'static str),
     /// A malformed identifier.

@@ -107,7 +107,12 @@ impl From<engine::Error> for AppError {
             E::InvalidCredentials => Self::InvalidCredentials,
             E::UsernameTaken => Self::UsernameTaken,
             E::NotFound | E::InvalidId => Self::NotFound,
-            E::Invalid(_) => Self::InvalidPassword,
+            E::InvalidUsername(_) => Self::InvalidUsername,
+            E::InvalidPassword(_) => Self::InvalidPassword,
+            E::Invalid(detail) => {
+                tracing::error!(error = %detail, "invalid engine setting");
+                Self::Internal
+            }
             E::Storage(ref detail) => {
                 tracing::error!(error = %detail, "storage failure");
                 Self::Unavailable

@@ -40,11 +40,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authed {
     }
 }
 
-/// The client's address as the server decided it (socket, or a trusted
-/// proxy's `X-Forwarded-For`). Set by the server.
-#[derive(Clone, Copy, Debug)]
-pub struct ClientIp(pub std::net::IpAddr);
-
 fn parts() -> Option<Parts> {
     use_context::<Parts>()
 }
@@ -69,16 +64,11 @@ pub fn client_info() -> ClientInfo {
     let Some(parts) = parts() else {
         return ClientInfo::default();
     };
+    // The socket's peer; a trusted-proxy setting would decide it here.
     let ip = parts
         .extensions
-        .get::<ClientIp>()
-        .map(|ip| ip.0)
-        .or_else(|| {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-        });
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let ua = parts
         .headers
         .get(header::USER_AGENT)

@@ -28,19 +28,12 @@ pub async fn sign_up(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    let checked = engine::credentials::Username::parse(&username)
-        .map_err(|_| AppError::InvalidUsername)
-        .and_then(|_| {
-            engine::credentials::Password::parse(&password).map_err(|_| AppError::InvalidPassword)
-        });
-    let result = match checked {
-        Ok(_) => ssr::ctx()?
-            .auth
-            .sign_up(&username, &password, session::client_info())
-            .await
-            .map_err(AppError::from),
-        Err(err) => Err(err),
-    };
+    // The engine validates both fields; its errors map to form messages.
+    let result = ssr::ctx()?
+        .auth
+        .sign_up(&username, &password, session::client_info())
+        .await
+        .map_err(AppError::from);
     ssr::finish_sign_in(result, false, next.as_deref(), "/signup")
 }
 
