@@ -27,6 +27,12 @@ pub const REFRESH_COOKIE_INSECURE: &str = "refresh";
 /// The only path the refresh cookie is sent to.
 pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
 
+/// Name of the CSRF cookie when `Secure`. Not `HttpOnly`: the browser app
+/// reads it to send the `X-CSRF-Token` header (see [`crate::csrf`]).
+pub const CSRF_COOKIE: &str = "__Host-csrf";
+/// CSRF cookie name in insecure development mode.
+pub const CSRF_COOKIE_INSECURE: &str = "csrf";
+
 /// Builds and clears the session and refresh cookies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CookiePolicy {
@@ -101,13 +107,37 @@ impl CookiePolicy {
         self.removal_of(Kind::Refresh)
     }
 
+    /// The CSRF cookie's name.
+    #[must_use]
+    pub fn csrf_name(&self) -> &'static str {
+        if self.secure {
+            CSRF_COOKIE
+        } else {
+            CSRF_COOKIE_INSECURE
+        }
+    }
+
+    /// The cookie carrying a CSRF token: readable by the page's own script,
+    /// `SameSite=Strict`, `Path=/`, lasting as long as the session cookie.
+    #[must_use]
+    pub fn csrf_cookie(&self, token: &str, persist_until: Option<OffsetDateTime>) -> Cookie<'static> {
+        self.build(Kind::Csrf, token, persist_until)
+    }
+
+    /// A cookie that deletes the CSRF cookie.
+    #[must_use]
+    pub fn csrf_removal(&self) -> Cookie<'static> {
+        self.removal_of(Kind::Csrf)
+    }
+
     fn removal_of(&self, kind: Kind) -> Cookie<'static> {
         let mut cookie = self.build(kind, "", None);
         cookie.make_removal();
         cookie
     }
 
-    /// Both cookies are `HttpOnly`, and `Secure` unless insecure dev mode.
+    /// Session and refresh cookies are `HttpOnly`; all are `Secure` unless
+    /// insecure dev mode.
     fn build(
         &self,
         kind: Kind,
@@ -117,9 +147,10 @@ impl CookiePolicy {
         let (name, path, same_site) = match kind {
             Kind::Session => (self.name(), "/", SameSite::Lax),
             Kind::Refresh => (self.refresh_name(), REFRESH_COOKIE_PATH, SameSite::Strict),
+            Kind::Csrf => (self.csrf_name(), "/", SameSite::Strict),
         };
         let mut cookie = Cookie::build((name, value.to_owned()))
-            .http_only(true)
+            .http_only(!matches!(kind, Kind::Csrf))
             .secure(self.secure)
             .same_site(same_site)
             .path(path)
@@ -137,6 +168,7 @@ impl CookiePolicy {
 enum Kind {
     Session,
     Refresh,
+    Csrf,
 }
 
 #[cfg(test)]
@@ -185,6 +217,16 @@ mod tests {
         for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/auth"] {
             assert!(header.contains(attr), "{attr} missing: {header}");
         }
+    }
+
+    #[test]
+    fn csrf_cookie_is_readable_by_script_but_host_bound_and_strict() {
+        let header = CookiePolicy::new(true).csrf_cookie("t", None).to_string();
+        assert!(header.starts_with("__Host-csrf=t"), "{header}");
+        for attr in ["Secure", "SameSite=Strict", "Path=/"] {
+            assert!(header.contains(attr), "{attr} missing: {header}");
+        }
+        assert!(!header.contains("HttpOnly"), "{header}");
     }
 
     #[test]

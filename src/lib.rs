@@ -11,7 +11,9 @@
 //! - [`store`]: the storage traits and their backends;
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
-//! - [`cookie`]: the session and refresh cookies' attributes;
+//! - [`cookie`]: the session, refresh and CSRF cookies' attributes;
+//! - [`csrf`]: signed CSRF tokens bound to a session;
+//! - [`throttle`]: brute-force limits on credentials and refreshes;
 //! - [`clock`]: injectable time.
 //!
 //! The web layers (`app/`, `server/`) call into this crate; it never calls out.
@@ -19,6 +21,7 @@
 pub mod auth;
 pub mod clock;
 pub mod cookie;
+pub mod csrf;
 pub mod credentials;
 pub mod error;
 pub mod id;
@@ -26,6 +29,7 @@ pub mod jwt;
 pub mod policy;
 pub mod record;
 pub mod store;
+pub mod throttle;
 pub mod token;
 
 pub use crate::{

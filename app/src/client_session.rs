@@ -258,8 +258,15 @@ mod browser {
     }
 
     async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
+        // Sign-in always sets the CSRF cookie; without one this browser has
+        // no session here, and the server would refuse the call anyway.
+        let Some(csrf) = crate::csrf::header_value() else {
+            signed_out(session);
+            return None;
+        };
         let response = gloo_net::http::Request::post("/api/auth/refresh")
             .header("Accept", "application/json")
+            .header(crate::csrf::HEADER, &csrf)
             .send()
             .await;
         match response {

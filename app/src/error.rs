@@ -23,6 +23,9 @@ pub enum AppError {
     /// The sign-up name is taken.
     #[error("That user name is already taken.")]
     UsernameTaken,
+    /// A brute-force limit was hit; `Retry-After` says for how long.
+    #[error("Too many attempts. Please wait a minute, then try again.")]
+    TooManyAttempts,
     /// No valid session.
     #[error("Please sign in to continue.")]
     Unauthorized,
@@ -50,6 +53,7 @@ impl AppError {
             Self::InvalidUsername => "invalid_username",
             Self::InvalidPassword => "invalid_password",
             Self::UsernameTaken => "username_taken",
+            Self::TooManyAttempts => "too_many_attempts",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::Unavailable => "unavailable",
@@ -67,6 +71,7 @@ impl AppError {
             Self::InvalidUsername,
             Self::InvalidPassword,
             Self::UsernameTaken,
+            Self::TooManyAttempts,
             Self::Unauthorized,
             Self::NotFound,
             Self::Unavailable,
@@ -84,6 +89,7 @@ impl AppError {
             Self::InvalidCredentials | Self::Unauthorized => 401,
             Self::InvalidUsername | Self::InvalidPassword | Self::Transport => 400,
             Self::UsernameTaken => 409,
+            Self::TooManyAttempts => 429,
             Self::NotFound => 404,
             Self::Unavailable => 503,
             Self::Internal => 500,

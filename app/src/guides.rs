@@ -33,7 +33,7 @@ pub struct Guide {
 ///
 /// # Errors
 /// [`AppError::NotFound`] for an unknown slug.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn load_guide(slug: String) -> Result<Guide, AppError> {
     let (_, title) = GUIDES
         .iter()

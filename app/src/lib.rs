@@ -6,6 +6,7 @@
 
 pub mod client_session;
 pub mod components;
+pub mod csrf;
 pub mod error;
 pub mod format;
 pub mod guides;

@@ -5,7 +5,7 @@
 //! functions and SSR components read it from there: none of them validates
 //! again, and none can forget to.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use engine::{Authenticated, ClientInfo};
@@ -58,17 +58,29 @@ pub fn require() -> Result<Authenticated, AppError> {
     current().ok_or(AppError::Unauthorized)
 }
 
+/// The client's address as the server resolved it: the socket's peer, or
+/// the `X-Forwarded-For` entry a trusted proxy vouches for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// The client's address ([`ClientIp`], else the socket's peer).
+#[must_use]
+pub fn client_ip() -> Option<IpAddr> {
+    let parts = parts()?;
+    parts
+        .extensions
+        .get::<ClientIp>()
+        .map(|c| c.0)
+        .or_else(|| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+}
+
 /// Where the request came from, for the session list and the event log.
 #[must_use]
 pub fn client_info() -> ClientInfo {
     let Some(parts) = parts() else {
         return ClientInfo::default();
     };
-    // The socket's peer; a trusted-proxy setting would decide it here.
-    let ip = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let ip = client_ip();
     let ua = parts
         .headers
         .get(header::USER_AGENT)
@@ -104,6 +116,13 @@ pub fn set_cookie(cookie: &cookie::Cookie<'_>) {
 pub fn set_header(name: header::HeaderName, value: &'static str) {
     if let Some(res) = use_context::<ResponseOptions>() {
         res.insert_header(name, HeaderValue::from_static(value));
+    }
+}
+
+/// Adds a response header with a computed value.
+pub fn set_header_value(name: header::HeaderName, value: &str) {
+    if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(value)) {
+        res.insert_header(name, value);
     }
 }
 

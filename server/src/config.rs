@@ -71,8 +71,30 @@ pub struct Config {
     pub keys_dir: std::path::PathBuf,
     /// `TOKEN_STORAGE`: where the browser keeps the access token.
     pub token_storage: TokenStorage,
+    /// `PUBLIC_URL`'s origin (`https://app.example`): the reference for
+    /// the CSRF origin check, and HSTS when it is https.
+    pub public_origin: Option<String>,
+    /// Where the CSRF secret comes from (`CSRF_SECRET`).
+    pub csrf_secret: CsrfSecret,
+    /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Brute-force limits (`RATE_LIMIT_*`).
+    pub throttle: engine::throttle::ThrottleSettings,
+    /// `LEPTOS_WATCH` (set by `cargo leptos watch`): the page's live-reload
+    /// socket must be allowed by the CSP.
+    pub live_reload: bool,
     /// Leptos' own options (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …).
     pub leptos: LeptosOptions,
+}
+
+/// The CSRF signing secret: configured, or (dev only) a generated one kept
+/// next to the signing keys.
+#[derive(Clone, Debug)]
+pub enum CsrfSecret {
+    /// From `CSRF_SECRET`, already checked for strength.
+    Configured(engine::csrf::CsrfKey),
+    /// Dev: read or create `csrf.secret` in `JWT_KEYS_DIR`.
+    Generated,
 }
 
 /// Database connection settings.
@@ -258,6 +280,63 @@ impl Config {
             }
         };
 
+        let public_origin = get("PUBLIC_URL").map(public_origin).transpose()?;
+        if app_env == AppEnv::Prod && public_origin.is_none() {
+            return Err(ConfigError::Invalid {
+                name: "PUBLIC_URL",
+                value: String::new(),
+                reason: "required when APP_ENV=prod (e.g. https://app.example)",
+            });
+        }
+        let csrf_secret = match (get("CSRF_SECRET"), app_env) {
+            (Some(secret), _) => CsrfSecret::Configured(
+                engine::csrf::CsrfKey::from_secret(secret.as_bytes()).map_err(|_| {
+                    ConfigError::Invalid {
+                        name: "CSRF_SECRET",
+                        value: "<hidden>".to_owned(),
+                        reason: "too weak: use at least 32 random bytes, e.g. `openssl rand -base64 48`",
+                    }
+                })?,
+            ),
+            (None, AppEnv::Dev) => CsrfSecret::Generated,
+            (None, AppEnv::Prod) => {
+                return Err(ConfigError::Invalid {
+                    name: "CSRF_SECRET",
+                    value: String::new(),
+                    reason: "required when APP_ENV=prod; every instance must share it \
+                             (e.g. `openssl rand -base64 48`)",
+                })
+            }
+        };
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse::<ipnet::IpNet>()
+                            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                            .map_err(|_| ConfigError::Invalid {
+                                name: "TRUSTED_PROXIES",
+                                value: raw.to_owned(),
+                                reason: "expected IP addresses or CIDR ranges, comma-separated",
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let limits = engine::throttle::ThrottleSettings::default();
+        let throttle = engine::throttle::ThrottleSettings {
+            credentials_per_ip: limit(get, "RATE_LIMIT_CREDENTIALS_PER_IP", limits.credentials_per_ip)?,
+            credentials_per_account: limit(
+                get,
+                "RATE_LIMIT_CREDENTIALS_PER_ACCOUNT",
+                limits.credentials_per_account,
+            )?,
+            refresh_per_ip: limit(get, "RATE_LIMIT_REFRESH_PER_IP", limits.refresh_per_ip)?,
+        };
+
         Ok(Self {
             app_env,
             log_format,
@@ -268,6 +347,11 @@ impl Config {
             jwt,
             keys_dir,
             token_storage,
+            public_origin,
+            csrf_secret,
+            trusted_proxies,
+            throttle,
+            live_reload: app_env == AppEnv::Dev && get("LEPTOS_WATCH").is_some(),
             leptos,
         })
     }
@@ -327,6 +411,50 @@ fn duration<'a>(
         return Err(invalid());
     }
     Ok(d)
+}
+
+/// `http(s)://host[:port]` from a `PUBLIC_URL`; a path is refused (the app
+/// is served from the root: `__Host-` cookies require `Path=/`).
+fn public_origin(raw: &str) -> Result<String, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        name: "PUBLIC_URL",
+        value: raw.to_owned(),
+        reason: "expected an origin such as https://app.example or http://localhost:3000",
+    };
+    let trimmed = raw.trim().trim_end_matches('/');
+    let (scheme, authority) = trimmed.split_once("://").ok_or_else(invalid)?;
+    let scheme = scheme.to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "http" | "https")
+        || authority.is_empty()
+        || authority.contains(['/', '?', '#', '@', ' '])
+    {
+        return Err(invalid());
+    }
+    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// Parses an optional rate limit such as `5/1m` (five per minute).
+fn limit<'a>(
+    get: impl Fn(&str) -> Option<&'a str> + Copy,
+    name: &'static str,
+    default: engine::throttle::Limit,
+) -> Result<engine::throttle::Limit, ConfigError> {
+    let Some(raw) = get(name) else {
+        return Ok(default);
+    };
+    let invalid = || ConfigError::Invalid {
+        name,
+        value: raw.to_owned(),
+        reason: "expected <count>/<period>, such as 5/1m or 100/10s",
+    };
+    let (count, period) = raw.split_once('/').ok_or_else(invalid)?;
+    let count = count
+        .trim()
+        .parse::<std::num::NonZeroU32>()
+        .map_err(|_| invalid())?;
+    let per = duration(|_| Some(period), name, time::Duration::ZERO)?;
+    let per = std::time::Duration::try_from(per).map_err(|_| invalid())?;
+    Ok(engine::throttle::Limit { count, per })
 }
 
 /// Hides a password in a connection URL before it is shown in an error.
@@ -424,10 +552,55 @@ mod tests {
         assert!(err.contains("COOKIE_SECURE"), "{err}");
     }
 
+    const PROD: [(&str, &str); 3] = [
+        ("APP_ENV", "prod"),
+        ("PUBLIC_URL", "https://app.example"),
+        ("CSRF_SECRET", "k3Jv9QpX2mZr7LwT5bNc8HdY4gFs1aUe6tRy0oPi"),
+    ];
+
     #[test]
     fn prod_defaults_to_json_logs() {
-        let config = Config::from_vars(&vars(&[("APP_ENV", "prod")]), leptos()).unwrap();
+        let config = Config::from_vars(&vars(&PROD), leptos()).unwrap();
         assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.public_origin.as_deref(), Some("https://app.example"));
+    }
+
+    #[test]
+    fn prod_refuses_missing_or_weak_secrets_and_a_missing_public_url() {
+        for (drop, weak) in [
+            ("CSRF_SECRET", None),
+            ("PUBLIC_URL", None),
+            ("CSRF_SECRET", Some("changeme")),
+            ("CSRF_SECRET", Some("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+        ] {
+            let mut v = vars(&PROD);
+            match weak {
+                Some(value) => v.insert(drop.to_owned(), value.to_owned()),
+                None => v.remove(drop),
+            };
+            let err = Config::from_vars(&v, leptos()).unwrap_err().to_string();
+            assert!(err.contains(drop), "{err}");
+            if let Some(value) = weak {
+                assert!(!err.contains(value), "secret echoed: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn limits_and_proxies_parse() {
+        let config = Config::from_vars(
+            &vars(&[
+                ("RATE_LIMIT_CREDENTIALS_PER_ACCOUNT", "3/10s"),
+                ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+                ("PUBLIC_URL", "HTTP://Localhost:3000/"),
+            ]),
+            leptos(),
+        )
+        .unwrap();
+        assert_eq!(config.throttle.credentials_per_account.count.get(), 3);
+        assert_eq!(config.throttle.credentials_per_account.per.as_secs(), 10);
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.public_origin.as_deref(), Some("http://localhost:3000"));
     }
 
     #[test]
@@ -445,6 +618,12 @@ mod tests {
             ("COOKIE_SECURE", "maybe"),
             ("JWT_ACCESS_TTL", "2h"),
             ("TOKEN_STORAGE", "cookie"),
+            ("PUBLIC_URL", "app.example"),
+            ("PUBLIC_URL", "https://app.example/app"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("RATE_LIMIT_REFRESH_PER_IP", "0/1m"),
+            ("RATE_LIMIT_REFRESH_PER_IP", "ten"),
+            ("CSRF_SECRET", "short"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)]), leptos())
                 .unwrap_err()

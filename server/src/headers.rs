@@ -1,12 +1,42 @@
 //! Security headers on every response — pages, files, APIs and errors —
-//! set in one layer so nothing can forget them.
+//! set in one outermost layer so nothing can forget them.
 //!
-//! The script policy (nonces for SSR pages, hashes for prerendered ones) is
-//! still to come; this layer already forbids framing and sniffing and trims
-//! what the page may ask the browser for.
+//! The Content-Security-Policy allows no inline script except what this
+//! site wrote itself:
+//!
+//! - **SSR pages** get a fresh random nonce per request. The layer puts it in
+//!   the request's extensions ([`CspNonce`]); the router hands it to Leptos,
+//!   which stamps it on the hydration scripts it renders.
+//! - **Prerendered pages** are files, identical for everyone, so a nonce
+//!   would be a constant. They get the SHA-256 hashes of their inline
+//!   scripts instead, read from the file on first request.
+//! - `'wasm-unsafe-eval'` lets the page compile its WebAssembly; it does not
+//!   allow `eval` of JavaScript.
+//!
+//! With `cargo leptos watch` the live-reload script (inline, so nonced or
+//! hashed like the others) connects to a WebSocket on another port, so dev
+//! builds running under it also allow `ws:` connections.
 
-use axum::http::{HeaderName, HeaderValue};
-use tower_http::set_header::SetResponseHeaderLayer;
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use sha2::{Digest as _, Sha256};
+
+use crate::state::AppState;
+
+/// This request's CSP nonce, for the SSR renderer.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
 
 /// The fixed headers, as `(name, value)`.
 pub const HEADERS: &[(&str, &str)] = &[
@@ -15,24 +45,164 @@ pub const HEADERS: &[(&str, &str)] = &[
     ("cross-origin-opener-policy", "same-origin"),
     ("x-frame-options", "DENY"),
     (
-        "content-security-policy",
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
-    ),
-    (
         "permissions-policy",
         "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     ),
 ];
 
-/// One layer per header; each only sets its header if the handler did not.
-pub fn layers() -> Vec<SetResponseHeaderLayer<HeaderValue>> {
-    HEADERS
-        .iter()
-        .map(|(name, value)| {
-            SetResponseHeaderLayer::if_not_present(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            )
-        })
-        .collect()
+/// One year, with subdomains: the HSTS value once the site is on https.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Script hashes of the prerendered pages, by request path, filled lazily.
+#[derive(Clone, Debug, Default)]
+pub struct StaticScriptHashes(Arc<RwLock<HashMap<String, Option<Arc<str>>>>>);
+
+/// The middleware: nonce in, headers out.
+pub async fn security_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new().to_string();
+    let path = req.uri().path().to_owned();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+
+    let scripts = match static_hashes(&state, &path).await {
+        Some(hashes) => hashes.to_string(),
+        None => format!("'nonce-{nonce}'"),
+    };
+    let connect = if state.config.live_reload { "'self' ws:" } else { "'self'" };
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
+         style-src 'self'; img-src 'self' data:; connect-src {connect}; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    let headers = res.headers_mut();
+    set(headers, "content-security-policy", &csp);
+    for (name, value) in HEADERS {
+        set(headers, name, value);
+    }
+    if state
+        .config
+        .public_origin
+        .as_deref()
+        .is_some_and(|o| o.starts_with("https://"))
+    {
+        set(headers, "strict-transport-security", HSTS);
+    }
+    res
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    let name = HeaderName::from_static(name);
+    if !headers.contains_key(&name) {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+}
+
+/// The `'sha256-…'` sources for a prerendered page at `path`, or `None` when
+/// `path` is not one (or its file does not exist yet: a 404 rendered on
+/// the fly carries the nonce instead).
+async fn static_hashes(state: &AppState, path: &str) -> Option<Arc<str>> {
+    if !state.static_paths.iter().any(|pattern| matches_route(pattern, path)) {
+        return None;
+    }
+    if let Some(known) = state.script_hashes.0.read().ok()?.get(path) {
+        return known.clone();
+    }
+    let file = static_file(Path::new(&*state.leptos.site_root), path)?;
+    let hashes = tokio::fs::read_to_string(&file)
+        .await
+        .ok()
+        .map(|html| Arc::<str>::from(inline_script_hashes(&html).join(" ")));
+    if let Ok(mut cache) = state.script_hashes.0.write() {
+        // Only remember files that exist: one may be written later.
+        if hashes.is_some() {
+            cache.insert(path.to_owned(), hashes.clone());
+        }
+    }
+    hashes
+}
+
+/// Whether `path` matches a route pattern such as `/guides/:slug`.
+fn matches_route(pattern: &str, path: &str) -> bool {
+    let mut pattern = pattern.split('/');
+    let mut path = path.split('/');
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some(p), Some(s)) if p.starts_with(':') && !s.is_empty() => {}
+            (Some(p), Some(s)) if p == s => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Where Leptos wrote the page for `path` (`/` → `index.html`).
+fn static_file(site_root: &Path, path: &str) -> Option<PathBuf> {
+    let rel = path.trim_start_matches('/').trim_end_matches('/');
+    if rel.split('/').any(|seg| seg == ".." || seg.contains('\\')) {
+        return None;
+    }
+    Some(if rel.is_empty() {
+        site_root.join("index.html")
+    } else {
+        site_root.join(format!("{rel}.html"))
+    })
+}
+
+/// `'sha256-…'` for the content of every inline `<script>` in `html`.
+#[must_use]
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        rest = &rest[start..];
+        let Some(tag_end) = rest.find('>') else { break };
+        let tag = &rest[..tag_end];
+        let body_start = tag_end + 1;
+        let Some(len) = rest[body_start..].find("</script>") else {
+            break;
+        };
+        let body = &rest[body_start..body_start + len];
+        if !tag.contains(" src=") {
+            let digest = Sha256::digest(body.as_bytes());
+            hashes.push(format!("'sha256-{}'", STANDARD.encode(digest)));
+        }
+        rest = &rest[body_start + len..];
+    }
+    hashes.sort();
+    hashes.dedup();
+    hashes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_cover_inline_scripts_only() {
+        let html = r#"<head><script src="/pkg/a.js"></script><script type="module" nonce="x">import('/pkg/a.js')</script>
+            <script>alert(1)</script></head>"#;
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 2, "{hashes:?}");
+        let expected = STANDARD.encode(Sha256::digest(b"alert(1)"));
+        assert!(hashes.contains(&format!("'sha256-{expected}'")));
+    }
+
+    #[test]
+    fn route_patterns_match_one_segment_per_parameter() {
+        assert!(matches_route("/", "/"));
+        assert!(matches_route("/guides/:slug", "/guides/tokens"));
+        assert!(!matches_route("/guides/:slug", "/guides/"));
+        assert!(!matches_route("/guides/:slug", "/guides/a/b"));
+        assert!(!matches_route("/about", "/about/x"));
+    }
+
+    #[test]
+    fn static_files_stay_inside_the_site_root() {
+        let root = Path::new("/site");
+        assert_eq!(static_file(root, "/"), Some(root.join("index.html")));
+        assert_eq!(static_file(root, "/guides/x"), Some(root.join("guides/x.html")));
+        assert_eq!(static_file(root, "/guides/.."), None);
+    }
 }

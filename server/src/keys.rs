@@ -61,6 +61,40 @@ pub fn generate(dir: &Path) -> Result<PathBuf, StartupError> {
     Ok(path)
 }
 
+/// The CSRF signing key: the configured secret, or in dev the one kept in
+/// `dir/csrf.secret` (created 0600 on first start).
+///
+/// # Errors
+/// The file cannot be read or written, or holds something else.
+pub fn csrf_key(
+    dir: &Path,
+    secret: &crate::config::CsrfSecret,
+) -> Result<engine::csrf::CsrfKey, StartupError> {
+    use crate::config::CsrfSecret;
+    if let CsrfSecret::Configured(key) = secret {
+        return Ok(key.clone());
+    }
+    let path = dir.join(CSRF_SECRET_FILE);
+    let io = |err: std::io::Error| StartupError::Keys(format!("{}: {err}", path.display()));
+    match fs::read(&path) {
+        Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
+            .map(engine::csrf::CsrfKey::from_bytes)
+            .map_err(|_| StartupError::Keys(format!("{}: not a CSRF secret", path.display()))),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(dir).map_err(io)?;
+            set_mode(dir, 0o700).map_err(io)?;
+            let key = engine::csrf::CsrfKey::generate();
+            write_private(&path, key.as_bytes()).map_err(io)?;
+            tracing::info!(path = %path.display(), "generated a development CSRF secret");
+            Ok(key)
+        }
+        Err(err) => Err(io(err)),
+    }
+}
+
+/// File name of the development CSRF secret inside `JWT_KEYS_DIR`.
+pub const CSRF_SECRET_FILE: &str = "csrf.secret";
+
 fn read_dir(dir: &Path) -> Result<Vec<KeyPair>, StartupError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -164,6 +198,26 @@ mod tests {
         let keys = load(dir.path(), AppEnv::Prod).unwrap();
         assert_eq!(keys.len(), 2);
         assert!(newest.to_string_lossy().contains(keys[1].kid()));
+    }
+
+    #[test]
+    fn the_dev_csrf_secret_is_generated_once_privately() {
+        use crate::config::CsrfSecret;
+        let dir = tempfile::tempdir().unwrap();
+        let first = csrf_key(dir.path(), &CsrfSecret::Generated).unwrap();
+        let again = csrf_key(dir.path(), &CsrfSecret::Generated).unwrap();
+        assert_eq!(first.as_bytes(), again.as_bytes());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(dir.path().join(CSRF_SECRET_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        fs::write(dir.path().join(CSRF_SECRET_FILE), "short").unwrap();
+        assert!(csrf_key(dir.path(), &CsrfSecret::Generated).is_err());
     }
 
     #[test]

@@ -5,12 +5,15 @@
 //! - [`routes`]: the router and the non-Leptos endpoints.
 //! - [`telemetry`]: structured logging.
 
+pub mod client_ip;
 pub mod config;
 pub mod cookies;
+pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod headers;
 pub mod keys;
+pub mod limits;
 pub mod routes;
 pub mod session_layer;
 pub mod state;
@@ -50,6 +53,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
     let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
     let purge = tokio::spawn(tasks::purge_expired_sessions(
         state.auth.clone(),
+        state.throttle.clone(),
         state.config.cleanup_interval,
         stopped,
     ));

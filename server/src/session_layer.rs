@@ -9,6 +9,9 @@
 //! - Anonymous requests for protected pages get a 303 to
 //!   `/login?next=…` before anything is rendered.
 //! - Responses to signed-in requests are marked `Cache-Control: no-store`.
+//! - The request's CSRF token is resolved here too (the CSRF cookie's, if it
+//!   is valid for the session the response leaves in place, else a new one,
+//!   set as the cookie) and handed to forms as [`app::csrf::RequestCsrf`].
 
 use axum::{
     body::Body,
@@ -17,9 +20,9 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use engine::Validation;
+use engine::{csrf::Binding, SessionToken, Validation};
 
-use app::session::RequestSession;
+use app::{csrf::RequestCsrf, session::RequestSession};
 
 use crate::{
     cookies::{self, CookieValue},
@@ -40,12 +43,12 @@ pub async fn session_layer(
         return next.run(req).await;
     }
 
-    let (session, clear_cookie) = match cookies::find(req.headers(), state.cookies.name()) {
-        CookieValue::Missing => (None, false),
-        CookieValue::Ambiguous => (None, true),
+    let (session, clear_cookie, token) = match cookies::find(req.headers(), state.cookies.name()) {
+        CookieValue::Missing => (None, false, None),
+        CookieValue::Ambiguous => (None, true, None),
         CookieValue::One(raw) => match state.auth.validate(&raw).await {
-            Ok(Validation::Valid(auth)) => (Some(*auth), false),
-            Ok(Validation::Invalid) => (None, true),
+            Ok(Validation::Valid(auth)) => (Some(*auth), false, SessionToken::parse(&raw)),
+            Ok(Validation::Invalid) => (None, true, None),
             Err(err) => {
                 tracing::error!(error = %err, "session validation failed");
                 return unavailable();
@@ -70,8 +73,14 @@ pub async fn session_layer(
     }
 
     let signed_in = session.is_some();
+    let (csrf, new_csrf) = csrf_token(&state, req.headers(), token.as_ref());
     req.extensions_mut().insert(RequestSession(session));
+    req.extensions_mut().insert(RequestCsrf(csrf.clone()));
     let mut res = next.run(req).await;
+    // Unless this request signed in or out, which sets its own.
+    if new_csrf && !cookies::is_set(&res, state.cookies.csrf_name()) {
+        cookies::append(&mut res, &state.cookies.csrf_cookie(&csrf, None));
+    }
     // A sign-in in this very request sets a fresh cookie: keep that one.
     if clear_cookie && !cookies::is_set(&res, state.cookies.name()) {
         cookies::append(&mut res, &state.cookies.removal());
@@ -81,6 +90,20 @@ pub async fn session_layer(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+/// The CSRF token for the session this response leaves in place (`token`,
+/// or none): the cookie's when it verifies, else a fresh one (`true`).
+fn csrf_token(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    token: Option<&SessionToken>,
+) -> (String, bool) {
+    let binding = token.map_or(Binding::PreSession, Binding::Session);
+    match cookies::find(headers, state.cookies.csrf_name()) {
+        CookieValue::One(current) if state.csrf.verify(binding, &current) => (current, false),
+        _ => (state.csrf.issue(binding), true),
+    }
 }
 
 /// The session store is unreachable: fail fast and say so, without details.

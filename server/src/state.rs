@@ -22,6 +22,10 @@ pub struct AppState {
     pub auth: Auth,
     /// The session cookie's policy.
     pub cookies: CookiePolicy,
+    /// Signs and checks CSRF tokens.
+    pub csrf: engine::csrf::CsrfKey,
+    /// Brute-force limits.
+    pub throttle: Arc<engine::throttle::Throttle>,
     /// Access-token signer and verifier.
     pub jwt: Arc<engine::jwt::Jwt>,
     /// The app's routes, for the router.
@@ -29,6 +33,8 @@ pub struct AppState {
     /// Paths of prerendered routes: served as files, so the session layer
     /// skips them.
     pub static_paths: Arc<HashSet<String>>,
+    /// CSP hashes of the prerendered pages' inline scripts.
+    pub script_hashes: crate::headers::StaticScriptHashes,
     /// The configuration, for the background tasks.
     pub config: Arc<Config>,
 }
@@ -66,6 +72,8 @@ impl AppState {
         let keys = crate::keys::load(&config.keys_dir, config.app_env)?;
         let jwt = engine::jwt::Jwt::new(config.jwt.clone(), &keys)
             .map_err(|err| StartupError::Keys(err.to_string()))?;
+        let csrf = crate::keys::csrf_key(&config.keys_dir, &config.csrf_secret)?;
+        let throttle = Arc::new(engine::throttle::Throttle::new(config.throttle));
         let leptos = config.leptos.clone();
         let storage = config.token_storage.as_str();
         let (routes, static_routes) = generate_route_list_with_ssg({
@@ -82,9 +90,12 @@ impl AppState {
             db,
             auth,
             cookies: CookiePolicy::new(config.cookie_secure),
+            csrf,
+            throttle,
             jwt: Arc::new(jwt),
             routes,
             static_paths: Arc::new(static_paths),
+            script_hashes: crate::headers::StaticScriptHashes::default(),
             config: Arc::new(config),
         };
         Ok((state, static_routes))
@@ -96,6 +107,8 @@ impl AppState {
         app::server_fns::context::ServerContext {
             auth: self.auth.clone(),
             cookies: self.cookies,
+            csrf: self.csrf.clone(),
+            throttle: self.throttle.clone(),
             db: self.db.clone(),
             db_backend: "sqlite",
         }

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
+    csrf::CsrfField,
     client_session::{ClientSession, ClientState},
     components::auth_state::AuthVersion,
     server_fns::auth::{current_viewer, Logout},
@@ -50,6 +51,7 @@ pub fn SiteHeader() -> impl IntoView {
                                         <li class="nav-user" data-testid="nav-user">{name}</li>
                                         <li>
                                             <ActionForm action=logout attr:class="inline-form">
+                                                <CsrfField />
                                                 <button type="submit" class="button secondary small">"Sign out"</button>
                                             </ActionForm>
                                         </li>

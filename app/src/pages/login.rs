@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
+    csrf::CsrfField,
     components::{
         auth_state::AuthVersion,
         form_error::{form_error, FormError},
@@ -32,6 +33,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="success" role="status">"You have been signed out."</p>
             </Show>
             <ActionForm action attr:class="form">
+                <CsrfField />
                 <input type="hidden" name="next" prop:value=next />
                 <div class="field">
                     <label for="username">"User name or e-mail"</label>

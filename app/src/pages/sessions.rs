@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::{
+    csrf::CsrfField,
     components::{auth_state::AuthVersion, form_error::FormError},
     error::AppError,
     format::utc,
@@ -58,6 +59,7 @@ pub fn SessionsPage() -> impl IntoView {
                                         </div>
                                         {(!s.current).then(|| view! {
                                             <ActionForm action=revoke attr:class="inline-form">
+                                                <CsrfField />
                                                 <input type="hidden" name="id" value=s.id.clone() />
                                                 <button type="submit" class="button secondary small"
                                                     aria-label=format!("Sign out {}", s.device)>"Sign out"</button>
@@ -74,9 +76,11 @@ pub fn SessionsPage() -> impl IntoView {
             </Transition>
             <div class="actions">
                 <ActionForm action=revoke_others attr:class="inline-form">
+                    <CsrfField />
                     <button type="submit" class="button secondary">"Sign out all other sessions"</button>
                 </ActionForm>
                 <ActionForm action=everywhere attr:class="inline-form">
+                    <CsrfField />
                     <button type="submit" class="button danger">"Sign out everywhere"</button>
                 </ActionForm>
             </div>

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
+    csrf::CsrfField,
     components::{
         auth_state::AuthVersion,
         form_error::{form_error, FormError},
@@ -27,6 +28,7 @@ pub fn SignupPage() -> impl IntoView {
         <section class="card auth-card">
             <h1>"Create an account"</h1>
             <ActionForm action attr:class="form">
+                <CsrfField />
                 <input type="hidden" name="next" prop:value=next />
                 <div class="field">
                     <label for="username">"User name or e-mail"</label>

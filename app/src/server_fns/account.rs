@@ -59,7 +59,7 @@ pub struct Dashboard {
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] without a session.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
     let auth = ssr::authed()?;
     let ctx = ctx()?;
@@ -88,7 +88,7 @@ pub async fn load_dashboard() -> Result<Dashboard, AppError> {
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] without a session.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     let auth = ssr::authed()?;
     let sessions = ctx()?
@@ -106,7 +106,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 ///
 /// # Errors
 /// [`AppError::NotFound`] if `id` is not one of the user's active sessions.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
     let auth = ssr::authed()?;
     let id = id.parse::<engine::SessionId>().map_err(ssr::fail)?;
@@ -127,7 +127,7 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] without a session.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn revoke_other_sessions() -> Result<(), AppError> {
     let auth = ssr::authed()?;
     ctx()?
@@ -143,7 +143,7 @@ pub async fn revoke_other_sessions() -> Result<(), AppError> {
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] without a session.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
     let auth = ssr::authed()?;
     let ctx = ctx()?;
@@ -153,6 +153,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
         .map_err(ssr::fail)?;
     session::set_cookie(&ctx.cookies.removal());
     session::set_cookie(&ctx.cookies.refresh_removal());
+    session::set_cookie(&ctx.cookies.csrf_removal());
     session::set_header(
         http::HeaderName::from_static("clear-site-data"),
         "\"cookies\", \"storage\"",

@@ -22,18 +22,21 @@ pub struct Viewer {
 ///
 /// # Errors
 /// Invalid name or password, a taken name, or an unavailable database.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn sign_up(
     username: String,
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
     // The engine validates both fields; its errors map to form messages.
-    let result = ssr::ctx()?
-        .auth
-        .sign_up(&username, &password, session::client_info())
-        .await
-        .map_err(AppError::from);
+    let result = match ssr::throttle(&username) {
+        Ok(ctx) => ctx
+            .auth
+            .sign_up(&username, &password, session::client_info())
+            .await
+            .map_err(AppError::from),
+        Err(err) => Err(err),
+    };
     ssr::finish_sign_in(result, false, next.as_deref(), "/signup")
 }
 
@@ -41,7 +44,7 @@ pub async fn sign_up(
 ///
 /// # Errors
 /// [`AppError::InvalidCredentials`] for an unknown user or a wrong password.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn sign_in(
     username: String,
     password: String,
@@ -49,11 +52,14 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let remember = remember.is_some();
-    let result = ssr::ctx()?
-        .auth
-        .sign_in(&username, &password, remember, session::client_info())
-        .await
-        .map_err(AppError::from);
+    let result = match ssr::throttle(&username) {
+        Ok(ctx) => ctx
+            .auth
+            .sign_in(&username, &password, remember, session::client_info())
+            .await
+            .map_err(AppError::from),
+        Err(err) => Err(err),
+    };
     ssr::finish_sign_in(result, remember, next.as_deref(), "/login")
 }
 
@@ -62,11 +68,12 @@ pub async fn sign_in(
 ///
 /// # Errors
 /// Only if the database is unavailable; the cookie is cleared regardless.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn logout() -> Result<(), AppError> {
     let ctx = ssr::ctx()?;
     session::set_cookie(&ctx.cookies.removal());
     session::set_cookie(&ctx.cookies.refresh_removal());
+    session::set_cookie(&ctx.cookies.csrf_removal());
     session::set_header(
         http::HeaderName::from_static("clear-site-data"),
         "\"cookies\", \"storage\"",
@@ -85,7 +92,7 @@ pub async fn logout() -> Result<(), AppError> {
 ///
 /// # Errors
 /// Never in practice; the signature allows transport errors.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(session::current().map(|auth| Viewer {
         display_name: auth.user.display_name,
@@ -100,6 +107,24 @@ use crate::session;
 mod ssr {
     pub use super::super::context::ctx;
     use crate::{error::AppError, redirect::safe_next, session};
+
+    /// Counts a credential attempt against the brute-force limits; over
+    /// them, answers 429 with `Retry-After` before any password is hashed.
+    pub fn throttle(username: &str) -> Result<super::super::context::ServerContext, AppError> {
+        let ctx = ctx()?;
+        let ip = session::client_ip();
+        match ctx.throttle.check_credentials(ip, username) {
+            Ok(()) => Ok(ctx),
+            Err(throttled) => {
+                tracing::warn!(?ip, "credential attempts throttled");
+                session::set_header_value(
+                    http::header::RETRY_AFTER,
+                    &throttled.retry_after_secs.to_string(),
+                );
+                Err(AppError::TooManyAttempts)
+            }
+        }
+    }
 
     /// Completes a sign-in or sign-up: on success, drop the session the
     /// browser came with, set the new cookie and go to `next`; on failure,
@@ -128,6 +153,10 @@ mod ssr {
                 let persist = remember.then_some(new.auth.session.expires_at);
                 session::set_cookie(&ctx.cookies.session_cookie(new.token.expose(), persist));
                 session::set_cookie(&ctx.cookies.refresh_cookie(new.refresh.expose(), persist));
+                // A new session, so a new CSRF token: the pre-session one no
+                // longer verifies.
+                let csrf = ctx.csrf.issue(engine::csrf::Binding::Session(&new.token));
+                session::set_cookie(&ctx.cookies.csrf_cookie(&csrf, persist));
                 session::set_header(http::header::CACHE_CONTROL, "no-store");
                 leptos_axum::redirect(&target);
                 Ok(())

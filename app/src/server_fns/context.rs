@@ -12,6 +12,10 @@ pub struct ServerContext {
     pub auth: engine::Auth,
     /// The session cookie's policy.
     pub cookies: engine::CookiePolicy,
+    /// Signs the CSRF tokens handed out at sign-in.
+    pub csrf: engine::csrf::CsrfKey,
+    /// Brute-force limits for sign-in and sign-up.
+    pub throttle: std::sync::Arc<engine::throttle::Throttle>,
     /// The application database.
     pub db: sqlx::SqlitePool,
     /// `sqlite` or `postgres`, for display.

@@ -20,7 +20,7 @@ pub struct StatusReport {
 ///
 /// # Errors
 /// A generic error if the database cannot be queried; the cause is logged.
-#[server]
+#[server(client = crate::csrf::CsrfClient)]
 pub async fn system_status() -> Result<StatusReport, AppError> {
     let ctx = context::ctx()?;
     let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")

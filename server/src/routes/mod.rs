@@ -8,16 +8,25 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::LeptosRoutes as _;
-use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
-use crate::state::AppState;
+use crate::{headers::CspNonce, state::AppState};
 
 /// Builds the complete router for `state`.
 pub fn router(state: AppState) -> Router {
     let context = state.server_context();
-    let provide = move || provide_context(context.clone());
+    // The server context, and this request's CSP nonce so that Leptos stamps
+    // it on the scripts it renders (replacing the one it made up itself).
+    let provide = move || {
+        provide_context(context.clone());
+        let nonce = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+        if let Some(CspNonce(nonce)) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
+    };
     let leptos = state.leptos.clone();
     let storage = state.config.token_storage.as_str();
 
@@ -44,13 +53,36 @@ pub fn router(state: AppState) -> Router {
         >(provide, move |options| {
             app::shell(options, storage)
         }))
+        // Listed inside-out: the last layer sees the request first.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::csrf_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::client_ip::client_ip_layer,
+        ))
+        .layer(RequestBodyLimitLayer::new(crate::limits::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(crate::limits::header_limits))
         .layer(TraceLayer::new_for_http().make_span_with(trace_span))
-        .layer(CatchPanicLayer::new());
-    // Outermost, so every response gets them: pages, files, APIs, errors.
-    let router = crate::headers::layers()
-        .into_iter()
-        .fold(router, |router, layer| router.layer(layer));
+        .layer(CatchPanicLayer::custom(panic_response))
+        // Outermost, so every response gets them: pages, files, APIs, errors.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::headers::security_headers,
+        ));
     router.with_state(state)
+}
+
+/// A panic in a handler: logged, answered with a plain 500, nothing leaked.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %detail, "handler panicked");
+    axum::response::IntoResponse::into_response((
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong. Please try again.",
+    ))
 }
 
 /// One span per request, named by the matched route rather than the raw URI

@@ -4,9 +4,10 @@
 //! None of these go through the session layer: refresh has its own cookie,
 //! and the APIs trust only the token's signature and claims.
 
-use app::client_session::TokenResponse;
+use app::{client_session::TokenResponse, session::ClientIp};
 use axum::{
     extract::State,
+    Extension,
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -19,7 +20,22 @@ use crate::{cookies::CookieValue, state::AppState};
 /// `POST /api/auth/refresh`: rotates the refresh cookie and returns a fresh
 /// access token for the database session behind it. Without a refresh
 /// cookie: 204 (nobody is signed in). With a bad one: 401, cookie cleared.
-pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn refresh(
+    State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(throttled) = state.throttle.check_refresh(ip.map(|Extension(ip)| ip.0)) {
+        let mut res = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({"error": "too_many_requests", "message": throttled.to_string()})),
+        )
+            .into_response();
+        if let Ok(value) = HeaderValue::from_str(&throttled.retry_after_secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return res;
+    }
     let cookies = &state.cookies;
     let raw = match crate::cookies::find(&headers, cookies.refresh_name()) {
         CookieValue::One(raw) => raw,

@@ -54,6 +54,11 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let mut env: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), db_url),
         ("JWT_KEYS_DIR".into(), keys_dir),
+        // Every test client is 127.0.0.1: only the rate-limit tests want
+        // limits they can reach.
+        ("RATE_LIMIT_CREDENTIALS_PER_IP".into(), "10000/1m".into()),
+        ("RATE_LIMIT_CREDENTIALS_PER_ACCOUNT".into(), "10000/1m".into()),
+        ("RATE_LIMIT_REFRESH_PER_IP".into(), "10000/1m".into()),
     ]);
     for (k, v) in vars {
         env.insert((*k).to_owned(), (*v).to_owned());
@@ -172,6 +177,16 @@ impl Browser {
     pub fn session(&self) -> Option<&String> {
         self.cookies.get(engine::cookie::SESSION_COOKIE)
     }
+
+    /// The CSRF cookie, which the page's script (or hidden field) echoes.
+    pub fn csrf(&self) -> Option<&String> {
+        self.cookies.get(engine::cookie::CSRF_COOKIE)
+    }
+
+    /// A `Cookie` header with everything in the jar.
+    pub fn cookie_header_value(&self) -> Option<String> {
+        self.cookie_header()
+    }
 }
 
 impl TestApp {
@@ -189,12 +204,37 @@ impl TestApp {
         res
     }
 
-    /// Calls server function `F` with form fields, as `browser`.
+    /// Calls server function `F` with form fields, as `browser` on one of
+    /// this site's pages would: same-origin, with the CSRF token (as a
+    /// header from script, or as the hidden form field). A browser without
+    /// a CSRF cookie first loads the sign-in page, as a person would.
     pub async fn call<F: ServerFn>(
         &self,
         browser: &mut Browser,
         fields: &[(&str, &str)],
         how: Submit,
+    ) -> TestResponse {
+        if browser.csrf().is_none() {
+            self.visit(browser, "/login").await;
+        }
+        let token = browser.csrf().cloned().unwrap_or_default();
+        let mut fields = fields.to_vec();
+        if how == Submit::Html {
+            fields.push(("csrf_token", &token));
+        }
+        self.call_raw::<F>(browser, &fields, how, &[("sec-fetch-site", "same-origin")], Some(&token))
+            .await
+    }
+
+    /// Calls server function `F` exactly as told: the caller picks the
+    /// extra headers and whether the script's CSRF header is sent.
+    pub async fn call_raw<F: ServerFn>(
+        &self,
+        browser: &mut Browser,
+        fields: &[(&str, &str)],
+        how: Submit,
+        extra: &[(&str, &str)],
+        csrf_header: Option<&str>,
     ) -> TestResponse {
         let body = fields
             .iter()
@@ -212,11 +252,20 @@ impl TestApp {
             .uri(F::PATH)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         req = match how {
-            Submit::Js => req.header(header::ACCEPT, "application/json"),
+            Submit::Js => {
+                let req = req.header(header::ACCEPT, "application/json");
+                match csrf_header {
+                    Some(token) => req.header("x-csrf-token", token),
+                    None => req,
+                }
+            }
             Submit::Html => req
                 .header(header::ACCEPT, "text/html")
                 .header(header::REFERER, "http://localhost/form"),
         };
+        for (name, value) in extra {
+            req = req.header(*name, *value);
+        }
         if let Some(cookies) = browser.cookie_header() {
             req = req.header(header::COOKIE, cookies);
         }

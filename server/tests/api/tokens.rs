@@ -15,11 +15,17 @@ impl TestApp {
     /// `POST /api/auth/refresh` with the browser's refresh cookie (the
     /// browser sends it there: its path is `/api/auth`).
     pub async fn refresh(&self, browser: &mut Browser) -> TestResponse {
+        // As the browser app sends it: same-origin, all cookies (the
+        // refresh cookie's path is `/api/auth`), and the CSRF header.
         let mut req = Request::builder()
             .method(Method::POST)
-            .uri("/api/auth/refresh");
-        if let Some(token) = browser.cookies.get(REFRESH) {
-            req = req.header(header::COOKIE, format!("{REFRESH}={token}"));
+            .uri("/api/auth/refresh")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(cookies) = browser.cookie_header_value() {
+            req = req.header(header::COOKIE, cookies);
+        }
+        if let Some(token) = browser.csrf() {
+            req = req.header("x-csrf-token", token.as_str());
         }
         let res = self.send(req.body(Body::empty()).unwrap()).await;
         browser.absorb(&res);
@@ -207,6 +213,9 @@ async fn refresh_after_logout_is_401_and_clears_the_cookie() {
 async fn refresh_without_a_cookie_is_204_and_with_a_bad_one_401() {
     let app = spawn_app().await;
     let mut anon = Browser::new();
+    let res = app.refresh(&mut anon).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "no CSRF cookie, no token");
+    app.visit(&mut anon, "/login").await;
     let res = app.refresh(&mut anon).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
     anon.cookies.insert(REFRESH.into(), "forged".into());

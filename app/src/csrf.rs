@@ -1,0 +1,138 @@
+//! The CSRF token, as the UI sees it.
+//!
+//! The server's CSRF layer refuses every state-changing request without a
+//! valid token (see `server/src/csrf.rs` and `engine::csrf`). The token
+//! reaches it two ways:
+//!
+//! - **HTML forms** (no JavaScript): a hidden [`CsrfField`], filled on the
+//!   server from the token the session layer resolved for this request;
+//! - **the hydrated app**: every server-function call and the refresh call
+//!   send an `X-CSRF-Token` header ([`CsrfClient`], [`header_value`]), read
+//!   from the CSRF cookie at send time, so a sign-in in another tab is
+//!   picked up without a reload.
+
+use leptos::prelude::*;
+
+/// Name of the hidden form field.
+pub const FIELD: &str = "csrf_token";
+/// Name of the request header.
+pub const HEADER: &str = "X-CSRF-Token";
+/// Cookie names, secure first; they mirror `engine::cookie::CSRF_COOKIE*`
+/// (the browser build does not link the engine; a test keeps them equal).
+pub const COOKIE_NAMES: [&str; 2] = ["__Host-csrf", "csrf"];
+
+/// The token for this request, set by the server's session layer.
+#[derive(Clone, Debug)]
+pub struct RequestCsrf(pub String);
+
+/// The current token: on the server, this request's; in the browser, the
+/// cookie's. Empty on prerendered pages (no request) and when absent.
+#[must_use]
+pub fn token() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<RequestCsrf>().map(|t| t.0.clone()))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        header_value().unwrap_or_default()
+    }
+}
+
+/// The hidden field every `<form>`/`<ActionForm>` that posts includes.
+#[component]
+pub fn CsrfField() -> impl IntoView {
+    view! { <input type="hidden" name=FIELD value=token() /> }
+}
+
+/// The CSRF cookie's value, read in the browser.
+#[must_use]
+pub fn header_value() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast as _;
+        let cookies = web_sys::window()?
+            .document()?
+            .dyn_into::<web_sys::HtmlDocument>()
+            .ok()?
+            .cookie()
+            .ok()?;
+        COOKIE_NAMES.iter().find_map(|name| {
+            cookies.split(';').find_map(|pair| {
+                let (k, v) = pair.trim().split_once('=')?;
+                (k == *name && !v.is_empty()).then(|| v.to_owned())
+            })
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
+/// The server-function client: the browser client plus the CSRF header.
+/// Every `#[server]` function names it (`client = crate::csrf::CsrfClient`).
+pub struct CsrfClient;
+
+mod client {
+    use std::future::Future;
+
+    use futures::{Sink, Stream};
+    use leptos::server_fn::{
+        client::{browser::BrowserClient, Client},
+        Bytes,
+        error::FromServerFnError,
+        request::browser::BrowserRequest,
+        response::browser::BrowserResponse,
+    };
+
+    use super::CsrfClient;
+
+    impl<E, IS, OS> Client<E, IS, OS> for CsrfClient
+    where
+        E: FromServerFnError,
+        IS: FromServerFnError,
+        OS: FromServerFnError,
+    {
+        type Request = BrowserRequest;
+        type Response = BrowserResponse;
+
+        fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
+            #[cfg(feature = "hydrate")]
+            if let Some(token) = super::header_value() {
+                req.headers().set(super::HEADER, &token);
+            }
+            <BrowserClient as Client<E, IS, OS>>::send(req)
+        }
+
+        #[allow(clippy::type_complexity)]
+        fn open_websocket(
+            path: &str,
+        ) -> impl Future<
+            Output = Result<
+                (
+                    impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static,
+                    impl Sink<Bytes> + Send + 'static,
+                ),
+                E,
+            >,
+        > + Send {
+            <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
+        }
+
+        fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+            <BrowserClient as Client<E, IS, OS>>::spawn(future);
+        }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn cookie_names_match_the_engine() {
+        assert_eq!(super::COOKIE_NAMES[0], engine::cookie::CSRF_COOKIE);
+        assert_eq!(super::COOKIE_NAMES[1], engine::cookie::CSRF_COOKIE_INSECURE);
+    }
+}

@@ -1,0 +1,95 @@
+//! The client's IP address, decided once per request.
+//!
+//! The socket's peer is the client unless it is a configured trusted proxy
+//! (`TRUSTED_PROXIES`). Then `X-Forwarded-For` is read from the right: each
+//! trusted hop is skipped, and the first address not in the list is the
+//! client. Entries further left were written by the client itself and are
+//! never believed, so a forged header cannot dodge the rate limits.
+
+use std::net::{IpAddr, SocketAddr};
+
+use app::session::ClientIp;
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::HeaderMap,
+    middleware::Next,
+    response::Response,
+};
+use ipnet::IpNet;
+
+use crate::state::AppState;
+
+/// The middleware: puts [`ClientIp`] into the request's extensions.
+pub async fn client_ip_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let ip = resolve(peer, req.headers(), &state.config.trusted_proxies);
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
+}
+
+/// The client address for a request from `peer` carrying `headers`.
+#[must_use]
+pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Garbage from here on was not written by a proxy we trust.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn xff(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static(value));
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_header_is_ignored_unless_the_peer_is_trusted() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(resolve(ip("203.0.113.9"), &xff("1.2.3.4"), &trusted), ip("203.0.113.9"));
+        assert_eq!(resolve(ip("10.0.0.2"), &xff("1.2.3.4"), &[]), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_hop_is_the_client() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &xff("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted),
+            ip("198.51.100.7"),
+            "the spoofed left entry is not believed"
+        );
+        assert_eq!(resolve(ip("10.0.0.2"), &HeaderMap::new(), &trusted), ip("10.0.0.2"));
+        assert_eq!(resolve(ip("10.0.0.2"), &xff("nonsense"), &trusted), ip("10.0.0.2"));
+    }
+}
