@@ -354,14 +354,20 @@ impl SessionStore for SqliteStore {
         // The conditional UPDATE is the lock: SQLite serialises writers, so
         // exactly one caller sees `rotated_at IS NULL` and gets the row back.
         // Writing first (not reading first) also avoids SQLite's deadlock
-        // on upgrading a read transaction to a write one.
+        // on upgrading a read transaction to a write one. A token whose
+        // session has ended is not rotated: nothing is written for it.
         let mut tx = self.pool.begin().await?;
         let rotated: Option<String> = sqlx::query_scalar(
             "UPDATE refresh_tokens SET rotated_at = ? \
-             WHERE token_hash = ? AND rotated_at IS NULL RETURNING session_id",
+             WHERE token_hash = ? AND rotated_at IS NULL AND session_id IN ( \
+                 SELECT id FROM sessions \
+                 WHERE revoked_at IS NULL AND idle_expires_at > ? AND expires_at > ?) \
+             RETURNING session_id",
         )
         .bind(ts(now))
         .bind(&presented.as_bytes()[..])
+        .bind(ts(now))
+        .bind(ts(now))
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(session_id) = rotated {

@@ -5,8 +5,10 @@
 // apps are serialised with a lock held on purpose (see `helpers`).
 #![allow(clippy::unwrap_used, clippy::await_holding_lock)]
 
+mod attacks;
 mod foundation;
 mod helpers;
+mod limits;
 mod sessions;
 mod static_pages;
 mod tokens;

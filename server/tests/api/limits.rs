@@ -1,0 +1,77 @@
+//! Brute-force limits: the 429, its `Retry-After`, and recovery once the
+//! window has passed.
+
+use std::time::Duration;
+
+use app::server_fns::auth::SignIn;
+use axum::http::StatusCode;
+
+use crate::helpers::{spawn_app_with, Browser, Submit, PASSWORD};
+
+#[tokio::test]
+async fn sign_in_attempts_per_account_get_429_then_recover() {
+    let app = spawn_app_with(&[("RATE_LIMIT_CREDENTIALS_PER_ACCOUNT", "3/3s")]).await;
+    app.signed_up("ivy").await; // one attempt used
+    let mut b = Browser::new();
+    let wrong = [("username", "ivy"), ("password", "not the password")];
+    for _ in 0..2 {
+        let res = app.call::<SignIn>(&mut b, &wrong, Submit::Js).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    // The fourth attempt, even with the right password, is refused unhashed.
+    let right = [("username", "IVY"), ("password", PASSWORD)];
+    let res = app.call::<SignIn>(&mut b, &right, Submit::Js).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3).contains(&retry), "Retry-After: {retry}");
+    assert!(res.body.contains("TooManyAttempts"), "{}", res.body);
+    assert!(b.session().is_none());
+
+    // Another account from the same address is not affected.
+    let res = app
+        .call::<SignIn>(&mut Browser::new(), &[("username", "someone"), ("password", PASSWORD)], Submit::Js)
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+
+    // Without JavaScript the form says so.
+    let res = app.call::<SignIn>(&mut b, &right, Submit::Html).await;
+    let location = res.header("location").unwrap().to_owned();
+    assert!(location.contains("error=too_many_attempts"), "{location}");
+    let page = app.visit(&mut b, &location).await;
+    assert!(page.body.contains("Too many attempts"), "{}", page.body);
+
+    tokio::time::sleep(Duration::from_secs(retry)).await;
+    let res = app.call::<SignIn>(&mut b, &right, Submit::Js).await;
+    assert_ne!(res.status, StatusCode::TOO_MANY_REQUESTS, "recovered after Retry-After");
+    assert!(b.session().is_some(), "{}", res.body);
+}
+
+#[tokio::test]
+async fn attempts_per_address_cover_every_account_name() {
+    let app = spawn_app_with(&[("RATE_LIMIT_CREDENTIALS_PER_IP", "2/1m")]).await;
+    let mut b = Browser::new();
+    for name in ["a1", "a2"] {
+        let res = app
+            .call::<SignIn>(&mut b, &[("username", name), ("password", PASSWORD)], Submit::Js)
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = app
+        .call::<SignIn>(&mut b, &[("username", "a3"), ("password", PASSWORD)], Submit::Js)
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn refreshes_per_address_are_limited() {
+    let app = spawn_app_with(&[("RATE_LIMIT_REFRESH_PER_IP", "2/1m")]).await;
+    let mut b = app.signed_up("rae").await;
+    for _ in 0..2 {
+        assert_eq!(app.refresh(&mut b).await.status, StatusCode::OK);
+    }
+    let res = app.refresh(&mut b).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.header("retry-after").is_some());
+    assert!(res.body.contains("too_many_requests"), "{}", res.body);
+}
