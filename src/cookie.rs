@@ -120,7 +120,11 @@ impl CookiePolicy {
     /// The cookie carrying a CSRF token: readable by the page's own script,
     /// `SameSite=Strict`, `Path=/`, lasting as long as the session cookie.
     #[must_use]
-    pub fn csrf_cookie(&self, token: &str, persist_until: Option<OffsetDateTime>) -> Cookie<'static> {
+    pub fn csrf_cookie(
+        &self,
+        token: &str,
+        persist_until: Option<OffsetDateTime>,
+    ) -> Cookie<'static> {
         self.build(Kind::Csrf, token, persist_until)
     }
 

@@ -83,8 +83,8 @@ impl CsrfKey {
             return Err(WeakSecret);
         }
         // Any length in, one fixed-size key out.
-        let mut mac = <HmacSha256 as hmac::KeyInit>::new_from_slice(b"csrf-key")
-            .map_err(|_| WeakSecret)?;
+        let mut mac =
+            <HmacSha256 as hmac::KeyInit>::new_from_slice(b"csrf-key").map_err(|_| WeakSecret)?;
         mac.update(secret);
         Ok(Self(mac.finalize().into_bytes().into()))
     }
@@ -175,13 +175,22 @@ mod tests {
         let token = key.issue(Binding::Session(&mine));
         assert_eq!(token.len(), CSRF_TOKEN_LEN);
         assert!(key.verify(Binding::Session(&mine), &token));
-        assert!(!key.verify(Binding::Session(&theirs), &token), "other session");
+        assert!(
+            !key.verify(Binding::Session(&theirs), &token),
+            "other session"
+        );
         assert!(!key.verify(Binding::PreSession, &token), "pre-session");
-        assert!(!CsrfKey::generate().verify(Binding::Session(&mine), &token), "other key");
+        assert!(
+            !CsrfKey::generate().verify(Binding::Session(&mine), &token),
+            "other key"
+        );
 
         let pre = key.issue(Binding::PreSession);
         assert!(key.verify(Binding::PreSession, &pre));
-        assert!(!key.verify(Binding::Session(&mine), &pre), "token from before sign-in");
+        assert!(
+            !key.verify(Binding::Session(&mine), &pre),
+            "token from before sign-in"
+        );
     }
 
     #[test]
@@ -214,11 +223,37 @@ mod tests {
         let good = CsrfKey::from_secret(b"Zr4K9vQx2LmN8pT1wY6cH3jB5dF7gS0a").unwrap();
         let again = CsrfKey::from_secret(b"Zr4K9vQx2LmN8pT1wY6cH3jB5dF7gS0a").unwrap();
         let token = good.issue(Binding::PreSession);
-        assert!(again.verify(Binding::PreSession, &token), "same secret, same key");
+        assert!(
+            again.verify(Binding::PreSession, &token),
+            "same secret, same key"
+        );
     }
 
     #[test]
     fn debug_hides_the_key() {
         assert_eq!(format!("{:?}", CsrfKey::generate()), "CsrfKey(<redacted>)");
+    }
+
+    // Property tests: run longer with `PROPTEST_CASES=<n>`.
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_input_never_verifies(input in "\\PC{0,120}") {
+            let key = CsrfKey::generate();
+            let session = SessionToken::generate();
+            proptest::prop_assert!(!key.verify(Binding::PreSession, &input));
+            proptest::prop_assert!(!key.verify(Binding::Session(&session), &input));
+        }
+
+        #[test]
+        fn any_one_character_change_is_refused(pos in 0usize..CSRF_TOKEN_LEN, replacement in "[A-Za-z0-9_.-]") {
+            let key = CsrfKey::generate();
+            let token = key.issue(Binding::PreSession);
+            let mut changed = token.clone();
+            changed.replace_range(pos..=pos, &replacement);
+            proptest::prop_assume!(changed != token);
+            // The MAC covers the nonce's exact text, and the MAC itself is
+            // decoded strictly: no other spelling verifies.
+            proptest::prop_assert!(!key.verify(Binding::PreSession, &changed));
+        }
     }
 }

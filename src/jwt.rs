@@ -571,4 +571,26 @@ mod tests {
         assert_eq!(KeyPair::from_pem(&pem).unwrap().kid(), key.kid());
         assert!(KeyPair::from_pem("not a key").is_err());
     }
+
+    // Property tests: run longer with `PROPTEST_CASES=<n>`.
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_input_never_verifies_or_panics(input in "\\PC{0,400}") {
+            let (jwt, _) = ring();
+            proptest::prop_assert!(jwt.verify(&input).is_err());
+        }
+
+        #[test]
+        fn any_one_character_change_is_refused(pos in 0usize..2000, replacement in "[A-Za-z0-9_.-]") {
+            let (jwt, _) = ring();
+            let (token, _) = jwt.issue(&auth(now()), now()).unwrap();
+            let pos = pos % token.len();
+            let mut changed = token.clone();
+            changed.replace_range(pos..=pos, &replacement);
+            proptest::prop_assume!(changed != token);
+            // The signature covers the exact text of header and payload, and
+            // base64url is decoded strictly: no other spelling verifies.
+            proptest::prop_assert!(jwt.verify(&changed).is_err());
+        }
+    }
 }

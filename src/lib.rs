@@ -21,8 +21,8 @@
 pub mod auth;
 pub mod clock;
 pub mod cookie;
-pub mod csrf;
 pub mod credentials;
+pub mod csrf;
 pub mod error;
 pub mod id;
 pub mod jwt;

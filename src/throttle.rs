@@ -187,7 +187,9 @@ mod tests {
         throttle.check_credentials(ip, "a").unwrap();
         throttle.check_credentials(ip, "b").unwrap();
         assert!(throttle.check_credentials(ip, "c").is_err());
-        assert!(throttle.check_credentials(Some(IpAddr::from([10, 0, 0, 3])), "c").is_ok());
+        assert!(throttle
+            .check_credentials(Some(IpAddr::from([10, 0, 0, 3])), "c")
+            .is_ok());
     }
 
     #[test]

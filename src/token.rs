@@ -192,4 +192,17 @@ mod tests {
         assert_eq!(TokenHash::from_slice(hash.as_bytes()), Some(hash));
         assert_eq!(TokenHash::from_slice(&[0u8; 31]), None);
     }
+
+    // Property tests: run longer with `PROPTEST_CASES=<n>`.
+    proptest::proptest! {
+        #[test]
+        fn parse_accepts_exactly_one_spelling_of_a_token(input in "\\PC{0,80}|[A-Za-z0-9_-]{43}") {
+            if let Some(token) = SessionToken::parse(&input) {
+                proptest::prop_assert_eq!(token.expose(), input.as_str());
+                proptest::prop_assert_eq!(input.len(), TOKEN_ENCODED_LEN);
+                let bytes = URL_SAFE_NO_PAD.decode(&input).unwrap();
+                proptest::prop_assert_eq!(URL_SAFE_NO_PAD.encode(bytes), input);
+            }
+        }
+    }
 }

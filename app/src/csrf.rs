@@ -82,10 +82,10 @@ mod client {
     use futures::{Sink, Stream};
     use leptos::server_fn::{
         client::{browser::BrowserClient, Client},
-        Bytes,
         error::FromServerFnError,
         request::browser::BrowserRequest,
         response::browser::BrowserResponse,
+        Bytes,
     };
 
     use super::CsrfClient;

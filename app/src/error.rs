@@ -23,6 +23,9 @@ pub enum AppError {
     /// The sign-up name is taken.
     #[error("That user name is already taken.")]
     UsernameTaken,
+    /// The CSRF check failed: a stale page, or a request from elsewhere.
+    #[error("This page has expired or the request did not come from this site. Reload the page and try again.")]
+    StaleForm,
     /// A brute-force limit was hit; `Retry-After` says for how long.
     #[error("Too many attempts. Please wait a minute, then try again.")]
     TooManyAttempts,
@@ -53,6 +56,7 @@ impl AppError {
             Self::InvalidUsername => "invalid_username",
             Self::InvalidPassword => "invalid_password",
             Self::UsernameTaken => "username_taken",
+            Self::StaleForm => "stale_form",
             Self::TooManyAttempts => "too_many_attempts",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
@@ -71,6 +75,7 @@ impl AppError {
             Self::InvalidUsername,
             Self::InvalidPassword,
             Self::UsernameTaken,
+            Self::StaleForm,
             Self::TooManyAttempts,
             Self::Unauthorized,
             Self::NotFound,
@@ -89,6 +94,7 @@ impl AppError {
             Self::InvalidCredentials | Self::Unauthorized => 401,
             Self::InvalidUsername | Self::InvalidPassword | Self::Transport => 400,
             Self::UsernameTaken => 409,
+            Self::StaleForm => 403,
             Self::TooManyAttempts => 429,
             Self::NotFound => 404,
             Self::Unavailable => 503,

@@ -63,4 +63,19 @@ mod tests {
         }
         assert_eq!(safe_next(None), DEFAULT_NEXT);
     }
+
+    // Property test: run longer with `PROPTEST_CASES=<n>`.
+    proptest::proptest! {
+        #[test]
+        fn whatever_comes_in_only_a_local_path_goes_out(
+            input in "\\PC{0,64}|/[/\\\\\t\n ]?[a-z.:@/\\\\%]{0,30}"
+        ) {
+            let out = safe_next(Some(&input));
+            let bytes = out.as_bytes();
+            proptest::prop_assert_eq!(bytes[0], b'/');
+            proptest::prop_assert!(!matches!(bytes.get(1), Some(b'/' | b'\\')));
+            proptest::prop_assert!(!out.chars().any(|c| c.is_control() || c == '\\'));
+            proptest::prop_assert!(out == input || out == DEFAULT_NEXT);
+        }
+    }
 }

@@ -67,11 +67,12 @@ pub struct ClientIp(pub IpAddr);
 #[must_use]
 pub fn client_ip() -> Option<IpAddr> {
     let parts = parts()?;
-    parts
-        .extensions
-        .get::<ClientIp>()
-        .map(|c| c.0)
-        .or_else(|| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+    parts.extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
 }
 
 /// Where the request came from, for the session list and the event log.
@@ -121,7 +122,10 @@ pub fn set_header(name: header::HeaderName, value: &'static str) {
 
 /// Adds a response header with a computed value.
 pub fn set_header_value(name: header::HeaderName, value: &str) {
-    if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(value)) {
+    if let (Some(res), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
         res.insert_header(name, value);
     }
 }

@@ -20,7 +20,11 @@ use ipnet::IpNet;
 use crate::state::AppState;
 
 /// The middleware: puts [`ClientIp`] into the request's extensions.
-pub async fn client_ip_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn client_ip_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -77,19 +81,35 @@ mod tests {
     #[test]
     fn the_header_is_ignored_unless_the_peer_is_trusted() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(resolve(ip("203.0.113.9"), &xff("1.2.3.4"), &trusted), ip("203.0.113.9"));
-        assert_eq!(resolve(ip("10.0.0.2"), &xff("1.2.3.4"), &[]), ip("10.0.0.2"));
+        assert_eq!(
+            resolve(ip("203.0.113.9"), &xff("1.2.3.4"), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &xff("1.2.3.4"), &[]),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]
     fn the_rightmost_untrusted_hop_is_the_client() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         assert_eq!(
-            resolve(ip("10.0.0.2"), &xff("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted),
+            resolve(
+                ip("10.0.0.2"),
+                &xff("6.6.6.6, 198.51.100.7, 10.0.0.5"),
+                &trusted
+            ),
             ip("198.51.100.7"),
             "the spoofed left entry is not believed"
         );
-        assert_eq!(resolve(ip("10.0.0.2"), &HeaderMap::new(), &trusted), ip("10.0.0.2"));
-        assert_eq!(resolve(ip("10.0.0.2"), &xff("nonsense"), &trusted), ip("10.0.0.2"));
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &xff("nonsense"), &trusted),
+            ip("10.0.0.2")
+        );
     }
 }

@@ -328,7 +328,11 @@ impl Config {
             .unwrap_or_default();
         let limits = engine::throttle::ThrottleSettings::default();
         let throttle = engine::throttle::ThrottleSettings {
-            credentials_per_ip: limit(get, "RATE_LIMIT_CREDENTIALS_PER_IP", limits.credentials_per_ip)?,
+            credentials_per_ip: limit(
+                get,
+                "RATE_LIMIT_CREDENTIALS_PER_IP",
+                limits.credentials_per_ip,
+            )?,
             credentials_per_account: limit(
                 get,
                 "RATE_LIMIT_CREDENTIALS_PER_ACCOUNT",
@@ -571,7 +575,10 @@ mod tests {
             ("CSRF_SECRET", None),
             ("PUBLIC_URL", None),
             ("CSRF_SECRET", Some("changeme")),
-            ("CSRF_SECRET", Some("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            (
+                "CSRF_SECRET",
+                Some("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            ),
         ] {
             let mut v = vars(&PROD);
             match weak {
@@ -600,7 +607,10 @@ mod tests {
         assert_eq!(config.throttle.credentials_per_account.count.get(), 3);
         assert_eq!(config.throttle.credentials_per_account.per.as_secs(), 10);
         assert_eq!(config.trusted_proxies.len(), 2);
-        assert_eq!(config.public_origin.as_deref(), Some("http://localhost:3000"));
+        assert_eq!(
+            config.public_origin.as_deref(),
+            Some("http://localhost:3000")
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, Method, StatusCode},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::{IntoResponse as _, Response},
 };
 use engine::{csrf::Binding, SessionToken};
 
@@ -46,8 +46,10 @@ pub enum Refusal {
     TooLarge,
 }
 
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
+impl Refusal {
+    /// The answer: JSON in the server-function error format for the
+    /// hydrated app (so its form shows the message), plain text otherwise.
+    fn into_response(self, wants_html: bool) -> Response {
         let (status, message) = match self {
             Self::CrossSite => (
                 StatusCode::FORBIDDEN,
@@ -55,11 +57,21 @@ impl IntoResponse for Refusal {
             ),
             Self::BadToken => (
                 StatusCode::FORBIDDEN,
-                "This form has expired or was not sent by this site. Reload the page and try again.",
+                "This page has expired or the request did not come from this site. Reload the page and try again.",
             ),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large."),
         };
-        (status, [(header::CACHE_CONTROL, "no-store")], message).into_response()
+        let no_store = (header::CACHE_CONTROL, "no-store");
+        if wants_html || self == Self::TooLarge {
+            return (status, [no_store], message).into_response();
+        }
+        let body = serde_json::to_string(&app::error::AppError::StaleForm).unwrap_or_default();
+        (
+            status,
+            [no_store, (header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
     }
 }
 
@@ -68,11 +80,16 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
     match check(&state, req).await {
         Ok(req) => next.run(req).await,
         Err(refusal) => {
             tracing::warn!(?refusal, "refused a state-changing request");
-            refusal.into_response()
+            refusal.into_response(wants_html)
         }
     }
 }
@@ -86,7 +103,9 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
         CookieValue::One(raw) => SessionToken::parse(&raw),
         CookieValue::Missing | CookieValue::Ambiguous => None,
     };
-    let binding = session.as_ref().map_or(Binding::PreSession, Binding::Session);
+    let binding = session
+        .as_ref()
+        .map_or(Binding::PreSession, Binding::Session);
     let cookie = match cookies::find(req.headers(), state.cookies.csrf_name()) {
         CookieValue::One(value) => Some(value),
         CookieValue::Missing | CookieValue::Ambiguous => None,
@@ -123,9 +142,10 @@ async fn presented_token(req: Request) -> Result<(Request, Option<String>), Refu
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            v.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         });
     if !is_form {
         return Ok((req, None));
@@ -192,13 +212,28 @@ mod tests {
     #[test]
     fn fetch_metadata_decides_first() {
         let site = Some("https://app.example");
-        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "same-origin")]), site));
-        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "none")]), site));
-        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")]), site));
-        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")]), site));
+        assert!(!is_cross_site(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            site
+        ));
+        assert!(!is_cross_site(
+            &headers(&[("sec-fetch-site", "none")]),
+            site
+        ));
+        assert!(is_cross_site(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            site
+        ));
+        assert!(is_cross_site(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            site
+        ));
         assert!(
             is_cross_site(
-                &headers(&[("sec-fetch-site", "cross-site"), ("origin", "https://app.example")]),
+                &headers(&[
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "https://app.example")
+                ]),
                 site
             ),
             "the browser's own verdict wins over a matching Origin"
@@ -208,29 +243,53 @@ mod tests {
     #[test]
     fn origin_then_referer_when_fetch_metadata_is_absent() {
         let site = Some("https://app.example");
-        assert!(!is_cross_site(&headers(&[("origin", "https://app.example")]), site));
-        assert!(is_cross_site(&headers(&[("origin", "https://evil.example")]), site));
+        assert!(!is_cross_site(
+            &headers(&[("origin", "https://app.example")]),
+            site
+        ));
+        assert!(is_cross_site(
+            &headers(&[("origin", "https://evil.example")]),
+            site
+        ));
         assert!(is_cross_site(&headers(&[("origin", "null")]), site));
-        assert!(is_cross_site(&headers(&[("origin", "http://app.example")]), site), "scheme");
-        assert!(!is_cross_site(&headers(&[("referer", "https://app.example/login?x")]), site));
+        assert!(
+            is_cross_site(&headers(&[("origin", "http://app.example")]), site),
+            "scheme"
+        );
+        assert!(!is_cross_site(
+            &headers(&[("referer", "https://app.example/login?x")]),
+            site
+        ));
         assert!(is_cross_site(
             &headers(&[("referer", "https://app.example.evil.example/")]),
             site
         ));
-        assert!(!is_cross_site(&headers(&[]), site), "no evidence: the token decides");
+        assert!(
+            !is_cross_site(&headers(&[]), site),
+            "no evidence: the token decides"
+        );
     }
 
     #[test]
     fn without_a_public_url_the_host_header_is_the_reference() {
-        let h = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]);
+        let h = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+        ]);
         assert!(!is_cross_site(&h, None));
-        let h = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:4000")]);
+        let h = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:4000"),
+        ]);
         assert!(is_cross_site(&h, None));
     }
 
     #[test]
     fn origin_of_strips_everything_after_the_authority() {
-        assert_eq!(origin_of("https://a.example:8443/p?q#f"), Some("https://a.example:8443"));
+        assert_eq!(
+            origin_of("https://a.example:8443/p?q#f"),
+            Some("https://a.example:8443")
+        );
         assert_eq!(origin_of("https://a.example"), Some("https://a.example"));
         assert_eq!(origin_of("a.example/x"), None);
     }

@@ -58,7 +58,11 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 pub struct StaticScriptHashes(Arc<RwLock<HashMap<String, Option<Arc<str>>>>>);
 
 /// The middleware: nonce in, headers out.
-pub async fn security_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let nonce = leptos::nonce::Nonce::new().to_string();
     let path = req.uri().path().to_owned();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
@@ -68,7 +72,11 @@ pub async fn security_headers(State(state): State<AppState>, mut req: Request, n
         Some(hashes) => hashes.to_string(),
         None => format!("'nonce-{nonce}'"),
     };
-    let connect = if state.config.live_reload { "'self' ws:" } else { "'self'" };
+    let connect = if state.config.live_reload {
+        "'self' ws:"
+    } else {
+        "'self'"
+    };
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
          style-src 'self'; img-src 'self' data:; connect-src {connect}; \
@@ -103,7 +111,11 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
 /// `path` is not one (or its file does not exist yet: a 404 rendered on
 /// the fly carries the nonce instead).
 async fn static_hashes(state: &AppState, path: &str) -> Option<Arc<str>> {
-    if !state.static_paths.iter().any(|pattern| matches_route(pattern, path)) {
+    if !state
+        .static_paths
+        .iter()
+        .any(|pattern| matches_route(pattern, path))
+    {
         return None;
     }
     if let Some(known) = state.script_hashes.0.read().ok()?.get(path) {
@@ -202,7 +214,10 @@ mod tests {
     fn static_files_stay_inside_the_site_root() {
         let root = Path::new("/site");
         assert_eq!(static_file(root, "/"), Some(root.join("index.html")));
-        assert_eq!(static_file(root, "/guides/x"), Some(root.join("guides/x.html")));
+        assert_eq!(
+            static_file(root, "/guides/x"),
+            Some(root.join("guides/x.html"))
+        );
         assert_eq!(static_file(root, "/guides/.."), None);
     }
 }

@@ -27,7 +27,11 @@ pub async fn header_limits(req: Request, next: Next) -> Response {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
-    let cookies: usize = headers.get_all(header::COOKIE).iter().map(|v| v.len()).sum();
+    let cookies: usize = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| v.len())
+        .sum();
     if total > MAX_HEADER_BYTES || cookies > MAX_COOKIE_BYTES {
         return (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,

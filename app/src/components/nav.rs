@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::{
-    csrf::CsrfField,
     client_session::{ClientSession, ClientState},
     components::auth_state::AuthVersion,
+    csrf::CsrfField,
     server_fns::auth::{current_viewer, Logout},
 };
 

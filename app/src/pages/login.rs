@@ -6,11 +6,11 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
-    csrf::CsrfField,
     components::{
         auth_state::AuthVersion,
         form_error::{form_error, FormError},
     },
+    csrf::CsrfField,
     server_fns::auth::SignIn,
 };
 

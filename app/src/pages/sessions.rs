@@ -6,8 +6,8 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::{
-    csrf::CsrfField,
     components::{auth_state::AuthVersion, form_error::FormError},
+    csrf::CsrfField,
     error::AppError,
     format::utc,
     server_fns::account::{list_sessions, RevokeOtherSessions, RevokeSession, SignOutEverywhere},

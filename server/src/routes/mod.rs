@@ -52,9 +52,19 @@ pub fn router(state: AppState) -> Router {
             _,
         >(provide, move |options| {
             app::shell(options, storage)
-        }))
+        }));
+    with_layers(router, state)
+}
+
+/// Wraps `routes` in the cross-cutting layers: CSRF, client IP, size limits,
+/// tracing, panic recovery and the security headers.
+pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let router = routes
         // Listed inside-out: the last layer sees the request first.
-        .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::csrf_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::csrf::csrf_layer,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::client_ip::client_ip_layer,

@@ -7,10 +7,9 @@
 use app::{client_session::TokenResponse, session::ClientIp};
 use axum::{
     extract::State,
-    Extension,
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    Json,
+    Extension, Json,
 };
 use engine::{jwt::AccessClaims, RefreshOutcome};
 use serde_json::json;

@@ -75,7 +75,8 @@ impl Attack {
 
     fn header(mut self, k: &str, v: &str) -> Self {
         if k != "cookie" {
-            self.headers.retain(|(name, _)| !name.eq_ignore_ascii_case(k));
+            self.headers
+                .retain(|(name, _)| !name.eq_ignore_ascii_case(k));
         }
         self.headers.push((k.into(), v.into()));
         self
@@ -182,7 +183,8 @@ async fn the_attack_table() {
     let mut stranger = Browser::new();
     app.visit(&mut stranger, "/login").await;
     let revoked = app.signed_in("victim").await;
-    app.call::<Logout>(&mut revoked.clone(), &[], Submit::Js).await;
+    app.call::<Logout>(&mut revoked.clone(), &[], Submit::Js)
+        .await;
 
     let victim_csrf = victim.csrf().unwrap().clone();
     let mallory_csrf = mallory.csrf().unwrap().clone();
@@ -202,14 +204,23 @@ async fn the_attack_table() {
         .to_owned();
     let parts: Vec<&str> = jwt.split('.').collect();
     let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
-    let auth = match app.state.auth.validate(victim.session().unwrap()).await.unwrap() {
+    let auth = match app
+        .state
+        .auth
+        .validate(victim.session().unwrap())
+        .await
+        .unwrap()
+    {
         engine::Validation::Valid(auth) => *auth,
         engine::Validation::Invalid => panic!("victim is signed in"),
     };
     let (expired, _) = app
         .state
         .jwt
-        .issue(&auth, time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .issue(
+            &auth,
+            time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+        )
         .unwrap();
     // Mallory's token with the victim's identity pasted in: signature mismatch.
     let forged = format!(
@@ -229,18 +240,60 @@ async fn the_attack_table() {
     let before = fingerprint(&app).await;
 
     // ---- every state-changing route, four ways ----
-    let sign_in_fields = [("username", "victim".to_owned()), ("password", PASSWORD.to_owned())];
-    let sign_up_fields = [("username", "eve".to_owned()), ("password", PASSWORD.to_owned())];
+    let sign_in_fields = [
+        ("username", "victim".to_owned()),
+        ("password", PASSWORD.to_owned()),
+    ];
+    let sign_up_fields = [
+        ("username", "eve".to_owned()),
+        ("password", PASSWORD.to_owned()),
+    ];
     let revoke_fields = [("id", other_id.clone())];
     // (route, fields, the browser whose cookies ride along, its own valid token)
     let routes: Vec<(&str, &str, Vec<(&str, String)>, &Browser, &str)> = vec![
-        ("sign-in", SignIn::PATH, sign_in_fields.to_vec(), &anon, &anon_csrf),
-        ("sign-up", SignUp::PATH, sign_up_fields.to_vec(), &anon, &anon_csrf),
+        (
+            "sign-in",
+            SignIn::PATH,
+            sign_in_fields.to_vec(),
+            &anon,
+            &anon_csrf,
+        ),
+        (
+            "sign-up",
+            SignUp::PATH,
+            sign_up_fields.to_vec(),
+            &anon,
+            &anon_csrf,
+        ),
         ("logout", Logout::PATH, vec![], &victim, &victim_csrf),
-        ("revoke one", RevokeSession::PATH, revoke_fields.to_vec(), &victim, &victim_csrf),
-        ("revoke others", RevokeOtherSessions::PATH, vec![], &victim, &victim_csrf),
-        ("sign out everywhere", SignOutEverywhere::PATH, vec![], &victim, &victim_csrf),
-        ("refresh", "/api/auth/refresh", vec![], &victim, &victim_csrf),
+        (
+            "revoke one",
+            RevokeSession::PATH,
+            revoke_fields.to_vec(),
+            &victim,
+            &victim_csrf,
+        ),
+        (
+            "revoke others",
+            RevokeOtherSessions::PATH,
+            vec![],
+            &victim,
+            &victim_csrf,
+        ),
+        (
+            "sign out everywhere",
+            SignOutEverywhere::PATH,
+            vec![],
+            &victim,
+            &victim_csrf,
+        ),
+        (
+            "refresh",
+            "/api/auth/refresh",
+            vec![],
+            &victim,
+            &victim_csrf,
+        ),
     ];
     let mut cases = Vec::new();
     for (label, path, fields, jar, token) in &routes {
@@ -263,25 +316,24 @@ async fn the_attack_table() {
             base()
                 .header("sec-fetch-site", "cross-site")
                 .csrf(token)
-                .expect(format!("{label}: cross-site with a valid token"), StatusCode::FORBIDDEN),
+                .expect(
+                    format!("{label}: cross-site with a valid token"),
+                    StatusCode::FORBIDDEN,
+                ),
         );
         cases.push(
             base()
                 .same_origin()
                 .expect(format!("{label}: no token"), StatusCode::FORBIDDEN),
         );
-        cases.push(
-            base()
-                .same_origin()
-                .csrf(wrong_session)
-                .expect(format!("{label}: another session's token"), StatusCode::FORBIDDEN),
-        );
-        cases.push(
-            base()
-                .same_origin()
-                .csrf(wrong_era)
-                .expect(format!("{label}: a token from another era"), StatusCode::FORBIDDEN),
-        );
+        cases.push(base().same_origin().csrf(wrong_session).expect(
+            format!("{label}: another session's token"),
+            StatusCode::FORBIDDEN,
+        ));
+        cases.push(base().same_origin().csrf(wrong_era).expect(
+            format!("{label}: a token from another era"),
+            StatusCode::FORBIDDEN,
+        ));
     }
 
     // ---- origin checks without fetch metadata ----
@@ -304,7 +356,10 @@ async fn the_attack_table() {
             .cookies(&victim)
             .csrf(&victim_csrf)
             .header("referer", "https://evil.example/page")
-            .expect("sign out everywhere: foreign Referer", StatusCode::FORBIDDEN),
+            .expect(
+                "sign out everywhere: foreign Referer",
+                StatusCode::FORBIDDEN,
+            ),
     );
     cases.push(
         Attack::post(SignIn::PATH)
@@ -353,7 +408,10 @@ async fn the_attack_table() {
             .cookies(&replay_jar)
             .same_origin()
             .csrf(&replay_csrf)
-            .expect("refresh: replayed token of a signed-out session", StatusCode::UNAUTHORIZED),
+            .expect(
+                "refresh: replayed token of a signed-out session",
+                StatusCode::UNAUTHORIZED,
+            ),
     );
 
     // ---- injection and oversized values in every form field ----
@@ -370,23 +428,58 @@ async fn the_attack_table() {
     for (label, user, pass, status) in [
         ("SQL in user name", sqli, PASSWORD, StatusCode::UNAUTHORIZED),
         ("SQL in password", "victim", sqli, StatusCode::UNAUTHORIZED),
-        ("huge user name", huge.as_str(), PASSWORD, StatusCode::UNAUTHORIZED),
-        ("huge password", "victim", huge.as_str(), StatusCode::UNAUTHORIZED),
+        (
+            "huge user name",
+            huge.as_str(),
+            PASSWORD,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "huge password",
+            "victim",
+            huge.as_str(),
+            StatusCode::UNAUTHORIZED,
+        ),
     ] {
         cases.push(
-            form(SignIn::PATH, &[("username", user), ("password", pass)], &anon, &anon_csrf)
-                .expect(format!("sign-in: {label}"), status),
+            form(
+                SignIn::PATH,
+                &[("username", user), ("password", pass)],
+                &anon,
+                &anon_csrf,
+            )
+            .expect(format!("sign-in: {label}"), status),
         );
     }
     for (label, user, pass, status) in [
         ("SQL in user name", drop, PASSWORD, StatusCode::BAD_REQUEST),
-        ("SQL in password of a taken name", "victim", sqli, StatusCode::CONFLICT),
-        ("huge user name", huge.as_str(), PASSWORD, StatusCode::BAD_REQUEST),
-        ("huge password", "newcomer", huge.as_str(), StatusCode::BAD_REQUEST),
+        (
+            "SQL in password of a taken name",
+            "victim",
+            sqli,
+            StatusCode::CONFLICT,
+        ),
+        (
+            "huge user name",
+            huge.as_str(),
+            PASSWORD,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "huge password",
+            "newcomer",
+            huge.as_str(),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         cases.push(
-            form(SignUp::PATH, &[("username", user), ("password", pass)], &anon, &anon_csrf)
-                .expect(format!("sign-up: {label}"), status),
+            form(
+                SignUp::PATH,
+                &[("username", user), ("password", pass)],
+                &anon,
+                &anon_csrf,
+            )
+            .expect(format!("sign-up: {label}"), status),
         );
     }
     for (label, id) in [("SQL in id", "1' OR '1'='1"), ("huge id", huge.as_str())] {
@@ -397,13 +490,22 @@ async fn the_attack_table() {
     }
     let other_users_session = session_id_of(&app, &mallory).await;
     cases.push(
-        form(RevokeSession::PATH, &[("id", &other_users_session)], &victim, &victim_csrf)
-            .expect("revoke one: another user's session", StatusCode::NOT_FOUND),
+        form(
+            RevokeSession::PATH,
+            &[("id", &other_users_session)],
+            &victim,
+            &victim_csrf,
+        )
+        .expect("revoke one: another user's session", StatusCode::NOT_FOUND),
     );
     cases.push(
         form(
             SignIn::PATH,
-            &[("username", "victim"), ("password", "wrong password"), ("next", sqli)],
+            &[
+                ("username", "victim"),
+                ("password", "wrong password"),
+                ("next", sqli),
+            ],
             &anon,
             &anon_csrf,
         )
@@ -421,20 +523,35 @@ async fn the_attack_table() {
     cases.push(
         Attack::get("/login")
             .header("x-filler", &"f".repeat(20_000))
-            .expect("oversized headers", StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+            .expect(
+                "oversized headers",
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ),
     );
     cases.push(
         Attack::get("/dashboard")
             .header("cookie", &format!("{SESSION}={}", "c".repeat(9_000)))
-            .expect("oversized cookie", StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+            .expect(
+                "oversized cookie",
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ),
     );
 
     // ---- cookie tricks on a protected page ----
     let victim_token = victim.session().unwrap().clone();
     for (label, cookie) in [
-        ("malformed session cookie", format!("{SESSION}=%00%ff<script>")),
-        ("duplicated session cookie", format!("{SESSION}={victim_token}; {SESSION}={victim_token}")),
-        ("case-variant cookie name", format!("__host-session={victim_token}")),
+        (
+            "malformed session cookie",
+            format!("{SESSION}=%00%ff<script>"),
+        ),
+        (
+            "duplicated session cookie",
+            format!("{SESSION}={victim_token}; {SESSION}={victim_token}"),
+        ),
+        (
+            "case-variant cookie name",
+            format!("__host-session={victim_token}"),
+        ),
         ("unprefixed cookie name", format!("session={victim_token}")),
     ] {
         cases.push(
@@ -443,17 +560,19 @@ async fn the_attack_table() {
                 .expect(format!("dashboard: {label}"), StatusCode::SEE_OTHER),
         );
     }
-    cases.push(
-        Attack::get("/dashboard")
-            .cookies(&revoked)
-            .expect("dashboard: a revoked session's cookie", StatusCode::SEE_OTHER),
-    );
+    cases.push(Attack::get("/dashboard").cookies(&revoked).expect(
+        "dashboard: a revoked session's cookie",
+        StatusCode::SEE_OTHER,
+    ));
     cases.push(
         Attack::post(RevokeOtherSessions::PATH)
             .cookies(&revoked)
             .same_origin()
             .csrf(revoked.csrf().unwrap())
-            .expect("revoke others: a revoked session's cookie and token", StatusCode::UNAUTHORIZED),
+            .expect(
+                "revoke others: a revoked session's cookie and token",
+                StatusCode::UNAUTHORIZED,
+            ),
     );
 
     // ---- open redirects through `next` ----
@@ -495,8 +614,16 @@ async fn the_attack_table() {
                 res.body.chars().take(160).collect::<String>()
             ));
         }
+        let location = res.header("location").unwrap_or_default();
         assert!(
-            !res.body.contains("sqlx") && !res.body.contains("SQLITE") && !res.body.contains("panicked"),
+            !location.contains(&victim_token) && !res.body.contains(&victim_token),
+            "{}: a session token in a URL or body",
+            case.name
+        );
+        assert!(
+            !res.body.contains("sqlx")
+                && !res.body.contains("SQLITE")
+                && !res.body.contains("panicked"),
             "{}: internals leaked: {}",
             case.name,
             res.body
@@ -507,5 +634,42 @@ async fn the_attack_table() {
             break;
         }
     }
-    assert!(failures.is_empty(), "{} of {total} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_call_tells_the_app_and_the_person_why() {
+    let app = spawn_app().await;
+    let mut b = Browser::new();
+    app.visit(&mut b, "/login").await;
+    let fields = [("username", "nobody"), ("password", PASSWORD)];
+    let res = app
+        .call_raw::<SignIn>(
+            &mut b,
+            &fields,
+            Submit::Js,
+            &[("sec-fetch-site", "same-origin")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let decoded: app::error::AppError = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(decoded, app::error::AppError::StaleForm);
+
+    let res = app
+        .call_raw::<SignIn>(
+            &mut b,
+            &fields,
+            Submit::Html,
+            &[("sec-fetch-site", "cross-site")],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.body.contains("another site"), "{}", res.body);
 }

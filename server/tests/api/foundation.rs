@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -76,5 +76,88 @@ async fn every_kind_of_response_carries_the_security_headers() {
         for (name, value) in server::headers::HEADERS {
             assert_eq!(res.header(name), Some(*value), "{name} on {path}");
         }
+        let csp = res.header("content-security-policy").unwrap();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' ")
+                && csp.contains("frame-ancestors 'none'")
+                && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(
+            res.header("strict-transport-security").is_none(),
+            "plain HTTP: {path}"
+        );
     }
+}
+
+#[tokio::test]
+async fn ssr_pages_get_a_fresh_nonce_and_static_pages_their_script_hashes() {
+    let app = spawn_app().await;
+    let nonce_of = |csp: &str| {
+        csp.split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .map(str::to_owned)
+    };
+    let first = app.get("/login").await;
+    let second = app.get("/login").await;
+    let n1 = nonce_of(first.header("content-security-policy").unwrap()).unwrap();
+    let n2 = nonce_of(second.header("content-security-policy").unwrap()).unwrap();
+    assert_ne!(n1, n2, "a nonce is never reused");
+    assert!(n1.len() >= 22, "at least 128 bits: {n1}");
+    assert!(
+        first.body.contains(&format!("nonce=\"{n1}\"")),
+        "scripts carry it"
+    );
+
+    let home = app.get("/").await;
+    let csp = home.header("content-security-policy").unwrap();
+    assert!(nonce_of(csp).is_none(), "{csp}");
+    let hashes = server::headers::inline_script_hashes(&home.body);
+    assert!(!hashes.is_empty());
+    for hash in hashes {
+        assert!(csp.contains(&hash), "{hash} missing from {csp}");
+    }
+}
+
+#[tokio::test]
+async fn hsts_only_when_the_public_url_is_https() {
+    let app = spawn_app_with(&[("PUBLIC_URL", "https://app.example")]).await;
+    let res = app.get("/").await;
+    assert_eq!(
+        res.header("strict-transport-security"),
+        Some("max-age=31536000; includeSubDomains")
+    );
+}
+
+#[tokio::test]
+async fn a_panic_in_a_handler_is_a_plain_500_and_the_server_lives_on() {
+    use axum::{routing::get, Router};
+    use tower::ServiceExt as _;
+    let app = spawn_app().await;
+    // The production layers around one route that panics.
+    let router = server::routes::with_layers(
+        Router::new().route(
+            "/boom",
+            get(|| async {
+                panic!("secret internal detail");
+                #[allow(unreachable_code)]
+                "unreachable"
+            }),
+        ),
+        app.state.clone(),
+    );
+    let res = router
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/boom")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    assert_eq!(app.get("/healthz").await.status, axum::http::StatusCode::OK);
 }

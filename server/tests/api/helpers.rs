@@ -57,7 +57,10 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         // Every test client is 127.0.0.1: only the rate-limit tests want
         // limits they can reach.
         ("RATE_LIMIT_CREDENTIALS_PER_IP".into(), "10000/1m".into()),
-        ("RATE_LIMIT_CREDENTIALS_PER_ACCOUNT".into(), "10000/1m".into()),
+        (
+            "RATE_LIMIT_CREDENTIALS_PER_ACCOUNT".into(),
+            "10000/1m".into(),
+        ),
         ("RATE_LIMIT_REFRESH_PER_IP".into(), "10000/1m".into()),
     ]);
     for (k, v) in vars {
@@ -222,8 +225,14 @@ impl TestApp {
         if how == Submit::Html {
             fields.push(("csrf_token", &token));
         }
-        self.call_raw::<F>(browser, &fields, how, &[("sec-fetch-site", "same-origin")], Some(&token))
-            .await
+        self.call_raw::<F>(
+            browser,
+            &fields,
+            how,
+            &[("sec-fetch-site", "same-origin")],
+            Some(&token),
+        )
+        .await
     }
 
     /// Calls server function `F` exactly as told: the caller picks the

@@ -29,7 +29,11 @@ async fn sign_in_attempts_per_account_get_429_then_recover() {
 
     // Another account from the same address is not affected.
     let res = app
-        .call::<SignIn>(&mut Browser::new(), &[("username", "someone"), ("password", PASSWORD)], Submit::Js)
+        .call::<SignIn>(
+            &mut Browser::new(),
+            &[("username", "someone"), ("password", PASSWORD)],
+            Submit::Js,
+        )
         .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 
@@ -42,7 +46,11 @@ async fn sign_in_attempts_per_account_get_429_then_recover() {
 
     tokio::time::sleep(Duration::from_secs(retry)).await;
     let res = app.call::<SignIn>(&mut b, &right, Submit::Js).await;
-    assert_ne!(res.status, StatusCode::TOO_MANY_REQUESTS, "recovered after Retry-After");
+    assert_ne!(
+        res.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "recovered after Retry-After"
+    );
     assert!(b.session().is_some(), "{}", res.body);
 }
 
@@ -52,12 +60,20 @@ async fn attempts_per_address_cover_every_account_name() {
     let mut b = Browser::new();
     for name in ["a1", "a2"] {
         let res = app
-            .call::<SignIn>(&mut b, &[("username", name), ("password", PASSWORD)], Submit::Js)
+            .call::<SignIn>(
+                &mut b,
+                &[("username", name), ("password", PASSWORD)],
+                Submit::Js,
+            )
             .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
     let res = app
-        .call::<SignIn>(&mut b, &[("username", "a3"), ("password", PASSWORD)], Submit::Js)
+        .call::<SignIn>(
+            &mut b,
+            &[("username", "a3"), ("password", PASSWORD)],
+            Submit::Js,
+        )
         .await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(res.header("retry-after").is_some());

@@ -214,7 +214,11 @@ async fn refresh_without_a_cookie_is_204_and_with_a_bad_one_401() {
     let app = spawn_app().await;
     let mut anon = Browser::new();
     let res = app.refresh(&mut anon).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN, "no CSRF cookie, no token");
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "no CSRF cookie, no token"
+    );
     app.visit(&mut anon, "/login").await;
     let res = app.refresh(&mut anon).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);

@@ -1,0 +1,102 @@
+import { test, expect, type Page } from "@playwright/test";
+import { PASSWORD, hydrated, uniqueUser, watchConsole } from "./helpers";
+
+/** Collects CSP violations the page reports (console and DOM events). */
+async function watchCsp(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  page.on("console", (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) violations.push(msg.text());
+  });
+  await page.exposeFunction("__cspViolation", (v: string) => violations.push(v));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (window as unknown as { __cspViolation: (v: string) => void }).__cspViolation(
+        `${e.violatedDirective} ${e.blockedURI}`,
+      ),
+    );
+  });
+  return violations;
+}
+
+test("static and SSR pages hydrate under a strict CSP, with no violation", async ({ page }) => {
+  const problems = watchConsole(page);
+  const violations = await watchCsp(page);
+
+  // Static page: script hashes, no nonce, no 'unsafe-inline'.
+  const home = await page.goto("/");
+  const homeCsp = home!.headers()["content-security-policy"];
+  expect(homeCsp).toMatch(/script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
+  expect(homeCsp).not.toContain("unsafe-inline");
+  expect(homeCsp).not.toContain("nonce-");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Show how it works" }).click();
+  await expect(page.locator("#how-it-works")).toBeVisible();
+
+  // SSR page: a nonce, fresh per response, on every inline script.
+  const first = await page.goto("/signup");
+  const csp = first!.headers()["content-security-policy"];
+  const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+  expect(nonce).toBeTruthy();
+  expect(await first!.text()).toContain(`nonce="${nonce}"`);
+  await hydrated(page);
+  const second = await page.request.get("/signup");
+  expect(second.headers()["content-security-policy"]).not.toContain(nonce!);
+
+  // Forms still work: sign up, land on the dashboard, sign out.
+  const name = uniqueUser("csp");
+  await page.getByLabel("User name or e-mail").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(name);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  expect(violations).toEqual([]);
+  expect(problems).toEqual([]);
+});
+
+test("a form whose CSRF token is gone is refused with a readable message", async ({
+  page,
+  context,
+}) => {
+  await page.goto("/signup");
+  await hydrated(page);
+  await context.clearCookies({ name: "__Host-csrf" });
+  await page.getByLabel("User name or e-mail").fill(uniqueUser("csrf"));
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("alert")).toContainText("Reload the page");
+  await expect(page).toHaveURL(/\/signup/);
+
+  // A reload hands out a new token, and the same form then works.
+  await page.reload();
+  await hydrated(page);
+  const name = uniqueUser("csrf");
+  await page.getByLabel("User name or e-mail").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+test("too many wrong passwords: the form says to wait", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  const name = uniqueUser("brute");
+  await page.getByLabel("User name or e-mail").fill(name);
+  await page.getByLabel("Password").fill("wrong password");
+  const submit = page.getByRole("button", { name: "Sign in" });
+  // The default per-account limit is 5 a minute.
+  for (let i = 0; i < 5; i++) {
+    await submit.click();
+    await expect(page.getByRole("alert")).toContainText("Invalid user name or password");
+    await expect(submit).toBeEnabled();
+  }
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST" && r.url().includes("/api/")),
+    submit.click(),
+  ]);
+  expect(response.status()).toBe(429);
+  expect(Number(response.headers()["retry-after"])).toBeGreaterThan(0);
+  await expect(page.getByRole("alert")).toContainText("Too many attempts");
+});
