@@ -250,7 +250,14 @@ async fn the_attack_table() {
     ];
     let revoke_fields = [("id", other_id.clone())];
     // (route, fields, the browser whose cookies ride along, its own valid token)
-    let routes: Vec<(&str, &str, Vec<(&str, String)>, &Browser, &str)> = vec![
+    type Route<'a> = (
+        &'a str,
+        &'a str,
+        Vec<(&'a str, String)>,
+        &'a Browser,
+        &'a str,
+    );
+    let routes: Vec<Route<'_>> = vec![
         (
             "sign-in",
             SignIn::PATH,
