@@ -581,13 +581,11 @@ mod tests {
         }
 
         #[test]
-        fn any_one_character_change_is_refused(pos in 0usize..2000, replacement in "[A-Za-z0-9_.-]") {
+        fn any_one_character_change_is_refused(pos in 0usize..2000, pick in 0usize..64) {
             let (jwt, _) = ring();
             let (token, _) = jwt.issue(&auth(now()), now()).unwrap();
             let pos = pos % token.len();
-            let mut changed = token.clone();
-            changed.replace_range(pos..=pos, &replacement);
-            proptest::prop_assume!(changed != token);
+            let changed = crate::testing::change_one(&token, pos, pick);
             // The signature covers the exact text of header and payload, and
             // base64url is decoded strictly: no other spelling verifies.
             proptest::prop_assert!(jwt.verify(&changed).is_err());

@@ -29,6 +29,8 @@ pub mod jwt;
 pub mod policy;
 pub mod record;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod throttle;
 pub mod token;
 

@@ -17,6 +17,8 @@ use leptos::prelude::*;
 pub const FIELD: &str = "csrf_token";
 /// Name of the request header.
 pub const HEADER: &str = "X-CSRF-Token";
+/// Where the browser app gets a token when it has no cookie.
+pub const TOKEN_PATH: &str = "/api/auth/csrf";
 /// Cookie names, secure first; they mirror `engine::cookie::CSRF_COOKIE*`
 /// (the browser build does not link the engine; a test keeps them equal).
 pub const COOKIE_NAMES: [&str; 2] = ["__Host-csrf", "csrf"];
@@ -72,6 +74,26 @@ pub fn header_value() -> Option<String> {
     }
 }
 
+/// The token to send: the cookie's, or (no cookie yet, e.g. after a
+/// client-side navigation from a prerendered page, or after logout) one
+/// fetched from [`TOKEN_PATH`], which also sets the cookie.
+pub async fn ensure_token() -> Option<String> {
+    if let Some(token) = header_value() {
+        return Some(token);
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            token: String,
+        }
+        let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
+        return res.json::<Answer>().await.ok().map(|a| a.token);
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
 /// The server-function client: the browser client plus the CSRF header.
 /// Every `#[server]` function names it (`client = crate::csrf::CsrfClient`).
 pub struct CsrfClient;
@@ -100,11 +122,14 @@ mod client {
         type Response = BrowserResponse;
 
         fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
-            #[cfg(feature = "hydrate")]
-            if let Some(token) = super::header_value() {
-                req.headers().set(super::HEADER, &token);
-            }
-            <BrowserClient as Client<E, IS, OS>>::send(req)
+            // Browser futures are not `Send`; they never leave the page's
+            // single thread, which is what the wrapper asserts.
+            send_wrapper::SendWrapper::new(async move {
+                if let Some(token) = super::ensure_token().await {
+                    req.headers().set(super::HEADER, &token);
+                }
+                <BrowserClient as Client<E, IS, OS>>::send(req).await
+            })
         }
 
         #[allow(clippy::type_complexity)]

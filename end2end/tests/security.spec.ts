@@ -56,13 +56,19 @@ test("static and SSR pages hydrate under a strict CSP, with no violation", async
   expect(problems).toEqual([]);
 });
 
-test("a form whose CSRF token is gone is refused with a readable message", async ({
+test("a form whose CSRF token is forged is refused with a readable message", async ({
   page,
   context,
 }) => {
   await page.goto("/signup");
   await hydrated(page);
-  await context.clearCookies({ name: "__Host-csrf" });
+  // A token this server never signed (as another site would have to guess).
+  const forged = "A".repeat(22) + "." + "B".repeat(43);
+  await page.evaluate(
+    (value) => (document.cookie = `__Host-csrf=${value}; Path=/; Secure; SameSite=Strict`),
+    forged,
+  );
+  expect((await context.cookies()).find((c) => c.name === "__Host-csrf")?.value).toBe(forged);
   await page.getByLabel("User name or e-mail").fill(uniqueUser("csrf"));
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
@@ -99,4 +105,33 @@ test("too many wrong passwords: the form says to wait", async ({ page }) => {
   expect(response.status()).toBe(429);
   expect(Number(response.headers()["retry-after"])).toBeGreaterThan(0);
   await expect(page.getByRole("alert")).toContainText("Too many attempts");
+});
+
+test("forms work after arriving from a prerendered page and after signing out", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  // A prerendered page sets no cookie; the nav link is a client-side
+  // navigation, so the sign-up page is rendered in the browser, with no
+  // CSRF cookie yet: the app fetches a token when it posts.
+  await page.goto("/about");
+  await hydrated(page);
+  await page.getByRole("navigation").getByRole("link", { name: "Sign up" }).click();
+  await expect(page).toHaveURL(/\/signup$/);
+  const name = uniqueUser("nav");
+  await page.getByLabel("User name or e-mail").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+
+  // Signing out clears site data, cookies included; signing in again from
+  // the page it lands on must still work.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.getByLabel("User name or e-mail").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(name);
+  expect(problems).toEqual([]);
 });

@@ -163,6 +163,45 @@ async fn presented_token(req: Request) -> Result<(Request, Option<String>), Refu
     Ok((Request::from_parts(parts, Body::from(bytes)), token))
 }
 
+/// The CSRF token for a request whose session (after this response) is
+/// `session`: the CSRF cookie's value when it is valid for it, else a new
+/// one — `true` means the caller must set it as the cookie.
+#[must_use]
+pub fn token_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: Option<&SessionToken>,
+) -> (String, bool) {
+    let binding = session.map_or(Binding::PreSession, Binding::Session);
+    match cookies::find(headers, state.cookies.csrf_name()) {
+        CookieValue::One(current) if state.csrf.verify(binding, &current) => (current, false),
+        _ => (state.csrf.issue(binding), true),
+    }
+}
+
+/// `GET /api/auth/csrf`: the token for this browser, setting the cookie if
+/// it has none (yet) or a stale one. The hydrated app asks when it needs to
+/// post and finds no cookie: after a client-side navigation from a
+/// prerendered page, or after a logout cleared site data. Reading it needs
+/// no database (the binding is the session cookie's hash), and another site
+/// cannot read the answer (no CORS), so a GET is safe.
+pub async fn token_endpoint(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match cookies::find(&headers, state.cookies.name()) {
+        CookieValue::One(raw) => SessionToken::parse(&raw),
+        CookieValue::Missing | CookieValue::Ambiguous => None,
+    };
+    let (token, new) = token_for(&state, &headers, session.as_ref());
+    let mut res = (
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({ "token": token })),
+    )
+        .into_response();
+    if new {
+        cookies::append(&mut res, &state.cookies.csrf_cookie(&token, None));
+    }
+    res
+}
+
 /// Layer 1. `true` when the browser says (or the headers show) that another
 /// origin sent the request. `expected` is the configured public origin; when
 /// unset, the request's own `Host` is the reference.

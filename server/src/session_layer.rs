@@ -20,7 +20,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use engine::{csrf::Binding, SessionToken, Validation};
+use engine::{SessionToken, Validation};
 
 use app::{csrf::RequestCsrf, session::RequestSession};
 
@@ -73,7 +73,7 @@ pub async fn session_layer(
     }
 
     let signed_in = session.is_some();
-    let (csrf, new_csrf) = csrf_token(&state, req.headers(), token.as_ref());
+    let (csrf, new_csrf) = crate::csrf::token_for(&state, req.headers(), token.as_ref());
     req.extensions_mut().insert(RequestSession(session));
     req.extensions_mut().insert(RequestCsrf(csrf.clone()));
     let mut res = next.run(req).await;
@@ -90,20 +90,6 @@ pub async fn session_layer(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
-}
-
-/// The CSRF token for the session this response leaves in place (`token`,
-/// or none): the cookie's when it verifies, else a fresh one (`true`).
-fn csrf_token(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-    token: Option<&SessionToken>,
-) -> (String, bool) {
-    let binding = token.map_or(Binding::PreSession, Binding::Session);
-    match cookies::find(headers, state.cookies.csrf_name()) {
-        CookieValue::One(current) if state.csrf.verify(binding, &current) => (current, false),
-        _ => (state.csrf.issue(binding), true),
-    }
 }
 
 /// The session store is unreachable: fail fast and say so, without details.

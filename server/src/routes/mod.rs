@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/auth/refresh", post(tokens::refresh))
+        .route(app::csrf::TOKEN_PATH, get(crate::csrf::token_endpoint))
         .route("/api/me", get(tokens::me))
         .route("/api/validate-session", get(tokens::validate_session))
         .route("/.well-known/jwks.json", get(tokens::jwks))

@@ -680,3 +680,45 @@ async fn a_refused_call_tells_the_app_and_the_person_why() {
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert!(res.body.contains("another site"), "{}", res.body);
 }
+
+#[tokio::test]
+async fn the_token_endpoint_hands_out_a_working_token_without_touching_the_database() {
+    let app = spawn_app().await;
+    let mut b = Browser::new();
+    let res = app.visit(&mut b, app::csrf::TOKEN_PATH).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let token: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(
+        token["token"].as_str(),
+        b.csrf().map(String::as_str),
+        "body and cookie agree"
+    );
+
+    // Asked again, the same token and no new cookie.
+    let again = app.visit(&mut b, app::csrf::TOKEN_PATH).await;
+    assert!(again.header("set-cookie").is_none());
+    assert!(again.body.contains(b.csrf().unwrap().as_str()));
+
+    // It works for a sign-up; afterwards the endpoint hands out the new,
+    // session-bound token.
+    let before = b.csrf().unwrap().clone();
+    let res = app
+        .call::<SignUp>(
+            &mut b,
+            &[("username", "tess"), ("password", PASSWORD)],
+            Submit::Js,
+        )
+        .await;
+    assert!(b.session().is_some(), "{}", res.body);
+    assert_ne!(b.csrf().unwrap(), &before);
+    let after = app.visit(&mut b, app::csrf::TOKEN_PATH).await;
+    assert!(after.body.contains(b.csrf().unwrap().as_str()));
+
+    // With the database gone it still answers: it reads only cookies.
+    app.state.db.close().await;
+    assert_eq!(
+        app.visit(&mut b, app::csrf::TOKEN_PATH).await.status,
+        StatusCode::OK
+    );
+}
