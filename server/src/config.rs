@@ -183,11 +183,11 @@ impl Config {
         let url = get("DATABASE_URL")
             .unwrap_or(DEFAULT_DATABASE_URL)
             .to_owned();
-        if !url.starts_with("sqlite:") {
+        if !engine::store::database::Database::supports(&url) {
             return Err(ConfigError::Invalid {
                 name: "DATABASE_URL",
                 value: redact_url(&url),
-                reason: "expected a sqlite:// URL",
+                reason: "expected a sqlite:// or postgres:// URL",
             });
         }
         let database = DatabaseConfig {

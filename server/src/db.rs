@@ -1,51 +1,44 @@
-//! The database pool: opening, tuning and migrating.
-//!
-//! SQLite is tuned for a web server: WAL mode so readers never wait for the
-//! writer, `synchronous=NORMAL` (safe with WAL), a busy timeout so concurrent
-//! writers queue instead of failing with "database is locked", and foreign
-//! keys on.
+//! The database: opening and migrating it, whichever backend the URL names.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::path::Path;
 
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
-};
+use engine::store::database::{Database, PoolSettings};
 
 use crate::{config::DatabaseConfig, error::StartupError};
 
-/// Opens (creating if needed) and migrates the database.
+/// Opens (creating a SQLite file if needed) and migrates the database.
 ///
 /// # Errors
-/// The database cannot be created or opened, or a migration fails.
-pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, StartupError> {
-    let options = SqliteConnectOptions::from_str(&config.url)
-        .map_err(StartupError::Database)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
-
-    let file = options.get_filename().to_path_buf();
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        create_private_dir(dir)?;
+/// The database cannot be opened or reached, or a migration fails.
+pub async fn connect(config: &DatabaseConfig) -> Result<Database, StartupError> {
+    if let Some(file) = sqlite_file(&config.url) {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
     }
-
-    let pool = SqlitePoolOptions::new()
-        .max_connections(config.max_connections)
-        .acquire_timeout(config.acquire_timeout)
-        .connect_with(options)
+    let settings = PoolSettings {
+        max_connections: config.max_connections,
+        acquire_timeout: config.acquire_timeout,
+    };
+    let db = Database::connect(&config.url, settings)
         .await
         .map_err(StartupError::Database)?;
+    db.migrate().await?;
+    tracing::info!(backend = db.backend(), "database ready");
+    Ok(db)
+}
 
-    engine::store::sqlite::migrate(&pool).await?;
-    tracing::info!(file = %file.display(), "database ready");
-    Ok(pool)
+/// The file behind a `sqlite://` URL (not for in-memory databases).
+fn sqlite_file(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && !path.starts_with(':')).then(|| Path::new(path))
 }
 
 /// Creates the data directory, readable by this user only: it holds the
-/// database and, later, keys.
+/// database and, in development, keys.
 fn create_private_dir(dir: &Path) -> Result<(), StartupError> {
     let err = |source| StartupError::DataDir {
         path: dir.display().to_string(),
@@ -58,4 +51,23 @@ fn create_private_dir(dir: &Path) -> Result<(), StartupError> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sqlite_files_need_a_directory() {
+        assert_eq!(
+            sqlite_file("sqlite://data/app.db"),
+            Some(Path::new("data/app.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:data/app.db?mode=rwc"),
+            Some(Path::new("data/app.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://h/db"), None);
+    }
 }

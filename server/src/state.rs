@@ -3,11 +3,10 @@
 use std::{collections::HashSet, sync::Arc};
 
 use axum::extract::FromRef;
-use engine::{store::sqlite::SqliteStore, Auth, Clock, CookiePolicy, SystemClock};
+use engine::{store::database::Database, Auth, Clock, CookiePolicy, SystemClock};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list_with_ssg, AxumRouteListing, StaticRouteGenerator};
 use leptos_router::SsrMode;
-use sqlx::SqlitePool;
 
 use crate::{config::Config, db, error::StartupError};
 
@@ -17,7 +16,7 @@ pub struct AppState {
     /// Leptos' options (site root, output name, address).
     pub leptos: LeptosOptions,
     /// The database.
-    pub db: SqlitePool,
+    pub db: Database,
     /// The session engine.
     pub auth: Auth,
     /// The session cookie's policy.
@@ -66,8 +65,8 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<(Self, StaticRouteGenerator), StartupError> {
         let db = db::connect(&config.database).await?;
-        let store = Arc::new(SqliteStore::new(db.clone()));
-        let auth = Auth::new(store.clone(), store, config.session, clock)
+        let (users, sessions) = db.stores();
+        let auth = Auth::new(users, sessions, config.session, clock)
             .map_err(|err| StartupError::Engine(err.to_string()))?;
         let keys = crate::keys::load(&config.keys_dir, config.app_env)?;
         let jwt = engine::jwt::Jwt::new(config.jwt.clone(), &keys)
@@ -110,7 +109,6 @@ impl AppState {
             csrf: self.csrf.clone(),
             throttle: self.throttle.clone(),
             db: self.db.clone(),
-            db_backend: "sqlite",
         }
     }
 }

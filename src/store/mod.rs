@@ -13,6 +13,10 @@
 //! - revocation is immediate: the next `find_session` sees it;
 //! - `delete_expired` removes expired *and* revoked rows.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod database;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

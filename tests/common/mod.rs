@@ -1,4 +1,8 @@
 //! Shared set-up for the engine's integration tests.
+#![allow(dead_code)]
+
+#[allow(dead_code)]
+pub mod backends;
 
 use std::{str::FromStr, sync::Arc};
 

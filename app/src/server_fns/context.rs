@@ -17,9 +17,7 @@ pub struct ServerContext {
     /// Brute-force limits for sign-in and sign-up.
     pub throttle: std::sync::Arc<engine::throttle::Throttle>,
     /// The application database.
-    pub db: sqlx::SqlitePool,
-    /// `sqlite` or `postgres`, for display.
-    pub db_backend: &'static str,
+    pub db: engine::store::database::Database,
 }
 
 /// The request's [`ServerContext`].

@@ -23,15 +23,12 @@ pub struct StatusReport {
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn system_status() -> Result<StatusReport, AppError> {
     let ctx = context::ctx()?;
-    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&ctx.db)
-        .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "status query failed");
-            AppError::Unavailable
-        })?;
+    let migrations = ctx.db.migrations_applied().await.map_err(|err| {
+        tracing::error!(error = %err, "status query failed");
+        AppError::Unavailable
+    })?;
     Ok(StatusReport {
-        database: ctx.db_backend.to_owned(),
+        database: ctx.db.backend().to_owned(),
         migrations,
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })

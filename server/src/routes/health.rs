@@ -13,11 +13,8 @@ pub async fn healthz() -> &'static str {
 /// `GET /readyz`: the database answers a query, so requests can be served.
 /// Answers 503 otherwise, so a load balancer takes this instance out.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db)
-        .await
-    {
-        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
             (

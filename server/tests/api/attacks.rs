@@ -148,7 +148,7 @@ async fn fingerprint(app: &TestApp) -> String {
                 coalesce((SELECT group_concat(id || ':' || idle_expires_at || ':' || coalesce(revoked_at, '-'), ',') FROM sessions), '') || '|' ||
                 coalesce((SELECT group_concat(hex(token_hash) || ':' || coalesce(rotated_at, '-'), ',') FROM refresh_tokens), '')",
     )
-    .fetch_one(&app.state.db)
+    .fetch_one(app.sqlite())
     .await
     .unwrap()
 }
@@ -157,7 +157,7 @@ async fn session_id_of(app: &TestApp, browser: &Browser) -> String {
     let token = engine::SessionToken::parse(browser.session().unwrap()).unwrap();
     sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = ?")
         .bind(token.hash().as_bytes().to_vec())
-        .fetch_one(&app.state.db)
+        .fetch_one(app.sqlite())
         .await
         .unwrap()
 }

@@ -314,10 +314,18 @@ impl TestApp {
         browser
     }
 
+    /// The test database (always SQLite here).
+    pub fn sqlite(&self) -> &sqlx::SqlitePool {
+        match &self.state.db {
+            engine::store::database::Database::Sqlite(pool) => pool,
+            other => panic!("test apps run on SQLite, not {}", other.backend()),
+        }
+    }
+
     /// Number of rows in `sessions`.
     pub async fn session_rows(&self) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&self.state.db)
+            .fetch_one(self.sqlite())
             .await
             .expect("count")
     }

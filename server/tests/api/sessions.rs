@@ -48,13 +48,13 @@ async fn sign_up_sets_a_host_prefixed_cookie_with_every_attribute() {
     let token = SessionToken::parse(browser.session().unwrap()).unwrap();
     let raw_stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = ?")
         .bind(token.expose().as_bytes())
-        .fetch_one(&app.state.db)
+        .fetch_one(app.sqlite())
         .await
         .unwrap();
     let hashed_stored: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = ?")
             .bind(&token.hash().as_bytes()[..])
-            .fetch_one(&app.state.db)
+            .fetch_one(app.sqlite())
             .await
             .unwrap();
     assert_eq!((raw_stored, hashed_stored), (0, 1));
@@ -393,7 +393,7 @@ async fn anonymous_requests_write_nothing() {
     }
     assert_eq!(app.session_rows().await, 0);
     let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_events")
-        .fetch_one(&app.state.db)
+        .fetch_one(app.sqlite())
         .await
         .unwrap();
     assert_eq!(events, 0);
@@ -443,7 +443,7 @@ async fn current_session_id(app: &crate::helpers::TestApp, browser: &Browser) ->
     let token = SessionToken::parse(browser.session().unwrap()).unwrap();
     sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = ?")
         .bind(&token.hash().as_bytes()[..])
-        .fetch_one(&app.state.db)
+        .fetch_one(app.sqlite())
         .await
         .unwrap()
 }

@@ -165,7 +165,7 @@ async fn reuse_after_the_grace_window_revokes_the_session_and_ssr_signs_out() {
     );
     let reuse: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM auth_events WHERE kind = 'refresh_reuse'")
-            .fetch_one(&app.state.db)
+            .fetch_one(app.sqlite())
             .await
             .unwrap();
     assert_eq!(reuse, 1);

@@ -1,0 +1,124 @@
+//! Every storage backend, freshly set up, for the conformance suite.
+
+use std::{str::FromStr, sync::Arc};
+
+use engine::store::{SessionStore, UserStore};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+/// One backend's stores, empty and migrated.
+pub struct Backend {
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub cleanup: Cleanup,
+}
+
+/// What to remove once a test has passed (a failed test leaves its data
+/// behind for inspection).
+#[derive(Clone)]
+pub enum Cleanup {
+    /// A temporary directory, removed when the last handle drops.
+    Dir(#[allow(dead_code)] Arc<tempfile::TempDir>),
+    /// A PostgreSQL schema.
+    #[cfg(feature = "postgres")]
+    Schema(sqlx::PgPool, String),
+}
+
+impl Cleanup {
+    pub async fn run(self) {
+        match self {
+            Self::Dir(_) => {}
+            #[cfg(feature = "postgres")]
+            Self::Schema(pool, schema) => {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                )))
+                .execute(&pool)
+                .await;
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// Skips (`None`) when the server is unreachable, unless `REQUIRE_BACKENDS`
+/// names the backend.
+#[allow(dead_code)]
+fn unavailable(name: &str, why: &str) -> Option<Backend> {
+    let required = std::env::var("REQUIRE_BACKENDS").unwrap_or_default();
+    assert!(
+        !required.split(',').any(|r| r.trim() == name),
+        "{name} is required (REQUIRE_BACKENDS) but unavailable: {why}"
+    );
+    eprintln!("SKIPPED {name}: {why}");
+    None
+}
+
+/// SQLite in a temporary file (a file, not memory: the concurrency tests
+/// need several connections to one database).
+pub async fn sqlite() -> Option<Backend> {
+    let dir = tempfile::tempdir().ok()?;
+    let options = SqliteConnectOptions::from_str(&format!(
+        "sqlite://{}",
+        dir.path().join("conformance.db").display()
+    ))
+    .ok()?
+    .create_if_missing(true)
+    .journal_mode(SqliteJournalMode::Wal)
+    .busy_timeout(std::time::Duration::from_secs(5))
+    .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .expect("sqlite");
+    engine::store::sqlite::migrate(&pool)
+        .await
+        .expect("migrate");
+    let store = Arc::new(engine::store::sqlite::SqliteStore::new(pool));
+    Some(Backend {
+        users: store.clone(),
+        sessions: store,
+        cleanup: Cleanup::Dir(Arc::new(dir)),
+    })
+}
+
+/// PostgreSQL, in a fresh schema of `TEST_DATABASE_URL`.
+#[cfg(feature = "postgres")]
+pub async fn postgres() -> Option<Backend> {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let base = match PgConnectOptions::from_str(&url) {
+        Ok(options) => options,
+        Err(err) => return unavailable("postgres", &err.to_string()),
+    };
+    let admin = match PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_with(base.clone())
+        .await
+    {
+        Ok(pool) => pool,
+        Err(err) => return unavailable("postgres", &err.to_string()),
+    };
+    let schema = format!("conformance_{}", uuid::Uuid::now_v7().simple());
+    // The name is ours (a UUID), not input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(base.options([("search_path", schema.as_str())]))
+        .await
+        .expect("postgres");
+    engine::store::postgres::migrate(&pool)
+        .await
+        .expect("migrate");
+    let store = Arc::new(engine::store::postgres::PgStore::new(pool));
+    Some(Backend {
+        users: store.clone(),
+        sessions: store,
+        cleanup: Cleanup::Schema(admin, schema),
+    })
+}

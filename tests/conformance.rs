@@ -1,0 +1,544 @@
+//! The store conformance suite: one set of tests, run against every backend.
+//!
+//! Each backend gets the same tests through `conformance!`. SQLite always
+//! runs. PostgreSQL and Redis run when their servers answer
+//! (`TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`;
+//! `TEST_REDIS_URL`, default `redis://127.0.0.1:6379`); otherwise each test
+//! prints `SKIPPED <backend>` and passes, and the test command reports which
+//! backends ran. Set `REQUIRE_BACKENDS=postgres,redis` to make a missing
+//! server a failure instead (CI does).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use engine::{
+    id::{SessionId, UserId},
+    record::{AuthEvent, AuthEventKind, SessionRecord, UserSummary},
+    store::{NewUser, Rotation},
+    Error, SessionToken,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::common::backends::{self, Backend};
+
+fn now() -> OffsetDateTime {
+    // Whole seconds: every backend stores Unix seconds.
+    OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap()
+}
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        user: UserSummary {
+            id: UserId::new(),
+            username: name.to_owned(),
+            display_name: name.to_uppercase(),
+            created_at: now(),
+        },
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+    }
+}
+
+fn session_for(user: &NewUser, at: OffsetDateTime) -> (SessionRecord, SessionToken) {
+    let token = SessionToken::generate();
+    let record = SessionRecord {
+        id: SessionId::new(),
+        user_id: user.user.id,
+        token_hash: token.hash(),
+        created_at: at,
+        last_seen_at: at,
+        idle_expires_at: at + Duration::minutes(30),
+        expires_at: at + Duration::hours(8),
+        persistent: false,
+        ip_address: Some("192.0.2.1".to_owned()),
+        user_agent: Some("conformance".to_owned()),
+        revoked_at: None,
+    };
+    (record, token)
+}
+
+/// A user with one session, stored.
+async fn signed_in(b: &Backend, name: &str) -> (NewUser, SessionRecord, SessionToken) {
+    let user = new_user(name);
+    b.users.create_user(&user).await.unwrap();
+    let (session, token) = session_for(&user, now());
+    b.sessions.insert_session(&session).await.unwrap();
+    (user, session, token)
+}
+
+async fn users_are_unique_by_name_and_found_by_it(b: Backend) {
+    let user = new_user("alice");
+    b.users.create_user(&user).await.unwrap();
+    let mut again = new_user("alice");
+    again.user.id = UserId::new();
+    assert!(matches!(
+        b.users.create_user(&again).await,
+        Err(Error::UsernameTaken)
+    ));
+    let (found, hash) = b
+        .users
+        .find_user_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, user.user);
+    assert_eq!(hash, user.password_hash);
+    assert!(b
+        .users
+        .find_user_by_username("bob")
+        .await
+        .unwrap()
+        .is_none());
+    b.users.ping().await.unwrap();
+}
+
+async fn a_session_is_found_by_its_hash_with_its_user(b: Backend) {
+    let (user, session, token) = signed_in(&b, "carol").await;
+    let found = b
+        .sessions
+        .find_session(&token.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.session, session);
+    assert_eq!(found.user, user.user);
+    let by_id = b
+        .sessions
+        .find_session_by_id(session.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_id.session, session);
+    let unknown = SessionToken::generate();
+    assert!(b
+        .sessions
+        .find_session(&unknown.hash())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(b
+        .sessions
+        .find_session_by_id(SessionId::new())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn touch_slides_activity_but_not_on_revoked_sessions(b: Backend) {
+    let (user, session, token) = signed_in(&b, "dan").await;
+    let later = session.created_at + Duration::minutes(5);
+    b.sessions
+        .touch_session(session.id, later, later + Duration::minutes(30))
+        .await
+        .unwrap();
+    let found = b
+        .sessions
+        .find_session(&token.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.session.last_seen_at, later);
+    assert_eq!(found.session.idle_expires_at, later + Duration::minutes(30));
+    assert_eq!(
+        found.session.expires_at, session.expires_at,
+        "absolute never moves"
+    );
+
+    assert!(b
+        .sessions
+        .revoke_session(user.user.id, session.id, later)
+        .await
+        .unwrap());
+    let much_later = later + Duration::minutes(10);
+    b.sessions
+        .touch_session(session.id, much_later, much_later + Duration::minutes(30))
+        .await
+        .unwrap();
+    let found = b
+        .sessions
+        .find_session(&token.hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.session.last_seen_at, later,
+        "a revoked session is not touched"
+    );
+    assert_eq!(
+        found.session.revoked_at,
+        Some(later),
+        "revoked rows are still found"
+    );
+}
+
+async fn revocation_is_per_owner_and_once(b: Backend) {
+    let (erin, session, _) = signed_in(&b, "erin").await;
+    let (frank, _, _) = signed_in(&b, "frank").await;
+    let at = now();
+    assert!(
+        !b.sessions
+            .revoke_session(frank.user.id, session.id, at)
+            .await
+            .unwrap(),
+        "not his"
+    );
+    assert!(b
+        .sessions
+        .revoke_session(erin.user.id, session.id, at)
+        .await
+        .unwrap());
+    assert!(
+        !b.sessions
+            .revoke_session(erin.user.id, session.id, at)
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert!(!b
+        .sessions
+        .revoke_session(erin.user.id, SessionId::new(), at)
+        .await
+        .unwrap());
+}
+
+async fn revoking_all_sessions_can_keep_one(b: Backend) {
+    let (gus, first, _) = signed_in(&b, "gus").await;
+    let mut ids = vec![first.id];
+    for _ in 0..3 {
+        let (s, _) = session_for(&gus, now());
+        b.sessions.insert_session(&s).await.unwrap();
+        ids.push(s.id);
+    }
+    let (other, _, _) = signed_in(&b, "hal").await;
+    let at = now();
+    let n = b
+        .sessions
+        .revoke_user_sessions(gus.user.id, Some(ids[0]), at)
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let left = b
+        .sessions
+        .list_user_sessions(gus.user.id, at)
+        .await
+        .unwrap();
+    assert_eq!(left.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[0]]);
+    assert_eq!(
+        b.sessions
+            .revoke_user_sessions(gus.user.id, None, at)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(b
+        .sessions
+        .list_user_sessions(gus.user.id, at)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        b.sessions
+            .list_user_sessions(other.user.id, at)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "other users untouched"
+    );
+}
+
+async fn the_session_list_holds_active_sessions_newest_first(b: Backend) {
+    let (ida, oldest, _) = signed_in(&b, "ida").await;
+    let base = oldest.created_at;
+    let (newer, _) = session_for(&ida, base + Duration::seconds(10));
+    let (newest, _) = session_for(&ida, base + Duration::seconds(20));
+    let (mut expired, _) = session_for(&ida, base - Duration::hours(9));
+    expired.expires_at = base - Duration::hours(1);
+    for s in [&newer, &newest, &expired] {
+        b.sessions.insert_session(s).await.unwrap();
+    }
+    let list = b
+        .sessions
+        .list_user_sessions(ida.user.id, base + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        list.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![newest.id, newer.id, oldest.id]
+    );
+}
+
+async fn revoke_by_id_returns_the_owner_once(b: Backend) {
+    let (jan, session, _) = signed_in(&b, "jan").await;
+    let at = now();
+    assert_eq!(
+        b.sessions
+            .revoke_session_by_id(session.id, at)
+            .await
+            .unwrap(),
+        Some(jan.user.id)
+    );
+    assert_eq!(
+        b.sessions
+            .revoke_session_by_id(session.id, at)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        b.sessions
+            .revoke_session_by_id(SessionId::new(), at)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn refresh_tokens_rotate_then_grace_then_reuse(b: Backend) {
+    let (_, session, _) = signed_in(&b, "kim").await;
+    let at = now();
+    let grace = Duration::seconds(30);
+    let first = SessionToken::generate();
+    b.sessions
+        .insert_refresh_token(session.id, &first.hash(), at)
+        .await
+        .unwrap();
+
+    let second = SessionToken::generate();
+    let r = b
+        .sessions
+        .rotate_refresh_token(&first.hash(), &second.hash(), at, grace)
+        .await
+        .unwrap();
+    assert_eq!(r, Rotation::Rotated(session.id));
+    let third = SessionToken::generate();
+    let r = b
+        .sessions
+        .rotate_refresh_token(
+            &first.hash(),
+            &third.hash(),
+            at + Duration::seconds(10),
+            grace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Rotation::WithinGrace(session.id), "a racing tab");
+    let r = b
+        .sessions
+        .rotate_refresh_token(
+            &first.hash(),
+            &third.hash(),
+            at + Duration::seconds(31),
+            grace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Rotation::Reused(session.id), "a replay");
+    let r = b
+        .sessions
+        .rotate_refresh_token(
+            &second.hash(),
+            &third.hash(),
+            at + Duration::seconds(31),
+            grace,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Rotation::Rotated(session.id), "the successor is current");
+    let unknown = SessionToken::generate();
+    let r = b
+        .sessions
+        .rotate_refresh_token(&unknown.hash(), &third.hash(), at, grace)
+        .await
+        .unwrap();
+    assert_eq!(r, Rotation::Unknown);
+}
+
+async fn a_dead_sessions_refresh_token_is_not_rotated(b: Backend) {
+    let (lea, session, _) = signed_in(&b, "lea").await;
+    let at = now();
+    let token = SessionToken::generate();
+    b.sessions
+        .insert_refresh_token(session.id, &token.hash(), at)
+        .await
+        .unwrap();
+    b.sessions
+        .revoke_session(lea.user.id, session.id, at)
+        .await
+        .unwrap();
+    let successor = SessionToken::generate();
+    let r = b
+        .sessions
+        .rotate_refresh_token(&token.hash(), &successor.hash(), at, Duration::seconds(30))
+        .await
+        .unwrap();
+    assert!(!matches!(r, Rotation::Rotated(_)), "{r:?}");
+    // The successor was not stored: presenting it is unknown.
+    let r = b
+        .sessions
+        .rotate_refresh_token(&successor.hash(), &token.hash(), at, Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(r, Rotation::Unknown);
+}
+
+async fn concurrent_rotations_of_one_token_rotate_it_exactly_once(b: Backend) {
+    let (_, session, _) = signed_in(&b, "max").await;
+    let at = now();
+    let token = SessionToken::generate();
+    b.sessions
+        .insert_refresh_token(session.id, &token.hash(), at)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let sessions = b.sessions.clone();
+            let hash = token.hash();
+            tokio::spawn(async move {
+                let successor = SessionToken::generate();
+                sessions
+                    .rotate_refresh_token(&hash, &successor.hash(), at, Duration::seconds(30))
+                    .await
+            })
+        })
+        .collect();
+    let mut rotated = 0;
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            Rotation::Rotated(id) => {
+                assert_eq!(id, session.id);
+                rotated += 1;
+            }
+            Rotation::WithinGrace(id) => assert_eq!(id, session.id),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(rotated, 1);
+}
+
+async fn purge_deletes_expired_and_revoked_sessions_with_their_tokens(b: Backend) {
+    let (ned, live, live_token) = signed_in(&b, "ned").await;
+    let at = live.created_at;
+    let (mut idle, idle_token) = session_for(&ned, at - Duration::hours(1));
+    idle.idle_expires_at = at - Duration::minutes(1);
+    let (mut old, old_token) = session_for(&ned, at - Duration::hours(9));
+    old.expires_at = at - Duration::hours(1);
+    let (revoked, revoked_token) = session_for(&ned, at);
+    for s in [&idle, &old, &revoked] {
+        b.sessions.insert_session(s).await.unwrap();
+    }
+    b.sessions
+        .revoke_session(ned.user.id, revoked.id, at)
+        .await
+        .unwrap();
+    let refresh = SessionToken::generate();
+    b.sessions
+        .insert_refresh_token(revoked.id, &refresh.hash(), at)
+        .await
+        .unwrap();
+
+    assert_eq!(b.sessions.delete_expired(at).await.unwrap(), 3);
+    for gone in [&idle_token, &old_token, &revoked_token] {
+        assert!(b
+            .sessions
+            .find_session(&gone.hash())
+            .await
+            .unwrap()
+            .is_none());
+    }
+    assert!(b
+        .sessions
+        .find_session(&live_token.hash())
+        .await
+        .unwrap()
+        .is_some());
+    let r = b
+        .sessions
+        .rotate_refresh_token(
+            &refresh.hash(),
+            &SessionToken::generate().hash(),
+            at,
+            Duration::seconds(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Rotation::Unknown, "its refresh tokens went with it");
+    assert_eq!(b.sessions.delete_expired(at).await.unwrap(), 0);
+}
+
+async fn events_are_listed_newest_first_and_limited(b: Backend) {
+    let (oli, _, _) = signed_in(&b, "oli").await;
+    let base = now();
+    for (i, kind) in [
+        AuthEventKind::SignUp,
+        AuthEventKind::SignIn,
+        AuthEventKind::Logout,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let event = AuthEvent {
+            kind,
+            session_ref: Some("abcd1234".to_owned()),
+            ip_address: None,
+            user_agent: Some("ua".to_owned()),
+            created_at: base + Duration::seconds(i64::try_from(i).unwrap()),
+        };
+        b.users
+            .record_event(Some(oli.user.id), &event)
+            .await
+            .unwrap();
+    }
+    let anonymous = AuthEvent {
+        kind: AuthEventKind::SignInFailed,
+        session_ref: None,
+        ip_address: None,
+        user_agent: None,
+        created_at: base,
+    };
+    b.users.record_event(None, &anonymous).await.unwrap();
+    let events = b.users.list_events(oli.user.id, 2).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![AuthEventKind::Logout, AuthEventKind::SignIn]
+    );
+}
+
+/// Instantiates every test above for one backend.
+macro_rules! conformance {
+    ($backend:ident) => {
+        mod $backend {
+            use super::*;
+            conformance!(@tests $backend;
+                users_are_unique_by_name_and_found_by_it,
+                a_session_is_found_by_its_hash_with_its_user,
+                touch_slides_activity_but_not_on_revoked_sessions,
+                revocation_is_per_owner_and_once,
+                revoking_all_sessions_can_keep_one,
+                the_session_list_holds_active_sessions_newest_first,
+                revoke_by_id_returns_the_owner_once,
+                refresh_tokens_rotate_then_grace_then_reuse,
+                a_dead_sessions_refresh_token_is_not_rotated,
+                concurrent_rotations_of_one_token_rotate_it_exactly_once,
+                purge_deletes_expired_and_revoked_sessions_with_their_tokens,
+                events_are_listed_newest_first_and_limited,
+            );
+        }
+    };
+    (@tests $backend:ident; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                if let Some(backend) = backends::$backend().await {
+                    let cleanup = backend.cleanup.clone();
+                    super::$test(backend).await;
+                    cleanup.run().await;
+                }
+            }
+        )*
+    };
+}
+
+conformance!(sqlite);
+#[cfg(feature = "postgres")]
+conformance!(postgres);
