@@ -57,6 +57,19 @@ fn session_for(user: &NewUser, at: OffsetDateTime) -> (SessionRecord, SessionTok
     (record, token)
 }
 
+/// Rotates `presented` into `successor` at `at`, with a 30-second grace.
+async fn rotate(
+    b: &Backend,
+    presented: &engine::TokenHash,
+    successor: &engine::TokenHash,
+    at: OffsetDateTime,
+) -> Rotation {
+    b.sessions
+        .rotate_refresh_token(presented, successor, at, Duration::seconds(30))
+        .await
+        .unwrap()
+}
+
 /// A user with one session, stored.
 async fn signed_in(b: &Backend, name: &str) -> (NewUser, SessionRecord, SessionToken) {
     let user = new_user(name);
@@ -297,7 +310,6 @@ async fn revoke_by_id_returns_the_owner_once(b: Backend) {
 async fn refresh_tokens_rotate_then_grace_then_reuse(b: Backend) {
     let (_, session, _) = signed_in(&b, "kim").await;
     let at = now();
-    let grace = Duration::seconds(30);
     let first = SessionToken::generate();
     b.sessions
         .insert_refresh_token(session.id, &first.hash(), at)
@@ -305,52 +317,23 @@ async fn refresh_tokens_rotate_then_grace_then_reuse(b: Backend) {
         .unwrap();
 
     let second = SessionToken::generate();
-    let r = b
-        .sessions
-        .rotate_refresh_token(&first.hash(), &second.hash(), at, grace)
-        .await
-        .unwrap();
+    let r = rotate(&b, &first.hash(), &second.hash(), at).await;
     assert_eq!(r, Rotation::Rotated(session.id));
     let third = SessionToken::generate();
-    let r = b
-        .sessions
-        .rotate_refresh_token(
-            &first.hash(),
-            &third.hash(),
-            at + Duration::seconds(10),
-            grace,
-        )
-        .await
-        .unwrap();
+    let r = rotate(&b, &first.hash(), &third.hash(), at + Duration::seconds(10)).await;
     assert_eq!(r, Rotation::WithinGrace(session.id), "a racing tab");
-    let r = b
-        .sessions
-        .rotate_refresh_token(
-            &first.hash(),
-            &third.hash(),
-            at + Duration::seconds(31),
-            grace,
-        )
-        .await
-        .unwrap();
+    let r = rotate(&b, &first.hash(), &third.hash(), at + Duration::seconds(31)).await;
     assert_eq!(r, Rotation::Reused(session.id), "a replay");
-    let r = b
-        .sessions
-        .rotate_refresh_token(
-            &second.hash(),
-            &third.hash(),
-            at + Duration::seconds(31),
-            grace,
-        )
-        .await
-        .unwrap();
+    let r = rotate(
+        &b,
+        &second.hash(),
+        &third.hash(),
+        at + Duration::seconds(31),
+    )
+    .await;
     assert_eq!(r, Rotation::Rotated(session.id), "the successor is current");
     let unknown = SessionToken::generate();
-    let r = b
-        .sessions
-        .rotate_refresh_token(&unknown.hash(), &third.hash(), at, grace)
-        .await
-        .unwrap();
+    let r = rotate(&b, &unknown.hash(), &third.hash(), at).await;
     assert_eq!(r, Rotation::Unknown);
 }
 
@@ -367,18 +350,10 @@ async fn a_dead_sessions_refresh_token_is_not_rotated(b: Backend) {
         .await
         .unwrap();
     let successor = SessionToken::generate();
-    let r = b
-        .sessions
-        .rotate_refresh_token(&token.hash(), &successor.hash(), at, Duration::seconds(30))
-        .await
-        .unwrap();
+    let r = rotate(&b, &token.hash(), &successor.hash(), at).await;
     assert!(!matches!(r, Rotation::Rotated(_)), "{r:?}");
     // The successor was not stored: presenting it is unknown.
-    let r = b
-        .sessions
-        .rotate_refresh_token(&successor.hash(), &token.hash(), at, Duration::seconds(30))
-        .await
-        .unwrap();
+    let r = rotate(&b, &successor.hash(), &token.hash(), at).await;
     assert_eq!(r, Rotation::Unknown);
 }
 
@@ -452,16 +427,7 @@ async fn purge_deletes_expired_and_revoked_sessions_with_their_tokens(b: Backend
         .await
         .unwrap()
         .is_some());
-    let r = b
-        .sessions
-        .rotate_refresh_token(
-            &refresh.hash(),
-            &SessionToken::generate().hash(),
-            at,
-            Duration::seconds(30),
-        )
-        .await
-        .unwrap();
+    let r = rotate(&b, &refresh.hash(), &SessionToken::generate().hash(), at).await;
     assert_eq!(r, Rotation::Unknown, "its refresh tokens went with it");
     assert_eq!(b.sessions.delete_expired(at).await.unwrap(), 0);
 }
