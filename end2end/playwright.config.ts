@@ -30,7 +30,10 @@ function server(port: number, extraEnv: Record<string, string>) {
       // Each server prerenders into its own copy of the built site.
       LEPTOS_SITE_ROOT: siteCopy(dataDir),
       LEPTOS_RELOAD_PORT: String(port + 1),
-      DATABASE_URL: `sqlite://${path.join(dataDir, "e2e.db")}`,
+      // E2E_DATABASE_URL / E2E_SESSION_STORE run the suite on PostgreSQL
+      // and Redis instead of a throw-away SQLite file.
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${path.join(dataDir, "e2e.db")}`,
+      ...(process.env.E2E_SESSION_STORE ? { SESSION_STORE: process.env.E2E_SESSION_STORE } : {}),
       JWT_KEYS_DIR: path.join(dataDir, "keys"),
       APP_ENV: "dev",
       // Every test signs in from 127.0.0.1: keep the per-address limit out

@@ -466,7 +466,8 @@ impl Auth {
     /// # Errors
     /// A storage failure.
     pub async fn ping(&self) -> Result<(), Error> {
-        self.users.ping().await
+        self.users.ping().await?;
+        self.sessions.ping().await
     }
 
     /// Records an event. Failing to record must not fail the user's action,

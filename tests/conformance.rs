@@ -103,6 +103,7 @@ async fn users_are_unique_by_name_and_found_by_it(b: Backend) {
         .unwrap()
         .is_none());
     b.users.ping().await.unwrap();
+    b.sessions.ping().await.unwrap();
 }
 
 async fn a_session_is_found_by_its_hash_with_its_user(b: Backend) {
@@ -508,3 +509,5 @@ macro_rules! conformance {
 conformance!(sqlite);
 #[cfg(feature = "postgres")]
 conformance!(postgres);
+#[cfg(feature = "redis")]
+conformance!(redis);

@@ -32,11 +32,12 @@ test("the status page is rendered on the server with data from a server function
   const raw = await request.get("/status");
   expect(raw.status()).toBe(200);
   const html = await raw.text();
-  expect(html).toMatch(/data-testid="status-database"[^>]*>sqlite</);
+  const backend = process.env.E2E_DATABASE_URL?.startsWith("postgres") ? "postgres" : "sqlite";
+  expect(html).toMatch(new RegExp(`data-testid="status-database"[^>]*>${backend}<`));
 
   const problems = watchConsole(page);
   await page.goto("/status");
-  await expect(page.getByTestId("status-database")).toHaveText("sqlite");
+  await expect(page.getByTestId("status-database")).toHaveText(backend);
   await expect(page.getByTestId("status-migrations")).toHaveText(/^[1-9]\d*$/);
   expect(problems).toEqual([]);
 });

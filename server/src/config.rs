@@ -57,6 +57,12 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Database settings.
     pub database: DatabaseConfig,
+    /// `SESSION_STORE`: `redis://…` keeps sessions and refresh tokens in
+    /// Redis; unset keeps them in the SQL database.
+    pub session_store: Option<String>,
+    /// `SESSION_STORE_TIMEOUT_MS`: how long a Redis command may take before
+    /// the request fails with 503.
+    pub session_store_timeout: std::time::Duration,
     /// Session lifetimes (`SESSION_*`).
     pub session: engine::SessionPolicy,
     /// `SESSION_CLEANUP_INTERVAL`: how often expired and revoked sessions
@@ -200,6 +206,23 @@ impl Config {
                 10..=60_000,
             )?),
         };
+
+        let session_store = get("SESSION_STORE").map(str::to_owned);
+        if let Some(url) = &session_store {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError::Invalid {
+                    name: "SESSION_STORE",
+                    value: redact_url(url),
+                    reason: "expected a redis:// URL, or unset to keep sessions in DATABASE_URL",
+                });
+            }
+        }
+        let session_store_timeout = std::time::Duration::from_millis(parse_in(
+            get,
+            "SESSION_STORE_TIMEOUT_MS",
+            2_000,
+            10..=60_000,
+        )?);
 
         let defaults = engine::SessionPolicy::default();
         let session = engine::SessionPolicy {
@@ -345,6 +368,8 @@ impl Config {
             app_env,
             log_format,
             database,
+            session_store,
+            session_store_timeout,
             session,
             cleanup_interval,
             cookie_secure,
@@ -628,6 +653,7 @@ mod tests {
             ("COOKIE_SECURE", "maybe"),
             ("JWT_ACCESS_TTL", "2h"),
             ("TOKEN_STORAGE", "cookie"),
+            ("SESSION_STORE", "memcached://h"),
             ("PUBLIC_URL", "app.example"),
             ("PUBLIC_URL", "https://app.example/app"),
             ("TRUSTED_PROXIES", "10.0.0.0/33"),

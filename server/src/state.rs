@@ -65,7 +65,18 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<(Self, StaticRouteGenerator), StartupError> {
         let db = db::connect(&config.database).await?;
-        let (users, sessions) = db.stores();
+        let (users, mut sessions) = db.stores();
+        if let Some(url) = &config.session_store {
+            let conn = engine::store::redis::RedisStore::connect(url, config.session_store_timeout)
+                .await
+                .map_err(|err| StartupError::Engine(format!("SESSION_STORE: {err}")))?;
+            sessions = Arc::new(engine::store::redis::RedisStore::new(
+                conn,
+                users.clone(),
+                "ls:",
+            ));
+            tracing::info!("sessions in Redis");
+        }
         let auth = Auth::new(users, sessions, config.session, clock)
             .map_err(|err| StartupError::Engine(err.to_string()))?;
         let keys = crate::keys::load(&config.keys_dir, config.app_env)?;

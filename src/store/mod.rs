@@ -17,6 +17,8 @@
 pub mod database;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -70,6 +72,12 @@ pub trait UserStore: Send + Sync + 'static {
         &self,
         username: &str,
     ) -> Result<Option<(UserSummary, String)>, Error>;
+
+    /// An account by id (the Redis session store copies it into sessions).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn find_user_by_id(&self, id: UserId) -> Result<Option<UserSummary>, Error>;
 
     /// Appends to the event log. `user_id` is `None` for events that belong
     /// to no account.
@@ -196,6 +204,12 @@ pub trait SessionStore: Send + Sync + 'static {
         now: OffsetDateTime,
         grace: time::Duration,
     ) -> Result<Rotation, Error>;
+
+    /// Cheap round trip for readiness probes.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend is unreachable.
+    async fn ping(&self) -> Result<(), Error>;
 
     /// Deletes every session that is expired at `now` or revoked. Returns
     /// how many rows were deleted.

@@ -128,6 +128,14 @@ impl UserStore for Store {
             .transpose()
     }
 
+    async fn find_user_by_id(&self, id: UserId) -> Result<Option<UserSummary>, Error> {
+        let row = sqlx::query("SELECT id, username, display_name, created_at FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| user_from_row(&row, "")).transpose()
+    }
+
     async fn record_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO auth_events (user_id, kind, session_ref, ip_address, user_agent, created_at) \
@@ -386,6 +394,10 @@ impl SessionStore for Store {
         } else {
             Rotation::Reused(session_id)
         })
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        UserStore::ping(self).await
     }
 
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {

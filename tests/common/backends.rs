@@ -21,6 +21,13 @@ pub enum Cleanup {
     /// A PostgreSQL schema.
     #[cfg(feature = "postgres")]
     Schema(sqlx::PgPool, String),
+    /// Redis keys under a prefix, and the SQL side's directory.
+    #[cfg(feature = "redis")]
+    Keys(
+        redis::aio::ConnectionManager,
+        String,
+        Arc<tempfile::TempDir>,
+    ),
 }
 
 impl Cleanup {
@@ -35,6 +42,17 @@ impl Cleanup {
                 .execute(&pool)
                 .await;
                 pool.close().await;
+            }
+            #[cfg(feature = "redis")]
+            Self::Keys(mut conn, prefix, _dir) => {
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(format!("{prefix}*"))
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or_default();
+                if !keys.is_empty() {
+                    let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+                }
             }
         }
     }
@@ -120,5 +138,37 @@ pub async fn postgres() -> Option<Backend> {
         users: store.clone(),
         sessions: store,
         cleanup: Cleanup::Schema(admin, schema),
+    })
+}
+
+/// Redis for sessions (under a fresh key prefix of `TEST_REDIS_URL`), with
+/// accounts in SQLite, as the server runs it.
+#[cfg(feature = "redis")]
+pub async fn redis() -> Option<Backend> {
+    let url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let conn =
+        match engine::store::redis::RedisStore::connect(&url, std::time::Duration::from_secs(2))
+            .await
+        {
+            Ok(conn) => conn,
+            Err(err) => return unavailable("redis", &err.to_string()),
+        };
+    let sql = sqlite().await?;
+    let dir = match &sql.cleanup {
+        Cleanup::Dir(dir) => dir.clone(),
+        #[allow(unreachable_patterns)]
+        _ => unreachable!("sqlite() cleans up a directory"),
+    };
+    let prefix = format!("conformance:{}:", uuid::Uuid::now_v7().simple());
+    let sessions = Arc::new(engine::store::redis::RedisStore::new(
+        conn.clone(),
+        sql.users.clone(),
+        &prefix,
+    ));
+    Some(Backend {
+        users: sql.users,
+        sessions,
+        cleanup: Cleanup::Keys(conn, prefix, dir),
     })
 }

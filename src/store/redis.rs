@@ -1,0 +1,517 @@
+//! Redis backend for [`SessionStore`]: sessions and refresh tokens in
+//! Redis, accounts and the event log still in SQL.
+//!
+//! Keys, under a prefix (`ls:` by default):
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `s:{id}` | hash | the session, plus a copy of its user's summary (one read validates a request) |
+//! | `t:{token hash}` | string | the session id for a token |
+//! | `u:{user id}` | set | the user's session ids ("sign out everywhere", the session list) |
+//! | `due` | sorted set | session ids by when they stop being valid (idle or absolute expiry, revocation) |
+//! | `r:{refresh hash}` | hash | a refresh token: its session, and when it was rotated |
+//! | `sr:{id}` | set | a session's refresh token hashes |
+//!
+//! Session, token and refresh keys expire an hour after the session's
+//! absolute expiry, so Redis cleans up even without the purge task; the
+//! purge task (`delete_expired`) removes idle-expired and revoked sessions
+//! at once, using `due`. Every multi-key change is one Lua script, so it is
+//! atomic: in particular a refresh token is rotated exactly once however
+//! many instances race on it. (Scripts build key names from the prefix, so
+//! this store expects a single Redis, not a cluster.)
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use redis::{aio::ConnectionManager, AsyncCommands as _, Script};
+use time::OffsetDateTime;
+
+use super::{Rotation, SessionStore, UserStore};
+use crate::{
+    id::{SessionId, UserId},
+    record::{Authenticated, SessionRecord, UserSummary},
+    token::TokenHash,
+    Error,
+};
+
+/// Sessions and refresh tokens in Redis.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    users: std::sync::Arc<dyn UserStore>,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+/// Extra lifetime of keys past the session's absolute expiry.
+const KEY_GRACE_SECS: i64 = 3600;
+
+impl RedisStore {
+    /// A store on `conn`, reading user summaries from `users`, with every
+    /// key under `prefix`.
+    #[must_use]
+    pub fn new(
+        conn: ConnectionManager,
+        users: std::sync::Arc<dyn UserStore>,
+        prefix: &str,
+    ) -> Self {
+        Self {
+            conn,
+            users,
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// Connects to `url` with a connection that reconnects by itself, and
+    /// fails a command after `timeout` instead of hanging while Redis is
+    /// away.
+    ///
+    /// # Errors
+    /// A malformed URL, or Redis unreachable at start-up.
+    pub async fn connect(
+        url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<ConnectionManager, Error> {
+        let client = redis::Client::open(url).map_err(Error::storage)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(std::time::Duration::from_secs(1));
+        ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(Error::storage)
+    }
+
+    fn key(&self, kind: &str, id: impl std::fmt::Display) -> String {
+        format!("{}{kind}:{id}", self.prefix)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+}
+
+impl From<redis::RedisError> for Error {
+    fn from(err: redis::RedisError) -> Self {
+        Error::storage(err)
+    }
+}
+
+fn hex(hash: &TokenHash) -> String {
+    hash.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<TokenHash> {
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect();
+    TokenHash::from_slice(&bytes?)
+}
+
+fn ts(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+fn ttl_secs(expires_at: OffsetDateTime, now: OffsetDateTime) -> i64 {
+    (ts(expires_at) - ts(now)).max(0) + KEY_GRACE_SECS
+}
+
+/// Parses the `s:{id}` hash (returned flat as field, value, …).
+fn authenticated(id: &str, fields: &HashMap<String, String>) -> Result<Authenticated, Error> {
+    let get = |name: &str| {
+        fields
+            .get(name)
+            .ok_or_else(|| Error::storage(format!("session field {name} missing")))
+    };
+    let time = |name: &str| -> Result<OffsetDateTime, Error> {
+        let secs: i64 = get(name)?.parse().map_err(Error::storage)?;
+        OffsetDateTime::from_unix_timestamp(secs).map_err(Error::storage)
+    };
+    let user_id: UserId = get("user_id")?.parse()?;
+    let session = SessionRecord {
+        id: id.parse()?,
+        user_id,
+        token_hash: unhex(get("token_hash")?).ok_or_else(|| Error::storage("bad token hash"))?,
+        created_at: time("created_at")?,
+        last_seen_at: time("last_seen_at")?,
+        idle_expires_at: time("idle_expires_at")?,
+        expires_at: time("expires_at")?,
+        persistent: get("persistent")? == "1",
+        ip_address: fields.get("ip").cloned(),
+        user_agent: fields.get("ua").cloned(),
+        revoked_at: fields
+            .get("revoked_at")
+            .map(|_| time("revoked_at"))
+            .transpose()?,
+    };
+    let user = UserSummary {
+        id: user_id,
+        username: get("u_username")?.clone(),
+        display_name: get("u_display_name")?.clone(),
+        created_at: time("u_created_at")?,
+    };
+    Ok(Authenticated { session, user })
+}
+
+/// `GET t:{hash}` then `HGETALL s:{id}`, in one round trip.
+const FIND: &str = r"
+local id = redis.call('GET', ARGV[1] .. 't:' .. ARGV[2])
+if not id then return false end
+return {id, redis.call('HGETALL', ARGV[1] .. 's:' .. id)}
+";
+
+/// Slides activity on a live session; keeps `due` in step.
+const TOUCH: &str = r"
+local key = ARGV[1] .. 's:' .. ARGV[2]
+if redis.call('EXISTS', key) == 0 or redis.call('HEXISTS', key, 'revoked_at') == 1 then
+  return 0
+end
+redis.call('HSET', key, 'last_seen_at', ARGV[3], 'idle_expires_at', ARGV[4])
+local abs = tonumber(redis.call('HGET', key, 'expires_at'))
+redis.call('ZADD', ARGV[1] .. 'due', math.min(tonumber(ARGV[4]), abs), ARGV[2])
+return 1
+";
+
+/// Revokes session ARGV[2] if active and (when ARGV[4] is set) owned by
+/// ARGV[4]; returns its owner, or false.
+const REVOKE: &str = r"
+local key = ARGV[1] .. 's:' .. ARGV[2]
+local owner = redis.call('HGET', key, 'user_id')
+if not owner or redis.call('HEXISTS', key, 'revoked_at') == 1 then return false end
+if ARGV[4] ~= '' and owner ~= ARGV[4] then return false end
+redis.call('HSET', key, 'revoked_at', ARGV[3])
+redis.call('ZADD', ARGV[1] .. 'due', tonumber(ARGV[3]), ARGV[2])
+return owner
+";
+
+/// Revokes every active session of user ARGV[2] except ARGV[4].
+const REVOKE_USER: &str = r"
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'u:' .. ARGV[2])) do
+  local key = ARGV[1] .. 's:' .. id
+  if id ~= ARGV[4] and redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'revoked_at') == 0 then
+    redis.call('HSET', key, 'revoked_at', ARGV[3])
+    redis.call('ZADD', ARGV[1] .. 'due', tonumber(ARGV[3]), id)
+    n = n + 1
+  end
+end
+return n
+";
+
+/// Stores refresh token ARGV[3] for session ARGV[2], expiring with it.
+const INSERT_REFRESH: &str = r"
+local skey = ARGV[1] .. 's:' .. ARGV[2]
+local ttl = redis.call('TTL', skey)
+if ttl < 0 then ttl = tonumber(ARGV[5]) end
+local rkey = ARGV[1] .. 'r:' .. ARGV[3]
+redis.call('HSET', rkey, 'session', ARGV[2], 'created_at', ARGV[4])
+redis.call('EXPIRE', rkey, ttl)
+redis.call('SADD', ARGV[1] .. 'sr:' .. ARGV[2], ARGV[3])
+redis.call('EXPIRE', ARGV[1] .. 'sr:' .. ARGV[2], ttl)
+return 1
+";
+
+/// Rotates refresh token ARGV[2] into ARGV[3] at time ARGV[4], only if it
+/// is current and its session alive. Returns {'ok', id}, {'rotated', id,
+/// when}, {'dead', id} or {'unknown'}.
+const ROTATE: &str = r"
+local rkey = ARGV[1] .. 'r:' .. ARGV[2]
+local sid = redis.call('HGET', rkey, 'session')
+if not sid then return {'unknown'} end
+local rotated = redis.call('HGET', rkey, 'rotated_at')
+if rotated then return {'rotated', sid, rotated} end
+local now = tonumber(ARGV[4])
+local s = redis.call('HMGET', ARGV[1] .. 's:' .. sid, 'revoked_at', 'idle_expires_at', 'expires_at')
+if s[1] or not s[2] or tonumber(s[2]) <= now or tonumber(s[3]) <= now then
+  return {'dead', sid}
+end
+redis.call('HSET', rkey, 'rotated_at', ARGV[4])
+local nkey = ARGV[1] .. 'r:' .. ARGV[3]
+redis.call('HSET', nkey, 'session', sid, 'created_at', ARGV[4])
+local ttl = redis.call('TTL', rkey)
+if ttl > 0 then redis.call('EXPIRE', nkey, ttl) end
+redis.call('SADD', ARGV[1] .. 'sr:' .. sid, ARGV[3])
+return {'ok', sid}
+";
+
+/// Deletes up to 500 sessions due by ARGV[2], with their index entries and
+/// refresh tokens; returns how many.
+const PURGE: &str = r"
+local p = ARGV[1]
+local ids = redis.call('ZRANGEBYSCORE', p .. 'due', '-inf', ARGV[2], 'LIMIT', 0, 500)
+for _, id in ipairs(ids) do
+  local key = p .. 's:' .. id
+  local f = redis.call('HMGET', key, 'token_hash', 'user_id')
+  if f[1] then redis.call('DEL', p .. 't:' .. f[1]) end
+  if f[2] then redis.call('SREM', p .. 'u:' .. f[2], id) end
+  for _, r in ipairs(redis.call('SMEMBERS', p .. 'sr:' .. id)) do
+    redis.call('DEL', p .. 'r:' .. r)
+  end
+  redis.call('DEL', key, p .. 'sr:' .. id)
+  redis.call('ZREM', p .. 'due', id)
+end
+return #ids
+";
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn insert_session(&self, s: &SessionRecord) -> Result<(), Error> {
+        let user = self
+            .users
+            .find_user_by_id(s.user_id)
+            .await?
+            .ok_or_else(|| Error::storage("session for an unknown user"))?;
+        let id = s.id.to_string();
+        let ttl = ttl_secs(s.expires_at, s.created_at);
+        let mut fields: Vec<(&str, String)> = vec![
+            ("user_id", s.user_id.to_string()),
+            ("token_hash", hex(&s.token_hash)),
+            ("created_at", ts(s.created_at).to_string()),
+            ("last_seen_at", ts(s.last_seen_at).to_string()),
+            ("idle_expires_at", ts(s.idle_expires_at).to_string()),
+            ("expires_at", ts(s.expires_at).to_string()),
+            (
+                "persistent",
+                if s.persistent { "1" } else { "0" }.to_owned(),
+            ),
+            ("u_username", user.username),
+            ("u_display_name", user.display_name),
+            ("u_created_at", ts(user.created_at).to_string()),
+        ];
+        if let Some(ip) = &s.ip_address {
+            fields.push(("ip", ip.clone()));
+        }
+        if let Some(ua) = &s.user_agent {
+            fields.push(("ua", ua.clone()));
+        }
+        if let Some(at) = s.revoked_at {
+            fields.push(("revoked_at", ts(at).to_string()));
+        }
+        let due = s.revoked_at.unwrap_or(s.idle_expires_at.min(s.expires_at));
+        let skey = self.key("s", &id);
+        redis::pipe()
+            .atomic()
+            .hset_multiple(&skey, &fields)
+            .ignore()
+            .expire(&skey, ttl)
+            .ignore()
+            .set_ex(
+                self.key("t", hex(&s.token_hash)),
+                &id,
+                u64::try_from(ttl).unwrap_or(u64::MAX),
+            )
+            .ignore()
+            .sadd(self.key("u", s.user_id), &id)
+            .ignore()
+            .zadd(format!("{}due", self.prefix), &id, ts(due))
+            .ignore()
+            .query_async::<()>(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<Authenticated>, Error> {
+        let found: Option<(String, HashMap<String, String>)> = Script::new(FIND)
+            .arg(&self.prefix)
+            .arg(hex(token_hash))
+            .invoke_async(&mut self.conn())
+            .await?;
+        match found {
+            Some((id, fields)) if !fields.is_empty() => authenticated(&id, &fields).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    async fn touch_session(
+        &self,
+        id: SessionId,
+        last_seen_at: OffsetDateTime,
+        idle_expires_at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let _: i64 = Script::new(TOUCH)
+            .arg(&self.prefix)
+            .arg(id.to_string())
+            .arg(ts(last_seen_at))
+            .arg(ts(idle_expires_at))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_session(
+        &self,
+        user_id: UserId,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let owner: Option<String> = Script::new(REVOKE)
+            .arg(&self.prefix)
+            .arg(id.to_string())
+            .arg(ts(at))
+            .arg(user_id.to_string())
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(owner.is_some())
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        at: OffsetDateTime,
+    ) -> Result<u64, Error> {
+        let n: u64 = Script::new(REVOKE_USER)
+            .arg(&self.prefix)
+            .arg(user_id.to_string())
+            .arg(ts(at))
+            .arg(keep.map(|k| k.to_string()).unwrap_or_default())
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(n)
+    }
+
+    async fn list_user_sessions(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, Error> {
+        let mut conn = self.conn();
+        let ids: Vec<String> = conn.smembers(self.key("u", user_id)).await?;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(self.key("s", id));
+        }
+        let rows: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        let mut sessions = Vec::new();
+        for (id, fields) in ids.iter().zip(rows) {
+            if fields.is_empty() {
+                continue;
+            }
+            let s = authenticated(id, &fields)?.session;
+            if s.revoked_at.is_none() && s.idle_expires_at > now && s.expires_at > now {
+                sessions.push(s);
+            }
+        }
+        sessions.sort_by(|a, b| {
+            (b.created_at, b.id.to_string()).cmp(&(a.created_at, a.id.to_string()))
+        });
+        Ok(sessions)
+    }
+
+    async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
+        let fields: HashMap<String, String> = self.conn().hgetall(self.key("s", id)).await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        authenticated(&id.to_string(), &fields).map(Some)
+    }
+
+    async fn revoke_session_by_id(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error> {
+        let owner: Option<String> = Script::new(REVOKE)
+            .arg(&self.prefix)
+            .arg(id.to_string())
+            .arg(ts(at))
+            .arg("")
+            .invoke_async(&mut self.conn())
+            .await?;
+        owner.map(|o| o.parse()).transpose()
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        session_id: SessionId,
+        token_hash: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let _: i64 = Script::new(INSERT_REFRESH)
+            .arg(&self.prefix)
+            .arg(session_id.to_string())
+            .arg(hex(token_hash))
+            .arg(ts(at))
+            .arg(KEY_GRACE_SECS)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented: &TokenHash,
+        successor: &TokenHash,
+        now: OffsetDateTime,
+        grace: time::Duration,
+    ) -> Result<Rotation, Error> {
+        let reply: Vec<String> = Script::new(ROTATE)
+            .arg(&self.prefix)
+            .arg(hex(presented))
+            .arg(hex(successor))
+            .arg(ts(now))
+            .invoke_async(&mut self.conn())
+            .await?;
+        let id = |i: usize| -> Result<SessionId, Error> {
+            reply
+                .get(i)
+                .ok_or_else(|| Error::storage("short reply"))?
+                .parse()
+        };
+        Ok(match reply.first().map(String::as_str) {
+            Some("ok") => Rotation::Rotated(id(1)?),
+            // Not rotated: the engine then finds the session ended.
+            Some("dead") => Rotation::WithinGrace(id(1)?),
+            Some("rotated") => {
+                let when: i64 = reply.get(2).and_then(|w| w.parse().ok()).unwrap_or(ts(now));
+                if ts(now) - when <= grace.whole_seconds() {
+                    Rotation::WithinGrace(id(1)?)
+                } else {
+                    Rotation::Reused(id(1)?)
+                }
+            }
+            _ => Rotation::Unknown,
+        })
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        let _: String = redis::cmd("PING").query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
+        let mut total = 0;
+        loop {
+            let n: u64 = Script::new(PURGE)
+                .arg(&self.prefix)
+                .arg(ts(now))
+                .invoke_async(&mut self.conn())
+                .await?;
+            total += n;
+            if n < 500 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_round_trip_through_hex() {
+        let hash = crate::SessionToken::generate().hash();
+        assert_eq!(unhex(&hex(&hash)), Some(hash));
+        assert_eq!(unhex("zz"), None);
+    }
+}
