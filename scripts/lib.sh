@@ -50,3 +50,19 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # it at compile time. Plain `cargo test` must see the same value, or every
 # Leptos crate is rebuilt twice.
 export LEPTOS_OUTPUT_NAME="leptos-sessions"
+
+# reachable HOST PORT — whether something accepts TCP connections there.
+reachable() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# host_port URL DEFAULT_PORT — "host port" of a postgres:// or redis:// URL.
+host_port() {
+  local rest="${1#*://}"
+  rest="${rest#*@}"
+  rest="${rest%%/*}"
+  rest="${rest%%\?*}"
+  local host="${rest%%:*}" port="$2"
+  [ "$rest" != "$host" ] && port="${rest##*:}"
+  echo "$host $port"
+}

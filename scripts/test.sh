@@ -7,13 +7,27 @@ cd "$REPO_ROOT"
 
 "$REPO_ROOT/scripts/setup.sh" --test
 
-STEPS=3
+STEPS=4
 STEP=0
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 
 step "Build the site (cargo leptos build)"
 cargo leptos build || fail "the build failed" "read the compiler errors above"
+
+step "Storage backends for the conformance suite"
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+ran="sqlite"
+skipped=""
+# shellcheck disable=SC2046
+if reachable $(host_port "$TEST_DATABASE_URL" 5432); then ran="$ran, postgres"; else skipped="$skipped postgres"; fi
+# shellcheck disable=SC2046
+if reachable $(host_port "$TEST_REDIS_URL" 6379); then ran="$ran, redis"; else skipped="$skipped redis"; fi
+echo "running on: $ran"
+if [ -n "$skipped" ]; then
+  echo "skipped (server not reachable):$skipped — start it, or set TEST_DATABASE_URL / TEST_REDIS_URL"
+fi
 
 step "Rust tests (cargo test)"
 cargo test --workspace --exclude frontend 2>&1 | tee "$logs/rust.log" \
@@ -26,4 +40,5 @@ step "End-to-end tests (Playwright, Chromium)"
 rust=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/rust.log" | awk '{n += $4} END {print n + 0}')
 e2e=$(grep -Eo '^ *[0-9]+ passed' "$logs/e2e.log" | tail -n 1 | awk '{print $1 + 0}')
 printf '\nall tests passed (Rust: %s, Playwright: %s)\n' "$rust" "$e2e"
+printf 'store conformance suite ran on: %s%s\n' "$ran" "${skipped:+ (skipped:$skipped)}"
 echo "tests: $((rust + e2e)) passed, 0 failed"
