@@ -1,0 +1,255 @@
+//! Several real server processes on one shared store, and what happens when
+//! the store goes away.
+//!
+//! Each scenario runs on PostgreSQL (sessions in SQL) and on Redis (sessions
+//! in Redis, accounts in a SQLite file both instances share). The storage
+//! server is reached through a relay the test can cut, which is how "the
+//! database is down" looks to the app. Figures (recovery time, failed and
+//! lost requests) are printed; run with `--nocapture` to see them.
+
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use app::server_fns::account::SignOutEverywhere;
+use harness::{service, Browser, Cluster, Database, Relay};
+use reqwest::StatusCode;
+
+/// Where sessions live in a scenario.
+#[derive(Clone, Copy, Debug)]
+enum Store {
+    Postgres,
+    Redis,
+}
+
+/// The shared store, behind a relay, and the environment pointing at it.
+struct Backing {
+    relay: Relay,
+    env: Vec<(&'static str, String)>,
+    db: Option<Database>,
+}
+
+async fn backing(store: Store, extra: &[(&'static str, String)]) -> Option<Backing> {
+    let mut env = extra.to_vec();
+    let backing = match store {
+        Store::Postgres => {
+            let admin = service(
+                "postgres",
+                "TEST_DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/postgres",
+            )?;
+            let db = Database::create(&admin).await;
+            let relay = Relay::start("127.0.0.1:5432".parse().unwrap()).await;
+            env.push((
+                "DATABASE_URL",
+                format!("postgres://postgres@127.0.0.1:{}/{}", relay.port, db.name),
+            ));
+            Backing {
+                relay,
+                env,
+                db: Some(db),
+            }
+        }
+        Store::Redis => {
+            service("redis", "TEST_REDIS_URL", "redis://127.0.0.1:6379")?;
+            let relay = Relay::start("127.0.0.1:6379".parse().unwrap()).await;
+            env.push(("SESSION_STORE", format!("redis://127.0.0.1:{}", relay.port)));
+            Backing {
+                relay,
+                env,
+                db: None,
+            }
+        }
+    };
+    Some(backing)
+}
+
+impl Backing {
+    fn cluster(&self) -> Cluster {
+        Cluster::new(&self.env)
+    }
+
+    async fn finish(self) {
+        if let Some(db) = self.db {
+            db.drop_it().await;
+        }
+    }
+}
+
+async fn shared_sessions_and_revocation(store: Store) {
+    let Some(backing) = backing(store, &[]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+
+    let mut browser = Browser::signed_up(&a, "ada").await;
+    assert!(
+        browser.is_signed_in(&b).await,
+        "{store:?}: a session made on A works on B"
+    );
+    let mut on_a = browser.clone();
+
+    let res = browser.call::<SignOutEverywhere>(&b, &[]).await;
+    assert!(
+        res.status.is_redirection() || res.status.is_success(),
+        "{}",
+        res.status
+    );
+    assert!(
+        !on_a.is_signed_in(&a).await,
+        "{store:?}: revoked on B, signed out on A"
+    );
+    drop((a, b));
+    backing.finish().await;
+}
+
+async fn racing_refreshes_then_reuse(store: Store) {
+    let Some(backing) = backing(store, &[("REFRESH_GRACE_PERIOD", "2s".into())]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+    let mut tab1 = Browser::signed_up(&a, "bea").await;
+    let before = tab1.clone();
+    let mut tab2 = tab1.clone();
+
+    // Two tabs, same refresh token, two instances, at the same moment.
+    let (r1, r2) = tokio::join!(tab1.refresh(&a), tab2.refresh(&b));
+    assert_eq!(
+        (r1.status, r2.status),
+        (StatusCode::OK, StatusCode::OK),
+        "{store:?}"
+    );
+    assert!(tab1.is_signed_in(&a).await, "{store:?}: no false alarm");
+
+    // The pre-race token, replayed after the grace window: theft.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let mut thief = before;
+    assert_eq!(
+        thief.refresh(&b).await.status,
+        StatusCode::UNAUTHORIZED,
+        "{store:?}"
+    );
+    assert!(
+        !tab2.is_signed_in(&a).await,
+        "{store:?}: the session is revoked everywhere"
+    );
+    drop((a, b));
+    backing.finish().await;
+}
+
+async fn store_outage_fails_fast_and_recovers(store: Store) {
+    let Some(backing) = backing(store, &[]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let mut browser = Browser::signed_up(&a, "cyd").await;
+    let mut anonymous = Browser::new();
+
+    backing.relay.cut();
+    let outage = Instant::now();
+    let (mut failed, mut slowest, mut static_ok, mut static_total) = (0, Duration::ZERO, 0, 0);
+    while outage.elapsed() < Duration::from_secs(3) {
+        let started = Instant::now();
+        let res = browser.get(&a, "/dashboard").await;
+        slowest = slowest.max(started.elapsed());
+        assert_eq!(
+            res.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{store:?}: {}",
+            res.body
+        );
+        assert!(
+            !res.body.contains("sqlx") && !res.body.contains("redis"),
+            "{}",
+            res.body
+        );
+        failed += 1;
+        static_total += 1;
+        if anonymous.get(&a, "/").await.status == StatusCode::OK {
+            static_ok += 1;
+        }
+    }
+    assert_eq!(
+        static_ok, static_total,
+        "{store:?}: static pages are served throughout"
+    );
+    assert!(
+        slowest < Duration::from_millis(2500),
+        "{store:?}: fails fast, took {slowest:?}"
+    );
+
+    backing.relay.restore();
+    let back = Instant::now();
+    while !browser.is_signed_in(&a).await {
+        assert!(
+            back.elapsed() < Duration::from_secs(15),
+            "{store:?}: no recovery"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recovered = back.elapsed();
+    // The same cookie still works: nothing was lost.
+    assert!(browser.cookies.contains_key(engine::cookie::SESSION_COOKIE));
+    eprintln!(
+        "FIGURES {store:?} outage: {failed} requests answered 503 during 3 s (slowest {slowest:?}); \
+         {static_ok}/{static_total} static pages served; recovered {recovered:?} after restore; sessions lost: 0"
+    );
+    drop(a);
+    backing.finish().await;
+}
+
+async fn sigkill_keeps_sessions_and_keys(store: Store) {
+    let Some(backing) = backing(store, &[]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let mut a = cluster.instance("a").await;
+    let mut browser = Browser::signed_up(&a, "dee").await;
+    let jwks = browser.get(&a, "/.well-known/jwks.json").await.body;
+    a.kill();
+    let started = Instant::now();
+    let a = cluster.instance("a").await;
+    let restart = started.elapsed();
+    assert!(
+        browser.is_signed_in(&a).await,
+        "{store:?}: the session survived SIGKILL"
+    );
+    assert_eq!(browser.refresh(&a).await.status, StatusCode::OK);
+    assert_eq!(
+        browser.get(&a, "/.well-known/jwks.json").await.body,
+        jwks,
+        "same keys"
+    );
+    eprintln!("FIGURES {store:?} SIGKILL: restarted and ready in {restart:?}; sessions lost: 0");
+    drop(a);
+    backing.finish().await;
+}
+
+macro_rules! scenarios {
+    ($($name:ident: $scenario:ident($store:expr);)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $scenario($store).await;
+            }
+        )*
+    };
+}
+
+scenarios! {
+    postgres_sessions_are_shared_and_revocation_reaches_every_instance: shared_sessions_and_revocation(Store::Postgres);
+    redis_sessions_are_shared_and_revocation_reaches_every_instance: shared_sessions_and_revocation(Store::Redis);
+    postgres_racing_refreshes_succeed_and_later_reuse_revokes: racing_refreshes_then_reuse(Store::Postgres);
+    redis_racing_refreshes_succeed_and_later_reuse_revokes: racing_refreshes_then_reuse(Store::Redis);
+    postgres_outage_fails_fast_and_recovers: store_outage_fails_fast_and_recovers(Store::Postgres);
+    redis_outage_fails_fast_and_recovers: store_outage_fails_fast_and_recovers(Store::Redis);
+    postgres_sigkill_keeps_sessions_and_keys: sigkill_keeps_sessions_and_keys(Store::Postgres);
+    redis_sigkill_keeps_sessions_and_keys: sigkill_keeps_sessions_and_keys(Store::Redis);
+}
