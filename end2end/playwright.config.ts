@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -52,6 +53,27 @@ function siteCopy(dataDir: string): string {
   return dest;
 }
 
+// With PostgreSQL reachable, one more server runs on it through a relay the
+// outage tests can cut (support/pg-stack.mjs); otherwise those tests skip.
+const pgPort = port + 4;
+const pg = spawnSync("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "5432"]).status === 0;
+if (pg) {
+  // Read by tests/db-outage.spec.ts (the config is loaded in every worker).
+  process.env.E2E_PG_BASE = `http://localhost:${pgPort}`;
+  process.env.E2E_PG_CONTROL = `http://127.0.0.1:${pgPort + 91}`;
+}
+
+function pgServer() {
+  const base = server(pgPort, {
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort + 90}/leptos_sessions_e2e`,
+    DATABASE_ACQUIRE_TIMEOUT_MS: "1000",
+    RELAY_PORT: String(pgPort + 90),
+    CONTROL_PORT: String(pgPort + 91),
+    E2E_PG_DB: "leptos_sessions_e2e",
+  });
+  return { ...base, command: `node support/pg-stack.mjs ${serverBin}`, cwd: __dirname };
+}
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -86,5 +108,9 @@ export default defineConfig({
       },
     },
   ],
-  webServer: [server(port, {}), server(port + 2, { JWT_ACCESS_TTL: "5s", TOKEN_STORAGE: "local" })],
+  webServer: [
+    server(port, {}),
+    server(port + 2, { JWT_ACCESS_TTL: "5s", TOKEN_STORAGE: "local" }),
+    ...(pg ? [pgServer()] : []),
+  ],
 });
