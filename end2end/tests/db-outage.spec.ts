@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { PASSWORD, hydrated, uniqueUser } from "./helpers";
+import { hydrated, signUp, uniqueUser } from "./helpers";
 
 // Runs against the PostgreSQL-backed server whose database link can be cut
 // (see support/pg-stack.mjs); skipped when PostgreSQL is not reachable.
@@ -13,12 +13,7 @@ test("with the database down, static pages are served and hydrate, SSR pages say
   request,
 }) => {
   const name = uniqueUser("outage");
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("User name or e-mail").fill(name);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await signUp(page, name);
 
   expect(await (await request.post(`${control}/cut`)).text()).toBe("cut");
   try {
