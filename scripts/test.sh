@@ -7,10 +7,17 @@ cd "$REPO_ROOT"
 
 "$REPO_ROOT/scripts/setup.sh" --test
 
-STEPS=4
+STEPS=5
 STEP=0
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
+
+step "Formatting and lints (cargo fmt --check, cargo clippy -D warnings)"
+cargo fmt --all --check || fail "the code is not formatted" "run: cargo fmt --all"
+cargo clippy --workspace --exclude frontend --all-targets --quiet -- -D warnings \
+  || fail "clippy found problems (server side)" "fix the warnings above"
+cargo clippy -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings \
+  || fail "clippy found problems (browser side)" "fix the warnings above"
 
 step "Build the site (cargo leptos build)"
 cargo leptos build || fail "the build failed" "read the compiler errors above"

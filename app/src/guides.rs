@@ -14,9 +14,13 @@ pub const GUIDES: &[(&str, &str)] = &[
         "static-page-with-session",
         "Add a static page that shows the session",
     ),
-    ("server-functions", "Add a server function"),
+    (
+        "server-functions",
+        "Add a server function (with CSRF protection)",
+    ),
     ("token-model", "The token model"),
-    ("deployment", "Deploy"),
+    ("postgres-and-redis", "Switch to PostgreSQL and Redis"),
+    ("deployment", "Deploy several instances behind a proxy"),
 ];
 
 /// A rendered guide.
@@ -60,6 +64,7 @@ fn source(slug: &str) -> Option<&'static str> {
         "static-page-with-session" => include_str!("../../guides/static-page-with-session.md"),
         "server-functions" => include_str!("../../guides/server-functions.md"),
         "token-model" => include_str!("../../guides/token-model.md"),
+        "postgres-and-redis" => include_str!("../../guides/postgres-and-redis.md"),
         "deployment" => include_str!("../../guides/deployment.md"),
         _ => return None,
     })

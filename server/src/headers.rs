@@ -135,14 +135,17 @@ async fn static_hashes(state: &AppState, path: &str) -> Option<Arc<str>> {
     hashes
 }
 
-/// Whether `path` matches a route pattern such as `/guides/:slug`.
+/// Whether `path` matches a route pattern such as `/guides/{slug}` (axum's
+/// syntax, which the route list uses) or `/guides/:slug`.
 fn matches_route(pattern: &str, path: &str) -> bool {
     let mut pattern = pattern.split('/');
     let mut path = path.split('/');
     loop {
         match (pattern.next(), path.next()) {
             (None, None) => return true,
-            (Some(p), Some(s)) if p.starts_with(':') && !s.is_empty() => {}
+            (Some(p), Some(s))
+                if (p.starts_with(':') || (p.starts_with('{') && p.ends_with('}')))
+                    && !s.is_empty() => {}
             (Some(p), Some(s)) if p == s => {}
             _ => return false,
         }
@@ -205,6 +208,8 @@ mod tests {
     fn route_patterns_match_one_segment_per_parameter() {
         assert!(matches_route("/", "/"));
         assert!(matches_route("/guides/:slug", "/guides/tokens"));
+        assert!(matches_route("/guides/{slug}", "/guides/tokens"));
+        assert!(!matches_route("/guides/{slug}", "/guides"));
         assert!(!matches_route("/guides/:slug", "/guides/"));
         assert!(!matches_route("/guides/:slug", "/guides/a/b"));
         assert!(!matches_route("/about", "/about/x"));

@@ -110,13 +110,15 @@ async fn ssr_pages_get_a_fresh_nonce_and_static_pages_their_script_hashes() {
         "scripts carry it"
     );
 
-    let home = app.get("/").await;
-    let csp = home.header("content-security-policy").unwrap();
-    assert!(nonce_of(csp).is_none(), "{csp}");
-    let hashes = server::headers::inline_script_hashes(&home.body);
-    assert!(!hashes.is_empty());
-    for hash in hashes {
-        assert!(csp.contains(&hash), "{hash} missing from {csp}");
+    for path in ["/", "/about", "/guides", "/guides/token-model"] {
+        let page = app.get(path).await;
+        let csp = page.header("content-security-policy").unwrap();
+        assert!(nonce_of(csp).is_none(), "{path}: {csp}");
+        let hashes = server::headers::inline_script_hashes(&page.body);
+        assert!(!hashes.is_empty(), "{path}");
+        for hash in hashes {
+            assert!(csp.contains(&hash), "{path}: {hash} missing from {csp}");
+        }
     }
 }
 

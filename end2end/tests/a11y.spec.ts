@@ -1,0 +1,68 @@
+import { test, expect, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { hydrated, signUp, uniqueUser } from "./helpers";
+
+// axe-core is injected through the DevTools protocol: the page's own CSP
+// (which refuses inline scripts) stays on for everything else.
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const shots = path.resolve(__dirname, "..", "..", "docs", "screenshots");
+
+type Violation = { id: string; impact: string | null; help: string; nodes: unknown[] };
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const violations: Violation[] = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Violation[] }> } }).axe;
+    return (await axe.run(document)).violations;
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
+}
+
+const anonymousPages = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
+const signedInPages = ["/", "/dashboard", "/account/sessions"];
+
+for (const scheme of ["light", "dark"] as const) {
+  test(`every page passes axe (no serious or critical violations), ${scheme} theme`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const p of anonymousPages) {
+      await page.goto(p);
+      await hydrated(page);
+      expect(await seriousViolations(page), `${p} (${scheme})`).toEqual([]);
+    }
+    await signUp(page, uniqueUser("a11y"));
+    for (const p of signedInPages) {
+      await page.goto(p);
+      await hydrated(page);
+      expect(await seriousViolations(page), `${p} signed in (${scheme})`).toEqual([]);
+    }
+  });
+}
+
+// The README's screenshots: taken by the suite, so they show what it tested.
+for (const [label, viewport, user] of [
+  ["desktop", { width: 1280, height: 800 }, "ada"],
+  ["mobile", { width: 390, height: 844 }, "grace"],
+] as const) {
+  test(`screenshots for the README, ${label}`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    await page.emulateMedia({ colorScheme: "light" });
+    const shoot = async (name: string) =>
+      page.screenshot({ path: path.join(shots, `${name}-${label}.png`), fullPage: false });
+    await page.goto("/");
+    await hydrated(page);
+    await shoot("home");
+    await page.goto("/login");
+    await hydrated(page);
+    await shoot("login");
+    // A fresh database per run, so a readable name is free.
+    await signUp(page, user);
+    await shoot("dashboard");
+    await page.goto("/account/sessions");
+    await hydrated(page);
+    await expect(page.getByText("This device")).toBeVisible();
+    await shoot("sessions");
+  });
+}
