@@ -78,19 +78,26 @@ pub fn header_value() -> Option<String> {
 /// client-side navigation from a prerendered page, or after logout) one
 /// fetched from [`TOKEN_PATH`], which also sets the cookie.
 pub async fn ensure_token() -> Option<String> {
-    if let Some(token) = header_value() {
-        return Some(token);
+    match header_value() {
+        Some(token) => Some(token),
+        None => fetch_token().await,
     }
-    #[cfg(feature = "hydrate")]
-    {
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            token: String,
-        }
-        let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
-        return res.json::<Answer>().await.ok().map(|a| a.token);
+}
+
+/// Asks the server for a token (which also sets the cookie).
+#[cfg(feature = "hydrate")]
+async fn fetch_token() -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        token: String,
     }
-    #[allow(unreachable_code)]
+    let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
+    res.json::<Answer>().await.ok().map(|a| a.token)
+}
+
+/// On the server a token never has to be fetched.
+#[cfg(not(feature = "hydrate"))]
+async fn fetch_token() -> Option<String> {
     None
 }
 

@@ -42,8 +42,8 @@ impl Database {
     /// Opens a pool for `url`. SQLite is tuned for a web server: WAL (readers
     /// never wait for the writer), `synchronous=NORMAL` (safe with WAL), a
     /// busy timeout (writers queue instead of failing), foreign keys on.
-    /// PostgreSQL connects lazily, so a server started while the database is
-    /// down comes up and recovers when it returns.
+    /// PostgreSQL connections are opened on demand, so after an outage the
+    /// pool simply opens new ones: no restart needed.
     ///
     /// # Errors
     /// A malformed URL, or (SQLite) a file that cannot be opened.
