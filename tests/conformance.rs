@@ -70,6 +70,16 @@ async fn rotate(
         .unwrap()
 }
 
+/// A stored first refresh token for session `id`.
+async fn refresh_token(b: &Backend, id: SessionId, at: OffsetDateTime) -> SessionToken {
+    let token = SessionToken::generate();
+    b.sessions
+        .insert_refresh_token(id, &token.hash(), at)
+        .await
+        .unwrap();
+    token
+}
+
 /// A user with one session, stored.
 async fn signed_in(b: &Backend, name: &str) -> (NewUser, SessionRecord, SessionToken) {
     let user = new_user(name);
@@ -311,11 +321,7 @@ async fn revoke_by_id_returns_the_owner_once(b: Backend) {
 async fn refresh_tokens_rotate_then_grace_then_reuse(b: Backend) {
     let (_, session, _) = signed_in(&b, "kim").await;
     let at = now();
-    let first = SessionToken::generate();
-    b.sessions
-        .insert_refresh_token(session.id, &first.hash(), at)
-        .await
-        .unwrap();
+    let first = refresh_token(&b, session.id, at).await;
 
     let second = SessionToken::generate();
     let r = rotate(&b, &first.hash(), &second.hash(), at).await;
@@ -341,11 +347,7 @@ async fn refresh_tokens_rotate_then_grace_then_reuse(b: Backend) {
 async fn a_dead_sessions_refresh_token_is_not_rotated(b: Backend) {
     let (lea, session, _) = signed_in(&b, "lea").await;
     let at = now();
-    let token = SessionToken::generate();
-    b.sessions
-        .insert_refresh_token(session.id, &token.hash(), at)
-        .await
-        .unwrap();
+    let token = refresh_token(&b, session.id, at).await;
     b.sessions
         .revoke_session(lea.user.id, session.id, at)
         .await
@@ -361,11 +363,7 @@ async fn a_dead_sessions_refresh_token_is_not_rotated(b: Backend) {
 async fn concurrent_rotations_of_one_token_rotate_it_exactly_once(b: Backend) {
     let (_, session, _) = signed_in(&b, "max").await;
     let at = now();
-    let token = SessionToken::generate();
-    b.sessions
-        .insert_refresh_token(session.id, &token.hash(), at)
-        .await
-        .unwrap();
+    let token = refresh_token(&b, session.id, at).await;
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let sessions = b.sessions.clone();
@@ -407,11 +405,7 @@ async fn purge_deletes_expired_and_revoked_sessions_with_their_tokens(b: Backend
         .revoke_session(ned.user.id, revoked.id, at)
         .await
         .unwrap();
-    let refresh = SessionToken::generate();
-    b.sessions
-        .insert_refresh_token(revoked.id, &refresh.hash(), at)
-        .await
-        .unwrap();
+    let refresh = refresh_token(&b, revoked.id, at).await;
 
     assert_eq!(b.sessions.delete_expired(at).await.unwrap(), 3);
     for gone in [&idle_token, &old_token, &revoked_token] {

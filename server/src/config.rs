@@ -619,6 +619,20 @@ mod tests {
     }
 
     #[test]
+    fn the_live_reload_socket_is_allowed_only_under_watch_in_dev() {
+        let watch = ("LEPTOS_WATCH", "ON");
+        assert!(
+            Config::from_vars(&vars(&[watch]), leptos())
+                .unwrap()
+                .live_reload
+        );
+        assert!(!Config::from_vars(&vars(&[]), leptos()).unwrap().live_reload);
+        let mut prod = vars(&PROD);
+        prod.insert(watch.0.to_owned(), watch.1.to_owned());
+        assert!(!Config::from_vars(&prod, leptos()).unwrap().live_reload);
+    }
+
+    #[test]
     fn limits_and_proxies_parse() {
         let config = Config::from_vars(
             &vars(&[

@@ -46,6 +46,26 @@ pub enum Rotation {
     Reused(SessionId),
 }
 
+impl Rotation {
+    /// The verdict for a token that was not rotated by this call: rotated
+    /// at `rotated_at` (or, with `None`, not rotated because its session has
+    /// ended, which the engine then finds out), presented again at `now`.
+    /// One rule for every backend.
+    #[must_use]
+    pub fn for_presented_again(
+        session_id: SessionId,
+        rotated_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+        grace: time::Duration,
+    ) -> Self {
+        if now - rotated_at.unwrap_or(now) <= grace {
+            Self::WithinGrace(session_id)
+        } else {
+            Self::Reused(session_id)
+        }
+    }
+}
+
 /// A new account, with its password already hashed.
 #[derive(Clone, Debug)]
 pub struct NewUser {

@@ -470,14 +470,13 @@ impl SessionStore for RedisStore {
         Ok(match reply.first().map(String::as_str) {
             Some("ok") => Rotation::Rotated(id(1)?),
             // Not rotated: the engine then finds the session ended.
-            Some("dead") => Rotation::WithinGrace(id(1)?),
+            Some("dead") => Rotation::for_presented_again(id(1)?, None, now, grace),
             Some("rotated") => {
-                let when: i64 = reply.get(2).and_then(|w| w.parse().ok()).unwrap_or(ts(now));
-                if ts(now) - when <= grace.whole_seconds() {
-                    Rotation::WithinGrace(id(1)?)
-                } else {
-                    Rotation::Reused(id(1)?)
-                }
+                let when = reply
+                    .get(2)
+                    .and_then(|w| w.parse().ok())
+                    .and_then(|w| OffsetDateTime::from_unix_timestamp(w).ok());
+                Rotation::for_presented_again(id(1)?, when, now, grace)
             }
             _ => Rotation::Unknown,
         })

@@ -385,15 +385,13 @@ impl SessionStore for Store {
             return Ok(Rotation::Unknown);
         };
         let session_id: SessionId = row.try_get::<String, _>("session_id")?.parse()?;
-        let rotated_at = from_ts(
-            row.try_get::<Option<i64>, _>("rotated_at")?
-                .unwrap_or(ts(now)),
-        )?;
-        Ok(if now - rotated_at <= grace {
-            Rotation::WithinGrace(session_id)
-        } else {
-            Rotation::Reused(session_id)
-        })
+        let rotated_at = row
+            .try_get::<Option<i64>, _>("rotated_at")?
+            .map(from_ts)
+            .transpose()?;
+        Ok(Rotation::for_presented_again(
+            session_id, rotated_at, now, grace,
+        ))
     }
 
     async fn ping(&self) -> Result<(), Error> {

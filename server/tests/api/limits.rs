@@ -91,3 +91,56 @@ async fn refreshes_per_address_are_limited() {
     assert!(res.header("retry-after").is_some());
     assert!(res.body.contains("too_many_requests"), "{}", res.body);
 }
+
+/// Two sign-in attempts from one socket peer (127.0.0.1) claiming two
+/// different client addresses in `X-Forwarded-For`.
+async fn two_forwarded_attempts(vars: &[(&str, &str)]) -> (StatusCode, StatusCode) {
+    let app = spawn_app_with(vars).await;
+    let mut b = Browser::new();
+    app.visit(&mut b, "/login").await;
+    let token = b.csrf().unwrap().clone();
+    let mut statuses = Vec::new();
+    for (name, client) in [("p1", "203.0.113.1"), ("p2", "203.0.113.2")] {
+        let res = app
+            .call_raw::<SignIn>(
+                &mut b,
+                &[("username", name), ("password", PASSWORD)],
+                Submit::Js,
+                &[
+                    ("sec-fetch-site", "same-origin"),
+                    ("x-forwarded-for", client),
+                ],
+                Some(&token),
+            )
+            .await;
+        statuses.push(res.status);
+    }
+    (statuses[0], statuses[1])
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_without_a_trusted_proxy() {
+    let (first, second) =
+        two_forwarded_attempts(&[("RATE_LIMIT_CREDENTIALS_PER_IP", "1/1m")]).await;
+    assert_eq!(first, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        second,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one client: the socket's"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_behind_a_trusted_proxy() {
+    let (first, second) = two_forwarded_attempts(&[
+        ("RATE_LIMIT_CREDENTIALS_PER_IP", "1/1m"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    assert_eq!(first, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        second,
+        StatusCode::UNAUTHORIZED,
+        "two clients behind the proxy"
+    );
+}
