@@ -110,7 +110,14 @@ export default defineConfig({
   ],
   webServer: [
     server(port, {}),
-    server(port + 2, { JWT_ACCESS_TTL: "5s", TOKEN_STORAGE: "local" }),
+    // Short lifetimes, to watch refreshes and the idle prompt: 5 s tokens,
+    // sessions that idle out after 20 s (the prompt opens 5 s before).
+    server(port + 2, {
+      JWT_ACCESS_TTL: "5s",
+      TOKEN_STORAGE: "local",
+      SESSION_IDLE_TIMEOUT: "20s",
+      SESSION_TOUCH_INTERVAL: "1s",
+    }),
     ...(pg ? [pgServer()] : []),
   ],
 });

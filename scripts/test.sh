@@ -8,6 +8,9 @@ cd "$REPO_ROOT"
 "$REPO_ROOT/scripts/setup.sh" --test
 
 STEPS=5
+# The template test runs in the template only; a generated app has no generator.
+template=""
+[ -x "$REPO_ROOT/scripts/check-template.sh" ] && template=1 && STEPS=6
 STEP=0
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
@@ -44,8 +47,16 @@ step "End-to-end tests (Playwright, Chromium)"
 (cd end2end && SERVER_BIN="$(target_dir)/debug/server" npx playwright test) 2>&1 | tee "$logs/e2e.log" \
   || fail "end-to-end tests failed" "open end2end/playwright-report/index.html; traces of failed tests are kept in end2end/test-results/"
 
+if [ -n "$template" ]; then
+  step "Template (generate a renamed app, check both sides compile)"
+  "$REPO_ROOT/scripts/check-template.sh" 2>&1 | tee "$logs/template.log" \
+    || fail "the template test failed" "see above"
+fi
+
 rust=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/rust.log" | awk '{n += $4} END {print n + 0}')
 e2e=$(grep -Eo '^ *[0-9]+ passed' "$logs/e2e.log" | tail -n 1 | awk '{print $1 + 0}')
-printf '\nall tests passed (Rust: %s, Playwright: %s)\n' "$rust" "$e2e"
+gen=$(grep -Eo '^template: [0-9]+ passed' "$logs/template.log" 2>/dev/null | awk '{print $2 + 0}')
+gen=${gen:-0}
+printf '\nall tests passed (Rust: %s, Playwright: %s, template: %s)\n' "$rust" "$e2e" "$gen"
 printf 'store conformance suite ran on: %s%s\n' "$ran" "${skipped:+ (skipped:$skipped)}"
-echo "tests: $((rust + e2e)) passed, 0 failed"
+echo "tests: $((rust + e2e + gen)) passed, 0 failed"

@@ -110,6 +110,18 @@ impl SessionPolicy {
         now - last_seen >= self.touch_interval
     }
 
+    /// How long before the idle expiry the UI offers to stay signed in: a
+    /// quarter of the idle timeout, at most two minutes (WCAG 2.2.1 asks for
+    /// at least 20 seconds to respond), and never earlier than the point
+    /// where one refresh is sure to slide the expiry (the touch interval).
+    #[must_use]
+    pub fn warning(&self, remember: bool) -> Duration {
+        let idle = self.limits(remember).0;
+        (idle / 4_i32)
+            .min(Duration::minutes(2))
+            .min(idle - self.touch_interval)
+    }
+
     fn limits(&self, remember: bool) -> (Duration, Duration) {
         if remember {
             (self.remember_idle_timeout, self.remember_absolute_timeout)
@@ -122,6 +134,26 @@ impl SessionPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_warning_leaves_time_to_answer_and_a_refresh_that_slides() {
+        let p = SessionPolicy::default();
+        assert_eq!(p.warning(false), Duration::minutes(2));
+        assert_eq!(p.warning(true), Duration::minutes(2));
+        let short = SessionPolicy {
+            idle_timeout: Duration::seconds(20),
+            touch_interval: Duration::seconds(1),
+            ..p
+        };
+        assert_eq!(short.warning(false), Duration::seconds(5));
+        // A refresh inside the warning must be past the touch interval.
+        let lazy = SessionPolicy {
+            idle_timeout: Duration::minutes(10),
+            touch_interval: Duration::minutes(9),
+            ..p
+        };
+        assert_eq!(lazy.warning(false), Duration::minutes(1));
+    }
 
     #[test]
     fn defaults_follow_owasp_low_risk_guidance_and_validate() {

@@ -5,7 +5,13 @@
 //! HttpOnly refresh cookie) for a short-lived access JWT, and keep it fresh:
 //!
 //! - **single-flight:** however many components ask at once, one request;
-//! - **proactive:** the next refresh is scheduled shortly before expiry;
+//! - **proactive, but only for a person:** the next refresh is scheduled
+//!   shortly before expiry, and happens only if someone used the page
+//!   (pointer, keys, wheel, touch) since the last one. A refresh slides the
+//!   session's idle expiry on the server, so refreshing on a timer alone
+//!   would keep an abandoned tab signed in forever. Without activity the
+//!   token lapses; the next activity, or the next call that needs it,
+//!   refreshes;
 //! - **memory by default:** the JWT lives in this module's memory. With
 //!   `TOKEN_STORAGE=local` it goes to `localStorage` instead, which survives
 //!   reloads but is readable by any script on the page (an XSS);
@@ -120,6 +126,19 @@ impl ClientSession {
         }
     }
 
+    /// One refresh now, whatever the token's age: the idle prompt's "stay
+    /// signed in". `None` if the session is gone (or the server is away).
+    pub async fn refresh_now(self) -> Option<TokenResponse> {
+        #[cfg(feature = "hydrate")]
+        {
+            browser::refresh(self).await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            None
+        }
+    }
+
     /// This tab signed in or out: drop what it held, re-check, and tell the
     /// other tabs.
     pub fn changed(self) {
@@ -176,6 +195,12 @@ mod browser {
         timer: Option<TimeoutHandle>,
         channel: Option<web_sys::BroadcastChannel>,
         started: bool,
+        /// Someone used the page since the last refresh.
+        active: bool,
+        /// A scheduled refresh was skipped for want of activity: the next
+        /// activity performs it.
+        due: bool,
+        listening: bool,
     }
 
     thread_local! {
@@ -246,7 +271,7 @@ mod browser {
 
     /// One refresh at a time: callers arriving while one is in flight share
     /// its result.
-    async fn refresh(session: ClientSession) -> Option<TokenResponse> {
+    pub async fn refresh(session: ClientSession) -> Option<TokenResponse> {
         let pending = INNER.with_borrow_mut(|i| {
             i.inflight
                 .get_or_insert_with(|| do_refresh(session).boxed_local().shared())
@@ -258,6 +283,10 @@ mod browser {
     }
 
     async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
+        INNER.with_borrow_mut(|i| {
+            i.active = false;
+            i.due = false;
+        });
         // Sign-in always sets the CSRF cookie; without one this browser has
         // no session here, and the server would refuse the call anyway.
         let Some(csrf) = crate::csrf::header_value() else {
@@ -269,6 +298,11 @@ mod browser {
             .header(crate::csrf::HEADER, &csrf)
             .send()
             .await;
+        if let Ok(res) = &response {
+            crate::session_clock::observe_header(
+                res.headers().get(crate::session_clock::HEADER).as_deref(),
+            );
+        }
         match response {
             Ok(res) if res.status() == 200 => match res.json::<TokenResponse>().await {
                 Ok(token) => {
@@ -284,7 +318,7 @@ mod browser {
             }
             // Network or server trouble: keep what we show, retry later.
             _ => {
-                schedule(session, 10_000.0);
+                schedule(session, 10_000.0, Need::Nothing);
                 None
             }
         }
@@ -310,9 +344,49 @@ mod browser {
             confirmed: true,
         });
         session.refreshes.update(|n| *n += 1);
-        // Refresh at 80% of the lifetime, at least one second ahead.
+        // Refresh at 80% of the lifetime, at least one second ahead, if
+        // someone is using the page by then.
         let lifetime = token.expires_in as f64 * 1000.0;
-        schedule(session, (lifetime * 0.8).min(lifetime - 1_000.0).max(500.0));
+        listen_for_activity(session);
+        schedule(
+            session,
+            (lifetime * 0.8).min(lifetime - 1_000.0).max(500.0),
+            Need::Activity,
+        );
+    }
+
+    /// Marks activity; performs a refresh that was skipped for want of it.
+    fn listen_for_activity(session: ClientSession) {
+        if INNER.with_borrow_mut(|i| std::mem::replace(&mut i.listening, true)) {
+            return;
+        }
+        let on_activity = Closure::<dyn Fn()>::new(move || {
+            let due = INNER.with_borrow_mut(|i| {
+                i.active = true;
+                std::mem::take(&mut i.due)
+            });
+            if due {
+                spawn_local(async move {
+                    refresh(session).await;
+                });
+            }
+        });
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_passive(true);
+        for event in [
+            "pointerdown",
+            "pointermove",
+            "keydown",
+            "wheel",
+            "touchstart",
+        ] {
+            let _ = window().add_event_listener_with_callback_and_add_event_listener_options(
+                event,
+                on_activity.as_ref().unchecked_ref(),
+                &options,
+            );
+        }
+        on_activity.forget();
     }
 
     fn signed_out(session: ClientSession) {
@@ -327,12 +401,31 @@ mod browser {
         session.set(ClientState::SignedOut);
     }
 
-    fn schedule(session: ClientSession, after_ms: f64) {
+    /// When a scheduled refresh may run.
+    #[derive(Clone, Copy)]
+    enum Need {
+        /// Always (a retry after a network or server failure).
+        Nothing,
+        /// Only if someone used the page since the last refresh; otherwise
+        /// it is marked due and the next activity performs it.
+        Activity,
+    }
+
+    fn schedule(session: ClientSession, after_ms: f64, need: Need) {
         let handle = set_timeout_with_handle(
             move || {
-                spawn_local(async move {
-                    refresh(session).await;
-                });
+                let go = match need {
+                    Need::Nothing => true,
+                    Need::Activity => INNER.with_borrow_mut(|i| {
+                        i.due = !i.active;
+                        i.active
+                    }),
+                };
+                if go {
+                    spawn_local(async move {
+                        refresh(session).await;
+                    });
+                }
             },
             Duration::from_millis(after_ms as u64),
         )

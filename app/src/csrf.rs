@@ -9,7 +9,8 @@
 //! - **the hydrated app**: every server-function call and the refresh call
 //!   send an `X-CSRF-Token` header ([`CsrfClient`], [`header_value`]), read
 //!   from the CSRF cookie at send time, so a sign-in in another tab is
-//!   picked up without a reload.
+//!   picked up without a reload. The same client also passes on the
+//!   session times the server reports (see [`crate::session_clock`]).
 
 use leptos::prelude::*;
 
@@ -135,7 +136,15 @@ mod client {
                 if let Some(token) = super::ensure_token().await {
                     req.headers().set(super::HEADER, &token);
                 }
-                <BrowserClient as Client<E, IS, OS>>::send(req).await
+                let res = <BrowserClient as Client<E, IS, OS>>::send(req).await?;
+                // Any call that kept the session says when it now ends.
+                let times = res.generate_headers();
+                crate::session_clock::observe_header(
+                    times
+                        .get(crate::session_clock::HEADER)
+                        .and_then(|v| v.to_str().ok()),
+                );
+                Ok(res)
             })
         }
 

@@ -15,6 +15,7 @@ pub mod redirect;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod session_clock;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -27,7 +28,7 @@ use leptos_router::{
 
 use crate::{
     client_session::ClientSession,
-    components::{auth_state::AuthVersion, nav::SiteHeader},
+    components::{auth_state::AuthVersion, idle_prompt::IdlePrompt, nav::SiteHeader},
     pages::{
         about::AboutPage,
         dashboard::DashboardPage,
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     AuthVersion::provide();
     ClientSession::provide();
+    session_clock::SessionClock::provide();
     // Effects run only in the browser: mark the document once the WASM app
     // has taken over, for tests and for styling that needs interactivity.
     Effect::new(|_| {
@@ -107,6 +109,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader />
+            <IdlePrompt />
             <main id="main" class="container">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Static(StaticRoute::new()) />

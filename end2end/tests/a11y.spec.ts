@@ -1,25 +1,6 @@
-import { test, expect, type Page } from "@playwright/test";
-import { readFileSync } from "node:fs";
+import { test, expect } from "@playwright/test";
 import path from "node:path";
-import { hydrated, signUp, uniqueUser } from "./helpers";
-
-// axe-core is injected through the DevTools protocol: the page's own CSP
-// (which refuses inline scripts) stays on for everything else.
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const shots = path.resolve(__dirname, "..", "..", "docs", "screenshots");
-
-type Violation = { id: string; impact: string | null; help: string; nodes: unknown[] };
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const violations: Violation[] = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Violation[] }> } }).axe;
-    return (await axe.run(document)).violations;
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
-}
+import { hydrated, SCREENSHOTS as shots, seriousViolations, signUp, uniqueUser } from "./helpers";
 
 const anonymousPages = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
 const signedInPages = ["/", "/dashboard", "/account/sessions"];

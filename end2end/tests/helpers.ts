@@ -1,4 +1,6 @@
 import { expect, type Page, type ConsoleMessage } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 
 export const PASSWORD = "correct horse battery";
 
@@ -42,4 +44,25 @@ export async function signIn(page: Page, username: string): Promise<void> {
 /** Waits until the WASM app has hydrated the current page. */
 export async function hydrated(page: Page): Promise<void> {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Where the suite saves the README's screenshots. */
+export const SCREENSHOTS = path.resolve(__dirname, "..", "..", "docs", "screenshots");
+
+// axe-core is injected through the DevTools protocol: the page's own CSP
+// (which refuses inline scripts) stays on for everything else.
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+type Violation = { id: string; impact: string | null; help: string; nodes: unknown[] };
+
+/** axe-core's serious and critical findings on the page as it is now. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const violations: Violation[] = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Violation[] }> } }).axe;
+    return (await axe.run(document)).violations;
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
 }

@@ -8,7 +8,9 @@
 //! - A cookie that no longer names a valid session is cleared.
 //! - Anonymous requests for protected pages get a 303 to
 //!   `/login?next=…` before anything is rendered.
-//! - Responses to signed-in requests are marked `Cache-Control: no-store`.
+//! - Responses to signed-in requests are marked `Cache-Control: no-store`
+//!   and say when the session now ends (`X-Session-Times`, for the
+//!   browser's idle prompt).
 //! - The request's CSRF token is resolved here too (the CSRF cookie's, if it
 //!   is valid for the session the response leaves in place, else a new one,
 //!   set as the cookie) and handed to forms as [`app::csrf::RequestCsrf`].
@@ -22,7 +24,11 @@ use axum::{
 };
 use engine::{SessionToken, Validation};
 
-use app::{csrf::RequestCsrf, session::RequestSession};
+use app::{
+    csrf::RequestCsrf,
+    session::RequestSession,
+    session_clock::{self, SessionTimes},
+};
 
 use crate::{
     cookies::{self, CookieValue},
@@ -72,7 +78,9 @@ pub async fn session_layer(
         return res;
     }
 
-    let signed_in = session.is_some();
+    let times = session
+        .as_ref()
+        .map(|auth| SessionTimes::of(auth, state.auth.policy(), state.auth.now()));
     let (csrf, new_csrf) = crate::csrf::token_for(&state, req.headers(), token.as_ref());
     req.extensions_mut().insert(RequestSession(session));
     req.extensions_mut().insert(RequestCsrf(csrf.clone()));
@@ -85,11 +93,22 @@ pub async fn session_layer(
     if clear_cookie && !cookies::is_set(&res, state.cookies.name()) {
         cookies::append(&mut res, &state.cookies.removal());
     }
-    if signed_in {
+    if let Some(times) = times {
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // When this session now ends, unless the request signed in or out.
+        if !cookies::is_set(&res, state.cookies.name()) {
+            insert_times(&mut res, &times);
+        }
     }
     res
+}
+
+/// Adds the `X-Session-Times` header the browser's idle prompt counts from.
+pub fn insert_times(res: &mut Response, times: &SessionTimes) {
+    if let Ok(value) = HeaderValue::from_str(&times.to_header()) {
+        res.headers_mut().insert(session_clock::HEADER, value);
+    }
 }
 
 /// The session store is unreachable: fail fast and say so, without details.

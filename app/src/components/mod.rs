@@ -2,5 +2,6 @@
 
 pub mod auth_state;
 pub mod form_error;
+pub mod idle_prompt;
 pub mod nav;
 pub mod session_panel;

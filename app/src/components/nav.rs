@@ -8,6 +8,7 @@ use crate::{
     components::auth_state::AuthVersion,
     csrf::CsrfField,
     server_fns::auth::{current_viewer, Logout},
+    session_clock::SessionClock,
 };
 
 /// Header with the main links and, on the right, who is signed in.
@@ -18,12 +19,16 @@ pub fn SiteHeader() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     version.bump_on_success(logout);
     let client = ClientSession::get();
+    let clock = SessionClock::get();
     // Where the server could not say (prerendered pages, or anonymous SSR
     // pages), ask in the browser. Effects run only after hydration.
-    Effect::new(move |_| {
-        if matches!(current.get(), Some(Ok(None))) {
+    Effect::new(move |_| match current.get() {
+        Some(Ok(Some(viewer))) => clock.observe(viewer.times),
+        Some(Ok(None)) => {
+            clock.clear();
             client.start();
         }
+        _ => {}
     });
 
     view! {

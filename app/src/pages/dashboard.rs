@@ -1,5 +1,6 @@
 //! `/dashboard` (protected): the user and the current session, rendered on
-//! the server in the first HTML response.
+//! the server in the first HTML response; the times count live once the
+//! page has hydrated.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,14 +8,16 @@ use leptos_router::components::{Redirect, A};
 
 use crate::{
     error::AppError,
-    format::{countdown, utc},
+    format::{ago, countdown, utc},
     server_fns::account::load_dashboard,
+    session_clock::{SessionClock, SessionTimes},
 };
 
 /// The signed-in user's overview.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |()| load_dashboard());
+    let clock = SessionClock::get();
 
     view! {
         <Title text="Dashboard" />
@@ -23,6 +26,19 @@ pub fn DashboardPage() -> impl IntoView {
                 match data.await {
                     Ok(d) => {
                         let s = d.session.clone();
+                        // The server's numbers as rendered; once the browser
+                        // clock runs, the newest known (the idle prompt's
+                        // refresh moves them) against the ticking time.
+                        let rendered = SessionTimes {
+                            last_seen_at: s.last_seen_at,
+                            idle_expires_at: s.idle_expires_at,
+                            expires_at: s.expires_at,
+                            warn_before: 0,
+                            now: d.now,
+                        };
+                        let times = move || clock.times().filter(|t| t.now >= rendered.now).unwrap_or(rendered);
+                        let now = move || clock.now().unwrap_or(rendered.now);
+                        let created = s.created_at;
                         view! {
                             <section class="card">
                                 <h1>"Hello, " <span data-testid="dashboard-user">{d.display_name.clone()}</span></h1>
@@ -32,12 +48,23 @@ pub fn DashboardPage() -> impl IntoView {
                                 <h2>"This session"</h2>
                                 <dl class="facts" data-testid="session-facts">
                                     <dt>"Device"</dt><dd>{s.device.clone()}</dd>
-                                    <dt>"Created"</dt><dd>{utc(s.created_at)}</dd>
-                                    <dt>"Last active"</dt><dd>{utc(s.last_seen_at)}</dd>
+                                    <dt>"Created"</dt>
+                                    <dd>{utc(created)} " · " <span data-testid="created-ago">{move || ago(now() - created)}</span></dd>
+                                    <dt>"Last active"</dt>
+                                    <dd>
+                                        {move || utc(times().last_seen_at)} " · "
+                                        <span data-testid="last-active">{move || ago(now() - times().last_seen_at)}</span>
+                                    </dd>
                                     <dt>"Idle expiry"</dt>
-                                    <dd>{utc(s.idle_expires_at)} " (" {countdown(s.idle_expires_at - d.now)} ")"</dd>
+                                    <dd>
+                                        {move || utc(times().idle_expires_at)} " · "
+                                        <span data-testid="idle-countdown">{move || countdown(times().idle_expires_at - now())}</span>
+                                    </dd>
                                     <dt>"Absolute expiry"</dt>
-                                    <dd>{utc(s.expires_at)} " (" {countdown(s.expires_at - d.now)} ")"</dd>
+                                    <dd>
+                                        {utc(s.expires_at)} " · "
+                                        <span data-testid="absolute-countdown">{move || countdown(s.expires_at - now())}</span>
+                                    </dd>
                                     <dt>"Remember me"</dt><dd>{if s.persistent { "yes" } else { "no" }}</dd>
                                 </dl>
                                 <p><A href="/account/sessions">"Manage all your sessions →"</A></p>

@@ -14,8 +14,8 @@ use crate::error::AppError;
 pub struct Viewer {
     /// Name to display.
     pub display_name: String,
-    /// When the current session ends at the latest (Unix seconds).
-    pub expires_at: i64,
+    /// When the current session ends, for the idle prompt.
+    pub times: crate::session_clock::SessionTimes,
 }
 
 /// Creates an account and signs it in.
@@ -94,9 +94,13 @@ pub async fn logout() -> Result<(), AppError> {
 /// Never in practice; the signature allows transport errors.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    Ok(session::current().map(|auth| Viewer {
+    let Some(auth) = session::current() else {
+        return Ok(None);
+    };
+    let engine = &ssr::ctx()?.auth;
+    Ok(Some(Viewer {
+        times: crate::session_clock::SessionTimes::of(&auth, engine.policy(), engine.now()),
         display_name: auth.user.display_name,
-        expires_at: auth.session.expires_at.unix_timestamp(),
     }))
 }
 

@@ -4,7 +4,7 @@
 //! None of these go through the session layer: refresh has its own cookie,
 //! and the APIs trust only the token's signature and claims.
 
-use app::{client_session::TokenResponse, session::ClientIp};
+use app::{client_session::TokenResponse, session::ClientIp, session_clock::SessionTimes};
 use axum::{
     extract::State,
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -73,6 +73,8 @@ pub async fn refresh(
                 session_idle_expires_at: auth.session.idle_expires_at.unix_timestamp(),
             };
             let mut res = Json(body).into_response();
+            let times = SessionTimes::of(&auth, state.auth.policy(), state.auth.now());
+            crate::session_layer::insert_times(&mut res, &times);
             if let Some(next) = rotated {
                 let persist = auth.session.persistent.then_some(auth.session.expires_at);
                 crate::cookies::append(&mut res, &cookies.refresh_cookie(next.expose(), persist));

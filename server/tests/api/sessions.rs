@@ -447,3 +447,53 @@ async fn current_session_id(app: &crate::helpers::TestApp, browser: &Browser) ->
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn responses_that_keep_the_session_say_when_it_ends() {
+    use app::{server_fns::account::LoadDashboard, session_clock::SessionTimes};
+    use engine::Clock as _;
+
+    let app = spawn_app().await;
+    let times = |res: &crate::helpers::TestResponse| {
+        res.header(app::session_clock::HEADER)
+            .map(|v| SessionTimes::from_header(v).expect("parseable times"))
+    };
+    let mut b = Browser::new();
+    let res = app
+        .call::<SignUp>(
+            &mut b,
+            &[("username", "ines"), ("password", PASSWORD)],
+            Submit::Js,
+        )
+        .await;
+    assert_eq!(times(&res), None, "a sign-in response sets a new session");
+    assert_eq!(
+        times(&app.visit(&mut Browser::new(), "/login").await),
+        None,
+        "anonymous"
+    );
+
+    let start = app.clock.now().unix_timestamp();
+    let t = times(&app.visit(&mut b, "/dashboard").await).expect("times on an SSR page");
+    assert_eq!(t.now, start);
+    assert_eq!(t.idle_expires_at, start + 30 * 60);
+    assert_eq!(t.expires_at, start + 8 * 3600);
+    assert_eq!(t.warn_before, 120);
+
+    // Activity ten minutes later slides the idle expiry; the server function
+    // response reports it.
+    app.clock.advance(Duration::minutes(10));
+    let res = app.call::<LoadDashboard>(&mut b, &[], Submit::Js).await;
+    let t = times(&res).expect("times on a server function response");
+    assert_eq!(t.last_seen_at, start + 600);
+    assert_eq!(t.idle_expires_at, start + 600 + 30 * 60);
+    assert_eq!(t.expires_at, start + 8 * 3600, "the absolute cap stays");
+
+    // The refresh that "stay signed in" performs reports them too.
+    app.clock.advance(Duration::minutes(28));
+    let t = times(&app.refresh(&mut b).await).expect("times on a refresh");
+    assert_eq!(t.idle_expires_at, start + 38 * 60 + 30 * 60);
+
+    let res = app.call::<Logout>(&mut b, &[], Submit::Js).await;
+    assert_eq!(times(&res), None, "a sign-out ends the session");
+}

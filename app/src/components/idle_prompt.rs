@@ -1,0 +1,140 @@
+//! The idle-timeout prompt: shortly before inactivity would end the session,
+//! offer to stay signed in (one refresh, which slides the idle expiry) or to
+//! sign out. If nobody answers, sign out here too when the time is up, and
+//! say why.
+//!
+//! It follows WCAG 2.2.1 (Timing Adjustable): a warning before the time
+//! runs out, at least 20 seconds to answer with the default settings, and
+//! one simple action to extend.
+
+use leptos::{html, prelude::*};
+
+use crate::{
+    client_session::{ClientSession, ClientState},
+    components::auth_state::AuthVersion,
+    format::countdown,
+    server_fns::auth::Logout,
+    session_clock::{Phase, SessionClock},
+};
+
+/// Shown on every page while a session is known to this tab.
+#[component]
+pub fn IdlePrompt() -> impl IntoView {
+    let clock = SessionClock::get();
+    let session = ClientSession::get();
+    let logout = ServerAction::<Logout>::new();
+    AuthVersion::get().bump_on_success(logout);
+    let ended = RwSignal::new(false);
+    // The refresh slides the expiry and reports the new times, which
+    // closes the prompt. If it fails, the prompt stays and can be retried.
+    let stay = Action::new_local(move |_: &()| async move {
+        session.refresh_now().await;
+    });
+    // Signed out elsewhere (another tab, a revocation): nothing to count.
+    Effect::new(move |_| {
+        if session.state() == ClientState::SignedOut {
+            clock.clear();
+        }
+    });
+
+    // On the server and before hydration `now()` is `None`: nothing shows,
+    // so both render the same.
+    let phase = Memo::new(move |_| match (clock.times(), clock.now()) {
+        (Some(times), Some(now)) => times.phase(now),
+        _ => Phase::Quiet,
+    });
+    // `Some(extendable)` while the prompt is open; changes only on opening
+    // and closing, so the dialog (and its focus) is not rebuilt every second.
+    let open = Memo::new(move |_| match phase.get() {
+        Phase::Ending { extendable, .. } => Some(extendable),
+        _ => None,
+    });
+    let remaining = move || match phase.get() {
+        Phase::Ending { remaining, .. } => countdown(remaining),
+        _ => String::new(),
+    };
+    Effect::new(move |_| {
+        if phase.get() == Phase::Ended {
+            clock.clear();
+            ended.set(true);
+            logout.dispatch(Logout {});
+        }
+    });
+
+    let stay_button = NodeRef::<html::Button>::new();
+    let sign_out_button = NodeRef::<html::Button>::new();
+    // Move focus to the dialog's main action when it opens.
+    Effect::new(move |_| {
+        if let Some(extendable) = open.get() {
+            let target = if extendable {
+                stay_button.get()
+            } else {
+                sign_out_button.get()
+            };
+            if let Some(button) = target {
+                let _ = button.focus();
+            }
+        }
+    });
+
+    view! {
+        <Show when=move || open.get().is_some()>
+            {move || {
+                let extendable = open.get().unwrap_or(true);
+                view! {
+                    <div
+                        class="idle-prompt"
+                        role="alertdialog"
+                        aria-labelledby="idle-prompt-title"
+                        aria-describedby="idle-prompt-text"
+                        data-testid="idle-prompt"
+                    >
+                        <h2 id="idle-prompt-title">"Still there?"</h2>
+                        <p id="idle-prompt-text">
+                            {if extendable {
+                                "For your security you will be signed out "
+                            } else {
+                                "Your session reaches its maximum length and ends "
+                            }}
+                            <span data-testid="idle-remaining">{remaining}</span>
+                            {if extendable { " because of inactivity." } else { ". Sign in again to continue." }}
+                        </p>
+                        <div class="actions">
+                            {extendable.then(|| view! {
+                                <button
+                                    type="button"
+                                    class="button"
+                                    node_ref=stay_button
+                                    disabled=move || stay.pending().get()
+                                    on:click=move |_| { stay.dispatch(()); }
+                                >
+                                    "Stay signed in"
+                                </button>
+                            })}
+                            <button
+                                type="button"
+                                class="button secondary"
+                                node_ref=sign_out_button
+                                disabled=move || logout.pending().get()
+                                on:click=move |_| { logout.dispatch(Logout {}); }
+                            >
+                                "Sign out"
+                            </button>
+                        </div>
+                    </div>
+                }
+            }}
+        </Show>
+        <Show when=move || ended.get() && clock.times().is_none()>
+            <div class="idle-prompt" role="alert" data-testid="idle-ended">
+                <p>"You were signed out after a period of inactivity."</p>
+                <div class="actions">
+                    <a class="button" href="/login">"Sign in again"</a>
+                    <button type="button" class="button secondary" on:click=move |_| ended.set(false)>
+                        "Dismiss"
+                    </button>
+                </div>
+            </div>
+        </Show>
+    }
+}
