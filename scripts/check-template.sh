@@ -19,7 +19,7 @@ passed=1
 echo "generated acme-portal into a temporary folder"
 
 leftovers="$(cd "$project" && grep -rIlP --exclude-dir=.git --exclude=Cargo.lock --exclude=package-lock.json \
-  'leptos-sessions|leptos_sessions|Leptos Sessions|(?<!::)(?<!::\{)\bengine::|\buse engine\b' . || true)"
+  'leptos-sessions|leptos_sessions|Leptos Sessions|(?<!::)(?<!::\{)\bengine::|\buse engine\b|-p engine\b' . || true)"
 if [ -n "$leftovers" ]; then
   printf '%s\n' "$leftovers" >&2
   fail "the generated project still names the template in the files above" "extend the renames in scripts/new-app.sh"

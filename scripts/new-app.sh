@@ -65,7 +65,7 @@ rm -f "$dest/scripts/new-app.sh" "$dest/scripts/check-template.sh"
 # Rename inside every text file (binary files, such as screenshots, are
 # left as they are). The engine crate is renamed where Rust or Cargo names
 # it: paths (`engine::`, but not `base64::engine::`), `use engine`, dependency keys and features, log
-# filters, and `engine` in backticks in the docs.
+# filters, `-p engine` in commands, and `engine` in backticks in the docs.
 cd "$dest"
 while IFS= read -r -d '' file; do
   grep -Iq . "$file" || continue
@@ -76,6 +76,7 @@ while IFS= read -r -d '' file; do
     s/(?<!::)(?<!::\{)\bengine(?=::)/$ENV{CRATE}/g;
     s/\buse engine\b/use $ENV{CRATE}/g;
     s/`engine`/`$ENV{CRATE}`/g;
+    s/(-p |--package )engine\b/$1$ENV{CRATE}/g;
     s/^engine(\s*=)/$ENV{CRATE}$1/;
     s/^name = "engine"/name = "$ENV{CRATE}"/;
     s/^ "engine",$/ "$ENV{CRATE}",/;

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 use crate::{
     clock::Clock,
@@ -67,6 +68,10 @@ pub struct Auth {
     sessions: Arc<dyn SessionStore>,
     policy: SessionPolicy,
     clock: Arc<dyn Clock>,
+    /// Password hashes at once: one per core. Argon2id takes 19 MiB and a
+    /// core's worth of time each; queuing the rest bounds both, so a burst
+    /// of sign-ins cannot run the server out of memory.
+    hashing: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -90,11 +95,13 @@ impl Auth {
     ) -> Result<Self, Error> {
         policy.validate()?;
         crate::credentials::warm_up();
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Ok(Self {
             users,
             sessions,
             policy,
             clock,
+            hashing: Arc::new(Semaphore::new(cores)),
         })
     }
 
@@ -124,7 +131,7 @@ impl Auth {
     ) -> Result<NewSession, Error> {
         let username = Username::parse(username)?;
         let password = Password::parse(password)?;
-        let password_hash = blocking(move || password.hash()).await??;
+        let password_hash = self.hash_work(move || password.hash()).await??;
         let user = UserSummary {
             id: UserId::new(),
             display_name: username.as_str().to_owned(),
@@ -171,7 +178,9 @@ impl Auth {
             .chars()
             .take(crate::credentials::PASSWORD_MAX_CHARS + 1)
             .collect::<String>();
-        let ok = blocking(move || verify_password(&password, stored.as_deref())).await?;
+        let ok = self
+            .hash_work(move || verify_password(&password, stored.as_deref()))
+            .await?;
 
         match user {
             Some(user) if ok => {
@@ -492,9 +501,20 @@ impl Auth {
     }
 }
 
-/// Runs CPU-heavy work (password hashing) off the async worker threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|err| Error::Hashing(err.to_string()))
+impl Auth {
+    /// Runs password hashing off the async worker threads, at most one per
+    /// core at a time; the others wait their turn without a thread.
+    async fn hash_work<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|err| Error::Hashing(err.to_string()))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|err| Error::Hashing(err.to_string()))
+    }
 }

@@ -12,7 +12,10 @@
 //! - `iss`, `aud`, `exp` and `nbf` are checked with a small leeway;
 //! - oversized input is refused before any parsing.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use ed25519_dalek::{
@@ -31,6 +34,9 @@ use crate::record::Authenticated;
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 /// Longest token accepted for verification, in bytes.
 pub const MAX_TOKEN_LEN: usize = 2048;
+
+/// Verified tokens remembered at most (each a few hundred bytes).
+const VERIFIED_CAPACITY: usize = 10_000;
 
 /// The claims of an access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +172,13 @@ pub struct Jwt {
     verifiers: HashMap<String, DecodingKey>,
     jwks: serde_json::Value,
     validation: Validation,
+    /// Tokens that passed every check, by the SHA-256 of their text, with
+    /// their claims. A client repeats the same token until it expires, and
+    /// the signature check (~50 µs) is the dearest part of a stateless
+    /// call; a repeat costs a hash and a lookup instead. Only successes are
+    /// kept, each only until its `exp` (plus the leeway, as for a fresh
+    /// check), never past a restart (keys are per process).
+    verified: Arc<Mutex<HashMap<[u8; 32], AccessClaims>>>,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -224,6 +237,7 @@ impl Jwt {
             verifiers,
             jwks,
             validation,
+            verified: Arc::default(),
         })
     }
 
@@ -281,6 +295,48 @@ impl Jwt {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(JwtError::Malformed);
         }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let oldest_exp = self.oldest_acceptable_exp();
+        if let Some(claims) = self.remembered(&digest, oldest_exp) {
+            return Ok(claims);
+        }
+        let claims = self.verify_uncached(token)?;
+        self.remember(digest, &claims, oldest_exp);
+        Ok(claims)
+    }
+
+    /// The smallest `exp` still accepted now: the same rule as the full
+    /// check's (`exp` not before now minus the leeway).
+    fn oldest_acceptable_exp(&self) -> i64 {
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(i64::MAX);
+        OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .saturating_sub(leeway)
+    }
+
+    fn remembered(&self, digest: &[u8; 32], oldest_exp: i64) -> Option<AccessClaims> {
+        let cache = self.verified.lock().ok()?;
+        cache
+            .get(digest)
+            .filter(|claims| claims.exp >= oldest_exp)
+            .cloned()
+    }
+
+    fn remember(&self, digest: [u8; 32], claims: &AccessClaims, oldest_exp: i64) {
+        let Ok(mut cache) = self.verified.lock() else {
+            return;
+        };
+        if cache.len() >= VERIFIED_CAPACITY {
+            cache.retain(|_, c| c.exp >= oldest_exp);
+            if cache.len() >= VERIFIED_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(digest, claims.clone());
+    }
+
+    /// Every check, no memory.
+    fn verify_uncached(&self, token: &str) -> Result<AccessClaims, JwtError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(JwtError::Algorithm);
@@ -482,6 +538,26 @@ mod tests {
         assert!(jwt
             .verify(&forge(header(key.kid()), &claims, &stranger))
             .is_err());
+    }
+
+    #[test]
+    fn a_repeated_token_is_answered_from_memory_until_it_expires() {
+        let (jwt, _) = ring();
+        let (token, claims) = jwt.issue(&auth(now()), now()).unwrap();
+        assert_eq!(jwt.verify(&token).unwrap(), claims);
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        assert_eq!(
+            jwt.remembered(&digest, jwt.oldest_acceptable_exp()),
+            Some(claims.clone())
+        );
+        assert_eq!(jwt.verify(&token).unwrap(), claims, "from memory");
+        // Past its exp (and the leeway), memory does not answer.
+        assert_eq!(jwt.remembered(&digest, claims.exp + 1), None);
+        // Failures are never remembered.
+        let forged = format!("{token}x");
+        assert!(jwt.verify(&forged).is_err());
+        let digest: [u8; 32] = Sha256::digest(forged.as_bytes()).into();
+        assert_eq!(jwt.remembered(&digest, i64::MIN), None);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! - [`routes`]: the router and the non-Leptos endpoints.
 //! - [`telemetry`]: structured logging.
 
+#[cfg(feature = "bench-bypass")]
+pub mod bench_bypass;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;
@@ -33,6 +35,8 @@ pub use crate::{config::Config, error::StartupError, state::AppState};
 /// # Errors
 /// Any start-up failure (database, migrations, binding the port).
 pub async fn run(config: Config) -> Result<(), StartupError> {
+    #[cfg(feature = "bench-bypass")]
+    bench_bypass::guard(config.app_env).map_err(StartupError::Engine)?;
     let listener = TcpListener::bind(config.leptos.site_addr)
         .await
         .map_err(|source| StartupError::Bind {

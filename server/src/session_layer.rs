@@ -52,7 +52,7 @@ pub async fn session_layer(
     let (session, clear_cookie, token) = match cookies::find(req.headers(), state.cookies.name()) {
         CookieValue::Missing => (None, false, None),
         CookieValue::Ambiguous => (None, true, None),
-        CookieValue::One(raw) => match state.auth.validate(&raw).await {
+        CookieValue::One(raw) => match validate(&state, &raw).await {
             Ok(Validation::Valid(auth)) => (Some(*auth), false, SessionToken::parse(&raw)),
             Ok(Validation::Invalid) => (None, true, None),
             Err(err) => {
@@ -109,6 +109,14 @@ pub fn insert_times(res: &mut Response, times: &SessionTimes) {
     if let Ok(value) = HeaderValue::from_str(&times.to_header()) {
         res.headers_mut().insert(session_clock::HEADER, value);
     }
+}
+
+/// The engine's validation (or, in the bench-only build, its bypass).
+async fn validate(state: &AppState, raw: &str) -> Result<Validation, engine::Error> {
+    #[cfg(feature = "bench-bypass")]
+    return crate::bench_bypass::validate(state, raw).await;
+    #[cfg(not(feature = "bench-bypass"))]
+    state.auth.validate(raw).await
 }
 
 /// The session store is unreachable: fail fast and say so, without details.

@@ -2,7 +2,7 @@
 //! (or every refresh) pays.
 //!
 //! ```sh
-//! cargo bench -p engine --features postgres --bench engine
+//! cargo bench -p engine --features postgres --bench hot_paths
 //! ```
 //!
 //! Session validation runs on a SQLite file (WAL, as the server opens it)

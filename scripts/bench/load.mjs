@@ -1,0 +1,377 @@
+#!/usr/bin/env node
+// The load benchmark's driver; run it through `scripts/bench.sh`, which
+// builds the two release servers first. See BENCHMARKS.md.
+//
+// For each backend (SQLite; PostgreSQL when it answers) it starts the
+// release server on a throw-away database, seeds users with their own
+// sessions through the real sign-up form, then measures with wrk, in one
+// run, each route at each concurrency level, plus refresh and sign-in from
+// this script; then the bench-only build without session validation on the
+// same database, for the /dashboard ratio. wrk shares the machine with the
+// server, so absolute numbers understate the server: the ratios are the
+// point.
+//
+//   node scripts/bench/load.mjs --server BIN --bypass BIN --site DIR
+//        [--duration 30] [--connections 8,64,256] [--backends sqlite,postgres]
+
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const opts = parseArgs(process.argv.slice(2));
+const DURATION = Number(opts.duration ?? 30);
+const CONNECTIONS = (opts.connections ?? "8,64,256").split(",").map(Number);
+const CLIENTS = 32; // refresh: concurrent clients, each with its own session
+const PASSWORD = "correct horse battery";
+const PG_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432";
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, "")] = argv[i + 1];
+  for (const required of ["server", "bypass", "site"]) {
+    if (!out[required]) {
+      console.error(`missing --${required}; run scripts/bench.sh instead`);
+      process.exit(2);
+    }
+  }
+  return out;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Cookies by name; enough of a jar for one host. */
+class Jar {
+  constructor() {
+    this.cookies = new Map();
+  }
+  absorb(res) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (/max-age=0/i.test(line) || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+  get(suffix) {
+    for (const [k, v] of this.cookies) if (k === suffix || k.endsWith(`-${suffix}`)) return v;
+    return undefined;
+  }
+  header(...names) {
+    return [...this.cookies]
+      .filter(([k]) => names.length === 0 || names.some((n) => k === n || k.endsWith(`-${n}`)))
+      .map(([k, v]) => `${k}=${v}`)
+      .join("; ");
+  }
+}
+
+async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
+  const site = path.join(dir, "site");
+  const env = {
+    ...process.env,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: site,
+    LEPTOS_RELOAD_PORT: String(port + 1),
+    DATABASE_URL: dbUrl,
+    JWT_KEYS_DIR: path.join(dir, "keys"),
+    APP_ENV: "dev",
+    // The access token must outlive the run; the limits must not be what
+    // is measured (sign-in is measured separately, against argon2).
+    JWT_ACCESS_TTL: "1h",
+    RATE_LIMIT_CREDENTIALS_PER_IP: "1000000/1m",
+    RATE_LIMIT_CREDENTIALS_PER_ACCOUNT: "1000000/1m",
+    RATE_LIMIT_REFRESH_PER_IP: "1000000/1m",
+    RUST_LOG: "warn",
+    ...extraEnv,
+  };
+  const child = spawn(bin, [], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited:\n${log}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) {
+        return { child, base, log: () => log };
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill();
+  throw new Error(`server not ready after 30 s:\n${log}`);
+}
+
+async function stopServer(server) {
+  server.child.kill("SIGTERM");
+  await new Promise((r) => (server.child.exitCode !== null ? r() : server.child.once("exit", r)));
+}
+
+function peakRssMb(server) {
+  const status = readFileSync(`/proc/${server.child.pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Loads a form page and returns its action and CSRF field. */
+async function form(base, jar, page, fn) {
+  const res = await fetch(`${base}${page}`, { headers: { cookie: jar.header() } });
+  jar.absorb(res);
+  const html = await res.text();
+  const action = new RegExp(`action="(/api/${fn}[^"]*)"`).exec(html)?.[1];
+  const csrf = /name="csrf_token" value="([^"]*)"/.exec(html)?.[1];
+  if (!action || !csrf) throw new Error(`no ${fn} form on ${page}`);
+  return { action, csrf };
+}
+
+/** Submits a credentials form as a browser would; true on success. */
+async function credentials(base, jar, page, fn, username) {
+  const { action, csrf } = await form(base, jar, page, fn);
+  const res = await fetch(`${base}${action}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+      "sec-fetch-site": "same-origin",
+      cookie: jar.header(),
+    },
+    body: new URLSearchParams({ username, password: PASSWORD, csrf_token: csrf }),
+  });
+  jar.absorb(res);
+  await res.arrayBuffer();
+  return res.status < 400 && jar.get("session") !== undefined;
+}
+
+async function refresh(base, jar) {
+  const res = await fetch(`${base}/api/auth/refresh`, {
+    method: "POST",
+    headers: {
+      accept: "application/json",
+      "sec-fetch-site": "same-origin",
+      "x-csrf-token": jar.get("csrf") ?? "",
+      cookie: jar.header(),
+    },
+  });
+  jar.absorb(res);
+  const body = await res.text();
+  return { status: res.status, body };
+}
+
+/** Runs wrk; req/s, p50/p99 in ms, and the error count. */
+function wrk(url, connections, headers = []) {
+  const args = ["-t2", `-c${connections}`, `-d${DURATION}s`, "--latency", "--timeout", "10s"];
+  for (const h of headers) args.push("-H", h);
+  const out = execFileSync("wrk", [...args, url], { encoding: "utf8" });
+  const ms = (v) => {
+    const m = /([\d.]+)(us|ms|s)/.exec(v ?? "");
+    if (!m) return NaN;
+    return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
+  };
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
+    p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
+    errors: non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+  };
+}
+
+function sqliteDigest(file) {
+  try {
+    return createHash("sha256").update(execFileSync("sqlite3", [file, ".dump"])).digest("hex");
+  } catch {
+    return null;
+  }
+}
+
+async function reachable(url) {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port || 5432), u.hostname);
+    s.setTimeout(1000);
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+    s.once("timeout", () => (s.destroy(), resolve(false)));
+  });
+}
+
+async function benchBackend(backend) {
+  const dir = mkdtempSync(path.join(tmpdir(), `leptos-sessions-bench-${backend}-`));
+  cpSync(opts.site, path.join(dir, "site"), { recursive: true });
+  let dbUrl;
+  let dbFile = null;
+  if (backend === "sqlite") {
+    dbFile = path.join(dir, "bench.db");
+    dbUrl = `sqlite://${dbFile}`;
+  } else {
+    const u = new URL(PG_URL);
+    for (const sql of ["DROP DATABASE IF EXISTS leptos_sessions_bench WITH (FORCE)", "CREATE DATABASE leptos_sessions_bench"]) {
+      execFileSync("psql", ["-h", u.hostname, "-p", u.port || "5432", "-U", u.username || "postgres", "-qc", sql], {
+        stdio: "ignore",
+      });
+    }
+    u.pathname = "/leptos_sessions_bench";
+    dbUrl = u.toString();
+  }
+
+  const server = await startServer(opts.server, { port: 3300, dbUrl, dir });
+  const base = server.base;
+  // A plain file with the home page's exact bytes (prerendered at start-up),
+  // served by the file handler: the baseline for the prerendered page.
+  copyFileSync(path.join(dir, "site", "index.html"), path.join(dir, "site", "bench-plain.html"));
+  console.log(`\n== ${backend}: seeding ${CLIENTS} users, each with a session`);
+  const jars = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const jar = new Jar();
+    if (!(await credentials(base, jar, "/signup", "sign_up", `bench-${i}`))) throw new Error("sign-up failed");
+    jars.push(jar);
+  }
+  const first = await refresh(base, jars[0]);
+  if (first.status !== 200) throw new Error(`refresh failed: ${first.status} ${first.body}`);
+  const token = JSON.parse(first.body).access_token;
+  const session = `Cookie: ${jars[0].header("session")}`;
+
+  const routes = [
+    ["/healthz", "/healthz", []],
+    ["/api/me (JWT)", "/api/me", [`Authorization: Bearer ${token}`]],
+    ["/ static page", "/", []],
+    ["plain file, same bytes", "/bench-plain.html", []],
+    ["/ static page + session cookie", "/", [session]],
+    ["plain file + session cookie", "/bench-plain.html", [session]],
+    ["/login anonymous SSR", "/login", []],
+    ["/dashboard (validated)", "/dashboard", [session]],
+  ];
+  const results = {};
+  let loginWrites = null;
+  for (const [label, route, headers] of routes) {
+    for (const c of CONNECTIONS) {
+      const before = route === "/login" && dbFile ? sqliteDigest(dbFile) : null;
+      const r = wrk(`${base}${route}`, c, headers);
+      if (before !== null) {
+        const after = sqliteDigest(dbFile);
+        loginWrites = (loginWrites ?? 0) + (after === before ? 0 : 1);
+      }
+      results[`${label}@${c}`] = r;
+      console.log(`${label.padEnd(32)} c=${String(c).padEnd(4)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}`);
+    }
+  }
+
+  // Refresh: CLIENTS concurrent clients, each rotating its own session's
+  // refresh token as fast as it can.
+  let ok = 0;
+  let failed = 0;
+  const until = Date.now() + DURATION * 1000;
+  await Promise.all(
+    jars.map(async (jar) => {
+      while (Date.now() < until) {
+        const r = await refresh(base, jar);
+        if (r.status === 200) ok++;
+        else failed++;
+      }
+    }),
+  );
+  const reuse = (server.log().match(/refresh token reuse/g) ?? []).length;
+  let alive = 0;
+  for (const jar of jars) {
+    const res = await fetch(`${base}/dashboard`, { redirect: "manual", headers: { cookie: jar.header() } });
+    await res.arrayBuffer();
+    if (res.status === 200) alive++;
+  }
+  const refreshResult = { rps: ok / DURATION, errors: failed, reuse, alive };
+  console.log(`refresh, ${CLIENTS} clients: ${refreshResult.rps.toFixed(0)} /s, errors ${failed}, reuse alarms ${reuse}, sessions alive ${alive}/${CLIENTS}`);
+
+  const rssBeforeSignIn = peakRssMb(server);
+  // Sign-in: argon2id at the configured cost is the limit, on purpose.
+  let signIns = 0;
+  const signInUntil = Date.now() + Math.min(DURATION, 10) * 1000;
+  await Promise.all(
+    [0, 1, 2, 3].map(async (w) => {
+      for (let i = w; Date.now() < signInUntil; i += 4) {
+        if (await credentials(base, new Jar(), "/login", "sign_in", `bench-${i % CLIENTS}`)) signIns++;
+      }
+    }),
+  );
+  const signInRate = signIns / Math.min(DURATION, 10);
+  console.log(`sign-in (4 concurrent, argon2id): ${signInRate.toFixed(1)} /s`);
+  const rss = peakRssMb(server);
+  console.log(`peak RSS: ${rssBeforeSignIn.toFixed(1)} MB under the request load, ${rss.toFixed(1)} MB with sign-ins`);
+  await stopServer(server);
+
+  // The same database and keys, session validation bypassed.
+  const bypass = await startServer(opts.bypass, { port: 3300, dbUrl, dir, extraEnv: { BENCH_BYPASS: "1" } });
+  for (const c of CONNECTIONS) {
+    const r = wrk(`${bypass.base}/dashboard`, c, [session]);
+    results[`/dashboard (bypass)@${c}`] = r;
+    console.log(`${"/dashboard (bypass, bench-only)".padEnd(32)} c=${String(c).padEnd(4)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}`);
+  }
+  await stopServer(bypass);
+  return { backend, results, loginWrites, refresh: refreshResult, signInRate, rss, rssBeforeSignIn };
+}
+
+function report(all) {
+  const lines = [];
+  const fmt = (r) => `${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors}`;
+  for (const run of all) {
+    lines.push(`\n### ${run.backend}\n`);
+    lines.push("| route | conns | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|");
+    for (const [key, r] of Object.entries(run.results)) {
+      const [label, c] = key.split("@");
+      lines.push(`| ${label} | ${c} | ${fmt(r)} |`);
+    }
+    lines.push("", "| ratio (same run) | " + CONNECTIONS.map((c) => `c=${c}`).join(" | ") + " | target |");
+    lines.push("|---|" + CONNECTIONS.map(() => "---|").join("") + "---|");
+    const ratio = (a, b, target) => {
+      const cells = CONNECTIONS.map((c) => (run.results[`${a}@${c}`].rps / run.results[`${b}@${c}`].rps).toFixed(2));
+      lines.push(`| ${a} ÷ ${b} | ${cells.join(" | ")} | ${target} |`);
+    };
+    ratio("/dashboard (validated)", "/dashboard (bypass)", "≥ 0.90");
+    ratio("/api/me (JWT)", "/healthz", "≥ 0.80");
+    ratio("/ static page", "plain file, same bytes", "≥ 0.95");
+    ratio("/ static page + session cookie", "plain file + session cookie", "≥ 0.95");
+    const errors = Object.values(run.results).reduce((a, r) => a + r.errors, 0);
+    lines.push("");
+    lines.push(`- errors, all routes and levels up to ${Math.max(...CONNECTIONS)} connections: **${errors}**`);
+    lines.push(`- \`/login\` anonymous: database unchanged during its runs: **${run.loginWrites === null ? "not checked (sqlite3 missing, or not SQLite)" : run.loginWrites === 0 ? "yes, 0 rows written" : "NO"}**`);
+    lines.push(`- refresh, ${CLIENTS} clients each with its own session: **${run.refresh.rps.toFixed(0)}/s**, errors ${run.refresh.errors}, false reuse alarms ${run.refresh.reuse}, sessions alive afterwards ${run.refresh.alive}/${CLIENTS}`);
+    lines.push(`- sign-in, 4 concurrent (argon2id at the configured cost): **${run.signInRate.toFixed(1)}/s**`);
+    lines.push(`- server peak RSS (VmHWM): **${run.rssBeforeSignIn.toFixed(1)} MB** through the request, refresh and seeding load; **${run.rss.toFixed(1)} MB** after the sign-in run (argon2id: 19 MiB per hash, one hash per core at a time)`);
+  }
+  return lines.join("\n");
+}
+
+function haveCommand(cmd) {
+  try {
+    execFileSync(cmd, ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const backends = (opts.backends ?? "sqlite,postgres").split(",");
+const runs = [];
+for (const backend of backends) {
+  if (backend === "postgres" && !(await reachable(PG_URL))) {
+    console.log(`\n== postgres: not reachable at ${PG_URL}, skipped`);
+    continue;
+  }
+  if (backend === "postgres" && !haveCommand("psql")) {
+    console.log("\n== postgres: psql (to create the bench database) not installed, skipped");
+    continue;
+  }
+  runs.push(await benchBackend(backend));
+}
+const md = report(runs);
+console.log(`\n## Results (${DURATION} s per level)\n${md}`);
+mkdirSync("target/bench", { recursive: true });
+writeFileSync("target/bench/load.md", md);
+writeFileSync("target/bench/load.json", JSON.stringify(runs, null, 2));
+console.log("\nsaved target/bench/load.md and target/bench/load.json");
