@@ -2,8 +2,30 @@
 
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// mimalloc instead of the system allocator: with glibc, each password hash
+/// (19 MiB) could stay behind in a different thread's arena, and a burst of
+/// sign-ups grew the process by hundreds of MB (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    // File reads and password hashes run on blocking threads. A small pool
+    // bounds the threads (and their memory) under many connections: work
+    // beyond it waits in a queue.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(start()),
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> ExitCode {
     // A missing `.env` is normal; anything in it only fills unset variables.
     let _ = dotenvy::dotenv();
 
