@@ -9,19 +9,13 @@
 //!   which stamps it on the hydration scripts it renders.
 //! - **Prerendered pages** are files, identical for everyone, so a nonce
 //!   would be a constant. They get the SHA-256 hashes of their inline
-//!   scripts instead, read from the file on first request.
+//!   scripts instead, computed once per page (see `crate::static_pages`).
 //! - `'wasm-unsafe-eval'` lets the page compile its WebAssembly; it does not
 //!   allow `eval` of JavaScript.
 //!
 //! With `cargo leptos watch` the live-reload script (inline, so nonced or
 //! hashed like the others) connects to a WebSocket on another port, so dev
 //! builds running under it also allow `ws:` connections.
-
-use std::{
-    collections::HashMap,
-    path::{Path, PathBuf},
-    sync::{Arc, RwLock},
-};
 
 use axum::{
     extract::{Request, State},
@@ -53,10 +47,6 @@ pub const HEADERS: &[(&str, &str)] = &[
 /// One year, with subdomains: the HSTS value once the site is on https.
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// Script hashes of the prerendered pages, by request path, filled lazily.
-#[derive(Clone, Debug, Default)]
-pub struct StaticScriptHashes(Arc<RwLock<HashMap<String, Option<Arc<str>>>>>);
-
 /// The middleware: nonce in, headers out.
 pub async fn security_headers(
     State(state): State<AppState>,
@@ -68,8 +58,8 @@ pub async fn security_headers(
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
 
-    let scripts = match static_hashes(&state, &path).await {
-        Some(hashes) => hashes.to_string(),
+    let scripts = match crate::static_pages::lookup(&state, &path).await {
+        Some(page) => page.script_hashes.to_string(),
         None => format!("'nonce-{nonce}'"),
     };
     let connect = if state.config.live_reload {
@@ -84,6 +74,12 @@ pub async fn security_headers(
     );
     let headers = res.headers_mut();
     set(headers, "content-security-policy", &csp);
+    // The bundle keeps its file names across builds, so browsers revalidate
+    // it (the file handler answers 304 from Last-Modified) rather than
+    // trusting a stale copy after a deployment.
+    if path.starts_with("/pkg/") {
+        set(headers, "cache-control", "no-cache");
+    }
     for (name, value) in HEADERS {
         set(headers, name, value);
     }
@@ -105,64 +101,6 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
             headers.insert(name, value);
         }
     }
-}
-
-/// The `'sha256-…'` sources for a prerendered page at `path`, or `None` when
-/// `path` is not one (or its file does not exist yet: a 404 rendered on
-/// the fly carries the nonce instead).
-async fn static_hashes(state: &AppState, path: &str) -> Option<Arc<str>> {
-    if !state
-        .static_paths
-        .iter()
-        .any(|pattern| matches_route(pattern, path))
-    {
-        return None;
-    }
-    if let Some(known) = state.script_hashes.0.read().ok()?.get(path) {
-        return known.clone();
-    }
-    let file = static_file(Path::new(&*state.leptos.site_root), path)?;
-    let hashes = tokio::fs::read_to_string(&file)
-        .await
-        .ok()
-        .map(|html| Arc::<str>::from(inline_script_hashes(&html).join(" ")));
-    if let Ok(mut cache) = state.script_hashes.0.write() {
-        // Only remember files that exist: one may be written later.
-        if hashes.is_some() {
-            cache.insert(path.to_owned(), hashes.clone());
-        }
-    }
-    hashes
-}
-
-/// Whether `path` matches a route pattern such as `/guides/{slug}` (axum's
-/// syntax, which the route list uses) or `/guides/:slug`.
-fn matches_route(pattern: &str, path: &str) -> bool {
-    let mut pattern = pattern.split('/');
-    let mut path = path.split('/');
-    loop {
-        match (pattern.next(), path.next()) {
-            (None, None) => return true,
-            (Some(p), Some(s))
-                if (p.starts_with(':') || (p.starts_with('{') && p.ends_with('}')))
-                    && !s.is_empty() => {}
-            (Some(p), Some(s)) if p == s => {}
-            _ => return false,
-        }
-    }
-}
-
-/// Where Leptos wrote the page for `path` (`/` → `index.html`).
-fn static_file(site_root: &Path, path: &str) -> Option<PathBuf> {
-    let rel = path.trim_start_matches('/').trim_end_matches('/');
-    if rel.split('/').any(|seg| seg == ".." || seg.contains('\\')) {
-        return None;
-    }
-    Some(if rel.is_empty() {
-        site_root.join("index.html")
-    } else {
-        site_root.join(format!("{rel}.html"))
-    })
 }
 
 /// `'sha256-…'` for the content of every inline `<script>` in `html`.
@@ -202,27 +140,5 @@ mod tests {
         assert_eq!(hashes.len(), 2, "{hashes:?}");
         let expected = STANDARD.encode(Sha256::digest(b"alert(1)"));
         assert!(hashes.contains(&format!("'sha256-{expected}'")));
-    }
-
-    #[test]
-    fn route_patterns_match_one_segment_per_parameter() {
-        assert!(matches_route("/", "/"));
-        assert!(matches_route("/guides/:slug", "/guides/tokens"));
-        assert!(matches_route("/guides/{slug}", "/guides/tokens"));
-        assert!(!matches_route("/guides/{slug}", "/guides"));
-        assert!(!matches_route("/guides/:slug", "/guides/"));
-        assert!(!matches_route("/guides/:slug", "/guides/a/b"));
-        assert!(!matches_route("/about", "/about/x"));
-    }
-
-    #[test]
-    fn static_files_stay_inside_the_site_root() {
-        let root = Path::new("/site");
-        assert_eq!(static_file(root, "/"), Some(root.join("index.html")));
-        assert_eq!(
-            static_file(root, "/guides/x"),
-            Some(root.join("guides/x.html"))
-        );
-        assert_eq!(static_file(root, "/guides/.."), None);
     }
 }

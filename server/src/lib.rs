@@ -19,6 +19,7 @@ pub mod limits;
 pub mod routes;
 pub mod session_layer;
 pub mod state;
+pub mod static_pages;
 pub mod tasks;
 pub mod telemetry;
 

@@ -8,8 +8,9 @@
 //! - A cookie that no longer names a valid session is cleared.
 //! - Anonymous requests for protected pages get a 303 to
 //!   `/login?next=…` before anything is rendered.
-//! - Responses to signed-in requests are marked `Cache-Control: no-store`
-//!   and say when the session now ends (`X-Session-Times`, for the
+//! - Responses are marked `Cache-Control: no-store` (each carries this
+//!   browser's CSRF token, perhaps a user); signed-in ones also say when the
+//!   session now ends (`X-Session-Times`, for the
 //!   browser's idle prompt).
 //! - The request's CSRF token is resolved here too (the CSRF cookie's, if it
 //!   is valid for the session the response leaves in place, else a new one,
@@ -93,9 +94,13 @@ pub async fn session_layer(
     if clear_cookie && !cookies::is_set(&res, state.cookies.name()) {
         cookies::append(&mut res, &state.cookies.removal());
     }
-    if let Some(times) = times {
+    // Rendered for this browser (a CSRF token in every form, perhaps a
+    // user): never stored by a cache, shared or not.
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(times) = times {
         // When this session now ends, unless the request signed in or out.
         if !cookies::is_set(&res, state.cookies.name()) {
             insert_times(&mut res, &times);

@@ -32,8 +32,8 @@ pub struct AppState {
     /// Paths of prerendered routes: served as files, so the session layer
     /// skips them.
     pub static_paths: Arc<HashSet<String>>,
-    /// CSP hashes of the prerendered pages' inline scripts.
-    pub script_hashes: crate::headers::StaticScriptHashes,
+    /// The prerendered pages, held in memory once read (bytes, ETag, CSP hashes).
+    pub static_pages: crate::static_pages::StaticPages,
     /// The configuration, for the background tasks.
     pub config: Arc<Config>,
 }
@@ -105,7 +105,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             routes,
             static_paths: Arc::new(static_paths),
-            script_hashes: crate::headers::StaticScriptHashes::default(),
+            static_pages: crate::static_pages::StaticPages::default(),
             config: Arc::new(config),
         };
         Ok((state, static_routes))

@@ -41,6 +41,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::session_layer::session_layer,
         ))
+        // Outside the session layer: prerendered pages, from memory.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::static_pages::serve,
+        ))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/auth/refresh", post(tokens::refresh))

@@ -63,3 +63,46 @@ async fn an_unknown_guide_is_a_404() {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert!(res.body.contains("Page not found"));
 }
+
+#[tokio::test]
+async fn static_pages_come_from_memory_and_are_revalidated_with_an_etag() {
+    use axum::{body::Body, http::Request};
+
+    let app = spawn_app().await;
+    let first = app.get("/about").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.header("cache-control"), Some("no-cache"));
+    let etag = first.header("etag").expect("an ETag").to_owned();
+
+    // Served from memory: the file can go, the page stays.
+    std::fs::remove_file(app.dir.path().join("site/about.html")).unwrap();
+    let again = app.get("/about").await;
+    assert_eq!(
+        (again.status, again.body.as_str()),
+        (StatusCode::OK, first.body.as_str())
+    );
+
+    // A browser holding the page revalidates for nothing.
+    let req = Request::get("/about")
+        .header("if-none-match", &etag)
+        .body(Body::empty())
+        .unwrap();
+    let res = app.send(req).await;
+    assert_eq!(res.status, StatusCode::NOT_MODIFIED);
+    assert!(res.body.is_empty());
+    assert!(
+        res.header("content-security-policy").is_some(),
+        "still secured"
+    );
+    let req = Request::get("/about")
+        .header("if-none-match", "\"something-else\"")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::OK);
+
+    // Pages rendered per request are never stored.
+    assert_eq!(
+        app.get("/login").await.header("cache-control"),
+        Some("no-store")
+    );
+}

@@ -1,0 +1,178 @@
+//! Prerendered pages served from memory.
+//!
+//! Leptos writes each static route to a file at start-up and, by default,
+//! serves it from disk on every request (a check that the file exists, then
+//! an open and a read, each on a blocking thread). These pages never change
+//! while the process runs, so the first request for one reads it once and
+//! keeps its bytes, its ETag and the CSP hashes of its inline scripts; the
+//! rest are answered from memory, before the session layer and without
+//! touching the disk or the database.
+//!
+//! HTML is revalidated (`Cache-Control: no-cache` with a strong ETag): a new
+//! deployment is picked up at once, and an unchanged page costs a 304.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::Response,
+};
+use sha2::{Digest as _, Sha256};
+
+use crate::{headers::inline_script_hashes, state::AppState};
+
+/// One prerendered page, as served.
+#[derive(Debug)]
+pub struct StaticPage {
+    body: Bytes,
+    etag: HeaderValue,
+    /// The `'sha256-…'` sources of its inline scripts, for the CSP.
+    pub script_hashes: Arc<str>,
+}
+
+impl StaticPage {
+    fn new(html: Vec<u8>) -> Self {
+        let digest = Sha256::digest(&html);
+        let tag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let script_hashes = inline_script_hashes(&String::from_utf8_lossy(&html)).join(" ");
+        Self {
+            etag: HeaderValue::from_str(&format!("\"{tag}\""))
+                .unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
+            script_hashes: script_hashes.into(),
+            body: Bytes::from(html),
+        }
+    }
+}
+
+/// The pages read so far, by request path.
+#[derive(Clone, Debug, Default)]
+pub struct StaticPages(Arc<RwLock<HashMap<String, Arc<StaticPage>>>>);
+
+/// The prerendered page for `path`, read from disk the first time; `None`
+/// when `path` is not a static route, or its file does not exist (yet): a
+/// 404 rendered on the fly is never cached.
+pub async fn lookup(state: &AppState, path: &str) -> Option<Arc<StaticPage>> {
+    if !state
+        .static_paths
+        .iter()
+        .any(|pattern| matches_route(pattern, path))
+    {
+        return None;
+    }
+    if let Some(page) = state.static_pages.0.read().ok()?.get(path) {
+        return Some(page.clone());
+    }
+    let file = static_file(Path::new(&*state.leptos.site_root), path)?;
+    let page = Arc::new(StaticPage::new(tokio::fs::read(&file).await.ok()?));
+    if let Ok(mut pages) = state.static_pages.0.write() {
+        pages.insert(path.to_owned(), page.clone());
+    }
+    Some(page)
+}
+
+/// The middleware, on the page routes: answers GET and HEAD for prerendered
+/// pages from memory; everything else goes on.
+pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let head = req.method() == Method::HEAD;
+    if !(head || req.method() == Method::GET) {
+        return next.run(req).await;
+    }
+    let Some(page) = lookup(&state, req.uri().path()).await else {
+        return next.run(req).await;
+    };
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == page.etag)
+        });
+    let mut res = if fresh {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        let body = if head {
+            Body::empty()
+        } else {
+            Body::from(page.body.clone())
+        };
+        let mut res = Response::new(body);
+        let headers = res.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(page.body.len()));
+        res
+    };
+    let headers = res.headers_mut();
+    headers.insert(header::ETAG, page.etag.clone());
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// Whether `path` matches a route pattern such as `/guides/{slug}` (axum's
+/// syntax, which the route list uses) or `/guides/:slug`.
+fn matches_route(pattern: &str, path: &str) -> bool {
+    let mut pattern = pattern.split('/');
+    let mut path = path.split('/');
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some(p), Some(s))
+                if (p.starts_with(':') || (p.starts_with('{') && p.ends_with('}')))
+                    && !s.is_empty() => {}
+            (Some(p), Some(s)) if p == s => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Where Leptos wrote the page for `path` (`/` → `index.html`).
+fn static_file(site_root: &Path, path: &str) -> Option<PathBuf> {
+    let rel = path.trim_start_matches('/').trim_end_matches('/');
+    if rel.split('/').any(|seg| seg == ".." || seg.contains('\\')) {
+        return None;
+    }
+    Some(if rel.is_empty() {
+        site_root.join("index.html")
+    } else {
+        site_root.join(format!("{rel}.html"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_patterns_match_one_segment_per_parameter() {
+        assert!(matches_route("/", "/"));
+        assert!(matches_route("/guides/:slug", "/guides/tokens"));
+        assert!(matches_route("/guides/{slug}", "/guides/tokens"));
+        assert!(!matches_route("/guides/{slug}", "/guides"));
+        assert!(!matches_route("/guides/:slug", "/guides/"));
+        assert!(!matches_route("/guides/:slug", "/guides/a/b"));
+        assert!(!matches_route("/about", "/about/x"));
+    }
+
+    #[test]
+    fn static_files_stay_inside_the_site_root() {
+        let root = Path::new("/site");
+        assert_eq!(static_file(root, "/"), Some(root.join("index.html")));
+        assert_eq!(
+            static_file(root, "/guides/x"),
+            Some(root.join("guides/x.html"))
+        );
+        assert_eq!(static_file(root, "/guides/.."), None);
+    }
+}
