@@ -74,12 +74,6 @@ pub async fn security_headers(
     );
     let headers = res.headers_mut();
     set(headers, "content-security-policy", &csp);
-    // The bundle keeps its file names across builds, so browsers revalidate
-    // it (the file handler answers 304 from Last-Modified) rather than
-    // trusting a stale copy after a deployment.
-    if path.starts_with("/pkg/") {
-        set(headers, "cache-control", "no-cache");
-    }
     for (name, value) in HEADERS {
         set(headers, name, value);
     }
