@@ -9,7 +9,8 @@
 //!   which stamps it on the hydration scripts it renders.
 //! - **Prerendered pages** are files, identical for everyone, so a nonce
 //!   would be a constant. They get the SHA-256 hashes of their inline
-//!   scripts instead, computed once per page (see `crate::static_pages`).
+//!   scripts instead, computed once per page by `crate::static_pages`,
+//!   which hands the page to this layer with its response.
 //! - `'wasm-unsafe-eval'` lets the page compile its WebAssembly; it does not
 //!   allow `eval` of JavaScript.
 //!
@@ -26,7 +27,9 @@ use axum::{
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sha2::{Digest as _, Sha256};
 
-use crate::state::AppState;
+use std::sync::Arc;
+
+use crate::{state::AppState, static_pages::StaticPage};
 
 /// This request's CSP nonce, for the SSR renderer.
 #[derive(Clone, Debug)]
@@ -54,11 +57,11 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let nonce = leptos::nonce::Nonce::new().to_string();
-    let path = req.uri().path().to_owned();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
 
-    let scripts = match crate::static_pages::lookup(&state, &path).await {
+    // A prerendered page, answered by `static_pages`, says which scripts.
+    let scripts = match res.extensions().get::<Arc<StaticPage>>() {
         Some(page) => page.script_hashes.to_string(),
         None => format!("'nonce-{nonce}'"),
     };

@@ -58,7 +58,7 @@ pub struct StaticPages(Arc<RwLock<HashMap<String, Arc<StaticPage>>>>);
 /// The prerendered page for `path`, read from disk the first time; `None`
 /// when `path` is not a static route, or its file does not exist (yet): a
 /// 404 rendered on the fly is never cached.
-pub async fn lookup(state: &AppState, path: &str) -> Option<Arc<StaticPage>> {
+async fn lookup(state: &AppState, path: &str) -> Option<Arc<StaticPage>> {
     if !state
         .static_paths
         .iter()
@@ -117,6 +117,8 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     let headers = res.headers_mut();
     headers.insert(header::ETAG, page.etag.clone());
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // For the security headers layer: this page's script hashes.
+    res.extensions_mut().insert(page);
     res
 }
 
