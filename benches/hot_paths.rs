@@ -15,7 +15,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use engine::{
     csrf::{Binding, CsrfKey},
     jwt::{Jwt, JwtSettings, KeyPair},
-    store::database::{Database, PoolSettings},
+    store::{
+        cache::CachedSessions,
+        database::{Database, PoolSettings},
+    },
     Auth, ClientInfo, SessionPolicy, SessionToken, SystemClock, Validation,
 };
 use tokio::runtime::Runtime;
@@ -48,14 +51,23 @@ fn csrf(c: &mut Criterion) {
 }
 
 /// A store with one user signed in: the engine and the session's raw token.
-async fn signed_in(url: &str) -> Option<(Auth, String)> {
+/// With `cached`, sessions go through the in-process cache the server uses
+/// by default (`SESSION_CACHE_TTL=2s`).
+async fn signed_in(url: &str, cached: bool) -> Option<(Auth, String)> {
     let settings = PoolSettings {
         max_connections: 4,
         acquire_timeout: Duration::from_secs(5),
     };
     let db = Database::connect(url, settings).await.ok()?;
     db.migrate().await.ok()?;
-    let (users, sessions) = db.stores();
+    let (users, mut sessions) = db.stores();
+    if cached {
+        sessions = Arc::new(CachedSessions::new(
+            sessions,
+            time::Duration::seconds(2),
+            Arc::new(SystemClock),
+        ));
+    }
     let auth = Auth::new(
         users,
         sessions,
@@ -80,7 +92,20 @@ fn validate_on(
     label: &str,
     auth: &Auth,
     token: &str,
+    cached: bool,
 ) {
+    if cached {
+        group.bench_function(
+            format!("validate a session cookie ({label}, cached)"),
+            |b| {
+                b.to_async(rt).iter(|| async {
+                    let outcome = auth.validate(black_box(token)).await;
+                    assert!(matches!(outcome, Ok(Validation::Valid(_))));
+                });
+            },
+        );
+        return;
+    }
     // The default touch interval (1 min) means these are reads only, like
     // most requests; the first may write once.
     group.bench_function(format!("validate a session cookie ({label})"), |b| {
@@ -107,17 +132,23 @@ fn validation(c: &mut Criterion) {
             "sqlite://{}?mode=rwc",
             dir.path().join("bench.db").display()
         );
-        if let Some((auth, token)) = rt.block_on(signed_in(&url)) {
-            validate_on(&mut group, &rt, "SQLite", &auth, &token);
+        for cached in [false, true] {
+            if let Some((auth, token)) = rt.block_on(signed_in(&url, cached)) {
+                validate_on(&mut group, &rt, "SQLite", &auth, &token, cached);
+            }
         }
     }
     #[cfg(feature = "postgres")]
     {
         let url = std::env::var("BENCH_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        match rt.block_on(signed_in(&url)) {
-            Some((auth, token)) => validate_on(&mut group, &rt, "PostgreSQL", &auth, &token),
-            None => eprintln!("PostgreSQL not reachable at {url}: skipped"),
+        for cached in [false, true] {
+            match rt.block_on(signed_in(&url, cached)) {
+                Some((auth, token)) => {
+                    validate_on(&mut group, &rt, "PostgreSQL", &auth, &token, cached);
+                }
+                None => eprintln!("PostgreSQL not reachable at {url}: skipped"),
+            }
         }
     }
     group.finish();
@@ -128,7 +159,7 @@ fn jwt(c: &mut Criterion) {
     let dir = tempfile::tempdir().ok();
     let Some((auth, token)) = dir.as_ref().and_then(|dir| {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("jwt.db").display());
-        rt.block_on(signed_in(&url))
+        rt.block_on(signed_in(&url, false))
     }) else {
         return;
     };

@@ -1,7 +1,7 @@
 //! The store conformance suite: one set of tests, run against every backend.
 //!
 //! Each backend gets the same tests through `conformance!`. SQLite always
-//! runs. PostgreSQL and Redis run when their servers answer
+//! runs, bare and behind the in-process session cache. PostgreSQL and Redis run when their servers answer
 //! (`TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`;
 //! `TEST_REDIS_URL`, default `redis://127.0.0.1:6379`); otherwise each test
 //! prints `SKIPPED <backend>` and passes, and the test command reports which
@@ -501,6 +501,7 @@ macro_rules! conformance {
 }
 
 conformance!(sqlite);
+conformance!(cached_sqlite);
 #[cfg(feature = "postgres")]
 conformance!(postgres);
 #[cfg(feature = "redis")]

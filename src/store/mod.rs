@@ -3,7 +3,8 @@
 //! Two small traits, so backends can be swapped by configuration:
 //! [`UserStore`] (accounts and the auth event log, always SQL) and
 //! [`SessionStore`] (sessions). Each backend lives in its own module behind
-//! its own cargo feature.
+//! its own cargo feature. [`cache::CachedSessions`] can sit in front of
+//! any session store (a short-lived in-process copy of active sessions).
 //!
 //! Contracts every backend keeps (checked by the conformance suite):
 //! - lookups are by token hash, never by raw token;
@@ -13,6 +14,7 @@
 //! - revocation is immediate: the next `find_session` sees it;
 //! - `delete_expired` removes expired *and* revoked rows.
 
+pub mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod database;
 #[cfg(feature = "postgres")]

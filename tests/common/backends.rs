@@ -100,6 +100,22 @@ pub async fn sqlite() -> Option<Backend> {
     })
 }
 
+/// SQLite behind the in-process session cache: the cache must keep every
+/// contract of the store it fronts (within one instance).
+pub async fn cached_sqlite() -> Option<Backend> {
+    let sql = sqlite().await?;
+    let sessions = Arc::new(engine::store::cache::CachedSessions::new(
+        sql.sessions,
+        time::Duration::seconds(30),
+        Arc::new(engine::SystemClock),
+    ));
+    Some(Backend {
+        users: sql.users,
+        sessions,
+        cleanup: sql.cleanup,
+    })
+}
+
 /// PostgreSQL, in a fresh schema of `TEST_DATABASE_URL`.
 #[cfg(feature = "postgres")]
 pub async fn postgres() -> Option<Backend> {

@@ -43,13 +43,43 @@ pub async fn sqlite_auth() -> (Auth, ManualClock) {
     auth_on(store(options, 1).await)
 }
 
+/// A SQLite file in `dir`, in WAL mode as the server opens it.
+fn file_options(dir: &std::path::Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("t.db").display()))
+        .expect("url")
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(std::time::Duration::from_secs(5))
+}
+
 /// An engine on a SQLite *file* with a real pool, for concurrency tests.
 pub async fn sqlite_file_auth(dir: &std::path::Path) -> (Auth, ManualClock) {
-    let options =
-        SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("t.db").display()))
-            .expect("url")
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(std::time::Duration::from_secs(5));
-    auth_on(store(options, 8).await)
+    auth_on(store(file_options(dir), 8).await)
+}
+
+/// Two server instances on one SQLite file, each with its own session cache
+/// of `ttl` in front of the shared store, and one shared manual clock.
+pub async fn two_cached_instances(
+    dir: &std::path::Path,
+    ttl: time::Duration,
+) -> (Auth, Auth, ManualClock) {
+    use engine::store::{cache::CachedSessions, SessionStore};
+    let store = Arc::new(store(file_options(dir), 4).await);
+    let clock = ManualClock::new();
+    let instance = || {
+        let cached: Arc<dyn SessionStore> = Arc::new(CachedSessions::new(
+            store.clone(),
+            ttl,
+            Arc::new(clock.clone()),
+        ));
+        Auth::new(
+            store.clone(),
+            cached,
+            SessionPolicy::default(),
+            Arc::new(clock.clone()),
+        )
+        .expect("policy")
+    };
+    let (a, b) = (instance(), instance());
+    (a, b, clock)
 }

@@ -1,0 +1,269 @@
+//! An in-process cache of validated sessions, in front of any session store.
+//!
+//! Validation is one indexed lookup, but on a networked database that round
+//! trip is most of a signed-in request's session cost. [`CachedSessions`]
+//! remembers sessions found active for a short `ttl` and answers
+//! [`SessionStore::find_session`] from memory meanwhile.
+//!
+//! The bound it keeps, and which the tests check:
+//! - **on this instance, revocation is still immediate**: every revoking
+//!   call goes through this wrapper, which forgets the affected sessions as
+//!   soon as the store has revoked them; a lookup that raced a revocation is
+//!   not cached;
+//! - **on other instances** (several servers on one database), a revoked
+//!   session stays usable for at most `ttl` after the revocation;
+//! - only active sessions are cached, and a cached one that looks expired is
+//!   looked up again (another instance may have slid its idle expiry);
+//! - everything else (refresh rotation, lists, writes) passes straight
+//!   through.
+//!
+//! Keys are token hashes: SHA-256 of a secret token, so comparing them in
+//! non-constant time (as a hash map does) leaks nothing an attacker can
+//! steer, as with the database index.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    clock::Clock,
+    id::{SessionId, UserId},
+    record::{Authenticated, SessionRecord},
+    store::{Rotation, SessionStore},
+    token::TokenHash,
+    Error,
+};
+
+/// At most this many sessions are remembered (about 1 KB each); when full,
+/// stale entries are dropped and, if none are, new ones are not cached.
+const MAX_ENTRIES: usize = 10_000;
+
+/// A [`SessionStore`] that remembers active sessions for `ttl`.
+pub struct CachedSessions {
+    inner: Arc<dyn SessionStore>,
+    ttl: Duration,
+    clock: Arc<dyn Clock>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_hash: HashMap<[u8; 32], Entry>,
+    /// The same entries by session id (a session's token never changes),
+    /// so a touch or a revocation by id forgets one without a scan.
+    by_id: HashMap<SessionId, [u8; 32]>,
+    /// Bumped by every revocation: a lookup that started before one may
+    /// have read the session as it was, so it is not cached.
+    generation: u64,
+}
+
+impl Entries {
+    fn insert(&mut self, auth: &Authenticated, now: OffsetDateTime) {
+        let hash = *auth.session.token_hash.as_bytes();
+        self.by_id.insert(auth.session.id, hash);
+        self.by_hash.insert(
+            hash,
+            Entry {
+                auth: auth.clone(),
+                fetched_at: now,
+            },
+        );
+    }
+
+    fn remove_id(&mut self, id: SessionId) {
+        if let Some(hash) = self.by_id.remove(&id) {
+            self.by_hash.remove(&hash);
+        }
+    }
+
+    /// Keeps the entries `keep` accepts, in both maps.
+    fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
+        let by_id = &mut self.by_id;
+        self.by_hash.retain(|_, e| {
+            let kept = keep(e);
+            if !kept {
+                by_id.remove(&e.auth.session.id);
+            }
+            kept
+        });
+    }
+}
+
+struct Entry {
+    auth: Authenticated,
+    fetched_at: OffsetDateTime,
+}
+
+impl Entry {
+    /// Read less than `ttl` ago, and still active at `now`.
+    fn usable(&self, now: OffsetDateTime, ttl: Duration) -> bool {
+        now - self.fetched_at < ttl && self.auth.session.is_active(now)
+    }
+}
+
+impl CachedSessions {
+    /// Wraps `inner`; `ttl` is the cross-instance revocation bound.
+    #[must_use]
+    pub fn new(inner: Arc<dyn SessionStore>, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner,
+            ttl,
+            clock,
+            entries: Mutex::new(Entries::default()),
+        }
+    }
+
+    /// The map holds plain data: a panic elsewhere cannot leave it half
+    /// updated, so a poisoned lock is still safe to use.
+    fn lock(&self) -> MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A remembered session, if fresh and still active at `now`.
+    fn cached(&self, hash: &TokenHash, now: OffsetDateTime) -> Option<Authenticated> {
+        let entries = self.lock();
+        let entry = entries.by_hash.get(hash.as_bytes())?;
+        entry.usable(now, self.ttl).then(|| entry.auth.clone())
+    }
+
+    /// Remembers `auth` unless a revocation happened since `generation`.
+    fn remember(&self, auth: &Authenticated, generation: u64, now: OffsetDateTime) {
+        let mut entries = self.lock();
+        if entries.generation != generation {
+            return;
+        }
+        if entries.by_hash.len() >= MAX_ENTRIES {
+            entries.retain(|e| e.usable(now, self.ttl));
+            if entries.by_hash.len() >= MAX_ENTRIES {
+                return;
+            }
+        }
+        entries.insert(auth, now);
+    }
+
+    /// The entries, once the store has revoked something: lookups in
+    /// flight are marked too old to cache (a lookup that starts later reads
+    /// the revocation), and the caller forgets the revoked sessions.
+    fn after_revocation(&self) -> MutexGuard<'_, Entries> {
+        let mut entries = self.lock();
+        entries.generation = entries.generation.wrapping_add(1);
+        entries
+    }
+}
+
+#[async_trait]
+impl SessionStore for CachedSessions {
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), Error> {
+        self.inner.insert_session(session).await
+    }
+
+    async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<Authenticated>, Error> {
+        let now = self.clock.now();
+        if let Some(auth) = self.cached(token_hash, now) {
+            return Ok(Some(auth));
+        }
+        let generation = self.lock().generation;
+        let found = self.inner.find_session(token_hash).await?;
+        if let Some(auth) = found.as_ref().filter(|a| a.session.is_active(now)) {
+            self.remember(auth, generation, now);
+        }
+        Ok(found)
+    }
+
+    async fn touch_session(
+        &self,
+        id: SessionId,
+        last_seen_at: OffsetDateTime,
+        idle_expires_at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        self.inner
+            .touch_session(id, last_seen_at, idle_expires_at)
+            .await?;
+        // Refetched on next use, with the new activity times.
+        self.lock().remove_id(id);
+        Ok(())
+    }
+
+    async fn revoke_session(
+        &self,
+        user_id: UserId,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let revoked = self.inner.revoke_session(user_id, id, at).await;
+        self.after_revocation().remove_id(id);
+        revoked
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        at: OffsetDateTime,
+    ) -> Result<u64, Error> {
+        let revoked = self.inner.revoke_user_sessions(user_id, keep, at).await;
+        self.after_revocation().retain(|e| {
+            let s = &e.auth.session;
+            s.user_id != user_id || Some(s.id) == keep
+        });
+        revoked
+    }
+
+    async fn list_user_sessions(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, Error> {
+        self.inner.list_user_sessions(user_id, now).await
+    }
+
+    async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
+        self.inner.find_session_by_id(id).await
+    }
+
+    async fn revoke_session_by_id(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error> {
+        let owner = self.inner.revoke_session_by_id(id, at).await;
+        self.after_revocation().remove_id(id);
+        owner
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        session_id: SessionId,
+        token_hash: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        self.inner
+            .insert_refresh_token(session_id, token_hash, at)
+            .await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented: &TokenHash,
+        successor: &TokenHash,
+        now: OffsetDateTime,
+        grace: Duration,
+    ) -> Result<Rotation, Error> {
+        self.inner
+            .rotate_refresh_token(presented, successor, now, grace)
+            .await
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        self.inner.ping().await
+    }
+
+    async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
+        self.lock().retain(|e| e.usable(now, self.ttl));
+        self.inner.delete_expired(now).await
+    }
+}

@@ -1,0 +1,105 @@
+//! The in-process session cache's revocation bound, on two engine
+//! instances sharing one SQLite database (as two servers would), with an
+//! injected clock.
+//!
+//! The bound the cache promises: revocation through an instance is
+//! immediate on that instance; on the others a revoked session stays
+//! usable for at most the cache's TTL.
+
+mod common;
+
+use engine::{ClientInfo, Validation};
+use time::Duration;
+
+const TTL: Duration = Duration::seconds(2);
+
+fn client() -> ClientInfo {
+    ClientInfo::new(Some("127.0.0.1".into()), Some("test-agent"))
+}
+
+fn is_valid(v: &Validation) -> bool {
+    matches!(v, Validation::Valid(_))
+}
+
+#[tokio::test]
+async fn revocation_is_immediate_on_the_instance_that_revokes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _b, _clock) = common::two_cached_instances(dir.path(), TTL).await;
+    let s = a.sign_up("alice", "password-1", client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    let Validation::Valid(auth) = a.validate(&token).await.unwrap() else {
+        panic!("a fresh session is valid");
+    };
+    assert!(is_valid(&a.validate(&token).await.unwrap()), "cached");
+
+    a.logout(&auth, &client()).await.unwrap();
+    assert_eq!(a.validate(&token).await.unwrap(), Validation::Invalid);
+}
+
+#[tokio::test]
+async fn another_instance_sees_a_revocation_within_the_ttl() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, clock) = common::two_cached_instances(dir.path(), TTL).await;
+    let s = a.sign_up("bob", "password-1", client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    // `a` caches the session; `b` then revokes every session of the user.
+    assert!(is_valid(&a.validate(&token).await.unwrap()));
+    let Validation::Valid(on_b) = b.validate(&token).await.unwrap() else {
+        panic!("valid on b too");
+    };
+    b.revoke_all(&on_b, &client()).await.unwrap();
+    assert_eq!(b.validate(&token).await.unwrap(), Validation::Invalid);
+
+    // The documented window: `a` still answers from memory until the TTL
+    // has passed since it read the session...
+    clock.advance(TTL - Duration::seconds(1));
+    assert!(
+        is_valid(&a.validate(&token).await.unwrap()),
+        "within the bound: this is the window the TTL allows"
+    );
+    // ...and not a second longer.
+    clock.advance(Duration::seconds(1));
+    assert_eq!(a.validate(&token).await.unwrap(), Validation::Invalid);
+}
+
+#[tokio::test]
+async fn a_cached_session_that_looks_idle_expired_is_looked_up_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, clock) = common::two_cached_instances(dir.path(), Duration::minutes(10)).await;
+    let s = a.sign_up("carol", "password-1", client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    let idle = a.policy().idle_timeout;
+    assert!(is_valid(&a.validate(&token).await.unwrap()), "cached by a");
+
+    // Activity through `b` slides the idle expiry; `a`'s copy does not know.
+    clock.advance(idle - Duration::minutes(1));
+    assert!(is_valid(&b.validate(&token).await.unwrap()), "touched by b");
+    // Past the idle expiry `a` remembers, within the one `b` wrote: `a`
+    // must ask the store rather than end a live session.
+    clock.advance(Duration::minutes(2));
+    assert!(is_valid(&a.validate(&token).await.unwrap()));
+}
+
+#[tokio::test]
+async fn a_session_slides_through_the_cache_as_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _b, clock) = common::two_cached_instances(dir.path(), TTL).await;
+    let s = a.sign_up("dave", "password-1", client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    let policy = *a.policy();
+    // Used every 20 minutes: each use is past the touch interval, so each
+    // slides the idle expiry, and the next one reads the slid value.
+    for _ in 0..4 {
+        clock.advance(Duration::minutes(20));
+        let Validation::Valid(auth) = a.validate(&token).await.unwrap() else {
+            panic!("activity keeps the session alive");
+        };
+        assert_eq!(auth.session.last_seen_at, a.now());
+        assert_eq!(
+            auth.session.idle_expires_at,
+            policy.slide(a.now(), false, auth.session.expires_at)
+        );
+    }
+    clock.advance(policy.idle_timeout + Duration::minutes(1));
+    assert_eq!(a.validate(&token).await.unwrap(), Validation::Invalid);
+}
