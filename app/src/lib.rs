@@ -4,6 +4,7 @@
 //! the WASM bundle. Server-only code sits behind `#[cfg(feature = "ssr")]` at
 //! module boundaries.
 
+pub mod assets;
 pub mod client_session;
 pub mod components;
 pub mod csrf;
@@ -18,7 +19,7 @@ pub mod session;
 pub mod session_clock;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -61,7 +62,15 @@ pub fn requires_session(path: &str) -> bool {
 /// `token_storage` (`memory` or `local`) tells the browser app where to keep
 /// access tokens; it is public configuration, so a meta tag carries it even
 /// into prerendered files.
-pub fn shell(options: LeptosOptions, token_storage: &'static str) -> impl IntoView {
+///
+/// `assets` names the bundle's files (content-hashed in release builds);
+/// the stylesheet is linked here, outside the hydrated app, so the browser
+/// app never has to know its name.
+pub fn shell(
+    options: LeptosOptions,
+    token_storage: &'static str,
+    assets: std::sync::Arc<assets::AssetNames>,
+) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -71,8 +80,8 @@ pub fn shell(options: LeptosOptions, token_storage: &'static str) -> impl IntoVi
                 <meta name="color-scheme" content="light dark" />
                 <meta name="token-storage" content=token_storage />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <AutoReload options />
+                <assets::BundleTags names=assets />
                 <MetaTags />
             </head>
             <body>
@@ -104,7 +113,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/leptos-sessions.css" />
         <Title formatter=|page: String| format!("{page} · Leptos Sessions") />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>

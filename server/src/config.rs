@@ -65,6 +65,10 @@ pub struct Config {
     pub session_store_timeout: std::time::Duration,
     /// Session lifetimes (`SESSION_*`).
     pub session: engine::SessionPolicy,
+    /// `SESSION_CACHE_TTL`: how long a validated session is remembered in
+    /// process (`0` turns the cache off). Also the longest a session revoked
+    /// through *another* instance stays usable on this one.
+    pub session_cache_ttl: Option<time::Duration>,
     /// `SESSION_CLEANUP_INTERVAL`: how often expired and revoked sessions
     /// are deleted.
     pub cleanup_interval: std::time::Duration,
@@ -86,6 +90,13 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Brute-force limits (`RATE_LIMIT_*`).
     pub throttle: engine::throttle::ThrottleSettings,
+    /// The `hash.txt` a content-hashed release build (`LEPTOS_HASH_FILES=true`)
+    /// writes beside the server binary (`LEPTOS_HASH_FILE_NAME`, relative
+    /// to the binary's folder).
+    pub hash_file: std::path::PathBuf,
+    /// `RENDER_CONCURRENCY`: pages and server functions handled at once;
+    /// the rest wait their turn (default: 8 per core).
+    pub render_concurrency: usize,
     /// `LEPTOS_WATCH` (set by `cargo leptos watch`): the page's live-reload
     /// socket must be allowed by the CSP.
     pub live_reload: bool,
@@ -249,6 +260,22 @@ impl Config {
                 _ => "inconsistent session timeouts",
             },
         })?;
+        let session_cache_ttl = match get("SESSION_CACHE_TTL").map(str::trim) {
+            Some("0" | "off") => None,
+            _ => Some(duration(
+                get,
+                "SESSION_CACHE_TTL",
+                time::Duration::seconds(2),
+            )?),
+        };
+        if let Some(ttl) = session_cache_ttl.filter(|t| *t > time::Duration::minutes(1)) {
+            return Err(ConfigError::Invalid {
+                name: "SESSION_CACHE_TTL",
+                value: ttl.to_string(),
+                reason:
+                    "at most 1m: it is how long a session revoked on another instance stays usable",
+            });
+        }
         let cleanup_interval =
             duration(get, "SESSION_CLEANUP_INTERVAL", time::Duration::minutes(10))?;
         let cleanup_interval =
@@ -364,12 +391,21 @@ impl Config {
             refresh_per_ip: limit(get, "RATE_LIMIT_REFRESH_PER_IP", limits.refresh_per_ip)?,
         };
 
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let render_concurrency = parse_in(get, "RENDER_CONCURRENCY", 8 * cores, 1..=4096)?;
+        let hash_file = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
+            .unwrap_or_default()
+            .join(&*leptos.hash_file);
+
         Ok(Self {
             app_env,
             log_format,
             database,
             session_store,
             session_store_timeout,
+            session_cache_ttl,
             session,
             cleanup_interval,
             cookie_secure,
@@ -380,6 +416,8 @@ impl Config {
             csrf_secret,
             trusted_proxies,
             throttle,
+            render_concurrency,
+            hash_file,
             live_reload: app_env == AppEnv::Dev && get("LEPTOS_WATCH").is_some(),
             leptos,
         })
@@ -549,6 +587,27 @@ mod tests {
     }
 
     #[test]
+    fn the_session_cache_is_on_by_default_and_can_be_turned_off() {
+        let on = Config::from_vars(&vars(&[]), leptos()).unwrap();
+        assert_eq!(on.session_cache_ttl, Some(time::Duration::seconds(2)));
+        let longer = Config::from_vars(&vars(&[("SESSION_CACHE_TTL", "10s")]), leptos()).unwrap();
+        assert_eq!(longer.session_cache_ttl, Some(time::Duration::seconds(10)));
+        for off in ["0", "off"] {
+            let off = Config::from_vars(&vars(&[("SESSION_CACHE_TTL", off)]), leptos()).unwrap();
+            assert_eq!(off.session_cache_ttl, None);
+        }
+    }
+
+    #[test]
+    fn eight_renders_per_core_at_once_by_default() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let config = Config::from_vars(&vars(&[]), leptos()).unwrap();
+        assert_eq!(config.render_concurrency, 8 * cores);
+        let set = Config::from_vars(&vars(&[("RENDER_CONCURRENCY", "3")]), leptos()).unwrap();
+        assert_eq!(set.render_concurrency, 3);
+    }
+
+    #[test]
     fn durations_parse_with_units() {
         let config = Config::from_vars(
             &vars(&[
@@ -664,6 +723,8 @@ mod tests {
             ("SESSION_IDLE_TIMEOUT", "soon"),
             ("SESSION_IDLE_TIMEOUT", "-5m"),
             ("SESSION_CLEANUP_INTERVAL", "10y"),
+            ("SESSION_CACHE_TTL", "5m"),
+            ("SESSION_CACHE_TTL", "-1s"),
             ("COOKIE_SECURE", "maybe"),
             ("JWT_ACCESS_TTL", "2h"),
             ("TOKEN_STORAGE", "cookie"),
@@ -673,6 +734,7 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.0/33"),
             ("RATE_LIMIT_REFRESH_PER_IP", "0/1m"),
             ("RATE_LIMIT_REFRESH_PER_IP", "ten"),
+            ("RENDER_CONCURRENCY", "0"),
             ("CSRF_SECRET", "short"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)]), leptos())

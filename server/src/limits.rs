@@ -4,9 +4,17 @@
 //! The numbers are generous for this app (its largest legitimate body is a
 //! sign-up form of a few hundred bytes) and small enough that a flood of
 //! large requests costs the server little.
+//!
+//! Also here: how many pages and server functions are handled at once
+//! ([`render_limit`]). Rendering is CPU work plus a few short queries; past
+//! a few per core, more at once only adds memory (each holds its HTML and
+//! reactive graph), not throughput. The rest wait, holding nothing but
+//! their request.
+
+use std::sync::Arc;
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{header, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -40,4 +48,74 @@ pub async fn header_limits(req: Request, next: Next) -> Response {
             .into_response();
     }
     next.run(req).await
+}
+
+/// Pages and server functions in progress at once, shared by every route
+/// [`render_limit`] guards.
+#[derive(Clone, Debug)]
+pub struct RenderPermits(Arc<tokio::sync::Semaphore>);
+
+impl RenderPermits {
+    /// Allows `n` at once.
+    #[must_use]
+    pub fn new(n: usize) -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(n)))
+    }
+}
+
+/// Waits for a render permit, then handles the request.
+pub async fn render_limit(
+    State(permits): State<RenderPermits>,
+    req: Request,
+    next: Next,
+) -> Response {
+    // The semaphore is never closed; if it were, serving beats refusing.
+    let _permit = permits.0.acquire().await.ok();
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::{body::Body, middleware, routing::get, Router};
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_than_the_permits_run_at_once_and_the_rest_wait() {
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let app = Router::new()
+            .route(
+                "/",
+                get(|| async {
+                    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                    MOST.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    RUNNING.fetch_sub(1, Ordering::SeqCst);
+                    "ok"
+                }),
+            )
+            .route_layer(middleware::from_fn_with_state(
+                RenderPermits::new(2),
+                render_limit,
+            ));
+        let requests = (0..8).map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let req = Request::builder().uri("/").body(Body::empty()).unwrap();
+                app.oneshot(req).await.unwrap().status()
+            })
+        });
+        for handle in requests.collect::<Vec<_>>() {
+            assert_eq!(
+                handle.await.unwrap(),
+                StatusCode::OK,
+                "every request is served"
+            );
+        }
+        assert_eq!(MOST.load(Ordering::SeqCst), 2);
+    }
 }

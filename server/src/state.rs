@@ -10,9 +10,25 @@ use leptos_router::SsrMode;
 
 use crate::{config::Config, db, error::StartupError};
 
-/// Everything handlers need; cheap to clone (all fields are shared handles).
+/// Everything handlers need, behind one `Arc`: axum clones the state for
+/// every middleware and handler a request passes, so a clone must be one
+/// reference-count increment (cloning the fields themselves, the route list
+/// among them, once took most of a static page's CPU time). Fields are read
+/// through `Deref`.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     /// Leptos' options (site root, output name, address).
     pub leptos: LeptosOptions,
     /// The database.
@@ -34,6 +50,8 @@ pub struct AppState {
     pub static_paths: Arc<HashSet<String>>,
     /// The prerendered pages, held in memory once read (bytes, ETag, CSP hashes).
     pub static_pages: crate::static_pages::StaticPages,
+    /// The bundle's file names (content-hashed in release builds).
+    pub assets: Arc<app::assets::AssetNames>,
     /// The configuration, for the background tasks.
     pub config: Arc<Config>,
 }
@@ -77,6 +95,13 @@ impl AppState {
             ));
             tracing::info!("sessions in Redis");
         }
+        if let Some(ttl) = config.session_cache_ttl {
+            sessions = Arc::new(engine::store::cache::CachedSessions::new(
+                sessions,
+                ttl,
+                clock.clone(),
+            ));
+        }
         let auth = Auth::new(users, sessions, config.session, clock)
             .map_err(|err| StartupError::Engine(err.to_string()))?;
         let keys = crate::keys::load(&config.keys_dir, config.app_env)?;
@@ -86,16 +111,26 @@ impl AppState {
         let throttle = Arc::new(engine::throttle::Throttle::new(config.throttle));
         let leptos = config.leptos.clone();
         let storage = config.token_storage.as_str();
+        let assets = Arc::new(app::assets::AssetNames::load(
+            &leptos.output_name,
+            std::path::Path::new(&*leptos.site_root),
+            &leptos.site_pkg_dir,
+            &config.hash_file,
+        ));
+        if assets.hashed {
+            tracing::info!(js = %assets.js, wasm = %assets.wasm, css = %assets.css, "content-hashed bundle");
+        }
         let (routes, static_routes) = generate_route_list_with_ssg({
             let leptos = leptos.clone();
-            move || app::shell(leptos.clone(), storage)
+            let assets = assets.clone();
+            move || app::shell(leptos.clone(), storage, assets.clone())
         });
         let static_paths = routes
             .iter()
             .filter(|r| matches!(r.mode(), SsrMode::Static(_)))
             .map(|r| r.path().to_owned())
             .collect();
-        let state = Self {
+        let state = Self(Arc::new(Shared {
             leptos,
             db,
             auth,
@@ -106,8 +141,9 @@ impl AppState {
             routes,
             static_paths: Arc::new(static_paths),
             static_pages: crate::static_pages::StaticPages::default(),
+            assets,
             config: Arc::new(config),
-        };
+        }));
         Ok((state, static_routes))
     }
 

@@ -10,6 +10,9 @@
 //!
 //! HTML is revalidated (`Cache-Control: no-cache` with a strong ETag): a new
 //! deployment is picked up at once, and an unchanged page costs a 304.
+//! The bundle files a content-hashed release names in that HTML are the
+//! opposite: their names change with their bytes, so they are cached for a
+//! year, `immutable` ([`immutable_assets`]).
 
 use std::{
     collections::HashMap,
@@ -119,6 +122,22 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // For the security headers layer: this page's script hashes.
     res.extensions_mut().insert(page);
+    res
+}
+
+/// One year: what browsers and CDNs may keep a content-hashed file.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Marks the content-hashed bundle files (JS, WASM, CSS, each also served
+/// precompressed under the same path) as cacheable for good. Other files
+/// keep the file handler's `Last-Modified` revalidation.
+pub async fn immutable_assets(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let hashed = state.assets.is_hashed_path(req.uri().path());
+    let mut res = next.run(req).await;
+    if hashed && (res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    }
     res
 }
 

@@ -29,17 +29,23 @@ pub fn router(state: AppState) -> Router {
     };
     let leptos = state.leptos.clone();
     let storage = state.config.token_storage.as_str();
+    let assets = state.assets.clone();
 
     // Pages and server functions go through the session layer; probes and
     // files (the fallback) do not.
     let router = Router::new()
         .leptos_routes_with_context(&state, state.routes.clone(), provide.clone(), {
-            let leptos = leptos.clone();
-            move || app::shell(leptos.clone(), storage)
+            let (leptos, assets) = (leptos.clone(), assets.clone());
+            move || app::shell(leptos.clone(), storage, assets.clone())
         })
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::session_layer::session_layer,
+        ))
+        // A bounded number at once, session check included.
+        .route_layer(middleware::from_fn_with_state(
+            crate::limits::RenderPermits::new(state.config.render_concurrency),
+            crate::limits::render_limit,
         ))
         // Outside the session layer: prerendered pages, from memory.
         .route_layer(middleware::from_fn_with_state(
@@ -57,8 +63,13 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide, move |options| {
-            app::shell(options, storage)
-        }));
+            app::shell(options, storage, assets.clone())
+        }))
+        // Content-hashed bundle files: cached for good.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::static_pages::immutable_assets,
+        ));
     with_layers(router, state)
 }
 

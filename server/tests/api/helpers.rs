@@ -44,6 +44,15 @@ impl TestResponse {
 /// test runtimes in one process can stall each other. A server process runs
 /// one app, so this only concerns tests; the suite still takes seconds.
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    spawn_app_in(vars, |_, _| {}).await
+}
+
+/// As [`spawn_app_with`], letting `setup` prepare the site root (before the
+/// static routes are written) and adjust the configuration.
+pub async fn spawn_app_in(
+    vars: &[(&str, &str)],
+    setup: impl FnOnce(&std::path::Path, &mut Config),
+) -> TestApp {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let serial = SERIAL
         .lock()
@@ -72,7 +81,8 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .output_name("leptos-sessions")
         .site_root(site_root.display().to_string())
         .build();
-    let config = Config::from_vars(&env, leptos).expect("config");
+    let mut config = Config::from_vars(&env, leptos).expect("config");
+    setup(dir.path(), &mut config);
     let clock = ManualClock::new();
     let (state, static_routes) = AppState::build_with_clock(config, Arc::new(clock.clone()))
         .await

@@ -106,3 +106,76 @@ async fn static_pages_come_from_memory_and_are_revalidated_with_an_etag() {
         Some("no-store")
     );
 }
+
+/// A release built with `LEPTOS_HASH_FILES=true`: content-hashed bundle
+/// files and the `hash.txt` that names them.
+async fn spawn_hashed_app() -> crate::helpers::TestApp {
+    crate::helpers::spawn_app_in(&[], |dir, config| {
+        let pkg = dir.join("site/pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        for (name, body) in [
+            ("leptos-sessions.Js1.js", "export default function(){}"),
+            ("leptos-sessions.Wasm2.wasm", "\0asm"),
+            ("leptos-sessions.Css3.css", "body{}"),
+            ("leptos-sessions.Css3.css.br", "brotli bytes"),
+            ("leptos-sessions.css", "body{}"),
+        ] {
+            std::fs::write(pkg.join(name), body).unwrap();
+        }
+        let hashes = dir.join("hash.txt");
+        std::fs::write(&hashes, "js: Js1\nwasm: Wasm2\ncss: Css3\n").unwrap();
+        config.hash_file = hashes;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn content_hashed_bundle_files_are_linked_and_cached_for_good() {
+    let app = spawn_hashed_app().await;
+    for page in ["/", "/login"] {
+        let html = app.get(page).await.body;
+        for name in [
+            "/pkg/leptos-sessions.Js1.js",
+            "/pkg/leptos-sessions.Wasm2.wasm",
+            "/pkg/leptos-sessions.Css3.css",
+        ] {
+            assert!(html.contains(name), "{page} does not link {name}");
+        }
+        assert!(!html.contains("/pkg/leptos-sessions.css"), "{page}");
+    }
+    let res = app.get("/pkg/leptos-sessions.Css3.css").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        res.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    // Its precompressed copy, served under the same name, too.
+    let res = app
+        .send(
+            axum::http::Request::get("/pkg/leptos-sessions.Css3.css")
+                .header("accept-encoding", "br")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.header("content-encoding"), Some("br"));
+    assert_eq!(
+        res.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    // An unhashed file may change under its name: not cached for good.
+    let res = app.get("/pkg/leptos-sessions.css").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.header("cache-control"), None);
+    // Pages stay revalidated.
+    assert_eq!(app.get("/").await.header("cache-control"), Some("no-cache"));
+}
+
+#[tokio::test]
+async fn without_hashes_the_plain_names_are_linked_and_revalidated() {
+    let app = spawn_app().await;
+    let html = app.get("/login").await.body;
+    assert!(html.contains("/pkg/leptos-sessions.css"), "{html}");
+    assert!(html.contains("/pkg/leptos-sessions.wasm"));
+    assert!(html.contains("/pkg/leptos-sessions.js"));
+}
