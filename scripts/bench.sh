@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-"$REPO_ROOT/scripts/setup.sh"
+"$REPO_ROOT/scripts/setup.sh" --test
 
 STEPS=4
 STEP=0
@@ -24,9 +24,11 @@ have wrk || apt_install wrk
 have sqlite3 || apt_install sqlite3
 echo "wrk and sqlite3 ready"
 
-step "Release build (cargo leptos build --release --precompress)"
-cargo leptos build --release --precompress || fail "the release build failed" "read the compiler errors above"
+step "Release build (scripts/release.sh)"
+"$REPO_ROOT/scripts/release.sh" || fail "the release build failed" "read the output above"
 cp "$(target_dir)/release/server" "$work/server"
+# The content hashes of the bundle's file names, read beside the binary.
+cp "$(target_dir)/release/hash.txt" "$work/hash.txt"
 
 step "Bench-only build without session validation (feature bench-bypass)"
 cargo build --release -p server --features bench-bypass \

@@ -4,6 +4,10 @@
 # version in Cargo.toml exactly, or the build fails at the bindgen step.
 CARGO_LEPTOS_VERSION="0.3.10"
 WASM_BINDGEN_VERSION="0.2.130"
+# wasm-opt for release builds, from npm's `binaryen`: Debian's binaryen 108
+# renumbers the table that wasm-bindgen exports for JS values (even at -O0),
+# and the page then fails to hydrate.
+BINARYEN_VERSION="132.0.0"
 
 STEP=0
 STEPS=${STEPS:-1}
@@ -65,4 +69,9 @@ host_port() {
   local host="${rest%%:*}" port="$2"
   [ "$rest" != "$host" ] && port="${rest##*:}"
   echo "$host $port"
+}
+
+# Where scripts/release.sh installs npm's binaryen (its bin/ holds wasm-opt).
+binaryen_bin() {
+  echo "$(target_dir)/tools/node_modules/.bin"
 }

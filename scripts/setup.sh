@@ -9,8 +9,8 @@ source "$(dirname "$0")/lib.sh"
 
 for_test=false
 [ "${1:-}" = "--test" ] && for_test=true
-STEPS=5
-$for_test && STEPS=7
+STEPS=4
+$for_test && STEPS=6
 
 step "Rust toolchain"
 have cargo || fail "cargo not found" "install Rust with rustup (https://rustup.rs), then re-run"
@@ -32,13 +32,6 @@ else
   # No --locked: the CLI's lock file names a crate release the registry lacks.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
     || fail "could not install wasm-bindgen-cli" "check the output above; a C compiler (gcc) must be installed"
-fi
-
-step "binaryen (wasm-opt, used by release builds)"
-if have wasm-opt; then
-  echo "already installed: $(wasm-opt --version)"
-else
-  apt_install binaryen
 fi
 
 step "cargo-leptos $CARGO_LEPTOS_VERSION"
