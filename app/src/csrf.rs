@@ -85,15 +85,44 @@ pub async fn ensure_token() -> Option<String> {
     }
 }
 
-/// Asks the server for a token (which also sets the cookie).
+/// Asks the server for a token (which also sets the cookie), one request at
+/// a time: every fetch mints a different token and the cookie keeps the
+/// last one, so two overlapping fetches (after a logout, the header's
+/// re-check and a form both need one) would leave one caller sending a
+/// token the cookie no longer matches. Callers arriving while a fetch is
+/// in flight share its answer.
 #[cfg(feature = "hydrate")]
 async fn fetch_token() -> Option<String> {
+    use futures::{
+        future::{LocalBoxFuture, Shared},
+        FutureExt as _,
+    };
+
     #[derive(serde::Deserialize)]
     struct Answer {
         token: String,
     }
-    let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
-    res.json::<Answer>().await.ok().map(|a| a.token)
+
+    thread_local! {
+        static INFLIGHT: std::cell::RefCell<Option<Shared<LocalBoxFuture<'static, Option<String>>>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    let pending = INFLIGHT.with_borrow_mut(|inflight| {
+        inflight
+            .get_or_insert_with(|| {
+                async {
+                    let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
+                    res.json::<Answer>().await.ok().map(|a| a.token)
+                }
+                .boxed_local()
+                .shared()
+            })
+            .clone()
+    });
+    let token = pending.await;
+    INFLIGHT.with_borrow_mut(|inflight| *inflight = None);
+    token
 }
 
 /// On the server a token never has to be fetched.

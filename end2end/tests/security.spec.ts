@@ -111,6 +111,20 @@ test("forms work after arriving from a prerendered page and after signing out", 
   page,
 }) => {
   const problems = watchConsole(page);
+  // A slow token endpoint (as on a busy server) lets several calls that
+  // need a token overlap. Each fetch would mint a different token and the
+  // last cookie set wins, so a call could send a token the cookie no
+  // longer matches: the app must fetch one token and share it.
+  let tokenFetches = 0;
+  await page.route("**/api/auth/csrf", async (route) => {
+    tokenFetches += 1;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await route.continue();
+  });
+  const failed: string[] = [];
+  page.on("response", (r) => {
+    if (r.url().includes("/api/") && r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+  });
   // A prerendered page sets no cookie; the nav link is a client-side
   // navigation, so the sign-up page is rendered in the browser, with no
   // CSRF cookie yet: the app fetches a token when it posts.
@@ -126,6 +140,7 @@ test("forms work after arriving from a prerendered page and after signing out", 
 
   // Signing out clears site data, cookies included; signing in again from
   // the page it lands on must still work.
+  const beforeSignOut = tokenFetches;
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
   await page.getByLabel("User name or e-mail").fill(name);
@@ -133,5 +148,9 @@ test("forms work after arriving from a prerendered page and after signing out", 
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("dashboard-user")).toHaveText(name);
+  // The header's re-check and the sign-in both needed a token after the
+  // sign-out cleared the cookie: one fetch served both.
+  expect(tokenFetches - beforeSignOut).toBe(1);
+  expect(failed).toEqual([]);
   expect(problems).toEqual([]);
 });
