@@ -277,8 +277,15 @@ mod browser {
                 .get_or_insert_with(|| do_refresh(session).boxed_local().shared())
                 .clone()
         });
-        let result = pending.await;
-        INNER.with_borrow_mut(|i| i.inflight = None);
+        let result = pending.clone().await;
+        // Only the refresh this caller joined: clearing a newer one would
+        // let a second refresh run beside it with the same refresh token,
+        // which the server takes for reuse.
+        INNER.with_borrow_mut(|i| {
+            if i.inflight.as_ref().is_some_and(|f| f.ptr_eq(&pending)) {
+                i.inflight = None;
+            }
+        });
         result
     }
 

@@ -120,8 +120,13 @@ async fn fetch_token() -> Option<String> {
             })
             .clone()
     });
-    let token = pending.await;
-    INFLIGHT.with_borrow_mut(|inflight| *inflight = None);
+    let token = pending.clone().await;
+    // Only the fetch this caller joined; a newer one stays shared.
+    INFLIGHT.with_borrow_mut(|inflight| {
+        if inflight.as_ref().is_some_and(|f| f.ptr_eq(&pending)) {
+            *inflight = None;
+        }
+    });
     token
 }
 
