@@ -24,6 +24,8 @@ test("with the database down, static pages are served and hydrate, SSR pages say
       await hydrated(page);
     }
     await page.goto("/");
+    // The toggle is the WASM app's: clicked before hydration, it does nothing.
+    await hydrated(page);
     await page.getByRole("button", { name: "Show how it works" }).click();
     await expect(page.locator("#how-it-works")).toBeVisible();
     // The header keeps the last known state instead of signing anyone out.
