@@ -164,10 +164,6 @@ pub async fn call_me(session: ClientSession) -> Result<String, String> {
 mod browser {
     use std::{cell::RefCell, time::Duration};
 
-    use futures::{
-        future::{LocalBoxFuture, Shared},
-        FutureExt as _,
-    };
     use gloo_storage::{LocalStorage, Storage as _};
     use leptos::{prelude::*, task::spawn_local};
     use serde::{Deserialize, Serialize};
@@ -186,12 +182,9 @@ mod browser {
         session_expires_at: i64,
     }
 
-    type Pending = Shared<LocalBoxFuture<'static, Option<TokenResponse>>>;
-
     #[derive(Default)]
     struct Inner {
         token: Option<(String, f64)>,
-        inflight: Option<Pending>,
         timer: Option<TimeoutHandle>,
         channel: Option<web_sys::BroadcastChannel>,
         started: bool,
@@ -269,24 +262,16 @@ mod browser {
         refresh(session).await.map(|r| r.access_token)
     }
 
+    thread_local! {
+        static REFRESH: crate::single_flight::Slot<Option<TokenResponse>> =
+            const { crate::single_flight::Slot::new() };
+    }
+
     /// One refresh at a time: callers arriving while one is in flight share
-    /// its result.
+    /// its result. Two at once would present the same refresh token twice,
+    /// which the server takes for reuse.
     pub async fn refresh(session: ClientSession) -> Option<TokenResponse> {
-        let pending = INNER.with_borrow_mut(|i| {
-            i.inflight
-                .get_or_insert_with(|| do_refresh(session).boxed_local().shared())
-                .clone()
-        });
-        let result = pending.clone().await;
-        // Only the refresh this caller joined: clearing a newer one would
-        // let a second refresh run beside it with the same refresh token,
-        // which the server takes for reuse.
-        INNER.with_borrow_mut(|i| {
-            if i.inflight.as_ref().is_some_and(|f| f.ptr_eq(&pending)) {
-                i.inflight = None;
-            }
-        });
-        result
+        crate::single_flight::join(&REFRESH, || do_refresh(session)).await
     }
 
     async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {

@@ -93,41 +93,21 @@ pub async fn ensure_token() -> Option<String> {
 /// in flight share its answer.
 #[cfg(feature = "hydrate")]
 async fn fetch_token() -> Option<String> {
-    use futures::{
-        future::{LocalBoxFuture, Shared},
-        FutureExt as _,
-    };
-
     #[derive(serde::Deserialize)]
     struct Answer {
         token: String,
     }
 
     thread_local! {
-        static INFLIGHT: std::cell::RefCell<Option<Shared<LocalBoxFuture<'static, Option<String>>>>> =
-            const { std::cell::RefCell::new(None) };
+        static FETCH: crate::single_flight::Slot<Option<String>> =
+            const { crate::single_flight::Slot::new() };
     }
 
-    let pending = INFLIGHT.with_borrow_mut(|inflight| {
-        inflight
-            .get_or_insert_with(|| {
-                async {
-                    let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
-                    res.json::<Answer>().await.ok().map(|a| a.token)
-                }
-                .boxed_local()
-                .shared()
-            })
-            .clone()
-    });
-    let token = pending.clone().await;
-    // Only the fetch this caller joined; a newer one stays shared.
-    INFLIGHT.with_borrow_mut(|inflight| {
-        if inflight.as_ref().is_some_and(|f| f.ptr_eq(&pending)) {
-            *inflight = None;
-        }
-    });
-    token
+    crate::single_flight::join(&FETCH, || async {
+        let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
+        res.json::<Answer>().await.ok().map(|a| a.token)
+    })
+    .await
 }
 
 /// On the server a token never has to be fetched.

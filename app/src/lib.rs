@@ -17,6 +17,8 @@ pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod session;
 pub mod session_clock;
+#[cfg(feature = "hydrate")]
+pub mod single_flight;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
