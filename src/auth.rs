@@ -20,7 +20,7 @@ use crate::{
     id::{SessionId, UserId},
     policy::SessionPolicy,
     record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
-    store::{NewUser, Rotation, SessionStore, UserStore},
+    store::{NewUser, Rotation, SessionBackend, UserBackend},
     token::SessionToken,
     Error,
 };
@@ -64,8 +64,8 @@ pub enum RefreshOutcome {
 /// The session engine's entry point. Cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
-    users: Arc<dyn UserStore>,
-    sessions: Arc<dyn SessionStore>,
+    users: Arc<dyn UserBackend>,
+    sessions: Arc<dyn SessionBackend>,
     policy: SessionPolicy,
     clock: Arc<dyn Clock>,
     /// Password hashes at once: one per core. Argon2id takes 19 MiB and a
@@ -88,8 +88,8 @@ impl Auth {
     /// # Errors
     /// [`Error::Invalid`] if the policy is inconsistent.
     pub fn new(
-        users: Arc<dyn UserStore>,
-        sessions: Arc<dyn SessionStore>,
+        users: Arc<dyn UserBackend>,
+        sessions: Arc<dyn SessionBackend>,
         policy: SessionPolicy,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
@@ -244,9 +244,18 @@ impl Auth {
     /// Only storage failures; every kind of bad token is
     /// [`Validation::Invalid`].
     pub async fn validate(&self, raw_token: &str) -> Result<Validation, Error> {
-        let Some(token) = SessionToken::parse(raw_token) else {
-            return Ok(Validation::Invalid);
-        };
+        match SessionToken::parse(raw_token) {
+            Some(token) => self.validate_token(&token).await,
+            None => Ok(Validation::Invalid),
+        }
+    }
+
+    /// As [`Auth::validate`], for a token the caller has already parsed
+    /// (the web layer parses the cookie once per request).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the store is unreachable.
+    pub async fn validate_token(&self, token: &SessionToken) -> Result<Validation, Error> {
         let hash = token.hash();
         let Some(found) = self.sessions.find_session(&hash).await? else {
             return Ok(Validation::Invalid);

@@ -33,7 +33,7 @@ use crate::{
     clock::Clock,
     id::{SessionId, UserId},
     record::{Authenticated, SessionRecord},
-    store::{Rotation, SessionStore},
+    store::{ExpiredDeletion, Readiness, RefreshTokens, Rotation, SessionBackend, SessionStore},
     token::TokenHash,
     Error,
 };
@@ -44,7 +44,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 /// A [`SessionStore`] that remembers active sessions for `ttl`.
 pub struct CachedSessions {
-    inner: Arc<dyn SessionStore>,
+    inner: Arc<dyn SessionBackend>,
     ttl: Duration,
     clock: Arc<dyn Clock>,
     entries: Mutex<Entries>,
@@ -108,7 +108,7 @@ impl Entry {
 impl CachedSessions {
     /// Wraps `inner`; `ttl` is the cross-instance revocation bound.
     #[must_use]
-    pub fn new(inner: Arc<dyn SessionStore>, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(inner: Arc<dyn SessionBackend>, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
             inner,
             ttl,
@@ -234,7 +234,10 @@ impl SessionStore for CachedSessions {
         self.after_revocation().remove_id(id);
         owner
     }
+}
 
+#[async_trait]
+impl RefreshTokens for CachedSessions {
     async fn insert_refresh_token(
         &self,
         session_id: SessionId,
@@ -257,11 +260,17 @@ impl SessionStore for CachedSessions {
             .rotate_refresh_token(presented, successor, now, grace)
             .await
     }
+}
 
+#[async_trait]
+impl Readiness for CachedSessions {
     async fn ping(&self) -> Result<(), Error> {
         self.inner.ping().await
     }
+}
 
+#[async_trait]
+impl ExpiredDeletion for CachedSessions {
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
         self.lock().retain(|e| e.usable(now, self.ttl));
         self.inner.delete_expired(now).await

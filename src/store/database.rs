@@ -2,11 +2,11 @@
 //!
 //! `sqlite://…` (the default, no set-up) or `postgres://…` (several server
 //! instances sharing one database). Both run the same queries
-//! (`sql_impl.rs`) and keep their own migrations under `migrations/`.
+//! (`sql/mod.rs`) and keep their own migrations under `migrations/`.
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
-use super::{SessionStore, UserStore};
+use super::{SessionBackend, UserBackend};
 use crate::Error;
 
 /// Pool settings, the same for every backend.
@@ -94,7 +94,7 @@ impl Database {
 
     /// The user and session stores on this database.
     #[must_use]
-    pub fn stores(&self) -> (Arc<dyn UserStore>, Arc<dyn SessionStore>) {
+    pub fn stores(&self) -> (Arc<dyn UserBackend>, Arc<dyn SessionBackend>) {
         match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(pool) => {

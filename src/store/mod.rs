@@ -1,12 +1,22 @@
-//! The storage boundary.
+//! The storage boundary, after tower-sessions' `SessionStore`: small traits,
+//! each with its contract, so a backend implements only what it stores and
+//! backends can be swapped by configuration.
 //!
-//! Two small traits, so backends can be swapped by configuration:
-//! [`UserStore`] (accounts and the auth event log, always SQL) and
-//! [`SessionStore`] (sessions). Each backend lives in its own module behind
-//! its own cargo feature. [`cache::CachedSessions`] can sit in front of
-//! any session store (a short-lived in-process copy of active sessions).
+//! | trait | what | backends |
+//! |---|---|---|
+//! | [`UserStore`] | accounts and the auth event log | SQL (SQLite, PostgreSQL) |
+//! | [`SessionStore`] | server-side sessions | SQL, Redis, [`cache::CachedSessions`] in front of either |
+//! | [`RefreshTokens`] | refresh-token families and their rotation | same as sessions |
+//! | [`ExpiredDeletion`] | deleting expired and revoked rows | same as sessions |
+//! | [`Readiness`] | a cheap round trip for `/readyz` | every backend |
 //!
-//! Contracts every backend keeps (checked by the conformance suite):
+//! [`SessionBackend`] and [`UserBackend`] name the bundles the engine
+//! holds; [`open`] builds them from configuration, so the web layer never
+//! branches on a backend. Each backend lives in its own module behind its
+//! own cargo feature.
+//!
+//! Contracts every backend keeps (checked by the conformance suite in
+//! `tests/conformance.rs`, run against each):
 //! - lookups are by token hash, never by raw token;
 //! - `find_session` returns the row even when expired or revoked, so the
 //!   engine can tell "expired" (record an event, clear the cookie) from
@@ -17,12 +27,19 @@
 pub mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod database;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod open;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use open::{open, OpenError, Opened, StoreSettings};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -113,15 +130,10 @@ pub trait UserStore: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error>;
-
-    /// Cheap round trip for readiness probes.
-    ///
-    /// # Errors
-    /// [`Error::Storage`] if the backend is unreachable.
-    async fn ping(&self) -> Result<(), Error>;
 }
 
-/// Server-side sessions.
+/// Server-side sessions: one row per signed-in browser, found by the hash of
+/// its cookie's token.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores a new session.
@@ -138,7 +150,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`Error::Storage`] if the backend fails.
     async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<Authenticated>, Error>;
 
-    /// Records activity: sets `last_seen_at` and the slid idle expiry.
+    /// The session with this id and its user (expired and revoked rows too).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error>;
+
+    /// Records activity: sets `last_seen_at` and the slid idle expiry of an
+    /// unrevoked session (a revoked one stays revoked).
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -149,8 +168,19 @@ pub trait SessionStore: Send + Sync + 'static {
         idle_expires_at: OffsetDateTime,
     ) -> Result<(), Error>;
 
+    /// The user's sessions that are active at `now`, newest first.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn list_user_sessions(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, Error>;
+
     /// Revokes one session of `user_id`. Returns whether an active session
-    /// was revoked (`false` for another user's session or an unknown id).
+    /// was revoked (`false` for another user's session or an unknown id), so
+    /// one user can never end another's session by guessing an id.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -173,24 +203,8 @@ pub trait SessionStore: Send + Sync + 'static {
         at: OffsetDateTime,
     ) -> Result<u64, Error>;
 
-    /// The user's sessions that are active at `now`, newest first.
-    ///
-    /// # Errors
-    /// [`Error::Storage`] if the backend fails.
-    async fn list_user_sessions(
-        &self,
-        user_id: UserId,
-        now: OffsetDateTime,
-    ) -> Result<Vec<SessionRecord>, Error>;
-
-    /// The session with this id and its user (expired and revoked rows too).
-    ///
-    /// # Errors
-    /// [`Error::Storage`] if the backend fails.
-    async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error>;
-
-    /// Revokes a session by id alone (reuse detection). Returns its owner if
-    /// it was active.
+    /// Revokes a session by id alone (reuse detection, where the owner is
+    /// not known yet). Returns its owner if it was active.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -199,7 +213,12 @@ pub trait SessionStore: Send + Sync + 'static {
         id: SessionId,
         at: OffsetDateTime,
     ) -> Result<Option<UserId>, Error>;
+}
 
+/// Refresh-token families: each session's chain of refresh tokens, of which
+/// only the newest is current. Stored as hashes, like session tokens.
+#[async_trait]
+pub trait RefreshTokens: Send + Sync + 'static {
     /// Stores the first refresh token of a session.
     ///
     /// # Errors
@@ -212,10 +231,11 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<(), Error>;
 
     /// Atomically exchanges the token `presented` for `successor`: marks it
-    /// rotated and stores the successor, only if it was not rotated yet.
-    /// Concurrent calls with the same token see exactly one
-    /// [`Rotation::Rotated`]; the others see [`Rotation::WithinGrace`] or
-    /// [`Rotation::Reused`] depending on `grace`.
+    /// rotated and stores the successor, only if it was not rotated yet and
+    /// its session is active at `now`. Concurrent calls with the same token
+    /// see exactly one [`Rotation::Rotated`]; the others see
+    /// [`Rotation::WithinGrace`] or [`Rotation::Reused`] depending on
+    /// `grace` ([`Rotation::for_presented_again`]).
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -226,17 +246,37 @@ pub trait SessionStore: Send + Sync + 'static {
         now: OffsetDateTime,
         grace: time::Duration,
     ) -> Result<Rotation, Error>;
+}
 
-    /// Cheap round trip for readiness probes.
-    ///
-    /// # Errors
-    /// [`Error::Storage`] if the backend is unreachable.
-    async fn ping(&self) -> Result<(), Error>;
-
-    /// Deletes every session that is expired at `now` or revoked. Returns
-    /// how many rows were deleted.
+/// Deleting what can no longer be used, for the background cleanup task
+/// (kept apart from the request path, as tower-sessions does).
+#[async_trait]
+pub trait ExpiredDeletion: Send + Sync + 'static {
+    /// Deletes every session that is expired at `now` or revoked, with its
+    /// refresh tokens. Returns how many sessions were deleted.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error>;
 }
+
+/// Whether a backend answers, for readiness probes.
+#[async_trait]
+pub trait Readiness: Send + Sync + 'static {
+    /// One cheap round trip.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend is unreachable.
+    async fn ping(&self) -> Result<(), Error>;
+}
+
+/// Everything the engine needs of a session backend. Implemented for every
+/// type that implements the four traits.
+pub trait SessionBackend: SessionStore + RefreshTokens + ExpiredDeletion + Readiness {}
+
+impl<T: SessionStore + RefreshTokens + ExpiredDeletion + Readiness> SessionBackend for T {}
+
+/// Everything the engine needs of an account backend.
+pub trait UserBackend: UserStore + Readiness {}
+
+impl<T: UserStore + Readiness> UserBackend for T {}

@@ -1,14 +1,11 @@
-//! PostgreSQL backend for [`UserStore`](super::UserStore) and
-//! [`SessionStore`](super::SessionStore): for several server instances
-//! sharing one database. The queries are shared with SQLite (`sql_impl.rs`).
+//! PostgreSQL backend: for several server instances sharing one database.
+//! It implements every store trait through the shared
+//! [`SqlStore`](super::sql::SqlStore); this module only adds its migrations.
 
-use sqlx::{postgres::PgRow, PgPool};
+use sqlx::{PgPool, Postgres};
 
 /// Users, events and sessions in one PostgreSQL database.
-#[derive(Clone, Debug)]
-pub struct PgStore {
-    pool: PgPool,
-}
+pub type PgStore = super::sql::SqlStore<Postgres>;
 
 /// Brings a PostgreSQL database's schema up to date (`migrations/postgres`).
 ///
@@ -17,15 +14,3 @@ pub struct PgStore {
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("./migrations/postgres").run(pool).await
 }
-
-impl PgStore {
-    /// Wraps a migrated pool.
-    #[must_use]
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-type Store = PgStore;
-type DbRow = PgRow;
-include!("sql_impl.rs");

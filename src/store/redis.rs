@@ -1,4 +1,5 @@
-//! Redis backend for [`SessionStore`]: sessions and refresh tokens in
+//! Redis backend for [`SessionStore`], [`RefreshTokens`], [`ExpiredDeletion`]
+//! and [`Readiness`]: sessions and refresh tokens in
 //! Redis, accounts and the event log still in SQL.
 //!
 //! Keys, under a prefix (`ls:` by default):
@@ -26,7 +27,7 @@ use async_trait::async_trait;
 use redis::{aio::ConnectionManager, AsyncCommands as _, Script};
 use time::OffsetDateTime;
 
-use super::{Rotation, SessionStore, UserStore};
+use super::{ExpiredDeletion, Readiness, RefreshTokens, Rotation, SessionStore, UserStore};
 use crate::{
     id::{SessionId, UserId},
     record::{Authenticated, SessionRecord, UserSummary},
@@ -429,7 +430,10 @@ impl SessionStore for RedisStore {
             .await?;
         owner.map(|o| o.parse()).transpose()
     }
+}
 
+#[async_trait]
+impl RefreshTokens for RedisStore {
     async fn insert_refresh_token(
         &self,
         session_id: SessionId,
@@ -481,12 +485,18 @@ impl SessionStore for RedisStore {
             _ => Rotation::Unknown,
         })
     }
+}
 
+#[async_trait]
+impl Readiness for RedisStore {
     async fn ping(&self) -> Result<(), Error> {
         let _: String = redis::cmd("PING").query_async(&mut self.conn()).await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl ExpiredDeletion for RedisStore {
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
         let mut total = 0;
         loop {

@@ -1,14 +1,11 @@
-//! SQLite backend for [`UserStore`](super::UserStore) and
-//! [`SessionStore`](super::SessionStore): the default, one file, no set-up.
-//! The queries are shared with PostgreSQL (`sql_impl.rs`).
+//! SQLite backend: the default, one file, no set-up. It implements every
+//! store trait through the shared [`SqlStore`](super::sql::SqlStore); this
+//! module only adds its migrations.
 
-use sqlx::{sqlite::SqliteRow, SqlitePool};
+use sqlx::{Sqlite, SqlitePool};
 
 /// Users, events and sessions in one SQLite database.
-#[derive(Clone, Debug)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
+pub type SqliteStore = super::sql::SqlStore<Sqlite>;
 
 /// Brings a SQLite database's schema up to date (`migrations/sqlite`).
 ///
@@ -17,15 +14,3 @@ pub struct SqliteStore {
 pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("./migrations/sqlite").run(pool).await
 }
-
-impl SqliteStore {
-    /// Wraps a migrated pool.
-    #[must_use]
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
-    }
-}
-
-type Store = SqliteStore;
-type DbRow = SqliteRow;
-include!("sql_impl.rs");

@@ -2,13 +2,13 @@
 
 use std::{str::FromStr, sync::Arc};
 
-use engine::store::{SessionStore, UserStore};
+use engine::store::{SessionBackend, UserBackend};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 /// One backend's stores, empty and migrated.
 pub struct Backend {
-    pub users: Arc<dyn UserStore>,
-    pub sessions: Arc<dyn SessionStore>,
+    pub users: Arc<dyn UserBackend>,
+    pub sessions: Arc<dyn SessionBackend>,
     pub cleanup: Cleanup,
 }
 

@@ -63,11 +63,11 @@ pub async fn two_cached_instances(
     dir: &std::path::Path,
     ttl: time::Duration,
 ) -> (Auth, Auth, ManualClock) {
-    use engine::store::{cache::CachedSessions, SessionStore};
+    use engine::store::{cache::CachedSessions, SessionBackend};
     let store = Arc::new(store(file_options(dir), 4).await);
     let clock = ManualClock::new();
     let instance = || {
-        let cached: Arc<dyn SessionStore> = Arc::new(CachedSessions::new(
+        let cached: Arc<dyn SessionBackend> = Arc::new(CachedSessions::new(
             store.clone(),
             ttl,
             Arc::new(clock.clone()),
