@@ -13,6 +13,7 @@ pub mod format;
 pub mod guides;
 pub mod pages;
 pub mod redirect;
+pub mod routes;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -22,42 +23,12 @@ pub mod single_flight;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
-    static_routes::StaticRoute,
-    SsrMode,
-};
+use leptos_router::components::Router;
 
 use crate::{
     client_session::ClientSession,
     components::{auth_state::AuthVersion, idle_prompt::IdlePrompt, nav::SiteHeader},
-    pages::{
-        about::AboutPage,
-        dashboard::DashboardPage,
-        guides::{GuideIndexPage, GuidePage},
-        home::HomePage,
-        login::LoginPage,
-        not_found::NotFound,
-        sessions::SessionsPage,
-        signup::SignupPage,
-        status::StatusPage,
-    },
 };
-
-/// Paths that need a signed-in user. The server's session layer redirects
-/// anonymous requests for these to `/login?next=…` (303) before rendering,
-/// so protected content is never sent, not even briefly.
-pub const PROTECTED_PATHS: &[&str] = &["/dashboard", "/account"];
-
-/// Whether `path` is, or is below, one of [`PROTECTED_PATHS`].
-#[must_use]
-pub fn requires_session(path: &str) -> bool {
-    PROTECTED_PATHS.iter().any(|p| {
-        path.strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
-}
 
 /// The HTML document around the app, rendered on the server only.
 ///
@@ -93,13 +64,8 @@ pub fn shell(
     }
 }
 
-/// The root component: layout and the route table.
-///
-/// Each route's `ssr` mode is part of the route contract:
-/// - `SsrMode::Static` routes are prerendered to files at start-up and served
-///   from disk; they learn about the session only after hydration.
-/// - `SsrMode::Async` routes render on every request, after all their server
-///   data has resolved, so the first HTML response is complete.
+/// The root component: the layout around the route table
+/// ([`routes::AppRoutes`]).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -121,46 +87,11 @@ pub fn App() -> impl IntoView {
             <SiteHeader />
             <IdlePrompt />
             <main id="main" class="container">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Static(StaticRoute::new()) />
-                    <Route path=path!("/about") view=AboutPage ssr=SsrMode::Static(StaticRoute::new()) />
-                    <Route path=path!("/guides") view=GuideIndexPage ssr=SsrMode::Static(StaticRoute::new()) />
-                    <Route
-                        path=path!("/guides/:slug")
-                        view=GuidePage
-                        ssr=SsrMode::Static(
-                            StaticRoute::new().prerender_params(|| async {
-                                let mut params = leptos_router::static_routes::StaticParamsMap::new();
-                                params.insert("slug", guides::GUIDES.iter().map(|(s, _)| (*s).to_owned()).collect());
-                                params
-                            }),
-                        )
-                    />
-                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
-                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
-                </Routes>
+                <routes::AppRoutes />
             </main>
             <footer class="site-footer container">
                 <p>"A Leptos template for session management done right."</p>
             </footer>
         </Router>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn protection_matches_whole_segments() {
-        assert!(requires_session("/dashboard"));
-        assert!(requires_session("/account/sessions"));
-        assert!(!requires_session("/dashboards"));
-        assert!(!requires_session("/accounting"));
-        assert!(!requires_session("/login"));
-        assert!(!requires_session("/"));
     }
 }

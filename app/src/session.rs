@@ -19,6 +19,49 @@ use crate::error::AppError;
 #[derive(Clone, Debug, Default)]
 pub struct RequestSession(pub Option<Authenticated>);
 
+/// A sign-in or sign-out that a handler performed: it set (or cleared) the
+/// session's cookies itself, so the session layer leaves them alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionChange {
+    /// A new session, with its own cookies.
+    SignedIn,
+    /// The session ended and its cookies were cleared.
+    SignedOut,
+}
+
+/// Where a handler leaves its [`SessionChange`] for the session layer,
+/// which puts one into every request it handles and reads it once the
+/// handler is done. (A server function's `ResponseOptions` carries only
+/// headers and a status, so the typed value travels in the request.)
+#[derive(Clone, Debug, Default)]
+pub struct SessionChanges(std::sync::Arc<std::sync::Mutex<Option<SessionChange>>>);
+
+impl SessionChanges {
+    /// Records `change` (the last one wins).
+    pub fn record(&self, change: SessionChange) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(change);
+    }
+
+    /// The change recorded, if any.
+    #[must_use]
+    pub fn get(&self) -> Option<SessionChange> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Tells the session layer that this request signed someone in or out.
+pub fn record_change(change: SessionChange) {
+    if let Some(changes) = parts().and_then(|p| p.extensions.get::<SessionChanges>().cloned()) {
+        changes.record(change);
+    }
+}
+
 /// Typed extractor for plain axum handlers (and `leptos_axum::extract`):
 /// the request's validated session, or a 401 when there is none.
 #[derive(Clone, Debug)]
@@ -111,6 +154,20 @@ pub fn set_cookie(cookie: &cookie::Cookie<'_>) {
     ) {
         res.append_header(header::SET_COOKIE, value);
     }
+}
+
+/// Signs this browser out on the response: clears the session, refresh and
+/// CSRF cookies, asks the browser to drop the site's data, and tells the
+/// session layer ([`SessionChange::SignedOut`]).
+pub fn clear_session_cookies(cookies: &engine::CookiePolicy) {
+    set_cookie(&cookies.removal());
+    set_cookie(&cookies.refresh_removal());
+    set_cookie(&cookies.csrf_removal());
+    set_header(
+        header::HeaderName::from_static("clear-site-data"),
+        "\"cookies\", \"storage\"",
+    );
+    record_change(SessionChange::SignedOut);
 }
 
 /// Adds a response header.

@@ -10,9 +10,9 @@
 
 use std::sync::OnceLock;
 
-use engine::{Authenticated, Validation};
+use engine::{Auth, Authenticated, SessionToken, Validation};
 
-use crate::{config::AppEnv, state::AppState};
+use crate::{config::AppEnv, error::StartupError};
 
 static FIXED: OnceLock<Authenticated> = OnceLock::new();
 
@@ -20,11 +20,11 @@ static FIXED: OnceLock<Authenticated> = OnceLock::new();
 ///
 /// # Errors
 /// Only from the first, real validation.
-pub async fn validate(state: &AppState, raw: &str) -> Result<Validation, engine::Error> {
-    if let Some(auth) = FIXED.get() {
-        return Ok(Validation::Valid(Box::new(auth.clone())));
+pub async fn validate(auth: &Auth, token: &SessionToken) -> Result<Validation, engine::Error> {
+    if let Some(fixed) = FIXED.get() {
+        return Ok(Validation::Valid(Box::new(fixed.clone())));
     }
-    let outcome = state.auth.validate(raw).await?;
+    let outcome = auth.validate_token(token).await?;
     if let Validation::Valid(auth) = &outcome {
         let _ = FIXED.set((**auth).clone());
     }
@@ -34,14 +34,13 @@ pub async fn validate(state: &AppState, raw: &str) -> Result<Validation, engine:
 /// Refuses to run a bypass build by accident.
 ///
 /// # Errors
-/// A message saying why the server will not start.
-pub fn guard(env: AppEnv) -> Result<(), String> {
+/// [`StartupError::Refused`], saying why the server will not start.
+pub fn guard(env: AppEnv) -> Result<(), StartupError> {
     if env != AppEnv::Dev || std::env::var("BENCH_BYPASS").as_deref() != Ok("1") {
-        return Err(
+        return Err(StartupError::Refused(
             "this is a bench-only build (feature `bench-bypass`) that skips session \
-                    validation; it runs only with APP_ENV=dev and BENCH_BYPASS=1"
-                .to_owned(),
-        );
+             validation; it runs only with APP_ENV=dev and BENCH_BYPASS=1",
+        ));
     }
     tracing::warn!("bench-only build: session validation is bypassed");
     Ok(())

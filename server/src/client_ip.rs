@@ -17,11 +17,13 @@ use axum::{
 };
 use ipnet::IpNet;
 
-use crate::state::AppState;
+/// The peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<[IpNet]>);
 
 /// The middleware: puts [`ClientIp`] into the request's extensions.
 pub async fn client_ip_layer(
-    State(state): State<AppState>,
+    State(TrustedProxies(trusted)): State<TrustedProxies>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -30,7 +32,7 @@ pub async fn client_ip_layer(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     if let Some(peer) = peer {
-        let ip = resolve(peer, req.headers(), &state.config.trusted_proxies);
+        let ip = resolve(peer, req.headers(), &trusted);
         req.extensions_mut().insert(ClientIp(ip));
     }
     next.run(req).await

@@ -1,12 +1,98 @@
 //! Reading and writing cookies on raw requests and responses.
+//!
+//! The cookies this app reads are parsed once per request, at the edge
+//! ([`parse_layer`]), into [`RequestCookies`]: the CSRF layer, the session
+//! layer and the handlers read that typed value instead of the headers.
 
 use axum::{
+    extract::{Request, State},
     http::{header, HeaderMap, HeaderValue},
+    middleware::Next,
     response::Response,
 };
+use engine::{CookiePolicy, SessionToken};
+
+/// The session cookie as the request carries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionCookie {
+    /// Not sent: an anonymous request.
+    Missing,
+    /// Sent twice, or not a token this server could have issued: it names no
+    /// session, and the response clears it.
+    Unusable,
+    /// A well-formed token (not yet validated).
+    Token(SessionToken),
+}
+
+impl SessionCookie {
+    /// The token, if well-formed.
+    #[must_use]
+    pub fn token(&self) -> Option<&SessionToken> {
+        match self {
+            Self::Token(token) => Some(token),
+            Self::Missing | Self::Unusable => None,
+        }
+    }
+}
+
+/// The app's cookies on one request, parsed once by [`parse_layer`].
+#[derive(Clone, Debug)]
+pub struct RequestCookies {
+    /// The session cookie.
+    pub session: SessionCookie,
+    /// The CSRF cookie's value, if sent exactly once.
+    pub csrf: Option<String>,
+    /// The refresh cookie (only sent to `/api/auth`).
+    pub refresh: CookieValue,
+}
+
+impl RequestCookies {
+    /// Parses the cookies named by `policy` from `headers`.
+    #[must_use]
+    pub fn parse(headers: &HeaderMap, policy: &CookiePolicy) -> Self {
+        let session = match find(headers, policy.name()) {
+            CookieValue::Missing => SessionCookie::Missing,
+            CookieValue::Ambiguous => SessionCookie::Unusable,
+            CookieValue::One(raw) => {
+                SessionToken::parse(&raw).map_or(SessionCookie::Unusable, SessionCookie::Token)
+            }
+        };
+        let csrf = match find(headers, policy.csrf_name()) {
+            CookieValue::One(value) => Some(value),
+            CookieValue::Missing | CookieValue::Ambiguous => None,
+        };
+        Self {
+            session,
+            csrf,
+            refresh: find(headers, policy.refresh_name()),
+        }
+    }
+
+    /// This request's parsed cookies (from [`parse_layer`]; parsed here if
+    /// a test mounted a handler without it).
+    #[must_use]
+    pub fn of(req: &Request, policy: &CookiePolicy) -> Self {
+        req.extensions()
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_else(|| Self::parse(req.headers(), policy))
+    }
+}
+
+/// The middleware, outside every layer that reads cookies: puts
+/// [`RequestCookies`] into the request's extensions.
+pub async fn parse_layer(
+    State(policy): State<CookiePolicy>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let cookies = RequestCookies::parse(req.headers(), &policy);
+    req.extensions_mut().insert(cookies);
+    next.run(req).await
+}
 
 /// What a request carries under one cookie name.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CookieValue {
     /// Not sent.
     Missing,
@@ -41,16 +127,6 @@ pub fn append(res: &mut Response, cookie: &cookie::Cookie<'_>) {
     if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         res.headers_mut().append(header::SET_COOKIE, value);
     }
-}
-
-/// Whether the response already sets cookie `name`.
-#[must_use]
-pub fn is_set(res: &Response, name: &str) -> bool {
-    res.headers().get_all(header::SET_COOKIE).iter().any(|v| {
-        v.as_bytes()
-            .strip_prefix(name.as_bytes())
-            .is_some_and(|rest| rest.first() == Some(&b'='))
-    })
 }
 
 #[cfg(test)]

@@ -14,18 +14,23 @@
 //! Safe methods (GET, HEAD, OPTIONS) change nothing and pass; server
 //! functions that change state accept only POST (layer 3, in `app`).
 
+use std::sync::Arc;
+
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
-    http::{header, HeaderMap, Method, StatusCode},
+    http::{header, HeaderMap, Method},
     middleware::Next,
     response::{IntoResponse as _, Response},
 };
-use engine::{csrf::Binding, SessionToken};
+use engine::{
+    csrf::{Binding, CsrfKey},
+    CookiePolicy, SessionToken,
+};
 
 use crate::{
-    cookies::{self, CookieValue},
-    state::AppState,
+    cookies::RequestCookies,
+    error::{ServerError, Shape},
 };
 
 /// The header the browser app sends the token in.
@@ -35,90 +40,79 @@ pub const FIELD: &str = app::csrf::FIELD;
 /// Largest form body this layer reads to find the token.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// Why a request was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// Layer 1: another site (or an opaque origin) sent it.
-    CrossSite,
-    /// Layer 2: no token, or one not valid for this session.
-    BadToken,
-    /// The form body exceeds [`MAX_FORM_BYTES`].
-    TooLarge,
+/// What the CSRF layer and the token endpoint need. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Csrf {
+    /// Signs and checks tokens.
+    pub key: CsrfKey,
+    /// The cookies' names and attributes.
+    pub cookies: CookiePolicy,
+    /// `PUBLIC_URL`'s origin, the reference for layer 1 (else the `Host`).
+    pub public_origin: Option<Arc<str>>,
 }
 
-impl Refusal {
-    /// The answer: JSON in the server-function error format for the
-    /// hydrated app (so its form shows the message), plain text otherwise.
-    fn into_response(self, wants_html: bool) -> Response {
-        let (status, message) = match self {
-            Self::CrossSite => (
-                StatusCode::FORBIDDEN,
-                "This request came from another site and was refused.",
-            ),
-            Self::BadToken => (
-                StatusCode::FORBIDDEN,
-                "This page has expired or the request did not come from this site. Reload the page and try again.",
-            ),
-            Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large."),
-        };
-        let no_store = (header::CACHE_CONTROL, "no-store");
-        if wants_html || self == Self::TooLarge {
-            return (status, [no_store], message).into_response();
+impl Csrf {
+    /// The CSRF token for a request whose session (after this response) is
+    /// `session`: the CSRF cookie's value when it is valid for it, else a
+    /// new one — `true` means the caller must set it as the cookie.
+    #[must_use]
+    pub fn token_for(
+        &self,
+        cookies: &RequestCookies,
+        session: Option<&SessionToken>,
+    ) -> (String, bool) {
+        let binding = session.map_or(Binding::PreSession, Binding::Session);
+        match &cookies.csrf {
+            Some(current) if self.key.verify(binding, current) => (current.clone(), false),
+            _ => (self.key.issue(binding), true),
         }
-        let body = serde_json::to_string(&app::error::AppError::StaleForm).unwrap_or_default();
-        (
-            status,
-            [no_store, (header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
     }
 }
 
 /// The middleware; install with `from_fn_with_state` around the router.
-pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+///
+/// # Errors
+/// [`ServerError::CrossSite`], [`ServerError::BadCsrfToken`] or
+/// [`ServerError::TooLarge`]: plain text for a browser showing a page,
+/// JSON in the server-function error format for the hydrated app.
+pub async fn csrf_layer(
+    State(csrf): State<Csrf>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ServerError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+        return Ok(next.run(req).await);
     }
     let wants_html = req
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    match check(&state, req).await {
-        Ok(req) => next.run(req).await,
-        Err(refusal) => {
-            tracing::warn!(?refusal, "refused a state-changing request");
-            refusal.into_response(wants_html)
-        }
-    }
+    let shape = if wants_html { Shape::Text } else { Shape::Json };
+    let req = check(&csrf, req, shape).await?;
+    Ok(next.run(req).await)
 }
 
 /// Both layers; hands the request back (body intact) when it may proceed.
-async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
-    if is_cross_site(req.headers(), state.config.public_origin.as_deref()) {
-        return Err(Refusal::CrossSite);
+async fn check(csrf: &Csrf, req: Request, shape: Shape) -> Result<Request, ServerError> {
+    if is_cross_site(req.headers(), csrf.public_origin.as_deref()) {
+        return Err(ServerError::CrossSite(shape));
     }
-    let session = match cookies::find(req.headers(), state.cookies.name()) {
-        CookieValue::One(raw) => SessionToken::parse(&raw),
-        CookieValue::Missing | CookieValue::Ambiguous => None,
-    };
-    let binding = session
-        .as_ref()
+    let cookies = RequestCookies::of(&req, &csrf.cookies);
+    let binding = cookies
+        .session
+        .token()
         .map_or(Binding::PreSession, Binding::Session);
-    let cookie = match cookies::find(req.headers(), state.cookies.csrf_name()) {
-        CookieValue::One(value) => Some(value),
-        CookieValue::Missing | CookieValue::Ambiguous => None,
-    };
 
     let (req, presented) = presented_token(req).await?;
     let valid = presented.as_deref().is_some_and(|token| {
-        state.csrf.verify(binding, token)
+        csrf.key.verify(binding, token)
             && match binding {
                 Binding::Session(_) => true,
                 // Anyone can obtain a pre-session token; only the browser
                 // holding the matching cookie can present it.
-                Binding::PreSession => cookie
+                Binding::PreSession => cookies
+                    .csrf
                     .as_deref()
                     .is_some_and(|c| engine::csrf::same_token(c, token)),
             }
@@ -126,13 +120,13 @@ async fn check(state: &AppState, req: Request) -> Result<Request, Refusal> {
     if valid {
         Ok(req)
     } else {
-        Err(Refusal::BadToken)
+        Err(ServerError::BadCsrfToken(shape))
     }
 }
 
 /// The token from the header, or else from a URL-encoded form body (which is
 /// read, bounded, and put back for the handler).
-async fn presented_token(req: Request) -> Result<(Request, Option<String>), Refusal> {
+async fn presented_token(req: Request) -> Result<(Request, Option<String>), ServerError> {
     if let Some(value) = req.headers().get(HEADER) {
         let token = value.to_str().ok().map(str::to_owned);
         return Ok((req, token));
@@ -153,7 +147,7 @@ async fn presented_token(req: Request) -> Result<(Request, Option<String>), Refu
     let (parts, body) = req.into_parts();
     let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
-        .map_err(|_| Refusal::TooLarge)?;
+        .map_err(|_| ServerError::TooLarge)?;
     let mut found = form_urlencoded::parse(&bytes).filter(|(k, _)| k == FIELD);
     let token = match (found.next(), found.next()) {
         (Some((_, v)), None) => Some(v.into_owned()),
@@ -163,41 +157,22 @@ async fn presented_token(req: Request) -> Result<(Request, Option<String>), Refu
     Ok((Request::from_parts(parts, Body::from(bytes)), token))
 }
 
-/// The CSRF token for a request whose session (after this response) is
-/// `session`: the CSRF cookie's value when it is valid for it, else a new
-/// one — `true` means the caller must set it as the cookie.
-#[must_use]
-pub fn token_for(
-    state: &AppState,
-    headers: &HeaderMap,
-    session: Option<&SessionToken>,
-) -> (String, bool) {
-    let binding = session.map_or(Binding::PreSession, Binding::Session);
-    match cookies::find(headers, state.cookies.csrf_name()) {
-        CookieValue::One(current) if state.csrf.verify(binding, &current) => (current, false),
-        _ => (state.csrf.issue(binding), true),
-    }
-}
-
 /// `GET /api/auth/csrf`: the token for this browser, setting the cookie if
 /// it has none (yet) or a stale one. The hydrated app asks when it needs to
 /// post and finds no cookie: after a client-side navigation from a
 /// prerendered page, or after a logout cleared site data. Reading it needs
 /// no database (the binding is the session cookie's hash), and another site
 /// cannot read the answer (no CORS), so a GET is safe.
-pub async fn token_endpoint(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match cookies::find(&headers, state.cookies.name()) {
-        CookieValue::One(raw) => SessionToken::parse(&raw),
-        CookieValue::Missing | CookieValue::Ambiguous => None,
-    };
-    let (token, new) = token_for(&state, &headers, session.as_ref());
+pub async fn token_endpoint(State(csrf): State<Csrf>, req: Request) -> Response {
+    let cookies = RequestCookies::of(&req, &csrf.cookies);
+    let (token, new) = csrf.token_for(&cookies, cookies.session.token());
     let mut res = (
         [(header::CACHE_CONTROL, "no-store")],
         axum::Json(serde_json::json!({ "token": token })),
     )
         .into_response();
     if new {
-        cookies::append(&mut res, &state.cookies.csrf_cookie(&token, None));
+        crate::cookies::append(&mut res, &csrf.cookies.csrf_cookie(&token, None));
     }
     res
 }

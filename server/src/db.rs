@@ -1,31 +1,21 @@
-//! The database: opening and migrating it, whichever backend the URL names.
+//! What the database needs before the engine opens it: a private folder
+//! for a SQLite file (the engine's `store::open` connects and migrates).
 
 use std::path::Path;
 
-use engine::store::database::{Database, PoolSettings};
-
 use crate::{config::DatabaseConfig, error::StartupError};
 
-/// Opens (creating a SQLite file if needed) and migrates the database.
+/// Creates the folder of a SQLite database file, readable by this user only.
 ///
 /// # Errors
-/// The database cannot be opened or reached, or a migration fails.
-pub async fn connect(config: &DatabaseConfig) -> Result<Database, StartupError> {
+/// The folder cannot be created.
+pub fn prepare(config: &DatabaseConfig) -> Result<(), StartupError> {
     if let Some(file) = sqlite_file(&config.url) {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }
     }
-    let settings = PoolSettings {
-        max_connections: config.max_connections,
-        acquire_timeout: config.acquire_timeout,
-    };
-    let db = Database::connect(&config.url, settings)
-        .await
-        .map_err(StartupError::Database)?;
-    db.migrate().await?;
-    tracing::info!(backend = db.backend(), "database ready");
-    Ok(db)
+    Ok(())
 }
 
 /// The file behind a `sqlite://` URL (not for in-memory databases).

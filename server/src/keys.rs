@@ -16,7 +16,10 @@ use std::{
 
 use engine::jwt::KeyPair;
 
-use crate::{config::AppEnv, error::StartupError};
+use crate::{
+    config::AppEnv,
+    error::{KeyProblem, StartupError},
+};
 
 /// Loads every key in `dir`, oldest first; generates one in dev if none.
 ///
@@ -26,13 +29,7 @@ pub fn load(dir: &Path, env: AppEnv) -> Result<Vec<KeyPair>, StartupError> {
     let mut keys = read_dir(dir)?;
     if keys.is_empty() {
         match env {
-            AppEnv::Prod => {
-                return Err(StartupError::Keys(format!(
-                    "no signing key in {}: create one with `server generate-key` \
-                     (or copy the shared keys of your other instances there)",
-                    dir.display()
-                )))
-            }
+            AppEnv::Prod => return Err(StartupError::NoSigningKey(dir.to_path_buf())),
             AppEnv::Dev => {
                 let path = generate(dir)?;
                 tracing::info!(path = %path.display(), "generated a development signing key");
@@ -48,13 +45,11 @@ pub fn load(dir: &Path, env: AppEnv) -> Result<Vec<KeyPair>, StartupError> {
 /// # Errors
 /// The folder or file cannot be written.
 pub fn generate(dir: &Path) -> Result<PathBuf, StartupError> {
-    let io = |err: std::io::Error| StartupError::Keys(format!("{}: {err}", dir.display()));
+    let io = key_problem(dir);
     fs::create_dir_all(dir).map_err(io)?;
     set_mode(dir, 0o700).map_err(io)?;
     let key = KeyPair::generate();
-    let pem = key
-        .to_pem()
-        .map_err(|err| StartupError::Keys(err.to_string()))?;
+    let pem = key.to_pem().map_err(key_problem(dir))?;
     let created = time::OffsetDateTime::now_utc().unix_timestamp();
     let path = dir.join(format!("{created:012}-{}.pem", key.kid()));
     write_private(&path, pem.as_bytes()).map_err(io)?;
@@ -75,11 +70,11 @@ pub fn csrf_key(
         return Ok(key.clone());
     }
     let path = dir.join(CSRF_SECRET_FILE);
-    let io = |err: std::io::Error| StartupError::Keys(format!("{}: {err}", path.display()));
+    let io = key_problem(&path);
     match fs::read(&path) {
         Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
             .map(engine::csrf::CsrfKey::from_bytes)
-            .map_err(|_| StartupError::Keys(format!("{}: not a CSRF secret", path.display()))),
+            .map_err(|_| key_problem(&path)(KeyProblem::NotACsrfSecret)),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             fs::create_dir_all(dir).map_err(io)?;
             set_mode(dir, 0o700).map_err(io)?;
@@ -99,7 +94,7 @@ fn read_dir(dir: &Path) -> Result<Vec<KeyPair>, StartupError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(StartupError::Keys(format!("{}: {err}", dir.display()))),
+        Err(err) => return Err(key_problem(dir)(err)),
     };
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -110,12 +105,18 @@ fn read_dir(dir: &Path) -> Result<Vec<KeyPair>, StartupError> {
     paths
         .iter()
         .map(|path| {
-            let pem = fs::read_to_string(path)
-                .map_err(|err| StartupError::Keys(format!("{}: {err}", path.display())))?;
-            KeyPair::from_pem(&pem)
-                .map_err(|err| StartupError::Keys(format!("{}: {err}", path.display())))
+            let pem = fs::read_to_string(path).map_err(key_problem(path))?;
+            KeyPair::from_pem(&pem).map_err(key_problem(path))
         })
         .collect()
+}
+
+/// A [`StartupError::Keys`] for `path`, from whatever went wrong with it.
+fn key_problem<E: Into<KeyProblem>>(path: &Path) -> impl Fn(E) -> StartupError + Copy + '_ {
+    move |err| StartupError::Keys {
+        path: path.to_path_buf(),
+        source: err.into(),
+    }
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -1,15 +1,19 @@
 //! The server: wires the session engine, the Leptos app and axum together.
 //!
 //! - [`config`]: typed configuration, parsed and validated once at start-up.
-//! - [`db`]: connection pool and migrations.
-//! - [`routes`]: the router and the non-Leptos endpoints.
+//! - [`state`]: the shared state, and the part each layer takes.
+//! - [`routes`]: the router, its layers and the non-Leptos endpoints.
+//! - [`access`]: which pages need a session (from the app's route table).
+//! - [`error`]: one error type for every request-time refusal.
 //! - [`telemetry`]: structured logging.
 
+pub mod access;
 #[cfg(feature = "bench-bypass")]
 pub mod bench_bypass;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;
+pub mod csp;
 pub mod csrf;
 pub mod db;
 pub mod error;
@@ -37,7 +41,7 @@ pub use crate::{config::Config, error::StartupError, state::AppState};
 /// Any start-up failure (database, migrations, binding the port).
 pub async fn run(config: Config) -> Result<(), StartupError> {
     #[cfg(feature = "bench-bypass")]
-    bench_bypass::guard(config.app_env).map_err(StartupError::Engine)?;
+    bench_bypass::guard(config.app_env)?;
     let listener = TcpListener::bind(config.leptos.site_addr)
         .await
         .map_err(|source| StartupError::Bind {

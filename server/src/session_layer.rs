@@ -6,93 +6,125 @@
 //!   [`app::session::RequestSession`], where server functions and SSR
 //!   components read it.
 //! - A cookie that no longer names a valid session is cleared.
-//! - Anonymous requests for protected pages get a 303 to
-//!   `/login?next=…` before anything is rendered.
+//! - Anonymous requests for pages whose declared access
+//!   ([`crate::access`]) needs a session get a 303 to `/login?next=…`
+//!   before anything is rendered.
 //! - Responses are marked `Cache-Control: no-store` (each carries this
 //!   browser's CSRF token, perhaps a user); signed-in ones also say when the
-//!   session now ends (`X-Session-Times`, for the
-//!   browser's idle prompt).
+//!   session now ends (`X-Session-Times`, for the browser's idle prompt).
 //! - The request's CSRF token is resolved here too (the CSRF cookie's, if it
 //!   is valid for the session the response leaves in place, else a new one,
 //!   set as the cookie) and handed to forms as [`app::csrf::RequestCsrf`].
+//! - A handler that signs someone in or out says so
+//!   ([`app::session::SessionChange`]); its cookies are then left as it set
+//!   them.
+
+use std::sync::Arc;
 
 use axum::{
-    body::Body,
     extract::{MatchedPath, Request, State},
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use engine::{SessionToken, Validation};
+use engine::{Auth, CookiePolicy, Validation};
 
 use app::{
     csrf::RequestCsrf,
-    session::RequestSession,
+    routes::Access,
+    session::{RequestSession, SessionChanges},
     session_clock::{self, SessionTimes},
 };
 
 use crate::{
-    cookies::{self, CookieValue},
-    state::AppState,
+    access::{Page, RouteAccess},
+    cookies::{RequestCookies, SessionCookie},
+    csrf::Csrf,
+    error::{ServerError, Shape},
 };
 
+/// What the session layer needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SessionLayer {
+    /// The session engine.
+    pub auth: Auth,
+    /// The cookies' names and attributes.
+    pub cookies: CookiePolicy,
+    /// The forms' CSRF tokens.
+    pub csrf: Csrf,
+    /// Which pages need a session.
+    pub routes: Arc<RouteAccess>,
+}
+
 /// The middleware function; install with `from_fn_with_state`.
+///
+/// # Errors
+/// [`ServerError::Unavailable`] when the session store does not answer.
 pub async fn session_layer(
-    State(state): State<AppState>,
+    State(layer): State<SessionLayer>,
     mut req: Request,
     next: Next,
-) -> Response {
-    let is_static = req
+) -> Result<Response, ServerError> {
+    let page = req
         .extensions()
         .get::<MatchedPath>()
-        .is_some_and(|p| state.static_paths.contains(p.as_str()));
-    if is_static {
-        return next.run(req).await;
+        .and_then(|p| layer.routes.of(p.as_str()));
+    if page == Some(Page::Prerendered) {
+        return Ok(next.run(req).await);
     }
 
-    let (session, clear_cookie, token) = match cookies::find(req.headers(), state.cookies.name()) {
-        CookieValue::Missing => (None, false, None),
-        CookieValue::Ambiguous => (None, true, None),
-        CookieValue::One(raw) => match validate(&state, &raw).await {
-            Ok(Validation::Valid(auth)) => (Some(*auth), false, SessionToken::parse(&raw)),
-            Ok(Validation::Invalid) => (None, true, None),
-            Err(err) => {
-                tracing::error!(error = %err, "session validation failed");
-                return unavailable();
+    let cookies = RequestCookies::of(&req, &layer.cookies);
+    let (session, clear_cookie) = match &cookies.session {
+        SessionCookie::Missing => (None, false),
+        SessionCookie::Unusable => (None, true),
+        SessionCookie::Token(token) => match validate(&layer.auth, token).await {
+            Ok(Validation::Valid(auth)) => (Some(*auth), false),
+            Ok(Validation::Invalid) => (None, true),
+            Err(source) => {
+                return Err(ServerError::Unavailable {
+                    shape: Shape::Text,
+                    source,
+                })
             }
         },
     };
 
-    let path = req.uri().path();
-    if session.is_none() && app::requires_session(path) {
+    if session.is_none() && page == Some(Page::Rendered(Access::Session)) {
         let target = req
             .uri()
             .path_and_query()
-            .map_or(path, |pq| pq.as_str())
-            .to_owned();
+            .map_or(req.uri().path(), |pq| pq.as_str());
         let encoded =
-            percent_encoding::utf8_percent_encode(&target, percent_encoding::NON_ALPHANUMERIC);
+            percent_encoding::utf8_percent_encode(target, percent_encoding::NON_ALPHANUMERIC);
         let mut res = Redirect::to(&format!("/login?next={encoded}")).into_response();
         if clear_cookie {
-            cookies::append(&mut res, &state.cookies.removal());
+            crate::cookies::append(&mut res, &layer.cookies.removal());
         }
-        return res;
+        return Ok(res);
     }
 
     let times = session
         .as_ref()
-        .map(|auth| SessionTimes::of(auth, state.auth.policy(), state.auth.now()));
-    let (csrf, new_csrf) = crate::csrf::token_for(&state, req.headers(), token.as_ref());
+        .map(|auth| SessionTimes::of(auth, layer.auth.policy(), layer.auth.now()));
+    let token = session.as_ref().and(cookies.session.token());
+    let (csrf, new_csrf) = layer.csrf.token_for(&cookies, token);
+    let changes = SessionChanges::default();
     req.extensions_mut().insert(RequestSession(session));
     req.extensions_mut().insert(RequestCsrf(csrf.clone()));
+    req.extensions_mut().insert(changes.clone());
     let mut res = next.run(req).await;
-    // Unless this request signed in or out, which sets its own.
-    if new_csrf && !cookies::is_set(&res, state.cookies.csrf_name()) {
-        cookies::append(&mut res, &state.cookies.csrf_cookie(&csrf, None));
-    }
-    // A sign-in in this very request sets a fresh cookie: keep that one.
-    if clear_cookie && !cookies::is_set(&res, state.cookies.name()) {
-        cookies::append(&mut res, &state.cookies.removal());
+    // A sign-in or sign-out in this very request set its own cookies (a new
+    // session and CSRF token, or their removal) and has no session times.
+    if changes.get().is_none() {
+        if new_csrf {
+            crate::cookies::append(&mut res, &layer.cookies.csrf_cookie(&csrf, None));
+        }
+        if clear_cookie {
+            crate::cookies::append(&mut res, &layer.cookies.removal());
+        }
+        if let Some(times) = times {
+            insert_times(&mut res, &times);
+        }
     }
     // Rendered for this browser (a CSRF token in every form, perhaps a
     // user): never stored by a cache, shared or not.
@@ -100,13 +132,7 @@ pub async fn session_layer(
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if let Some(times) = times {
-        // When this session now ends, unless the request signed in or out.
-        if !cookies::is_set(&res, state.cookies.name()) {
-            insert_times(&mut res, &times);
-        }
-    }
-    res
+    Ok(res)
 }
 
 /// Adds the `X-Session-Times` header the browser's idle prompt counts from.
@@ -117,24 +143,9 @@ pub fn insert_times(res: &mut Response, times: &SessionTimes) {
 }
 
 /// The engine's validation (or, in the bench-only build, its bypass).
-async fn validate(state: &AppState, raw: &str) -> Result<Validation, engine::Error> {
+async fn validate(auth: &Auth, token: &engine::SessionToken) -> Result<Validation, engine::Error> {
     #[cfg(feature = "bench-bypass")]
-    return crate::bench_bypass::validate(state, raw).await;
+    return crate::bench_bypass::validate(auth, token).await;
     #[cfg(not(feature = "bench-bypass"))]
-    state.auth.validate(raw).await
-}
-
-/// The session store is unreachable: fail fast and say so, without details.
-fn unavailable() -> Response {
-    let mut res = Response::new(Body::from(
-        "The service is temporarily unavailable. Please try again in a moment.",
-    ));
-    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    res
+    auth.validate_token(token).await
 }

@@ -1,20 +1,31 @@
-//! Shared application state, built once at start-up.
+//! Shared application state, built once at start-up, and the parts of it
+//! each middleware and handler takes.
 
-use std::{collections::HashSet, sync::Arc};
+use std::sync::Arc;
 
 use axum::extract::FromRef;
-use engine::{store::database::Database, Auth, Clock, CookiePolicy, SystemClock};
+use engine::{
+    jwt::Jwt,
+    store::{
+        database::{Database, PoolSettings},
+        StoreSettings,
+    },
+    Auth, Clock, CookiePolicy, SystemClock,
+};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list_with_ssg, AxumRouteListing, StaticRouteGenerator};
-use leptos_router::SsrMode;
 
-use crate::{config::Config, db, error::StartupError};
+use crate::{
+    access::RouteAccess, config::Config, csrf::Csrf, db, error::StartupError,
+    headers::HeaderSettings, session_layer::SessionLayer, static_pages::StaticPages,
+};
 
 /// Everything handlers need, behind one `Arc`: axum clones the state for
 /// every middleware and handler a request passes, so a clone must be one
 /// reference-count increment (cloning the fields themselves, the route list
 /// among them, once took most of a static page's CPU time). Fields are read
-/// through `Deref`.
+/// through `Deref`; middlewares get only their part ([`AppState::csrf`],
+/// [`AppState::session_layer`], …).
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Shared>);
 
@@ -42,14 +53,13 @@ pub struct Shared {
     /// Brute-force limits.
     pub throttle: Arc<engine::throttle::Throttle>,
     /// Access-token signer and verifier.
-    pub jwt: Arc<engine::jwt::Jwt>,
+    pub jwt: Arc<Jwt>,
     /// The app's routes, for the router.
     pub routes: Vec<AxumRouteListing>,
-    /// Paths of prerendered routes: served as files, so the session layer
-    /// skips them.
-    pub static_paths: Arc<HashSet<String>>,
-    /// The prerendered pages, held in memory once read (bytes, ETag, CSP hashes).
-    pub static_pages: crate::static_pages::StaticPages,
+    /// Which routes need a session, and which are prerendered.
+    pub access: Arc<RouteAccess>,
+    /// The prerendered pages, held in memory once read.
+    pub static_pages: StaticPages,
     /// The bundle's file names (content-hashed in release builds).
     pub assets: Arc<app::assets::AssetNames>,
     /// The configuration, for the background tasks.
@@ -62,14 +72,21 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+impl FromRef<AppState> for Arc<Jwt> {
+    fn from_ref(state: &AppState) -> Self {
+        state.jwt.clone()
+    }
+}
+
 impl AppState {
-    /// Opens the database, assembles the engine and collects the routes.
+    /// Opens the stores, assembles the engine and collects the routes.
     ///
     /// Returns the generator for the static routes too; the caller decides
     /// when to write them (before serving).
     ///
     /// # Errors
-    /// See [`db::connect`].
+    /// Storage that cannot be opened, missing keys, or a route without a
+    /// declared access.
     pub async fn build(config: Config) -> Result<(Self, StaticRouteGenerator), StartupError> {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
     }
@@ -77,36 +94,39 @@ impl AppState {
     /// As [`AppState::build`], with an injected clock (tests move time).
     ///
     /// # Errors
-    /// See [`db::connect`].
+    /// As [`AppState::build`].
     pub async fn build_with_clock(
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> Result<(Self, StaticRouteGenerator), StartupError> {
-        let db = db::connect(&config.database).await?;
-        let (users, mut sessions) = db.stores();
-        if let Some(url) = &config.session_store {
-            let conn = engine::store::redis::RedisStore::connect(url, config.session_store_timeout)
-                .await
-                .map_err(|err| StartupError::Engine(format!("SESSION_STORE: {err}")))?;
-            sessions = Arc::new(engine::store::redis::RedisStore::new(
-                conn,
-                users.clone(),
-                "ls:",
-            ));
-            tracing::info!("sessions in Redis");
-        }
-        if let Some(ttl) = config.session_cache_ttl {
-            sessions = Arc::new(engine::store::cache::CachedSessions::new(
-                sessions,
-                ttl,
-                clock.clone(),
-            ));
-        }
-        let auth = Auth::new(users, sessions, config.session, clock)
-            .map_err(|err| StartupError::Engine(err.to_string()))?;
+        db::prepare(&config.database)?;
+        let stores = engine::store::open(
+            StoreSettings {
+                database_url: &config.database.url,
+                pool: PoolSettings {
+                    max_connections: config.database.max_connections,
+                    acquire_timeout: config.database.acquire_timeout,
+                },
+                session_store: config.session_store.as_deref(),
+                session_store_timeout: config.session_store_timeout,
+                key_prefix: "ls:",
+                cache_ttl: config.session_cache_ttl,
+            },
+            clock.clone(),
+        )
+        .await?;
+        tracing::info!(
+            database = stores.database.backend(),
+            sessions = stores.session_backend,
+            "storage ready"
+        );
+        let auth = Auth::new(stores.users, stores.sessions, config.session, clock)
+            .map_err(StartupError::Engine)?;
         let keys = crate::keys::load(&config.keys_dir, config.app_env)?;
-        let jwt = engine::jwt::Jwt::new(config.jwt.clone(), &keys)
-            .map_err(|err| StartupError::Keys(err.to_string()))?;
+        let jwt = Jwt::new(config.jwt.clone(), &keys).map_err(|err| StartupError::Keys {
+            path: config.keys_dir.clone(),
+            source: err.into(),
+        })?;
         let csrf = crate::keys::csrf_key(&config.keys_dir, &config.csrf_secret)?;
         let throttle = Arc::new(engine::throttle::Throttle::new(config.throttle));
         let leptos = config.leptos.clone();
@@ -125,22 +145,19 @@ impl AppState {
             let assets = assets.clone();
             move || app::shell(leptos.clone(), storage, assets.clone())
         });
-        let static_paths = routes
-            .iter()
-            .filter(|r| matches!(r.mode(), SsrMode::Static(_)))
-            .map(|r| r.path().to_owned())
-            .collect();
+        let access = RouteAccess::new(&routes)?;
+        let static_pages = StaticPages::new(access.prerendered(), (&*leptos.site_root).into());
         let state = Self(Arc::new(Shared {
             leptos,
-            db,
+            db: stores.database,
             auth,
             cookies: CookiePolicy::new(config.cookie_secure),
             csrf,
             throttle,
             jwt: Arc::new(jwt),
             routes,
-            static_paths: Arc::new(static_paths),
-            static_pages: crate::static_pages::StaticPages::default(),
+            access: Arc::new(access),
+            static_pages,
             assets,
             config: Arc::new(config),
         }));
@@ -156,6 +173,40 @@ impl AppState {
             csrf: self.csrf.clone(),
             throttle: self.throttle.clone(),
             db: self.db.clone(),
+        }
+    }
+
+    /// What the CSRF layer and the token endpoint need.
+    #[must_use]
+    pub fn csrf(&self) -> Csrf {
+        Csrf {
+            key: self.csrf.clone(),
+            cookies: self.cookies,
+            public_origin: self.config.public_origin.as_deref().map(Arc::from),
+        }
+    }
+
+    /// What the session layer needs.
+    #[must_use]
+    pub fn session_layer(&self) -> SessionLayer {
+        SessionLayer {
+            auth: self.auth.clone(),
+            cookies: self.cookies,
+            csrf: self.csrf(),
+            routes: self.access.clone(),
+        }
+    }
+
+    /// What the security-headers layer needs.
+    #[must_use]
+    pub fn header_settings(&self) -> HeaderSettings {
+        HeaderSettings {
+            live_reload: self.config.live_reload,
+            hsts: self
+                .config
+                .public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://")),
         }
     }
 }

@@ -15,7 +15,7 @@
 //! year, `immutable` ([`immutable_assets`]).
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
     sync::{Arc, RwLock},
 };
@@ -29,15 +29,15 @@ use axum::{
 };
 use sha2::{Digest as _, Sha256};
 
-use crate::{headers::inline_script_hashes, state::AppState};
+use crate::csp::{inline_script_hashes, ScriptHashes};
 
 /// One prerendered page, as served.
 #[derive(Debug)]
-pub struct StaticPage {
+struct StaticPage {
     body: Bytes,
     etag: HeaderValue,
     /// The `'sha256-…'` sources of its inline scripts, for the CSP.
-    pub script_hashes: Arc<str>,
+    script_hashes: ScriptHashes,
 }
 
 impl StaticPage {
@@ -48,46 +48,69 @@ impl StaticPage {
         Self {
             etag: HeaderValue::from_str(&format!("\"{tag}\""))
                 .unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
-            script_hashes: script_hashes.into(),
+            script_hashes: ScriptHashes(script_hashes.into()),
             body: Bytes::from(html),
         }
     }
 }
 
-/// The pages read so far, by request path.
-#[derive(Clone, Debug, Default)]
-pub struct StaticPages(Arc<RwLock<HashMap<String, Arc<StaticPage>>>>);
+/// The prerendered routes and the pages read so far. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct StaticPages(Arc<Site>);
 
-/// The prerendered page for `path`, read from disk the first time; `None`
-/// when `path` is not a static route, or its file does not exist (yet): a
-/// 404 rendered on the fly is never cached.
-async fn lookup(state: &AppState, path: &str) -> Option<Arc<StaticPage>> {
-    if !state
-        .static_paths
-        .iter()
-        .any(|pattern| matches_route(pattern, path))
-    {
-        return None;
+#[derive(Debug)]
+struct Site {
+    /// Route patterns of the prerendered routes (`/guides/{slug}`).
+    routes: HashSet<String>,
+    /// Where Leptos wrote them.
+    root: PathBuf,
+    /// Pages read so far, by request path.
+    pages: RwLock<HashMap<String, Arc<StaticPage>>>,
+}
+
+impl StaticPages {
+    /// The pages of `routes` (route patterns), written under `root`.
+    #[must_use]
+    pub fn new(routes: HashSet<String>, root: PathBuf) -> Self {
+        Self(Arc::new(Site {
+            routes,
+            root,
+            pages: RwLock::default(),
+        }))
     }
-    if let Some(page) = state.static_pages.0.read().ok()?.get(path) {
-        return Some(page.clone());
+
+    /// The prerendered page for `path`, read from disk the first time;
+    /// `None` when `path` is not a static route, or its file does not exist
+    /// (yet): a 404 rendered on the fly is never cached.
+    async fn lookup(&self, path: &str) -> Option<Arc<StaticPage>> {
+        let site = &self.0;
+        if !site
+            .routes
+            .iter()
+            .any(|pattern| matches_route(pattern, path))
+        {
+            return None;
+        }
+        if let Some(page) = site.pages.read().ok()?.get(path) {
+            return Some(page.clone());
+        }
+        let file = static_file(&site.root, path)?;
+        let page = Arc::new(StaticPage::new(tokio::fs::read(&file).await.ok()?));
+        if let Ok(mut pages) = site.pages.write() {
+            pages.insert(path.to_owned(), page.clone());
+        }
+        Some(page)
     }
-    let file = static_file(Path::new(&*state.leptos.site_root), path)?;
-    let page = Arc::new(StaticPage::new(tokio::fs::read(&file).await.ok()?));
-    if let Ok(mut pages) = state.static_pages.0.write() {
-        pages.insert(path.to_owned(), page.clone());
-    }
-    Some(page)
 }
 
 /// The middleware, on the page routes: answers GET and HEAD for prerendered
 /// pages from memory; everything else goes on.
-pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn serve(State(pages): State<StaticPages>, req: Request, next: Next) -> Response {
     let head = req.method() == Method::HEAD;
     if !(head || req.method() == Method::GET) {
         return next.run(req).await;
     }
-    let Some(page) = lookup(&state, req.uri().path()).await else {
+    let Some(page) = pages.lookup(req.uri().path()).await else {
         return next.run(req).await;
     };
     let fresh = req
@@ -121,7 +144,7 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     headers.insert(header::ETAG, page.etag.clone());
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // For the security headers layer: this page's script hashes.
-    res.extensions_mut().insert(page);
+    res.extensions_mut().insert(page.script_hashes.clone());
     res
 }
 
@@ -131,8 +154,12 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Marks the content-hashed bundle files (JS, WASM, CSS, each also served
 /// precompressed under the same path) as cacheable for good. Other files
 /// keep the file handler's `Last-Modified` revalidation.
-pub async fn immutable_assets(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let hashed = state.assets.is_hashed_path(req.uri().path());
+pub async fn immutable_assets(
+    State(assets): State<Arc<app::assets::AssetNames>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let hashed = assets.is_hashed_path(req.uri().path());
     let mut res = next.run(req).await;
     if hashed && (res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED) {
         res.headers_mut()

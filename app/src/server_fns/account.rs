@@ -151,13 +151,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
         .revoke_all(&auth, &session::client_info())
         .await
         .map_err(ssr::fail)?;
-    session::set_cookie(&ctx.cookies.removal());
-    session::set_cookie(&ctx.cookies.refresh_removal());
-    session::set_cookie(&ctx.cookies.csrf_removal());
-    session::set_header(
-        http::HeaderName::from_static("clear-site-data"),
-        "\"cookies\", \"storage\"",
-    );
+    session::clear_session_cookies(&ctx.cookies);
     leptos_axum::redirect("/login?signed_out=1");
     Ok(())
 }

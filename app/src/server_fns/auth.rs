@@ -71,13 +71,7 @@ pub async fn sign_in(
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn logout() -> Result<(), AppError> {
     let ctx = ssr::ctx()?;
-    session::set_cookie(&ctx.cookies.removal());
-    session::set_cookie(&ctx.cookies.refresh_removal());
-    session::set_cookie(&ctx.cookies.csrf_removal());
-    session::set_header(
-        http::HeaderName::from_static("clear-site-data"),
-        "\"cookies\", \"storage\"",
-    );
+    session::clear_session_cookies(&ctx.cookies);
     if let Some(auth) = session::current() {
         ctx.auth
             .logout(&auth, &session::client_info())
@@ -161,6 +155,7 @@ mod ssr {
                 // longer verifies.
                 let csrf = ctx.csrf.issue(engine::csrf::Binding::Session(&new.token));
                 session::set_cookie(&ctx.cookies.csrf_cookie(&csrf, persist));
+                session::record_change(session::SessionChange::SignedIn);
                 session::set_header(http::header::CACHE_CONTROL, "no-store");
                 leptos_axum::redirect(&target);
                 Ok(())

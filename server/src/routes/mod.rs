@@ -12,7 +12,7 @@ use leptos::prelude::{provide_context, use_context};
 use leptos_axum::LeptosRoutes as _;
 use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
-use crate::{headers::CspNonce, state::AppState};
+use crate::{client_ip::TrustedProxies, csp::CspNonce, state::AppState};
 
 /// Builds the complete router for `state`.
 pub fn router(state: AppState) -> Router {
@@ -39,7 +39,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(leptos.clone(), storage, assets.clone())
         })
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.session_layer(),
             crate::session_layer::session_layer,
         ))
         // A bounded number at once, session check included.
@@ -49,13 +49,16 @@ pub fn router(state: AppState) -> Router {
         ))
         // Outside the session layer: prerendered pages, from memory.
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.static_pages.clone(),
             crate::static_pages::serve,
         ))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/auth/refresh", post(tokens::refresh))
-        .route(app::csrf::TOKEN_PATH, get(crate::csrf::token_endpoint))
+        .route(
+            app::csrf::TOKEN_PATH,
+            get(crate::csrf::token_endpoint).with_state(state.csrf()),
+        )
         .route("/api/me", get(tokens::me))
         .route("/api/validate-session", get(tokens::validate_session))
         .route("/.well-known/jwks.json", get(tokens::jwks))
@@ -67,23 +70,28 @@ pub fn router(state: AppState) -> Router {
         }))
         // Content-hashed bundle files: cached for good.
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.assets.clone(),
             crate::static_pages::immutable_assets,
         ));
     with_layers(router, state)
 }
 
-/// Wraps `routes` in the cross-cutting layers: CSRF, client IP, size limits,
-/// tracing, panic recovery and the security headers.
+/// Wraps `routes` in the cross-cutting layers: CSRF, cookie parsing,
+/// client IP, size limits, tracing, panic recovery and the security headers.
 pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let trusted = TrustedProxies(state.config.trusted_proxies.clone().into());
     let router = routes
         // Listed inside-out: the last layer sees the request first.
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.csrf(),
             crate::csrf::csrf_layer,
         ))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.cookies,
+            crate::cookies::parse_layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            trusted,
             crate::client_ip::client_ip_layer,
         ))
         .layer(RequestBodyLimitLayer::new(crate::limits::MAX_BODY_BYTES))
@@ -92,7 +100,7 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         // Outermost, so every response gets them: pages, files, APIs, errors.
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.header_settings(),
             crate::headers::security_headers,
         ));
     router.with_state(state)

@@ -4,129 +4,131 @@
 //! None of these go through the session layer: refresh has its own cookie,
 //! and the APIs trust only the token's signature and claims.
 
+use std::sync::Arc;
+
 use app::{client_session::TokenResponse, session::ClientIp, session_clock::SessionTimes};
 use axum::{
-    extract::State,
+    extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension, Json,
 };
-use engine::{jwt::AccessClaims, RefreshOutcome};
+use engine::{
+    jwt::{AccessClaims, Jwt},
+    RefreshOutcome,
+};
 use serde_json::json;
 
-use crate::{cookies::CookieValue, state::AppState};
+use crate::{
+    cookies::{CookieValue, RequestCookies},
+    error::{Challenge, ServerError, Shape},
+    state::AppState,
+};
 
 /// `POST /api/auth/refresh`: rotates the refresh cookie and returns a fresh
 /// access token for the database session behind it. Without a refresh
 /// cookie: 204 (nobody is signed in). With a bad one: 401, cookie cleared.
+///
+/// # Errors
+/// 429 past the refresh rate limit, 503 when the store does not answer,
+/// 500 if the token cannot be signed.
 pub async fn refresh(
     State(state): State<AppState>,
     ip: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(throttled) = state.throttle.check_refresh(ip.map(|Extension(ip)| ip.0)) {
-        let mut res = (
-            StatusCode::TOO_MANY_REQUESTS,
-            Json(json!({"error": "too_many_requests", "message": throttled.to_string()})),
-        )
-            .into_response();
-        if let Ok(value) = HeaderValue::from_str(&throttled.retry_after_secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return res;
-    }
+    req: Request,
+) -> Result<Response, ServerError> {
+    state
+        .throttle
+        .check_refresh(ip.map(|Extension(ip)| ip.0))
+        .map_err(ServerError::Throttled)?;
     let cookies = &state.cookies;
-    let raw = match crate::cookies::find(&headers, cookies.refresh_name()) {
+    let raw = match RequestCookies::of(&req, cookies).refresh {
         CookieValue::One(raw) => raw,
         // Not signed in is not an error: static pages ask on every load.
-        CookieValue::Missing => {
-            let mut res = StatusCode::NO_CONTENT.into_response();
-            no_store(&mut res);
-            return res;
-        }
+        CookieValue::Missing => return Ok(no_store(StatusCode::NO_CONTENT.into_response())),
         CookieValue::Ambiguous => {
-            let mut res = unauthorized("refresh token sent more than once", None);
-            crate::cookies::append(&mut res, &cookies.refresh_removal());
-            return res;
+            return Ok(refused(cookies, "refresh token sent more than once"));
         }
     };
-    match state.auth.refresh(&raw).await {
-        Ok(RefreshOutcome::Refreshed { auth, rotated }) => {
-            let (token, claims) = match state.jwt.issue(&auth, state.auth.now()) {
-                Ok(issued) => issued,
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot sign access token");
-                    return (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        Json(json!({"error": "internal"})),
-                    )
-                        .into_response();
-                }
-            };
-            let body = TokenResponse {
-                access_token: token,
-                token_type: "Bearer".to_owned(),
-                expires_in: claims.exp - claims.iat,
-                expires_at: claims.exp,
-                name: claims.name,
-                session_expires_at: auth.session.expires_at.unix_timestamp(),
-                session_idle_expires_at: auth.session.idle_expires_at.unix_timestamp(),
-            };
-            let mut res = Json(body).into_response();
-            let times = SessionTimes::of(&auth, state.auth.policy(), state.auth.now());
-            crate::session_layer::insert_times(&mut res, &times);
-            if let Some(next) = rotated {
-                let persist = auth.session.persistent.then_some(auth.session.expires_at);
-                crate::cookies::append(&mut res, &cookies.refresh_cookie(next.expose(), persist));
-            }
-            no_store(&mut res);
-            res
-        }
-        Ok(RefreshOutcome::Invalid) => {
-            let mut res = unauthorized("refresh token invalid, expired or revoked", None);
-            crate::cookies::append(&mut res, &cookies.refresh_removal());
-            res
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "refresh failed");
-            let mut res = (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"error": "unavailable", "message": "Please try again in a moment."})),
-            )
-                .into_response();
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            res
-        }
+    let outcome = state
+        .auth
+        .refresh(&raw)
+        .await
+        .map_err(|source| ServerError::Unavailable {
+            shape: Shape::Json,
+            source,
+        })?;
+    let RefreshOutcome::Refreshed { auth, rotated } = outcome else {
+        return Ok(refused(
+            cookies,
+            "refresh token invalid, expired or revoked",
+        ));
+    };
+    let (token, claims) = state
+        .jwt
+        .issue(&auth, state.auth.now())
+        .map_err(|err| ServerError::Internal(err.into()))?;
+    let body = TokenResponse {
+        access_token: token,
+        token_type: "Bearer".to_owned(),
+        expires_in: claims.exp - claims.iat,
+        expires_at: claims.exp,
+        name: claims.name,
+        session_expires_at: auth.session.expires_at.unix_timestamp(),
+        session_idle_expires_at: auth.session.idle_expires_at.unix_timestamp(),
+    };
+    let mut res = Json(body).into_response();
+    let times = SessionTimes::of(&auth, state.auth.policy(), state.auth.now());
+    crate::session_layer::insert_times(&mut res, &times);
+    if let Some(next) = rotated {
+        let persist = auth.session.persistent.then_some(auth.session.expires_at);
+        crate::cookies::append(&mut res, &cookies.refresh_cookie(next.expose(), persist));
     }
+    Ok(no_store(res))
+}
+
+/// A 401 for an unusable refresh cookie, which it clears.
+fn refused(cookies: &engine::CookiePolicy, message: &'static str) -> Response {
+    let mut res = ServerError::Unauthenticated {
+        challenge: Challenge::Bearer,
+        message,
+    }
+    .into_response();
+    crate::cookies::append(&mut res, &cookies.refresh_removal());
+    res
 }
 
 /// `GET /api/me`: who the bearer token says you are. No database access.
-pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match bearer_claims(&state, &headers) {
-        Ok(c) => Json(json!({
-            "user": { "id": c.sub, "name": c.name },
-            "session": { "id": c.sid, "expires_at": c.session_exp },
-            "token": { "issued_at": c.iat, "expires_at": c.exp, "id": c.jti },
-        }))
-        .into_response(),
-        Err(refused) => refused.into_response(),
-    }
+///
+/// # Errors
+/// 401 without a valid bearer token.
+pub async fn me(State(jwt): State<Arc<Jwt>>, headers: HeaderMap) -> Result<Response, ServerError> {
+    let c = bearer_claims(&jwt, &headers)?;
+    Ok(Json(json!({
+        "user": { "id": c.sub, "name": c.name },
+        "session": { "id": c.sid, "expires_at": c.session_exp },
+        "token": { "issued_at": c.iat, "expires_at": c.exp, "id": c.jti },
+    }))
+    .into_response())
 }
 
 /// `GET /api/validate-session`: whether the bearer token is valid, with its
 /// claims. No database access: a revoked session's token stays valid until
 /// its `exp` (minutes).
-pub async fn validate_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match bearer_claims(&state, &headers) {
-        Ok(c) => Json(json!({ "valid": true, "claims": c })).into_response(),
-        Err(refused) => refused.into_response(),
-    }
+///
+/// # Errors
+/// 401 without a valid bearer token.
+pub async fn validate_session(
+    State(jwt): State<Arc<Jwt>>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let c = bearer_claims(&jwt, &headers)?;
+    Ok(Json(json!({ "valid": true, "claims": c })).into_response())
 }
 
 /// `GET /.well-known/jwks.json`: the public keys, for other services.
-pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut res = Json(state.jwt.jwks().clone()).into_response();
+pub async fn jwks(State(jwt): State<Arc<Jwt>>) -> Response {
+    let mut res = Json(jwt.jwks().clone()).into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
@@ -134,34 +136,17 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     res
 }
 
-/// Why a bearer request was refused (RFC 6750 error codes).
-enum Refused {
-    /// No usable `Authorization: Bearer` header.
-    MissingToken,
-    /// The token failed verification.
-    InvalidToken,
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Self::MissingToken => {
-                unauthorized("a bearer token is required", Some("invalid_request"))
-            }
-            Self::InvalidToken => unauthorized(
-                "the access token is invalid or expired",
-                Some("invalid_token"),
-            ),
-        }
-    }
-}
-
-fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Refused> {
+/// The claims of the request's bearer token (RFC 6750).
+fn bearer_claims(jwt: &Jwt, headers: &HeaderMap) -> Result<AccessClaims, ServerError> {
+    let missing = ServerError::Unauthenticated {
+        challenge: Challenge::InvalidRequest,
+        message: "a bearer token is required",
+    };
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(Refused::MissingToken);
+        return Err(missing);
     };
-    let token = value
+    let Some(token) = value
         .to_str()
         .ok()
         .and_then(|v| {
@@ -169,34 +154,20 @@ fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, 
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .ok_or(Refused::MissingToken)?;
-    state.jwt.verify(token).map_err(|err| {
+    else {
+        return Err(missing);
+    };
+    jwt.verify(token).map_err(|err| {
         tracing::debug!(error = %err, "bearer token refused");
-        Refused::InvalidToken
+        ServerError::Unauthenticated {
+            challenge: Challenge::InvalidToken,
+            message: "the access token is invalid or expired",
+        }
     })
 }
 
-/// A 401 with `WWW-Authenticate` (RFC 6750) and a JSON body.
-fn unauthorized(message: &'static str, error: Option<&'static str>) -> Response {
-    let mut res = (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({ "error": error.unwrap_or("unauthorized"), "message": message })),
-    )
-        .into_response();
-    let challenge = match error {
-        Some("invalid_token") => "Bearer error=\"invalid_token\"",
-        Some(_) => "Bearer error=\"invalid_request\"",
-        None => "Bearer",
-    };
-    res.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(challenge),
-    );
-    no_store(&mut res);
-    res
-}
-
-fn no_store(res: &mut Response) {
+fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }

@@ -114,7 +114,7 @@ async fn ssr_pages_get_a_fresh_nonce_and_static_pages_their_script_hashes() {
         let page = app.get(path).await;
         let csp = page.header("content-security-policy").unwrap();
         assert!(nonce_of(csp).is_none(), "{path}: {csp}");
-        let hashes = server::headers::inline_script_hashes(&page.body);
+        let hashes = server::csp::inline_script_hashes(&page.body);
         assert!(!hashes.is_empty(), "{path}");
         for hash in hashes {
             assert!(csp.contains(&hash), "{path}: {hash} missing from {csp}");

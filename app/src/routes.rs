@@ -1,0 +1,149 @@
+//! The route table: every page's path, who may open it, and how it renders,
+//! declared once.
+//!
+//! [`route_table!`] turns each line into both a `<Route>` of the Leptos
+//! router ([`AppRoutes`]) and an entry of [`ACCESS`], which the server's
+//! session layer reads: a page cannot exist without a declared [`Access`],
+//! and the two can never disagree. The server also refuses to start if the
+//! router lists a path that [`ACCESS`] does not (a `<Route>` written by
+//! hand outside the table).
+//!
+//! Server functions are not pages: each checks the session it needs itself
+//! (`session::require`).
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Route, Routes},
+    path,
+    static_routes::StaticRoute,
+    SsrMode,
+};
+
+use crate::pages::{
+    about::AboutPage,
+    dashboard::DashboardPage,
+    guides::{GuideIndexPage, GuidePage},
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFound,
+    sessions::SessionsPage,
+    signup::SignupPage,
+    status::StatusPage,
+};
+
+/// Who may open a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A signed-in user. Anonymous requests get a 303 to `/login?next=…`
+    /// from the server before anything is rendered, so protected content is
+    /// never sent, not even briefly.
+    Session,
+}
+
+/// Declares the routes: `path => View, Access, ssr mode;`.
+macro_rules! route_table {
+    ($($path:tt => $view:ident, $access:ident, $ssr:expr;)+) => {
+        /// Every page's path (the router's `:param` syntax) and its access.
+        pub const ACCESS: &[(&str, Access)] = &[$(($path, Access::$access)),+];
+
+        /// The router's routes, from the same table.
+        #[component]
+        pub fn AppRoutes() -> impl IntoView {
+            view! {
+                <Routes fallback=NotFound>
+                    $(<Route path=path!($path) view=$view ssr=$ssr />)+
+                </Routes>
+            }
+        }
+    };
+}
+
+// `SsrMode::Static` routes are prerendered to files at start-up and served
+// from memory; they learn about the session only after hydration.
+// `SsrMode::Async` routes render on every request, after all their server
+// data has resolved, so the first HTML response is complete.
+route_table! {
+    "/" => HomePage, Public, SsrMode::Static(StaticRoute::new());
+    "/about" => AboutPage, Public, SsrMode::Static(StaticRoute::new());
+    "/guides" => GuideIndexPage, Public, SsrMode::Static(StaticRoute::new());
+    "/guides/:slug" => GuidePage, Public, SsrMode::Static(guide_params());
+    "/status" => StatusPage, Public, SsrMode::Async;
+    "/login" => LoginPage, Public, SsrMode::Async;
+    "/signup" => SignupPage, Public, SsrMode::Async;
+    "/dashboard" => DashboardPage, Session, SsrMode::Async;
+    "/account/sessions" => SessionsPage, Session, SsrMode::Async;
+}
+
+/// Prerenders one page per guide.
+fn guide_params() -> StaticRoute {
+    StaticRoute::new().prerender_params(|| async {
+        let mut params = leptos_router::static_routes::StaticParamsMap::new();
+        params.insert(
+            "slug",
+            crate::guides::GUIDES
+                .iter()
+                .map(|(s, _)| (*s).to_owned())
+                .collect(),
+        );
+        params
+    })
+}
+
+/// The access declared for a route pattern, in the router's syntax
+/// (`/guides/:slug`) or axum's (`/guides/{slug}`); `None` when the table
+/// has no such route.
+#[must_use]
+pub fn access(pattern: &str) -> Option<Access> {
+    let same = |declared: &str| {
+        let mut a = declared.split('/');
+        let mut b = pattern.split('/');
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return true,
+                (Some(x), Some(y)) if x == y => {}
+                (Some(x), Some(y))
+                    if x.strip_prefix(':').is_some_and(|name| {
+                        y.strip_prefix('{').and_then(|r| r.strip_suffix('}')) == Some(name)
+                    }) => {}
+                _ => return false,
+            }
+        }
+    };
+    ACCESS
+        .iter()
+        .find(|(declared, _)| same(declared))
+        .map(|(_, access)| *access)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protection_matches_whole_routes() {
+        assert_eq!(access("/dashboard"), Some(Access::Session));
+        assert_eq!(access("/account/sessions"), Some(Access::Session));
+        assert_eq!(access("/dashboards"), None);
+        assert_eq!(access("/accounting"), None);
+        assert_eq!(access("/login"), Some(Access::Public));
+        assert_eq!(access("/"), Some(Access::Public));
+    }
+
+    #[test]
+    fn both_route_syntaxes_name_the_same_route() {
+        assert_eq!(access("/guides/:slug"), Some(Access::Public));
+        assert_eq!(access("/guides/{slug}"), Some(Access::Public));
+        assert_eq!(access("/guides/{other}"), None);
+        assert_eq!(access("/guides/tokens"), None, "a path is not a pattern");
+    }
+
+    #[test]
+    fn every_route_is_declared_once() {
+        let mut paths: Vec<_> = ACCESS.iter().map(|(p, _)| *p).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), ACCESS.len());
+    }
+}

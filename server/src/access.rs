@@ -1,0 +1,64 @@
+//! Which routes need what, read once at start-up from the app's route table
+//! (`app::routes::ACCESS`) and the router's route list.
+//!
+//! Every page the router serves must have a declared access, or the server
+//! does not start: a page added without one would otherwise be served to
+//! anyone, with only its server function's 401 behind it.
+
+use std::collections::{HashMap, HashSet};
+
+use app::routes::Access;
+use leptos_axum::AxumRouteListing;
+use leptos_router::SsrMode;
+
+use crate::error::StartupError;
+
+/// How the session layer treats a matched route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// Prerendered: served as a file, the session layer does nothing.
+    Prerendered,
+    /// Rendered per request, open to whoever `Access` allows.
+    Rendered(Access),
+}
+
+/// Each page route (axum syntax, `/guides/{slug}`) and how it is treated.
+#[derive(Clone, Debug, Default)]
+pub struct RouteAccess(HashMap<String, Page>);
+
+impl RouteAccess {
+    /// Pairs the router's routes with their declared access.
+    ///
+    /// # Errors
+    /// [`StartupError::Undeclared`] for a route with no declared access.
+    pub fn new(routes: &[AxumRouteListing]) -> Result<Self, StartupError> {
+        let mut pages = HashMap::new();
+        for route in routes {
+            let access = app::routes::access(route.path())
+                .ok_or_else(|| StartupError::Undeclared(route.path().to_owned()))?;
+            let page = match route.mode() {
+                SsrMode::Static(_) => Page::Prerendered,
+                _ => Page::Rendered(access),
+            };
+            pages.insert(route.path().to_owned(), page);
+        }
+        Ok(Self(pages))
+    }
+
+    /// How the route `matched` (axum's `MatchedPath`) is treated; `None`
+    /// for routes that are not pages (server functions).
+    #[must_use]
+    pub fn of(&self, matched: &str) -> Option<Page> {
+        self.0.get(matched).copied()
+    }
+
+    /// The prerendered routes' patterns.
+    #[must_use]
+    pub fn prerendered(&self) -> HashSet<String> {
+        self.0
+            .iter()
+            .filter(|(_, page)| **page == Page::Prerendered)
+            .map(|(path, _)| path.clone())
+            .collect()
+    }
+}
