@@ -75,24 +75,6 @@ impl AssetNames {
         }
     }
 
-    /// The names for the site at `site_root`, given the `hash.txt` at
-    /// `hash_file` if there is one.
-    #[cfg(feature = "ssr")]
-    #[must_use]
-    pub fn load(
-        output_name: &str,
-        site_root: &std::path::Path,
-        pkg: &str,
-        hash_file: &std::path::Path,
-    ) -> Self {
-        match std::fs::read_to_string(hash_file) {
-            Ok(hashes) => Self::from_hashes(output_name, pkg, &hashes, |name| {
-                site_root.join(pkg).join(name).is_file()
-            }),
-            Err(_) => Self::plain(output_name, pkg),
-        }
-    }
-
     /// The URL path of `name` (one of the three).
     #[must_use]
     pub fn path(&self, name: &str) -> String {
@@ -109,6 +91,27 @@ impl AssetNames {
                 .and_then(|p| p.strip_prefix(self.pkg.as_str()))
                 .and_then(|p| p.strip_prefix('/'))
                 .is_some_and(|name| [&self.js, &self.wasm, &self.css].iter().any(|n| *n == name))
+    }
+}
+
+/// Reading the names from disk: server-only (the browser never needs them).
+#[cfg(feature = "ssr")]
+impl AssetNames {
+    /// The names for the site at `site_root`, given the `hash.txt` at
+    /// `hash_file` if there is one.
+    #[must_use]
+    pub fn load(
+        output_name: &str,
+        site_root: &std::path::Path,
+        pkg: &str,
+        hash_file: &std::path::Path,
+    ) -> Self {
+        match std::fs::read_to_string(hash_file) {
+            Ok(hashes) => Self::from_hashes(output_name, pkg, &hashes, |name| {
+                site_root.join(pkg).join(name).is_file()
+            }),
+            Err(_) => Self::plain(output_name, pkg),
+        }
     }
 }
 

@@ -25,6 +25,13 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "hydrate")]
+#[path = "client_session/browser.rs"]
+mod imp;
+#[cfg(not(feature = "hydrate"))]
+#[path = "client_session/server.rs"]
+mod imp;
+
 /// What `POST /api/auth/refresh` returns (shared with the server).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
@@ -101,391 +108,32 @@ impl ClientSession {
         self.refreshes.get()
     }
 
-    #[cfg(feature = "hydrate")]
-    fn set(self, state: ClientState) {
-        self.state.set(state);
-    }
-
     /// Starts the client-side check: show the snapshot, then confirm with
     /// the server, then keep the token fresh and listen to other tabs. Call
     /// from static pages; a no-op on the server.
     pub fn start(self) {
-        #[cfg(feature = "hydrate")]
-        browser::start(self);
+        imp::start(self);
     }
 
     /// A valid access token, refreshing (once, shared) if needed.
     pub async fn access_token(self) -> Option<String> {
-        #[cfg(feature = "hydrate")]
-        {
-            browser::access_token(self).await
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            None
-        }
+        imp::access_token(self).await
     }
 
     /// One refresh now, whatever the token's age: the idle prompt's "stay
     /// signed in". `None` if the session is gone (or the server is away).
     pub async fn refresh_now(self) -> Option<TokenResponse> {
-        #[cfg(feature = "hydrate")]
-        {
-            browser::refresh(self).await
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            None
-        }
+        imp::refresh(self).await
     }
 
     /// This tab signed in or out: drop what it held, re-check, and tell the
     /// other tabs.
     pub fn changed(self) {
-        #[cfg(feature = "hydrate")]
-        browser::changed(self, true);
+        imp::changed(self, true);
     }
 }
 
 /// Calls `GET /api/me` with the access token; the JSON body or an error.
 pub async fn call_me(session: ClientSession) -> Result<String, String> {
-    #[cfg(feature = "hydrate")]
-    {
-        browser::call_me(session).await
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = session;
-        Err("only in the browser".into())
-    }
-}
-
-#[cfg(feature = "hydrate")]
-mod browser {
-    use std::{cell::RefCell, time::Duration};
-
-    use gloo_storage::{LocalStorage, Storage as _};
-    use leptos::{prelude::*, task::spawn_local};
-    use serde::{Deserialize, Serialize};
-    use wasm_bindgen::{closure::Closure, JsCast as _};
-
-    use super::{ClientSession, ClientState, TokenResponse};
-
-    const SNAPSHOT_KEY: &str = "leptos-sessions.snapshot";
-    const TOKEN_KEY: &str = "leptos-sessions.access-token";
-    const CHANNEL: &str = "leptos-sessions";
-
-    /// Non-secret summary kept across page loads.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    struct Snapshot {
-        name: String,
-        session_expires_at: i64,
-    }
-
-    #[derive(Default)]
-    struct Inner {
-        token: Option<(String, f64)>,
-        timer: Option<TimeoutHandle>,
-        channel: Option<web_sys::BroadcastChannel>,
-        started: bool,
-        /// Someone used the page since the last refresh.
-        active: bool,
-        /// A scheduled refresh was skipped for want of activity: the next
-        /// activity performs it.
-        due: bool,
-        listening: bool,
-    }
-
-    thread_local! {
-        static INNER: RefCell<Inner> = RefCell::new(Inner::default());
-    }
-
-    fn now_ms() -> f64 {
-        js_sys::Date::now()
-    }
-
-    fn use_local_storage() -> bool {
-        document()
-            .query_selector("meta[name=token-storage]")
-            .ok()
-            .flatten()
-            .and_then(|m| m.get_attribute("content"))
-            .is_some_and(|v| v == "local")
-    }
-
-    pub fn start(session: ClientSession) {
-        let first = INNER.with_borrow_mut(|i| !std::mem::replace(&mut i.started, true));
-        if !first {
-            return;
-        }
-        if let Ok(snap) = LocalStorage::get::<Snapshot>(SNAPSHOT_KEY) {
-            if snap.session_expires_at * 1000 > now_ms() as i64 {
-                session.set(ClientState::SignedIn {
-                    name: snap.name,
-                    session_expires_at: snap.session_expires_at,
-                    token_expires_at: 0,
-                    confirmed: false,
-                });
-            }
-        }
-        if use_local_storage() {
-            if let Ok((token, exp)) = LocalStorage::get::<(String, f64)>(TOKEN_KEY) {
-                INNER.with_borrow_mut(|i| i.token = Some((token, exp)));
-            }
-        }
-        listen_to_other_tabs(session);
-        spawn_local(async move {
-            access_token(session).await;
-        });
-    }
-
-    pub async fn access_token(session: ClientSession) -> Option<String> {
-        let fresh = INNER.with_borrow(|i| {
-            i.token
-                .as_ref()
-                .filter(|(_, exp)| *exp - now_ms() > 2_000.0)
-                .map(|(t, _)| t.clone())
-        });
-        if let Some(token) = fresh {
-            if !matches!(
-                session.state.get_untracked(),
-                ClientState::SignedIn {
-                    confirmed: true,
-                    ..
-                }
-            ) {
-                // A token from localStorage: confirm the state once.
-                return refresh(session).await.map(|r| r.access_token);
-            }
-            return Some(token);
-        }
-        refresh(session).await.map(|r| r.access_token)
-    }
-
-    thread_local! {
-        static REFRESH: crate::single_flight::Slot<Option<TokenResponse>> =
-            const { crate::single_flight::Slot::new() };
-    }
-
-    /// One refresh at a time: callers arriving while one is in flight share
-    /// its result. Two at once would present the same refresh token twice,
-    /// which the server takes for reuse.
-    pub async fn refresh(session: ClientSession) -> Option<TokenResponse> {
-        crate::single_flight::join(&REFRESH, || do_refresh(session)).await
-    }
-
-    async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
-        INNER.with_borrow_mut(|i| {
-            i.active = false;
-            i.due = false;
-        });
-        // Sign-in always sets the CSRF cookie; without one this browser has
-        // no session here, and the server would refuse the call anyway.
-        let Some(csrf) = crate::csrf::header_value() else {
-            signed_out(session);
-            return None;
-        };
-        let response = gloo_net::http::Request::post("/api/auth/refresh")
-            .header("Accept", "application/json")
-            .header(crate::csrf::HEADER, &csrf)
-            .send()
-            .await;
-        if let Ok(res) = &response {
-            crate::session_clock::observe_header(
-                res.headers().get(crate::session_clock::HEADER).as_deref(),
-            );
-        }
-        match response {
-            Ok(res) if res.status() == 200 => match res.json::<TokenResponse>().await {
-                Ok(token) => {
-                    accept(session, &token);
-                    Some(token)
-                }
-                Err(_) => None,
-            },
-            // 204: no refresh cookie at all; 401: invalid, reused or ended.
-            Ok(res) if res.status() == 204 || res.status() == 401 => {
-                signed_out(session);
-                None
-            }
-            // Network or server trouble: keep what we show, retry later.
-            _ => {
-                schedule(session, 10_000.0, Need::Nothing);
-                None
-            }
-        }
-    }
-
-    fn accept(session: ClientSession, token: &TokenResponse) {
-        let expires_at_ms = now_ms() + token.expires_in as f64 * 1000.0;
-        INNER.with_borrow_mut(|i| i.token = Some((token.access_token.clone(), expires_at_ms)));
-        if use_local_storage() {
-            let _ = LocalStorage::set(TOKEN_KEY, (&token.access_token, expires_at_ms));
-        }
-        let _ = LocalStorage::set(
-            SNAPSHOT_KEY,
-            Snapshot {
-                name: token.name.clone(),
-                session_expires_at: token.session_expires_at,
-            },
-        );
-        session.set(ClientState::SignedIn {
-            name: token.name.clone(),
-            session_expires_at: token.session_expires_at,
-            token_expires_at: token.expires_at,
-            confirmed: true,
-        });
-        session.refreshes.update(|n| *n += 1);
-        // Refresh at 80% of the lifetime, at least one second ahead, if
-        // someone is using the page by then.
-        let lifetime = token.expires_in as f64 * 1000.0;
-        listen_for_activity(session);
-        schedule(
-            session,
-            (lifetime * 0.8).min(lifetime - 1_000.0).max(500.0),
-            Need::Activity,
-        );
-    }
-
-    /// Marks activity; performs a refresh that was skipped for want of it.
-    fn listen_for_activity(session: ClientSession) {
-        if INNER.with_borrow_mut(|i| std::mem::replace(&mut i.listening, true)) {
-            return;
-        }
-        let on_activity = Closure::<dyn Fn()>::new(move || {
-            let due = INNER.with_borrow_mut(|i| {
-                i.active = true;
-                std::mem::take(&mut i.due)
-            });
-            if due {
-                spawn_local(async move {
-                    refresh(session).await;
-                });
-            }
-        });
-        let options = web_sys::AddEventListenerOptions::new();
-        options.set_passive(true);
-        for event in [
-            "pointerdown",
-            "pointermove",
-            "keydown",
-            "wheel",
-            "touchstart",
-        ] {
-            let _ = window().add_event_listener_with_callback_and_add_event_listener_options(
-                event,
-                on_activity.as_ref().unchecked_ref(),
-                &options,
-            );
-        }
-        on_activity.forget();
-    }
-
-    fn signed_out(session: ClientSession) {
-        INNER.with_borrow_mut(|i| {
-            i.token = None;
-            if let Some(timer) = i.timer.take() {
-                timer.clear();
-            }
-        });
-        LocalStorage::delete(TOKEN_KEY);
-        LocalStorage::delete(SNAPSHOT_KEY);
-        session.set(ClientState::SignedOut);
-    }
-
-    /// When a scheduled refresh may run.
-    #[derive(Clone, Copy)]
-    enum Need {
-        /// Always (a retry after a network or server failure).
-        Nothing,
-        /// Only if someone used the page since the last refresh; otherwise
-        /// it is marked due and the next activity performs it.
-        Activity,
-    }
-
-    fn schedule(session: ClientSession, after_ms: f64, need: Need) {
-        let handle = set_timeout_with_handle(
-            move || {
-                let go = match need {
-                    Need::Nothing => true,
-                    Need::Activity => INNER.with_borrow_mut(|i| {
-                        i.due = !i.active;
-                        i.active
-                    }),
-                };
-                if go {
-                    spawn_local(async move {
-                        refresh(session).await;
-                    });
-                }
-            },
-            Duration::from_millis(after_ms as u64),
-        )
-        .ok();
-        INNER.with_borrow_mut(|i| {
-            if let Some(old) = std::mem::replace(&mut i.timer, handle) {
-                old.clear();
-            }
-        });
-    }
-
-    /// Sign-in or logout happened (here, or in another tab when `announce`
-    /// is false): forget the token and ask the server again.
-    pub fn changed(session: ClientSession, announce: bool) {
-        INNER.with_borrow_mut(|i| i.token = None);
-        LocalStorage::delete(TOKEN_KEY);
-        if announce {
-            INNER.with_borrow(|i| {
-                if let Some(channel) = &i.channel {
-                    let _ = channel.post_message(&"changed".into());
-                }
-            });
-        }
-        spawn_local(async move {
-            refresh(session).await;
-        });
-    }
-
-    fn listen_to_other_tabs(session: ClientSession) {
-        if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
-            let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| {
-                changed(session, false);
-            });
-            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-            INNER.with_borrow_mut(|i| i.channel = Some(channel));
-        }
-        // Fallback for browsers without BroadcastChannel: another tab
-        // writing or deleting the snapshot.
-        let on_storage =
-            Closure::<dyn Fn(web_sys::StorageEvent)>::new(move |ev: web_sys::StorageEvent| {
-                if ev.key().as_deref() == Some(SNAPSHOT_KEY) {
-                    let signed_in = ev.new_value().is_some();
-                    let known =
-                        matches!(session.state.get_untracked(), ClientState::SignedIn { .. });
-                    if signed_in != known {
-                        changed(session, false);
-                    }
-                }
-            });
-        let _ = window()
-            .add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
-        on_storage.forget();
-    }
-
-    pub async fn call_me(session: ClientSession) -> Result<String, String> {
-        let token = access_token(session).await.ok_or("not signed in")?;
-        let res = gloo_net::http::Request::get("/api/me")
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = res.status();
-        let body = res.text().await.map_err(|e| e.to_string())?;
-        if status == 200 {
-            Ok(body)
-        } else {
-            Err(format!("{status}: {body}"))
-        }
-    }
+    imp::call_me(session).await
 }

@@ -14,6 +14,20 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "hydrate")]
+#[path = "csrf/browser.rs"]
+mod imp;
+#[cfg(not(feature = "hydrate"))]
+#[path = "csrf/server.rs"]
+mod imp;
+
+#[cfg(feature = "ssr")]
+#[path = "csrf/current_request.rs"]
+mod current;
+#[cfg(not(feature = "ssr"))]
+#[path = "csrf/current_cookie.rs"]
+mod current;
+
 /// Name of the hidden form field.
 pub const FIELD: &str = "csrf_token";
 /// Name of the request header.
@@ -32,16 +46,7 @@ pub struct RequestCsrf(pub String);
 /// cookie's. Empty on prerendered pages (no request) and when absent.
 #[must_use]
 pub fn token() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<http::request::Parts>()
-            .and_then(|p| p.extensions.get::<RequestCsrf>().map(|t| t.0.clone()))
-            .unwrap_or_default()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        header_value().unwrap_or_default()
-    }
+    current::token()
 }
 
 /// The hidden field every `<form>`/`<ActionForm>` that posts includes.
@@ -53,26 +58,7 @@ pub fn CsrfField() -> impl IntoView {
 /// The CSRF cookie's value, read in the browser.
 #[must_use]
 pub fn header_value() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast as _;
-        let cookies = web_sys::window()?
-            .document()?
-            .dyn_into::<web_sys::HtmlDocument>()
-            .ok()?
-            .cookie()
-            .ok()?;
-        COOKIE_NAMES.iter().find_map(|name| {
-            cookies.split(';').find_map(|pair| {
-                let (k, v) = pair.trim().split_once('=')?;
-                (k == *name && !v.is_empty()).then(|| v.to_owned())
-            })
-        })
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
-    }
+    imp::header_value()
 }
 
 /// The token to send: the cookie's, or (no cookie yet, e.g. after a
@@ -81,39 +67,8 @@ pub fn header_value() -> Option<String> {
 pub async fn ensure_token() -> Option<String> {
     match header_value() {
         Some(token) => Some(token),
-        None => fetch_token().await,
+        None => imp::fetch_token().await,
     }
-}
-
-/// Asks the server for a token (which also sets the cookie), one request at
-/// a time: every fetch mints a different token and the cookie keeps the
-/// last one, so two overlapping fetches (after a logout, the header's
-/// re-check and a form both need one) would leave one caller sending a
-/// token the cookie no longer matches. Callers arriving while a fetch is
-/// in flight share its answer.
-#[cfg(feature = "hydrate")]
-async fn fetch_token() -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        token: String,
-    }
-
-    thread_local! {
-        static FETCH: crate::single_flight::Slot<Option<String>> =
-            const { crate::single_flight::Slot::new() };
-    }
-
-    crate::single_flight::join(&FETCH, || async {
-        let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
-        res.json::<Answer>().await.ok().map(|a| a.token)
-    })
-    .await
-}
-
-/// On the server a token never has to be fetched.
-#[cfg(not(feature = "hydrate"))]
-async fn fetch_token() -> Option<String> {
-    None
 }
 
 /// The server-function client: the browser client plus the CSRF header.

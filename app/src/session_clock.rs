@@ -13,6 +13,13 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "hydrate")]
+#[path = "session_clock/browser.rs"]
+mod imp;
+#[cfg(not(feature = "hydrate"))]
+#[path = "session_clock/server.rs"]
+mod imp;
+
 /// The response header carrying [`SessionTimes`].
 pub const HEADER: &str = "x-session-times";
 
@@ -146,10 +153,7 @@ impl SessionClock {
         };
         provide_context(clock);
         // Effects run only in the browser, after hydration.
-        Effect::new(move |_| {
-            #[cfg(feature = "hydrate")]
-            browser::start(clock);
-        });
+        Effect::new(move |_| imp::start(clock));
     }
 
     /// The app's clock.
@@ -178,10 +182,7 @@ impl SessionClock {
 
     /// Records an observation unless a newer one is known.
     pub fn observe(self, times: SessionTimes) {
-        #[cfg(feature = "hydrate")]
-        browser::observe(self, times, true);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = times;
+        imp::observe(self, times, true);
     }
 
     /// Forgets the session (signed out).
@@ -193,80 +194,7 @@ impl SessionClock {
 /// Records the times a server response carried, if any. For code outside
 /// the component tree (the server-function client, the refresh call).
 pub fn observe_header(value: Option<&str>) {
-    #[cfg(feature = "hydrate")]
-    if let Some(times) = value.and_then(SessionTimes::from_header) {
-        browser::observe_global(times);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = value;
-}
-
-#[cfg(feature = "hydrate")]
-mod browser {
-    use std::{cell::Cell, time::Duration};
-
-    use leptos::prelude::*;
-    use wasm_bindgen::{closure::Closure, JsCast as _};
-
-    use super::{Known, SessionClock, SessionTimes};
-
-    const CHANNEL: &str = "leptos-sessions.clock";
-
-    thread_local! {
-        static CLOCK: Cell<Option<SessionClock>> = const { Cell::new(None) };
-        static CHANNEL_HANDLE: Cell<Option<&'static web_sys::BroadcastChannel>> = const { Cell::new(None) };
-    }
-
-    pub fn start(clock: SessionClock) {
-        if CLOCK.get().is_some() {
-            return;
-        }
-        CLOCK.set(Some(clock));
-        clock.now_ms.set(Some(js_sys::Date::now()));
-        // The interval lives as long as the page.
-        let _ = set_interval_with_handle(
-            move || clock.now_ms.set(Some(js_sys::Date::now())),
-            Duration::from_secs(1),
-        );
-        if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
-            let on_message =
-                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                    if let Some(times) = ev
-                        .data()
-                        .as_string()
-                        .as_deref()
-                        .and_then(SessionTimes::from_header)
-                    {
-                        observe(clock, times, false);
-                    }
-                });
-            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-            CHANNEL_HANDLE.set(Some(Box::leak(Box::new(channel))));
-        }
-    }
-
-    pub fn observe_global(times: SessionTimes) {
-        if let Some(clock) = CLOCK.get() {
-            observe(clock, times, true);
-        }
-    }
-
-    pub fn observe(clock: SessionClock, times: SessionTimes, announce: bool) {
-        let newer = clock
-            .known
-            .with_untracked(|k| k.is_none_or(|k| times.now >= k.times.now));
-        if !newer {
-            return;
-        }
-        let skew_ms = times.now as f64 * 1000.0 - js_sys::Date::now();
-        clock.known.set(Some(Known { times, skew_ms }));
-        if announce {
-            if let Some(channel) = CHANNEL_HANDLE.get() {
-                let _ = channel.post_message(&times.to_header().into());
-            }
-        }
-    }
+    imp::observe_header(value);
 }
 
 #[cfg(test)]

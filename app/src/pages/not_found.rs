@@ -3,13 +3,17 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+#[cfg(feature = "ssr")]
+#[path = "not_found/server.rs"]
+mod imp;
+#[cfg(not(feature = "ssr"))]
+#[path = "not_found/browser.rs"]
+mod imp;
+
 /// Rendered for any path no route matches. The server turns it into a 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    imp::set_status();
 
     view! {
         <Title text="Not found" />

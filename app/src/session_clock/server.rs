@@ -1,0 +1,11 @@
+//! The server build's stand-in for `browser.rs`: the same functions, doing
+//! nothing. The server renders no countdown (the clock stays unknown), so
+//! the rendered HTML matches the browser's first render.
+
+use super::{SessionClock, SessionTimes};
+
+pub fn start(_: SessionClock) {}
+
+pub fn observe(_: SessionClock, _: SessionTimes, _: bool) {}
+
+pub fn observe_header(_: Option<&str>) {}
