@@ -18,6 +18,8 @@
 //!
 //! The web layers (`app/`, `server/`) call into this crate; it never calls out.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod clock;
 pub mod cookie;
