@@ -62,3 +62,45 @@ impl RouteAccess {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(path: &str, mode: SsrMode) -> AxumRouteListing {
+        AxumRouteListing::new(
+            path.to_owned(),
+            mode,
+            [leptos_router::Method::Get],
+            Vec::new(),
+        )
+    }
+
+    #[tokio::test]
+    async fn every_route_of_the_app_declares_its_access() {
+        let routes = leptos_axum::generate_route_list(app::App);
+        assert!(routes.len() >= app::routes::ACCESS.len(), "{routes:?}");
+        let access = RouteAccess::new(&routes).unwrap();
+        assert_eq!(
+            access.of("/dashboard"),
+            Some(Page::Rendered(Access::Session))
+        );
+        assert_eq!(
+            access.of("/account/sessions"),
+            Some(Page::Rendered(Access::Session))
+        );
+        assert_eq!(access.of("/login"), Some(Page::Rendered(Access::Public)));
+        assert_eq!(access.of("/guides/{slug}"), Some(Page::Prerendered));
+        assert!(access.prerendered().contains("/"));
+    }
+
+    #[test]
+    fn routes_without_declared_access_refuse_to_start() {
+        let routes = [
+            listing("/login", SsrMode::Async),
+            listing("/billing", SsrMode::Async),
+        ];
+        let err = RouteAccess::new(&routes).unwrap_err().to_string();
+        assert!(err.contains("/billing"), "{err}");
+    }
+}
