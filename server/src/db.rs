@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use engine::store::database::{Database, PoolSettings};
+use secrecy::ExposeSecret;
 
 use crate::{config::DatabaseConfig, error::StartupError};
 
@@ -11,7 +12,7 @@ use crate::{config::DatabaseConfig, error::StartupError};
 /// # Errors
 /// The database cannot be opened or reached, or a migration fails.
 pub async fn connect(config: &DatabaseConfig) -> Result<Database, StartupError> {
-    if let Some(file) = sqlite_file(&config.url) {
+    if let Some(file) = sqlite_file(config.url.expose_secret()) {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }
@@ -20,7 +21,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Database, StartupError> 
         max_connections: config.max_connections,
         acquire_timeout: config.acquire_timeout,
     };
-    let db = Database::connect(&config.url, settings)
+    let db = Database::connect(config.url.expose_secret(), settings)
         .await
         .map_err(StartupError::Database)?;
     db.migrate().await?;

@@ -85,6 +85,7 @@ impl AppState {
         let db = db::connect(&config.database).await?;
         let (users, mut sessions) = db.stores();
         if let Some(url) = &config.session_store {
+            let url = secrecy::ExposeSecret::expose_secret(url);
             let conn = engine::store::redis::RedisStore::connect(url, config.session_store_timeout)
                 .await
                 .map_err(|err| StartupError::Engine(format!("SESSION_STORE: {err}")))?;
