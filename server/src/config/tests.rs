@@ -70,6 +70,84 @@ fn every_variable_is_documented() {
     }
 }
 
+/// Variables without one default value: derived (`LOG_FORMAT` from
+/// `APP_ENV`, `RENDER_CONCURRENCY` from the cores) or unset.
+const NO_SINGLE_DEFAULT: [&str; 7] = [
+    "LOG_FORMAT",
+    "RENDER_CONCURRENCY",
+    "SESSION_STORE",
+    "PUBLIC_URL",
+    "CSRF_SECRET",
+    "TRUSTED_PROXIES",
+    "LEPTOS_WATCH",
+];
+
+/// What one variable parses to, secrets included, for comparing.
+fn parsed(name: &str, value: &str) -> String {
+    let raw = RawConfig::from_vars(&vars(&[(name, value)]))
+        .unwrap_or_else(|err| panic!("{name}={value}: {err}"));
+    format!("{raw:?} {}", raw.database_url.expose_secret())
+}
+
+/// The documented default of `name`: the reference's `| `NAME` | `value` |`
+/// row, and the first `NAME=value` line (commented or not) of `.env.example`.
+fn documented(name: &str) -> [(&'static str, &'static str); 2] {
+    let row = REFERENCE
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("| `{name}` |")))
+        .unwrap_or_else(|| panic!("no row for {name} in docs/CONFIGURATION.md"));
+    let cell = row.split('|').next().unwrap().trim();
+    let value = cell
+        .strip_prefix('`')
+        .and_then(|c| c.strip_suffix('`'))
+        .filter(|c| !c.contains('`'))
+        .unwrap_or_else(|| panic!("the default of {name} is not one value: {cell}"));
+    let line = EXAMPLE
+        .lines()
+        .find_map(|l| {
+            l.trim_start_matches(['#', ' '])
+                .strip_prefix(&format!("{name}="))
+        })
+        .unwrap_or_else(|| panic!("no {name}= line in .env.example"));
+    [
+        ("docs/CONFIGURATION.md", value),
+        (".env.example", line.trim()),
+    ]
+}
+
+/// The docs show the defaults the code has, compared as parsed values (so
+/// `7d` and `7days` are the same).
+#[test]
+fn documented_defaults_are_the_defaults() {
+    let defaults = parsed("NONE", "");
+    for name in variables() {
+        if NO_SINGLE_DEFAULT.contains(&name.as_str()) {
+            continue;
+        }
+        for (doc, value) in documented(&name) {
+            assert_eq!(parsed(&name, value), defaults, "{doc} shows {name}={value}");
+        }
+    }
+    // The derived ones, as written in the reference.
+    let row = |name: &str| {
+        REFERENCE
+            .lines()
+            .find(|l| l.contains(&format!("| `{name}` |")))
+    };
+    assert!(row("LOG_FORMAT")
+        .unwrap()
+        .contains("| `pretty` in dev, `json` in prod |"));
+    assert!(row("RENDER_CONCURRENCY")
+        .unwrap()
+        .contains("| 8 per core |"));
+    let raw = RawConfig::default();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    assert_eq!(raw.render_concurrency, 8 * cores);
+    assert!(raw.log_format.is_none() && raw.public_url.is_none() && raw.leptos_watch.is_none());
+    assert!(raw.session_store.is_none() && raw.csrf_secret.is_none());
+    assert!(raw.trusted_proxies.is_empty());
+}
+
 #[test]
 fn debug_shows_no_password_nor_the_csrf_secret() {
     let mut v = vars(&PROD);
