@@ -242,30 +242,19 @@ impl Config {
         let ttl = raw.session_cache_ttl.unwrap_or_default();
         let reason =
             "at most 1m: it is how long a session revoked on another instance stays usable";
-        rule(
-            ttl <= time::Duration::MINUTE,
-            "SESSION_CACHE_TTL",
-            &ttl.to_string(),
-            reason,
-        )?;
+        at_most("SESSION_CACHE_TTL", ttl, time::Duration::MINUTE, reason)?;
         let cleanup = raw.session_cleanup_interval;
-        let reason = "at most 1d";
-        rule(
-            cleanup <= time::Duration::DAY,
+        at_most(
             "SESSION_CLEANUP_INTERVAL",
-            &cleanup.to_string(),
-            reason,
+            cleanup,
+            time::Duration::DAY,
+            "at most 1d",
         )?;
         let reason = "insecure cookies are refused when APP_ENV=prod";
         rule(raw.cookie_secure || !prod, "COOKIE_SECURE", "false", reason)?;
         let ttl = raw.jwt_access_ttl;
         let reason = "access tokens cannot be revoked, so keep them short (1h at most)";
-        rule(
-            ttl <= time::Duration::HOUR,
-            "JWT_ACCESS_TTL",
-            &ttl.to_string(),
-            reason,
-        )?;
+        at_most("JWT_ACCESS_TTL", ttl, time::Duration::HOUR, reason)?;
         let public_origin = raw.public_url.as_deref().map(public_origin).transpose()?;
         let reason = "required when APP_ENV=prod (e.g. https://app.example)";
         rule(public_origin.is_some() || !prod, "PUBLIC_URL", "", reason)?;
@@ -347,6 +336,16 @@ where
 {
     let reason = format!("expected {} to {}", range.start(), range.end());
     rule(range.contains(&value), name, &value.to_string(), &reason).map(|()| value)
+}
+
+/// Nothing if `value` is at most `max`; otherwise refused for `reason`.
+fn at_most(
+    name: &str,
+    value: time::Duration,
+    max: time::Duration,
+    reason: &str,
+) -> Result<(), ConfigError> {
+    rule(value <= max, name, &value.to_string(), reason)
 }
 
 /// A timeout in milliseconds, 10 ms to 1 min.
