@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use secrecy::ExposeSecret as _;
+
 use crate::{config::DatabaseConfig, error::StartupError};
 
 /// Creates the folder of a SQLite database file, readable by this user only.
@@ -10,7 +12,7 @@ use crate::{config::DatabaseConfig, error::StartupError};
 /// # Errors
 /// The folder cannot be created.
 pub fn prepare(config: &DatabaseConfig) -> Result<(), StartupError> {
-    if let Some(file) = sqlite_file(&config.url) {
+    if let Some(file) = sqlite_file(config.url.expose_secret()) {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }

@@ -13,6 +13,7 @@ use engine::{
     Auth, Clock, CookiePolicy, SystemClock,
 };
 use leptos::config::LeptosOptions;
+use secrecy::ExposeSecret;
 use leptos_axum::{generate_route_list_with_ssg, AxumRouteListing, StaticRouteGenerator};
 
 use crate::{
@@ -102,12 +103,12 @@ impl AppState {
         db::prepare(&config.database)?;
         let stores = engine::store::open(
             StoreSettings {
-                database_url: &config.database.url,
+                database_url: config.database.url.expose_secret(),
                 pool: PoolSettings {
                     max_connections: config.database.max_connections,
                     acquire_timeout: config.database.acquire_timeout,
                 },
-                session_store: config.session_store.as_deref(),
+                session_store: config.session_store.as_ref().map(ExposeSecret::expose_secret),
                 session_store_timeout: config.session_store_timeout,
                 key_prefix: "ls:",
                 cache_ttl: config.session_cache_ttl,
