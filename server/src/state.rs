@@ -13,8 +13,8 @@ use engine::{
     Auth, Clock, CookiePolicy, SystemClock,
 };
 use leptos::config::LeptosOptions;
-use secrecy::ExposeSecret;
 use leptos_axum::{generate_route_list_with_ssg, AxumRouteListing, StaticRouteGenerator};
+use secrecy::ExposeSecret;
 
 use crate::{
     access::RouteAccess, config::Config, csrf::Csrf, db, error::StartupError,
@@ -108,7 +108,10 @@ impl AppState {
                     max_connections: config.database.max_connections,
                     acquire_timeout: config.database.acquire_timeout,
                 },
-                session_store: config.session_store.as_ref().map(ExposeSecret::expose_secret),
+                session_store: config
+                    .session_store
+                    .as_ref()
+                    .map(ExposeSecret::expose_secret),
                 session_store_timeout: config.session_store_timeout,
                 key_prefix: "ls:",
                 cache_ttl: config.session_cache_ttl,
