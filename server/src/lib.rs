@@ -118,3 +118,97 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The top-level modules each module of this crate names with `crate::…`.
+    fn imports() -> BTreeMap<String, BTreeSet<String>> {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&root, &mut files);
+        let mut graph = BTreeMap::<String, BTreeSet<String>>::new();
+        for file in files {
+            let rel = file.strip_prefix(&root).unwrap();
+            let module = rel.iter().next().unwrap().to_string_lossy();
+            let module = module.trim_end_matches(".rs").to_owned();
+            if module == "lib" || module == "main" {
+                continue;
+            }
+            let source = std::fs::read_to_string(&file).unwrap();
+            let named = graph.entry(module.clone()).or_default();
+            for (at, _) in source.match_indices("crate::") {
+                named.extend(first_segments(&source[at + "crate::".len()..]));
+            }
+            named.remove(&module);
+        }
+        graph
+    }
+
+    /// The first path segment of `a::b` or of each entry of `{a::b, c}`.
+    fn first_segments(path: &str) -> Vec<String> {
+        let ident = |s: &str| -> String {
+            s.trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        };
+        let Some(inner) = path.strip_prefix('{') else {
+            return vec![ident(path)];
+        };
+        let (mut depth, mut entries, mut start) = (0, Vec::new(), 0);
+        for (i, c) in inner.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    entries.push(ident(&inner[start..i]));
+                    break;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    entries.push(ident(&inner[start..i]));
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        entries.retain(|e| !e.is_empty());
+        entries
+    }
+
+    /// No two modules import each other, directly or through others: each
+    /// concept can be read (and changed) starting from the ones it builds on.
+    #[test]
+    fn the_modules_import_each_other_in_no_loop() {
+        let graph = imports();
+        assert!(graph.len() > 10, "{graph:?}");
+        fn reaches(
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            from: &str,
+            to: &str,
+            seen: &mut BTreeSet<String>,
+        ) -> bool {
+            graph.get(from).into_iter().flatten().any(|next| {
+                next == to || (seen.insert(next.clone()) && reaches(graph, next, to, seen))
+            })
+        }
+        for module in graph.keys() {
+            assert!(
+                !reaches(&graph, module, module, &mut BTreeSet::new()),
+                "{module} imports itself through {:?}",
+                graph[module]
+            );
+        }
+    }
+}
