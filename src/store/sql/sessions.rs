@@ -1,0 +1,155 @@
+//! Sessions in SQL: one indexed lookup (by `token_hash`, joined to its
+//! user) validates a request.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{authenticated_from_row, session_from_row, ts, Dialect, SqlStore, Value};
+use crate::{
+    id::{SessionId, UserId},
+    record::{Authenticated, SessionRecord},
+    store::SessionStore,
+    token::TokenHash,
+    Error,
+};
+
+#[async_trait]
+impl<DB: Dialect> SessionStore for SqlStore<DB> {
+    async fn insert_session(&self, s: &SessionRecord) -> Result<(), Error> {
+        let (id, user_id) = (s.id.to_string(), s.user_id.to_string());
+        self.execute(
+            "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, \
+             idle_expires_at, expires_at, persistent, ip_address, user_agent, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                Value::Text(&id),
+                Value::Text(&user_id),
+                Value::Bytes(s.token_hash.as_bytes()),
+                Value::Int(ts(s.created_at)),
+                Value::Int(ts(s.last_seen_at)),
+                Value::Int(ts(s.idle_expires_at)),
+                Value::Int(ts(s.expires_at)),
+                Value::Bool(s.persistent),
+                Value::OptText(s.ip_address.as_deref()),
+                Value::OptText(s.user_agent.as_deref()),
+                Value::OptInt(s.revoked_at.map(ts)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<Authenticated>, Error> {
+        let row = self
+            .fetch_optional(
+                concat!(super::session_with_user!(), " WHERE s.token_hash = $1"),
+                &[Value::Bytes(token_hash.as_bytes())],
+            )
+            .await?;
+        row.as_ref().map(authenticated_from_row::<DB>).transpose()
+    }
+
+    async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
+        let row = self
+            .fetch_optional(
+                concat!(super::session_with_user!(), " WHERE s.id = $1"),
+                &[Value::Text(&id.to_string())],
+            )
+            .await?;
+        row.as_ref().map(authenticated_from_row::<DB>).transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        id: SessionId,
+        last_seen_at: OffsetDateTime,
+        idle_expires_at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        self.execute(
+            "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 \
+             WHERE id = $3 AND revoked_at IS NULL",
+            &[
+                Value::Int(ts(last_seen_at)),
+                Value::Int(ts(idle_expires_at)),
+                Value::Text(&id.to_string()),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_user_sessions(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, Error> {
+        let rows = self
+            .fetch_all(
+                concat!(
+                    "SELECT ",
+                    super::session_columns!(),
+                    " FROM sessions s WHERE s.user_id = $1 AND s.revoked_at IS NULL \
+                     AND s.idle_expires_at > $2 AND s.expires_at > $2 \
+                     ORDER BY s.created_at DESC, s.id DESC"
+                ),
+                &[Value::Text(&user_id.to_string()), Value::Int(ts(now))],
+            )
+            .await?;
+        rows.iter().map(session_from_row::<DB>).collect()
+    }
+
+    async fn revoke_session(
+        &self,
+        user_id: UserId,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let revoked = self
+            .execute(
+                "UPDATE sessions SET revoked_at = $1 \
+                 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                &[
+                    Value::Int(ts(at)),
+                    Value::Text(&id.to_string()),
+                    Value::Text(&user_id.to_string()),
+                ],
+            )
+            .await?;
+        Ok(revoked > 0)
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        at: OffsetDateTime,
+    ) -> Result<u64, Error> {
+        let keep = keep.map(|id| id.to_string());
+        self.execute(
+            "UPDATE sessions SET revoked_at = $1 \
+             WHERE user_id = $2 AND revoked_at IS NULL AND (CAST($3 AS TEXT) IS NULL OR id <> $3)",
+            &[
+                Value::Int(ts(at)),
+                Value::Text(&user_id.to_string()),
+                Value::OptText(keep.as_deref()),
+            ],
+        )
+        .await
+    }
+
+    async fn revoke_session_by_id(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error> {
+        let row = self
+            .fetch_optional(
+                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+                 RETURNING user_id",
+                &[Value::Int(ts(at)), Value::Text(&id.to_string())],
+            )
+            .await?;
+        row.map(|row| DB::text(&row, "user_id")?.parse())
+            .transpose()
+    }
+}

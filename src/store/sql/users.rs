@@ -1,0 +1,111 @@
+//! Accounts and the auth event log, in SQL.
+
+use async_trait::async_trait;
+
+use super::{from_ts, ts, user_from_row, Dialect, SqlStore, Value};
+use crate::{
+    id::UserId,
+    record::{AuthEvent, AuthEventKind, UserSummary},
+    store::{NewUser, UserStore},
+    Error,
+};
+
+#[async_trait]
+impl<DB: Dialect> UserStore for SqlStore<DB> {
+    async fn create_user(&self, new: &NewUser) -> Result<(), Error> {
+        let id = new.user.id.to_string();
+        let res = DB::execute(
+            &mut *self.conn().await?,
+            "INSERT INTO users (id, username, display_name, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Value::Text(&id),
+                Value::Text(&new.user.username),
+                Value::Text(&new.user.display_name),
+                Value::Text(&new.password_hash),
+                Value::Int(ts(new.user.created_at)),
+            ],
+        )
+        .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(err) if super::is_unique_violation(&err) => Err(Error::UsernameTaken),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn find_user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<(UserSummary, String)>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT id, username, display_name, created_at, password_hash \
+                 FROM users WHERE username = $1",
+                &[Value::Text(username)],
+            )
+            .await?;
+        row.map(|row| {
+            Ok((
+                user_from_row::<DB>(&row, "")?,
+                DB::text(&row, "password_hash")?,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn find_user_by_id(&self, id: UserId) -> Result<Option<UserSummary>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT id, username, display_name, created_at FROM users WHERE id = $1",
+                &[Value::Text(&id.to_string())],
+            )
+            .await?;
+        row.map(|row| user_from_row::<DB>(&row, "")).transpose()
+    }
+
+    async fn record_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error> {
+        let user_id = user_id.map(|id| id.to_string());
+        self.execute(
+            "INSERT INTO auth_events \
+             (user_id, kind, session_ref, ip_address, user_agent, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                Value::OptText(user_id.as_deref()),
+                Value::Text(event.kind.as_str()),
+                Value::OptText(event.session_ref.as_deref()),
+                Value::OptText(event.ip_address.as_deref()),
+                Value::OptText(event.user_agent.as_deref()),
+                Value::Int(ts(event.created_at)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
+        let rows = self
+            .fetch_all(
+                "SELECT kind, session_ref, ip_address, user_agent, created_at FROM auth_events \
+                 WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                &[
+                    Value::Text(&user_id.to_string()),
+                    Value::Int(i64::from(limit)),
+                ],
+            )
+            .await?;
+        rows.iter()
+            // Kinds this build does not know (written by a newer one) are skipped.
+            .filter_map(|row| Some((AuthEventKind::parse(&DB::text(row, "kind").ok()?)?, row)))
+            .map(|(kind, row)| {
+                Ok(AuthEvent {
+                    kind,
+                    session_ref: DB::opt_text(row, "session_ref")?,
+                    ip_address: DB::opt_text(row, "ip_address")?,
+                    user_agent: DB::opt_text(row, "user_agent")?,
+                    created_at: from_ts(DB::int(row, "created_at")?)?,
+                })
+            })
+            .collect()
+    }
+}
