@@ -12,11 +12,11 @@
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use tokio::sync::Semaphore;
 
 use crate::{
     clock::Clock,
     credentials::{verify_password, Password, Username},
+    hashing::{Hashing, HashingLimits},
     id::{SessionId, UserId},
     policy::SessionPolicy,
     record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
@@ -68,10 +68,10 @@ pub struct Auth {
     sessions: Arc<dyn SessionBackend>,
     policy: SessionPolicy,
     clock: Arc<dyn Clock>,
-    /// Password hashes at once: one per core. Argon2id takes 19 MiB and a
-    /// core's worth of time each; queuing the rest bounds both, so a burst
-    /// of sign-ins cannot run the server out of memory.
-    hashing: Arc<Semaphore>,
+    /// Admission to password hashing (a bounded queue, see
+    /// [`crate::hashing`]): a burst of sign-ins can neither run the server
+    /// out of memory nor make anything wait without bound.
+    hashing: Arc<Hashing>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -95,14 +95,20 @@ impl Auth {
     ) -> Result<Self, Error> {
         policy.validate()?;
         crate::credentials::warm_up();
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Ok(Self {
             users,
             sessions,
             policy,
             clock,
-            hashing: Arc::new(Semaphore::new(cores)),
+            hashing: Arc::new(Hashing::new(HashingLimits::default())),
         })
+    }
+
+    /// The same engine with other hashing admission limits.
+    #[must_use]
+    pub fn with_hashing_limits(mut self, limits: HashingLimits) -> Self {
+        self.hashing = Arc::new(Hashing::new(limits));
+        self
     }
 
     /// The expiry policy in force.
@@ -511,19 +517,12 @@ impl Auth {
 }
 
 impl Auth {
-    /// Runs password hashing off the async worker threads, at most one per
-    /// core at a time; the others wait their turn without a thread.
+    /// Runs password hashing off the async worker threads, once admitted
+    /// (see [`crate::hashing`]).
     async fn hash_work<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {
-        let _permit = self
-            .hashing
-            .acquire()
-            .await
-            .map_err(|err| Error::Hashing(err.to_string()))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|err| Error::Hashing(err.to_string()))
+        self.hashing.run(f).await
     }
 }

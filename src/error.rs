@@ -31,6 +31,9 @@ pub enum Error {
     /// The storage backend failed or is unreachable.
     #[error("storage error: {0}")]
     Storage(String),
+    /// Too many password checks are running or waiting: try again shortly.
+    #[error("too many sign-ins at once")]
+    Busy,
     /// Password hashing failed (out of memory, or a corrupt stored hash).
     #[error("password hashing failed: {0}")]
     Hashing(String),

@@ -6,6 +6,7 @@
 //! - [`token`]: random session tokens, their parsing and their at-rest hash;
 //! - [`id`]: user and session identifiers;
 //! - [`credentials`]: sign-in names, password rules and Argon2id hashing;
+//! - [`hashing`]: admission to password hashing (a bounded queue);
 //! - [`policy`]: idle and absolute expiry;
 //! - [`record`]: what is stored and returned;
 //! - [`store`]: the storage traits and their backends;
@@ -26,6 +27,7 @@ pub mod cookie;
 pub mod credentials;
 pub mod csrf;
 pub mod error;
+pub mod hashing;
 pub mod id;
 pub mod jwt;
 pub mod policy;

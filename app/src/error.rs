@@ -35,6 +35,10 @@ pub enum AppError {
     /// The thing does not exist, or is not the caller's.
     #[error("That session no longer exists.")]
     NotFound,
+    /// Too many sign-ins are being checked at once; `Retry-After` says when
+    /// to try again.
+    #[error("The server is busy checking other sign-ins. Please try again in a few seconds.")]
+    Busy,
     /// The database or session store is unreachable.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
@@ -60,6 +64,7 @@ impl AppError {
             Self::TooManyAttempts => "too_many_attempts",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
+            Self::Busy => "busy",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
             Self::Transport => "transport",
@@ -79,6 +84,7 @@ impl AppError {
             Self::TooManyAttempts,
             Self::Unauthorized,
             Self::NotFound,
+            Self::Busy,
             Self::Unavailable,
             Self::Internal,
             Self::Transport,
@@ -97,7 +103,7 @@ impl AppError {
             Self::StaleForm => 403,
             Self::TooManyAttempts => 429,
             Self::NotFound => 404,
-            Self::Unavailable => 503,
+            Self::Busy | Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -124,6 +130,10 @@ impl From<engine::Error> for AppError {
             E::Invalid(detail) => {
                 tracing::error!(error = %detail, "invalid engine setting");
                 Self::Internal
+            }
+            E::Busy => {
+                tracing::warn!("password hashing queue full: sign-in refused with 503");
+                Self::Busy
             }
             E::Storage(ref detail) => {
                 tracing::error!(error = %detail, "storage failure");

@@ -195,6 +195,10 @@ pub fn set_error_status(err: &AppError) {
         http::StatusCode::from_u16(err.status()),
     ) {
         res.set_status(code);
+        if *err == AppError::Busy {
+            // About one hash's worth of waiting clears a burst.
+            res.insert_header(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{Request, State},
-    http::{header, StatusCode},
+    http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -63,12 +63,19 @@ impl RenderPermits {
     }
 }
 
-/// Waits for a render permit, then handles the request.
+/// Waits for a render permit, then renders the page. Server-function calls
+/// (POSTs) pass without one: they are short, render no page, and the slow
+/// ones (sign-in, sign-up) are bounded by the hashing admission instead
+/// (`engine::hashing`), so a flood of sign-ins never holds the permits that
+/// pages, logout and revoke need.
 pub async fn render_limit(
     State(permits): State<RenderPermits>,
     req: Request,
     next: Next,
 ) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
     // The semaphore is never closed; if it were, serving beats refusing.
     let _permit = permits.0.acquire().await.ok();
     next.run(req).await
@@ -117,5 +124,48 @@ mod tests {
             );
         }
         assert_eq!(MOST.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn server_function_calls_never_wait_for_a_page_permit() {
+        let (release, released) = tokio::sync::watch::channel(false);
+        let app = Router::new()
+            .route(
+                "/",
+                get(move || {
+                    let mut released = released.clone();
+                    async move {
+                        let _ = released.wait_for(|done| *done).await;
+                        "page"
+                    }
+                })
+                .post(|| async { "call" }),
+            )
+            .route_layer(middleware::from_fn_with_state(
+                RenderPermits::new(1),
+                render_limit,
+            ));
+        // A page holds the only permit until released.
+        let page = tokio::spawn({
+            let app = app.clone();
+            async move {
+                let req = Request::builder().uri("/").body(Body::empty()).unwrap();
+                app.oneshot(req).await.unwrap().status()
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let call = Request::builder()
+            .method("POST")
+            .uri("/")
+            .body(Body::empty())
+            .unwrap();
+        let answered =
+            tokio::time::timeout(std::time::Duration::from_secs(5), app.clone().oneshot(call))
+                .await
+                .expect("the call did not wait for the page's permit")
+                .unwrap();
+        assert_eq!(answered.status(), StatusCode::OK);
+        let _ = release.send(true);
+        assert_eq!(page.await.unwrap(), StatusCode::OK);
     }
 }

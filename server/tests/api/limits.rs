@@ -144,3 +144,48 @@ async fn forwarded_addresses_count_behind_a_trusted_proxy() {
         "two clients behind the proxy"
     );
 }
+
+/// A burst of sign-ins beyond the hashing queue (one hash per core, four
+/// more per core waiting) is refused at once with 503, `Retry-After` and a
+/// readable message, instead of queueing without bound; nothing else waits
+/// for it, and the site still answers once the burst is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_burst_past_the_hashing_queue_gets_503_at_once() {
+    let app = spawn_app_with(&[]).await;
+    let mut browser = Browser::new();
+    app.visit(&mut browser, "/login").await;
+    let names: Vec<String> = (0..64).map(|i| format!("stranger{i}")).collect();
+    let attempts = names.iter().map(|name| {
+        let mut b = browser.clone();
+        let app = &app;
+        async move {
+            let fields = [
+                ("username", name.as_str()),
+                ("password", "not the password"),
+            ];
+            app.call::<SignIn>(&mut b, &fields, Submit::Js).await
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(!busy.is_empty(), "no attempt was refused");
+    for res in &busy {
+        assert_eq!(res.header("retry-after"), Some("2"));
+        assert!(res.body.contains("Busy"), "{}", res.body);
+    }
+    assert!(
+        answers.iter().all(|r| matches!(
+            r.status,
+            StatusCode::UNAUTHORIZED | StatusCode::SERVICE_UNAVAILABLE
+        )),
+        "only wrong-password and busy answers"
+    );
+    // Once the burst is over, sign-ins are checked again.
+    let mut b = browser.clone();
+    let fields = [("username", "stranger0"), ("password", "not the password")];
+    let res = app.call::<SignIn>(&mut b, &fields, Submit::Js).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}

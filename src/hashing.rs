@@ -1,0 +1,133 @@
+//! Admission to password hashing: a bounded queue with its own permits.
+//!
+//! Argon2id takes 19 MiB and a core's worth of time per hash, so hashes run
+//! at most [`HashingLimits::at_once`] at a time. A flood of sign-ins must
+//! not turn that into an unbounded wait: at most [`HashingLimits::queue`]
+//! more may wait, each for at most [`HashingLimits::wait`]. Past either
+//! bound the attempt is refused at once with [`Error::Busy`] (the web layer
+//! answers 503 with `Retry-After`), and nothing else the server does (pages,
+//! logout, refresh, the APIs) waits behind it.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Semaphore;
+
+use crate::Error;
+
+/// How much password hashing is admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashingLimits {
+    /// Hashes running at once.
+    pub at_once: usize,
+    /// Attempts waiting for a hashing slot, beyond those running.
+    pub queue: usize,
+    /// The longest an attempt waits for a slot.
+    pub wait: Duration,
+}
+
+impl Default for HashingLimits {
+    /// One hash per core, four more per core waiting, for at most 2 s.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self {
+            at_once: cores,
+            queue: 4 * cores,
+            wait: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The admission state; share one per engine.
+#[derive(Debug)]
+pub struct Hashing {
+    /// Running or waiting: `at_once + queue` tickets.
+    admitted: Arc<Semaphore>,
+    /// Running: `at_once` slots.
+    running: Semaphore,
+    wait: Duration,
+}
+
+impl Hashing {
+    /// Admission with `limits`.
+    #[must_use]
+    pub fn new(limits: HashingLimits) -> Self {
+        let at_once = limits.at_once.max(1);
+        Self {
+            admitted: Arc::new(Semaphore::new(at_once + limits.queue)),
+            running: Semaphore::new(at_once),
+            wait: limits.wait,
+        }
+    }
+
+    /// Runs `f` (the hashing) on a blocking thread once admitted.
+    ///
+    /// # Errors
+    /// [`Error::Busy`] when the queue is full or the wait runs out;
+    /// [`Error::Hashing`] if the blocking task fails.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let _ticket = self.admitted.try_acquire().map_err(|_| Error::Busy)?;
+        let _slot = tokio::time::timeout(self.wait, self.running.acquire())
+            .await
+            .map_err(|_| Error::Busy)?
+            .map_err(|err| Error::Hashing(err.to_string()))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|err| Error::Hashing(err.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn slow() -> usize {
+        std::thread::sleep(Duration::from_millis(200));
+        1
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn past_the_queue_attempts_are_refused_at_once() {
+        let hashing = Arc::new(Hashing::new(HashingLimits {
+            at_once: 1,
+            queue: 1,
+            wait: Duration::from_secs(5),
+        }));
+        let busy = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..5)
+            .map(|_| {
+                let (hashing, busy) = (hashing.clone(), busy.clone());
+                tokio::spawn(async move {
+                    if matches!(hashing.run(slow).await, Err(Error::Busy)) {
+                        busy.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(busy.load(Ordering::SeqCst), 3, "one runs, one waits");
+        assert_eq!(hashing.run(|| 2).await.unwrap(), 2, "free again");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wait_past_the_bound_is_refused() {
+        let hashing = Arc::new(Hashing::new(HashingLimits {
+            at_once: 1,
+            queue: 10,
+            wait: Duration::from_millis(50),
+        }));
+        let running = tokio::spawn({
+            let hashing = hashing.clone();
+            async move { hashing.run(slow).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(matches!(hashing.run(|| 0).await, Err(Error::Busy)));
+        assert_eq!(running.await.unwrap().unwrap(), 1);
+    }
+}
