@@ -202,6 +202,11 @@ impl Auth {
                 Err(Error::InvalidCredentials)
             }
             None => {
+                // The same write as for a known user's wrong password (an
+                // event with no account), so the time taken does not tell
+                // which names exist.
+                self.event(None, AuthEventKind::SignInFailed, None, &client)
+                    .await;
                 tracing::info!("sign-in failed: unknown user");
                 Err(Error::InvalidCredentials)
             }

@@ -364,3 +364,81 @@ async fn concurrent_refreshes_with_one_token_all_succeed_and_rotate_once() {
         Validation::Valid(_)
     ));
 }
+
+/// An account store that counts the events written through it.
+struct CountingEvents {
+    inner: engine::store::sqlite::SqliteStore,
+    written: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl engine::store::UserStore for CountingEvents {
+    async fn create_user(&self, user: &engine::store::NewUser) -> Result<(), Error> {
+        self.inner.create_user(user).await
+    }
+    async fn find_user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<(engine::UserSummary, String)>, Error> {
+        self.inner.find_user_by_username(username).await
+    }
+    async fn find_user_by_id(
+        &self,
+        id: engine::UserId,
+    ) -> Result<Option<engine::UserSummary>, Error> {
+        self.inner.find_user_by_id(id).await
+    }
+    async fn record_event(
+        &self,
+        user: Option<engine::UserId>,
+        event: &engine::AuthEvent,
+    ) -> Result<(), Error> {
+        self.written
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.record_event(user, event).await
+    }
+    async fn list_events(
+        &self,
+        user: engine::UserId,
+        limit: u32,
+    ) -> Result<Vec<engine::AuthEvent>, Error> {
+        self.inner.list_events(user, limit).await
+    }
+}
+
+#[async_trait::async_trait]
+impl engine::store::Readiness for CountingEvents {
+    async fn ping(&self) -> Result<(), Error> {
+        engine::store::Readiness::ping(&self.inner).await
+    }
+}
+
+/// An unknown (or malformed) name costs the same writes as a known name
+/// with a wrong password: one event each, so timing does not reveal which
+/// names exist.
+#[tokio::test]
+async fn failed_sign_ins_write_the_same_for_known_and_unknown_names() {
+    use std::sync::{atomic::Ordering, Arc};
+    let sessions = Arc::new(common::memory_store().await);
+    let users = Arc::new(CountingEvents {
+        inner: (*sessions).clone(),
+        written: 0.into(),
+    });
+    let auth = engine::Auth::new(
+        users.clone(),
+        sessions,
+        engine::SessionPolicy::default(),
+        Arc::new(engine::SystemClock),
+    )
+    .unwrap();
+    auth.sign_up("erin", "password-1", client()).await.unwrap();
+    let mut written = Vec::new();
+    for name in ["erin", "nobody", "x"] {
+        let before = users.written.load(Ordering::SeqCst);
+        auth.sign_in(name, "wrong-password", false, client())
+            .await
+            .unwrap_err();
+        written.push(users.written.load(Ordering::SeqCst) - before);
+    }
+    assert_eq!(written, [1, 1, 1], "known, unknown, malformed");
+}

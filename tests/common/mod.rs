@@ -36,11 +36,16 @@ fn auth_on(store: SqliteStore) -> (Auth, ManualClock) {
     (auth, clock)
 }
 
-/// An engine on a private in-memory SQLite database.
-pub async fn sqlite_auth() -> (Auth, ManualClock) {
+/// A migrated store on a private in-memory SQLite database.
+pub async fn memory_store() -> SqliteStore {
     let options = SqliteConnectOptions::from_str("sqlite::memory:").expect("url");
     // One connection: each in-memory connection would be its own database.
-    auth_on(store(options, 1).await)
+    store(options, 1).await
+}
+
+/// An engine on a private in-memory SQLite database.
+pub async fn sqlite_auth() -> (Auth, ManualClock) {
+    auth_on(memory_store().await)
 }
 
 /// A SQLite file in `dir`, in WAL mode as the server opens it.
