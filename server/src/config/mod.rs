@@ -20,6 +20,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use time::ext::NumericalDuration as _;
 
+use crate::client_ip::TrustedProxies;
+
 pub use raw::RawConfig;
 
 /// Which rules apply: `dev` generates what is missing, `prod` refuses it.
@@ -106,7 +108,7 @@ pub struct Config {
     /// Where the CSRF secret comes from (`CSRF_SECRET`).
     pub csrf_secret: CsrfSecret,
     /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub trusted_proxies: TrustedProxies,
     /// Brute-force limits (`RATE_LIMIT_*`).
     pub throttle: engine::throttle::ThrottleSettings,
     /// The `hash.txt` a content-hashed release build (`LEPTOS_HASH_FILES=true`)

@@ -11,6 +11,8 @@ use secrecy::SecretString;
 use serde::{de::Error as _, Deserialize, Deserializer};
 use time::Duration;
 
+use crate::client_ip::TrustedProxies;
+
 use super::{invalid, AppEnv, ConfigError, LogFormat, TokenStorage, DEFAULT_DATABASE_URL};
 
 /// Generates [`RawConfig`] and its `Default` from one line per variable:
@@ -70,10 +72,10 @@ raw_config! {
     token_storage: TokenStorage = TokenStorage::Memory;
     public_url: Option<String> = None;
     csrf_secret: Option<SecretString> = None;
-    trusted_proxies: Vec<ipnet::IpNet> = Vec::new() => "proxies";
-    rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "limit";
-    rate_limit_credentials_per_account: Limit = limits.credentials_per_account => "limit";
-    rate_limit_refresh_per_ip: Limit = limits.refresh_per_ip => "limit";
+    trusted_proxies: TrustedProxies = TrustedProxies::default() => "from_str";
+    rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "from_str";
+    rate_limit_credentials_per_account: Limit = limits.credentials_per_account => "from_str";
+    rate_limit_refresh_per_ip: Limit = limits.refresh_per_ip => "from_str";
     render_concurrency: usize = 8 * cores => "number";
     leptos_watch: Option<String> = None;
 }
@@ -164,30 +166,8 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     })
 }
 
-fn proxies<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
-    let proxy = |s: &str| {
-        let ip = || s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from);
-        s.parse::<ipnet::IpNet>()
-            .or_else(|_| ip())
-            .map_err(|_| "expected IP addresses or CIDR ranges, comma-separated")
-    };
-    parsed(d, |text| {
-        let listed = text.split(',').map(str::trim).filter(|s| !s.is_empty());
-        listed.map(proxy).collect()
-    })
-}
-
-/// A rate limit such as `5/1m`: a burst of five, refilled over a minute.
-fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Limit, D::Error> {
-    let limit = |text: &str| {
-        let (count, per) = text.split_once('/')?;
-        let per = positive(per).ok()?.unsigned_abs();
-        Some(Limit {
-            count: count.trim().parse().ok()?,
-            per,
-        })
-    };
-    parsed(d, |text| {
-        limit(text).ok_or("expected <count>/<period>, such as 5/1m or 100/10s")
-    })
+/// Any type with a `FromStr` whose error says what is expected: the rate
+/// limits and the trusted proxies.
+fn from_str<'de, D: Deserializer<'de>, T: FromStr<Err: Display>>(d: D) -> Result<T, D::Error> {
+    parsed(d, T::from_str)
 }
