@@ -22,6 +22,7 @@ use time::ext::NumericalDuration as _;
 
 use crate::client_ip::TrustedProxies;
 
+pub use crate::telemetry::LogFormat;
 pub use raw::RawConfig;
 
 /// Which rules apply: `dev` generates what is missing, `prod` refuses it.
@@ -33,16 +34,6 @@ pub enum AppEnv {
     /// Production: stricter checks at start-up.
     #[serde(rename = "prod", alias = "production")]
     Prod,
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// Human-readable, for a terminal.
-    Pretty,
-    /// One JSON object per line, for log collectors.
-    Json,
 }
 
 /// Where the WASM app keeps the access token.
