@@ -212,6 +212,9 @@ impl Config {
         let cache = raw.session_cache_ttl.unwrap_or_default();
         let (sweep, ttl) = (raw.session_cleanup_interval, raw.jwt_access_ttl);
         let secure = raw.cookie_secure || !prod;
+        let secret = raw.csrf_secret.as_ref().map(ExposeSecret::expose_secret);
+        let csrf_key = secret.map(|secret| CsrfKey::from_secret(secret.as_bytes()));
+        let strong = !matches!(csrf_key, Some(Err(_)));
         // What each rule expects, for its error.
         let sql = "expected a sqlite:// or postgres:// URL";
         let redis_url = "expected a redis:// URL, or unset to keep sessions in DATABASE_URL";
@@ -223,6 +226,7 @@ impl Config {
         let origin = "required when APP_ENV=prod (e.g. https://app.example)";
         let csrf = "required when APP_ENV=prod; every instance must share it \
                     (e.g. `openssl rand -base64 48`)";
+        let weak = "too weak: use at least 32 random bytes, e.g. `openssl rand -base64 48`";
         for (ok, name, value, reason) in [
             rule(Database::supports(db), "DATABASE_URL", redact_url(db), sql),
             rule(redis, "SESSION_STORE", redact_url(store), redis_url),
@@ -234,7 +238,8 @@ impl Config {
             rule(secure, "COOKIE_SECURE", "false", insecure),
             rule(ttl <= 1.hours(), "JWT_ACCESS_TTL", ttl, short),
             rule(public_origin.is_some() || !prod, "PUBLIC_URL", "", origin),
-            rule(raw.csrf_secret.is_some() || !prod, "CSRF_SECRET", "", csrf),
+            rule(secret.is_some() || !prod, "CSRF_SECRET", "", csrf),
+            rule(strong, "CSRF_SECRET", "<hidden>", weak),
             in_range("RENDER_CONCURRENCY", renders, 1..=4096),
         ] {
             ok.then_some(())
@@ -248,23 +253,10 @@ impl Config {
             touch_interval: raw.session_touch_interval,
             refresh_grace: raw.refresh_grace_period,
         };
-        session.validate().map_err(|err| {
-            let reason = match err {
-                engine::Error::Invalid(reason) => reason,
-                _ => "inconsistent session timeouts",
-            };
-            invalid("SESSION_*", format!("{session:?}"), reason)
-        })?;
-        let csrf_secret = match &raw.csrf_secret {
-            Some(secret) => CsrfSecret::Configured(
-                CsrfKey::from_secret(secret.expose_secret().as_bytes()).map_err(|_| {
-                    let reason = "too weak: use at least 32 random bytes, \
-                                  e.g. `openssl rand -base64 48`";
-                    invalid("CSRF_SECRET", "<hidden>", reason)
-                })?,
-            ),
-            None => CsrfSecret::Generated,
-        };
+        // The engine's own consistency rules; its error says which one.
+        let inconsistent =
+            |err: engine::Error| invalid("SESSION_*", format!("{session:?}"), err.to_string());
+        session.validate().map_err(inconsistent)?;
         let exe_dir = std::env::current_exe().ok();
         let exe_dir = exe_dir.as_deref().and_then(std::path::Path::parent);
         Ok(Self {
@@ -293,7 +285,10 @@ impl Config {
             keys_dir: raw.jwt_keys_dir,
             token_storage: raw.token_storage,
             public_origin,
-            csrf_secret,
+            csrf_secret: match csrf_key {
+                Some(Ok(key)) => CsrfSecret::Configured(key),
+                _ => CsrfSecret::Generated,
+            },
             trusted_proxies: raw.trusted_proxies,
             throttle: engine::throttle::ThrottleSettings {
                 credentials_per_ip: raw.rate_limit_credentials_per_ip,
