@@ -12,7 +12,7 @@ mod raw;
 #[cfg(test)]
 mod tests;
 
-use std::{collections::HashMap, fmt::Display, ops::RangeInclusive, path::Path, time::Duration};
+use std::{collections::HashMap, fmt::Display, ops::RangeInclusive, time::Duration};
 
 use engine::{csrf::CsrfKey, store::database::Database};
 use leptos::config::LeptosOptions;
@@ -156,6 +156,9 @@ pub enum ConfigError {
     Leptos(String),
 }
 
+/// The variables, by name.
+pub type Vars = HashMap<String, String>;
+
 /// The default database: a SQLite file under `data/`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
 
@@ -174,7 +177,7 @@ impl Config {
     /// # Errors
     /// The first invalid variable, named, with what is expected.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let vars: HashMap<String, String> = std::env::vars().collect();
+        let vars: Vars = std::env::vars().collect();
         let leptos = leptos::config::get_configuration(None)
             .map_err(|err| ConfigError::Leptos(err.to_string()))?
             .leptos_options;
@@ -185,10 +188,7 @@ impl Config {
     ///
     /// # Errors
     /// As [`Config::from_env`].
-    pub fn from_vars(
-        vars: &HashMap<String, String>,
-        leptos: LeptosOptions,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_vars(vars: &Vars, leptos: LeptosOptions) -> Result<Self, ConfigError> {
         Self::from_raw(RawConfig::from_vars(vars)?, leptos)
     }
 
@@ -257,8 +257,7 @@ impl Config {
         let inconsistent =
             |err: engine::Error| invalid("SESSION_*", format!("{session:?}"), err.to_string());
         session.validate().map_err(inconsistent)?;
-        let exe_dir = std::env::current_exe().ok();
-        let exe_dir = exe_dir.as_deref().and_then(std::path::Path::parent);
+        let exe = std::env::current_exe().unwrap_or_default();
         Ok(Self {
             app_env: raw.app_env,
             log_format: raw.log_format.unwrap_or(match raw.app_env {
@@ -295,7 +294,7 @@ impl Config {
                 credentials_per_account: raw.rate_limit_credentials_per_account,
                 refresh_per_ip: raw.rate_limit_refresh_per_ip,
             },
-            hash_file: exe_dir.unwrap_or(Path::new("")).join(&*leptos.hash_file),
+            hash_file: exe.with_file_name(&*leptos.hash_file),
             render_concurrency: renders,
             live_reload: !prod && raw.leptos_watch.is_some(),
             leptos,

@@ -4,7 +4,7 @@
 //! This step only parses. The ranges and the production rules are in
 //! [`super::Config::from_raw`], so each rule has one place.
 
-use std::{collections::HashMap, fmt::Display, path::PathBuf, str::FromStr};
+use std::{fmt::Display, path::PathBuf, str::FromStr};
 
 use engine::throttle::Limit;
 use secrecy::SecretString;
@@ -13,7 +13,7 @@ use time::Duration;
 
 use crate::client_ip::TrustedProxies;
 
-use super::{invalid, AppEnv, ConfigError, LogFormat, TokenStorage, DEFAULT_DATABASE_URL};
+use super::{invalid, AppEnv, ConfigError, LogFormat, TokenStorage, Vars, DEFAULT_DATABASE_URL};
 
 /// Generates [`RawConfig`] and its `Default` from one line per variable:
 /// `field: Type = default => "parser";` (the parser is optional). The
@@ -86,7 +86,7 @@ impl RawConfig {
     ///
     /// # Errors
     /// The first variable that does not parse, named, with why.
-    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+    pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         let set = vars
             .iter()
             .filter(|(k, v)| !v.is_empty() && !k.bytes().any(|b| b.is_ascii_lowercase()));
