@@ -1,5 +1,7 @@
 //! The environment as written: one field per variable (`APP_ENV` fills
-//! `app_env`), with its syntax and its default, each stated once here.
+//! `app_env`), with its parser and its default, each stated once here. A
+//! type of its own (a rate limit, the trusted proxies) parses through its
+//! `FromStr`, next to the type.
 //!
 //! This step only parses. The ranges and the production rules are in
 //! [`super::Config::from_raw`], so each rule has one place.
