@@ -22,6 +22,26 @@ pub struct Limit {
     pub per: Duration,
 }
 
+/// The longest period accepted: far beyond any sensible value.
+const LONGEST_PERIOD: Duration = Duration::from_secs(1_000_000 * 86_400);
+
+impl std::str::FromStr for Limit {
+    type Err = &'static str;
+
+    /// `<count>/<period>`, such as `5/1m`: a burst of five, refilled over a
+    /// minute. The period is in humantime's syntax (`10s`, `1h 30m`).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let limit = || {
+            let (count, per) = text.split_once('/')?;
+            let per = humantime::parse_duration(per.trim()).ok()?;
+            (!per.is_zero() && per <= LONGEST_PERIOD).then_some(())?;
+            let count = count.trim().parse().ok()?;
+            Some(Self { count, per })
+        };
+        limit().ok_or("expected <count>/<period>, such as 5/1m or 100/10s")
+    }
+}
+
 impl Limit {
     fn quota(self) -> Quota {
         let per_cell = self.per / self.count.get();
@@ -147,6 +167,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_parse_as_count_per_period() {
+        let limit: Limit = " 3 / 10s ".parse().unwrap();
+        assert_eq!((limit.count.get(), limit.per), (3, Duration::from_secs(10)));
+        let long: Limit = "100/1h 30m".parse().unwrap();
+        assert_eq!(long.per, Duration::from_secs(5_400));
+        for bad in [
+            "0/1m",
+            "ten",
+            "5",
+            "5/",
+            "5/0s",
+            "5/soon",
+            "-1/1m",
+            "5/2000000d",
+        ] {
+            assert!(bad.parse::<Limit>().is_err(), "{bad}");
+        }
+    }
 
     fn settings(count: u32, secs: u64) -> ThrottleSettings {
         let limit = Limit {

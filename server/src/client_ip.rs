@@ -21,6 +21,30 @@ use ipnet::IpNet;
 #[derive(Clone, Debug, Default)]
 pub struct TrustedProxies(pub std::sync::Arc<[IpNet]>);
 
+impl std::str::FromStr for TrustedProxies {
+    type Err = &'static str;
+
+    /// IPs or CIDR ranges, comma-separated: `10.0.0.0/8, 127.0.0.1`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let proxy = |s: &str| {
+            let ip = || s.parse::<IpAddr>().map(IpNet::from);
+            s.parse::<IpNet>()
+                .or_else(|_| ip())
+                .map_err(|_| "expected IP addresses or CIDR ranges, comma-separated")
+        };
+        let listed = text.split(',').map(str::trim).filter(|s| !s.is_empty());
+        listed.map(proxy).collect::<Result<_, _>>().map(Self)
+    }
+}
+
+impl std::ops::Deref for TrustedProxies {
+    type Target = [IpNet];
+
+    fn deref(&self) -> &[IpNet] {
+        &self.0
+    }
+}
+
 /// The middleware: puts [`ClientIp`] into the request's extensions.
 pub async fn client_ip_layer(
     State(TrustedProxies(trusted)): State<TrustedProxies>,
@@ -78,6 +102,15 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn proxies_parse_as_a_comma_separated_list() {
+        let proxies: TrustedProxies = " 10.0.0.0/8, 127.0.0.1 ,".parse().unwrap();
+        assert_eq!(proxies.len(), 2);
+        assert!(proxies[1].contains(&ip("127.0.0.1")));
+        assert!("".parse::<TrustedProxies>().unwrap().is_empty());
+        assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
     }
 
     #[test]

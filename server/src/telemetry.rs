@@ -4,9 +4,18 @@
 //! Spans name the matched route, never the raw URI, so tokens that a client
 //! wrongly put in a query string do not reach the logs.
 
+use serde::Deserialize;
 use tracing_subscriber::{fmt, layer::SubscriberExt as _, util::SubscriberInitExt as _, EnvFilter};
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
 
 const DEFAULT_FILTER: &str = "warn,server=info,app=info,engine=info,tower_http=info";
 

@@ -12,13 +12,17 @@ mod raw;
 #[cfg(test)]
 mod tests;
 
-use std::{collections::HashMap, fmt::Display, ops::RangeInclusive, path::Path, time::Duration};
+use std::{collections::HashMap, fmt::Display, ops::RangeInclusive, time::Duration};
 
 use engine::{csrf::CsrfKey, store::database::Database};
 use leptos::config::LeptosOptions;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use time::ext::NumericalDuration as _;
 
+use crate::client_ip::TrustedProxies;
+
+pub use crate::telemetry::LogFormat;
 pub use raw::RawConfig;
 
 /// Which rules apply: `dev` generates what is missing, `prod` refuses it.
@@ -30,16 +34,6 @@ pub enum AppEnv {
     /// Production: stricter checks at start-up.
     #[serde(rename = "prod", alias = "production")]
     Prod,
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// Human-readable, for a terminal.
-    Pretty,
-    /// One JSON object per line, for log collectors.
-    Json,
 }
 
 /// Where the WASM app keeps the access token.
@@ -105,7 +99,7 @@ pub struct Config {
     /// Where the CSRF secret comes from (`CSRF_SECRET`).
     pub csrf_secret: CsrfSecret,
     /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub trusted_proxies: TrustedProxies,
     /// Brute-force limits (`RATE_LIMIT_*`).
     pub throttle: engine::throttle::ThrottleSettings,
     /// The `hash.txt` a content-hashed release build (`LEPTOS_HASH_FILES=true`)
@@ -162,6 +156,9 @@ pub enum ConfigError {
     Leptos(String),
 }
 
+/// The variables, by name.
+pub type Vars = HashMap<String, String>;
+
 /// The default database: a SQLite file under `data/`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
 
@@ -174,18 +171,13 @@ fn invalid(name: &str, value: impl Into<String>, reason: impl Into<String>) -> C
     }
 }
 
-/// Nothing if `ok`; otherwise `name`'s value is refused for `reason`.
-fn rule(ok: bool, name: &str, value: &str, reason: &str) -> Result<(), ConfigError> {
-    ok.then_some(()).ok_or_else(|| invalid(name, value, reason))
-}
-
 impl Config {
     /// Reads the process environment.
     ///
     /// # Errors
     /// The first invalid variable, named, with what is expected.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let vars: HashMap<String, String> = std::env::vars().collect();
+        let vars: Vars = std::env::vars().collect();
         let leptos = leptos::config::get_configuration(None)
             .map_err(|err| ConfigError::Leptos(err.to_string()))?
             .leptos_options;
@@ -196,10 +188,7 @@ impl Config {
     ///
     /// # Errors
     /// As [`Config::from_env`].
-    pub fn from_vars(
-        vars: &HashMap<String, String>,
-        leptos: LeptosOptions,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_vars(vars: &Vars, leptos: LeptosOptions) -> Result<Self, ConfigError> {
         Self::from_raw(RawConfig::from_vars(vars)?, leptos)
     }
 
@@ -211,18 +200,50 @@ impl Config {
     /// CSRF secret.
     pub fn from_raw(raw: RawConfig, leptos: LeptosOptions) -> Result<Self, ConfigError> {
         let prod = raw.app_env == AppEnv::Prod;
-        let url = raw.database_url.expose_secret();
-        let reason = "expected a sqlite:// or postgres:// URL";
-        rule(
-            Database::supports(url),
-            "DATABASE_URL",
-            &redact_url(url),
-            reason,
-        )?;
-        if let Some(url) = raw.session_store.as_ref().map(ExposeSecret::expose_secret) {
-            let redis = url.starts_with("redis://") || url.starts_with("rediss://");
-            let reason = "expected a redis:// URL, or unset to keep sessions in DATABASE_URL";
-            rule(redis, "SESSION_STORE", &redact_url(url), reason)?;
+        let public_origin = raw.public_url.as_deref().map(public_origin).transpose()?;
+        let db = raw.database_url.expose_secret();
+        let store = raw.session_store.as_ref();
+        let store = store.map_or("", ExposeSecret::expose_secret);
+        let scheme = store.split_once("://").map(|(scheme, _)| scheme);
+        let redis = store.is_empty() || matches!(scheme, Some("redis" | "rediss"));
+        let (conns, renders) = (raw.database_max_connections, raw.render_concurrency);
+        let acquire = raw.database_acquire_timeout_ms;
+        let store_timeout = raw.session_store_timeout_ms;
+        let cache = raw.session_cache_ttl.unwrap_or_default();
+        let (sweep, ttl) = (raw.session_cleanup_interval, raw.jwt_access_ttl);
+        let secure = raw.cookie_secure || !prod;
+        let secret = raw.csrf_secret.as_ref().map(ExposeSecret::expose_secret);
+        let csrf_key = secret.map(|secret| CsrfKey::from_secret(secret.as_bytes()));
+        let strong = !matches!(csrf_key, Some(Err(_)));
+        // What each rule expects, for its error.
+        let sql = "expected a sqlite:// or postgres:// URL";
+        let redis_url = "expected a redis:// URL, or unset to keep sessions in DATABASE_URL";
+        let revoked =
+            "at most 1m: it is how long a session revoked on another instance stays usable";
+        let day = "at most 1d";
+        let insecure = "insecure cookies are refused when APP_ENV=prod";
+        let short = "access tokens cannot be revoked, so keep them short (1h at most)";
+        let origin = "required when APP_ENV=prod (e.g. https://app.example)";
+        let csrf = "required when APP_ENV=prod; every instance must share it \
+                    (e.g. `openssl rand -base64 48`)";
+        let weak = "too weak: use at least 32 random bytes, e.g. `openssl rand -base64 48`";
+        for (ok, name, value, reason) in [
+            rule(Database::supports(db), "DATABASE_URL", redact_url(db), sql),
+            rule(redis, "SESSION_STORE", redact_url(store), redis_url),
+            in_range("DATABASE_MAX_CONNECTIONS", conns, 1..=1000),
+            in_range("DATABASE_ACQUIRE_TIMEOUT_MS", acquire, 10..=60_000),
+            in_range("SESSION_STORE_TIMEOUT_MS", store_timeout, 10..=60_000),
+            rule(cache <= 1.minutes(), "SESSION_CACHE_TTL", cache, revoked),
+            rule(sweep <= 1.days(), "SESSION_CLEANUP_INTERVAL", sweep, day),
+            rule(secure, "COOKIE_SECURE", "false", insecure),
+            rule(ttl <= 1.hours(), "JWT_ACCESS_TTL", ttl, short),
+            rule(public_origin.is_some() || !prod, "PUBLIC_URL", "", origin),
+            rule(secret.is_some() || !prod, "CSRF_SECRET", "", csrf),
+            rule(strong, "CSRF_SECRET", "<hidden>", weak),
+            in_range("RENDER_CONCURRENCY", renders, 1..=4096),
+        ] {
+            ok.then_some(())
+                .ok_or_else(|| invalid(name, value, reason))?;
         }
         let session = engine::SessionPolicy {
             idle_timeout: raw.session_idle_timeout,
@@ -232,52 +253,11 @@ impl Config {
             touch_interval: raw.session_touch_interval,
             refresh_grace: raw.refresh_grace_period,
         };
-        session.validate().map_err(|err| {
-            let reason = match err {
-                engine::Error::Invalid(reason) => reason,
-                _ => "inconsistent session timeouts",
-            };
-            invalid("SESSION_*", format!("{session:?}"), reason)
-        })?;
-        let ttl = raw.session_cache_ttl.unwrap_or_default();
-        let reason =
-            "at most 1m: it is how long a session revoked on another instance stays usable";
-        at_most("SESSION_CACHE_TTL", ttl, time::Duration::MINUTE, reason)?;
-        let cleanup = raw.session_cleanup_interval;
-        at_most(
-            "SESSION_CLEANUP_INTERVAL",
-            cleanup,
-            time::Duration::DAY,
-            "at most 1d",
-        )?;
-        let reason = "insecure cookies are refused when APP_ENV=prod";
-        rule(raw.cookie_secure || !prod, "COOKIE_SECURE", "false", reason)?;
-        let ttl = raw.jwt_access_ttl;
-        let reason = "access tokens cannot be revoked, so keep them short (1h at most)";
-        at_most("JWT_ACCESS_TTL", ttl, time::Duration::HOUR, reason)?;
-        let public_origin = raw.public_url.as_deref().map(public_origin).transpose()?;
-        let reason = "required when APP_ENV=prod (e.g. https://app.example)";
-        rule(public_origin.is_some() || !prod, "PUBLIC_URL", "", reason)?;
-        let reason = "required when APP_ENV=prod; every instance must share it \
-                      (e.g. `openssl rand -base64 48`)";
-        rule(
-            raw.csrf_secret.is_some() || !prod,
-            "CSRF_SECRET",
-            "",
-            reason,
-        )?;
-        let csrf_secret = match &raw.csrf_secret {
-            Some(secret) => CsrfSecret::Configured(
-                CsrfKey::from_secret(secret.expose_secret().as_bytes()).map_err(|_| {
-                    let reason = "too weak: use at least 32 random bytes, \
-                                  e.g. `openssl rand -base64 48`";
-                    invalid("CSRF_SECRET", "<hidden>", reason)
-                })?,
-            ),
-            None => CsrfSecret::Generated,
-        };
-        let exe_dir = std::env::current_exe().ok();
-        let exe_dir = exe_dir.as_deref().and_then(std::path::Path::parent);
+        // The engine's own consistency rules; its error says which one.
+        let inconsistent =
+            |err: engine::Error| invalid("SESSION_*", format!("{session:?}"), err.to_string());
+        session.validate().map_err(inconsistent)?;
+        let exe = std::env::current_exe().unwrap_or_default();
         Ok(Self {
             app_env: raw.app_env,
             log_format: raw.log_format.unwrap_or(match raw.app_env {
@@ -285,25 +265,15 @@ impl Config {
                 AppEnv::Prod => LogFormat::Json,
             }),
             database: DatabaseConfig {
-                max_connections: in_range(
-                    "DATABASE_MAX_CONNECTIONS",
-                    raw.database_max_connections,
-                    1..=1000,
-                )?,
-                acquire_timeout: millis(
-                    "DATABASE_ACQUIRE_TIMEOUT_MS",
-                    raw.database_acquire_timeout_ms,
-                )?,
+                max_connections: conns,
+                acquire_timeout: Duration::from_millis(acquire),
                 url: raw.database_url,
             },
             session_store: raw.session_store,
-            session_store_timeout: millis(
-                "SESSION_STORE_TIMEOUT_MS",
-                raw.session_store_timeout_ms,
-            )?,
+            session_store_timeout: Duration::from_millis(store_timeout),
             session,
             session_cache_ttl: raw.session_cache_ttl,
-            cleanup_interval: cleanup.unsigned_abs(),
+            cleanup_interval: sweep.unsigned_abs(),
             cookie_secure: raw.cookie_secure,
             jwt: engine::jwt::JwtSettings {
                 issuer: raw.jwt_issuer,
@@ -314,43 +284,37 @@ impl Config {
             keys_dir: raw.jwt_keys_dir,
             token_storage: raw.token_storage,
             public_origin,
-            csrf_secret,
+            csrf_secret: match csrf_key {
+                Some(Ok(key)) => CsrfSecret::Configured(key),
+                _ => CsrfSecret::Generated,
+            },
             trusted_proxies: raw.trusted_proxies,
             throttle: engine::throttle::ThrottleSettings {
                 credentials_per_ip: raw.rate_limit_credentials_per_ip,
                 credentials_per_account: raw.rate_limit_credentials_per_account,
                 refresh_per_ip: raw.rate_limit_refresh_per_ip,
             },
-            hash_file: exe_dir.unwrap_or(Path::new("")).join(&*leptos.hash_file),
-            render_concurrency: in_range("RENDER_CONCURRENCY", raw.render_concurrency, 1..=4096)?,
+            hash_file: exe.with_file_name(&*leptos.hash_file),
+            render_concurrency: renders,
             live_reload: !prod && raw.leptos_watch.is_some(),
             leptos,
         })
     }
 }
 
-/// `value`, if it is in `range`.
-fn in_range<T>(name: &str, value: T, range: RangeInclusive<T>) -> Result<T, ConfigError>
-where
-    T: PartialOrd + Display,
-{
+/// A rule: ok, the variable, its value as shown, and what is expected.
+type Row = (bool, &'static str, String, String);
+
+/// One row of [`Config::from_raw`]'s table: `name`'s value is refused
+/// for `reason` unless `ok`.
+fn rule(ok: bool, name: &'static str, value: impl Display, reason: &str) -> Row {
+    (ok, name, value.to_string(), reason.to_owned())
+}
+
+/// A row that `name`'s value is in `range`.
+fn in_range<T: PartialOrd + Display>(name: &'static str, v: T, range: RangeInclusive<T>) -> Row {
     let reason = format!("expected {} to {}", range.start(), range.end());
-    rule(range.contains(&value), name, &value.to_string(), &reason).map(|()| value)
-}
-
-/// Nothing if `value` is at most `max`; otherwise refused for `reason`.
-fn at_most(
-    name: &str,
-    value: time::Duration,
-    max: time::Duration,
-    reason: &str,
-) -> Result<(), ConfigError> {
-    rule(value <= max, name, &value.to_string(), reason)
-}
-
-/// A timeout in milliseconds, 10 ms to 1 min.
-fn millis(name: &str, value: u64) -> Result<Duration, ConfigError> {
-    in_range(name, value, 10..=60_000).map(Duration::from_millis)
+    rule(range.contains(&v), name, v, &reason)
 }
 
 /// `http(s)://host[:port]` from a `PUBLIC_URL`; a path is refused (the app

@@ -1,140 +1,85 @@
 //! The environment as written: one field per variable (`APP_ENV` fills
-//! `app_env`), with its syntax and its default, each stated once here.
+//! `app_env`), with its parser and its default, each stated once here. A
+//! type of its own (a rate limit, the trusted proxies) parses through its
+//! `FromStr`, next to the type.
 //!
 //! This step only parses. The ranges and the production rules are in
 //! [`super::Config::from_raw`], so each rule has one place.
 
-use std::{collections::HashMap, fmt::Display, path::PathBuf, str::FromStr};
+use std::{fmt::Display, path::PathBuf, str::FromStr};
 
 use engine::throttle::Limit;
 use secrecy::SecretString;
 use serde::{de::Error as _, Deserialize, Deserializer};
 use time::Duration;
 
-use super::{invalid, AppEnv, ConfigError, LogFormat, TokenStorage, DEFAULT_DATABASE_URL};
+use crate::client_ip::TrustedProxies;
 
-/// Every variable the server reads, parsed but not yet checked against the
-/// rules. A variable that is unset (or empty) keeps [`RawConfig::default`].
-#[derive(Debug, Deserialize)]
-#[serde(default)]
-pub struct RawConfig {
-    /// `APP_ENV`.
-    pub app_env: AppEnv,
-    /// `LOG_FORMAT`; unset: chosen by `APP_ENV`.
-    pub log_format: Option<LogFormat>,
-    /// `DATABASE_URL` (may hold a password).
-    pub database_url: SecretString,
-    /// `DATABASE_MAX_CONNECTIONS`.
-    #[serde(deserialize_with = "number")]
-    pub database_max_connections: u32,
-    /// `DATABASE_ACQUIRE_TIMEOUT_MS`.
-    #[serde(deserialize_with = "number")]
-    pub database_acquire_timeout_ms: u64,
-    /// `SESSION_STORE` (may hold a password).
-    pub session_store: Option<SecretString>,
-    /// `SESSION_STORE_TIMEOUT_MS`.
-    #[serde(deserialize_with = "number")]
-    pub session_store_timeout_ms: u64,
-    /// `SESSION_IDLE_TIMEOUT`.
-    #[serde(deserialize_with = "duration")]
-    pub session_idle_timeout: Duration,
-    /// `SESSION_ABSOLUTE_TIMEOUT`.
-    #[serde(deserialize_with = "duration")]
-    pub session_absolute_timeout: Duration,
-    /// `SESSION_REMEMBER_IDLE_TIMEOUT`.
-    #[serde(deserialize_with = "duration")]
-    pub session_remember_idle_timeout: Duration,
-    /// `SESSION_REMEMBER_ABSOLUTE_TIMEOUT`.
-    #[serde(deserialize_with = "duration")]
-    pub session_remember_absolute_timeout: Duration,
-    /// `SESSION_TOUCH_INTERVAL`.
-    #[serde(deserialize_with = "duration")]
-    pub session_touch_interval: Duration,
-    /// `REFRESH_GRACE_PERIOD`.
-    #[serde(deserialize_with = "duration")]
-    pub refresh_grace_period: Duration,
-    /// `SESSION_CACHE_TTL`; `None` for `0` or `off`.
-    #[serde(deserialize_with = "duration_or_off")]
-    pub session_cache_ttl: Option<Duration>,
-    /// `SESSION_CLEANUP_INTERVAL`.
-    #[serde(deserialize_with = "duration")]
-    pub session_cleanup_interval: Duration,
-    /// `COOKIE_SECURE`: `true`/`1` or `false`/`0`.
-    #[serde(deserialize_with = "flag")]
-    pub cookie_secure: bool,
-    /// `JWT_ACCESS_TTL`.
-    #[serde(deserialize_with = "duration")]
-    pub jwt_access_ttl: Duration,
-    /// `JWT_ISSUER`.
-    pub jwt_issuer: String,
-    /// `JWT_AUDIENCE`.
-    pub jwt_audience: String,
-    /// `JWT_KEYS_DIR`.
-    pub jwt_keys_dir: PathBuf,
-    /// `TOKEN_STORAGE`.
-    pub token_storage: TokenStorage,
-    /// `PUBLIC_URL`, as given (normalised by the rules).
-    pub public_url: Option<String>,
-    /// `CSRF_SECRET`.
-    pub csrf_secret: Option<SecretString>,
-    /// `TRUSTED_PROXIES`: IPs or CIDR ranges, comma-separated.
-    #[serde(deserialize_with = "proxies")]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// `RATE_LIMIT_CREDENTIALS_PER_IP`.
-    #[serde(deserialize_with = "limit")]
-    pub rate_limit_credentials_per_ip: Limit,
-    /// `RATE_LIMIT_CREDENTIALS_PER_ACCOUNT`.
-    #[serde(deserialize_with = "limit")]
-    pub rate_limit_credentials_per_account: Limit,
-    /// `RATE_LIMIT_REFRESH_PER_IP`.
-    #[serde(deserialize_with = "limit")]
-    pub rate_limit_refresh_per_ip: Limit,
-    /// `RENDER_CONCURRENCY`.
-    #[serde(deserialize_with = "number")]
-    pub render_concurrency: usize,
-    /// `LEPTOS_WATCH`: set (to anything) by `cargo leptos watch`.
-    pub leptos_watch: Option<String>,
+use super::{invalid, AppEnv, ConfigError, LogFormat, TokenStorage, Vars, DEFAULT_DATABASE_URL};
+
+/// Generates [`RawConfig`] and its `Default` from one line per variable:
+/// `field: Type = default => "parser";` (the parser is optional). The
+/// `let`s in braces before them name values the defaults share.
+macro_rules! raw_config {
+    (
+        { $(let $var:ident = $init:expr;)* }
+        $($field:ident: $ty:ty = $default:expr $(=> $parse:literal)?;)*
+    ) => {
+        /// Every variable the server reads (the field in capitals), parsed
+        /// but not yet checked against the rules; `docs/CONFIGURATION.md`
+        /// describes each. A variable that is unset (or empty) keeps
+        /// [`RawConfig::default`], which runs out of the box in development.
+        #[derive(Debug, Deserialize)]
+        #[serde(default)]
+        pub struct RawConfig {
+            $($(#[serde(deserialize_with = $parse)])? pub $field: $ty,)*
+        }
+
+        impl Default for RawConfig {
+            fn default() -> Self {
+                $(let $var = $init;)*
+                Self { $($field: $default,)* }
+            }
+        }
+    };
 }
 
-impl Default for RawConfig {
-    /// The defaults, which run out of the box in development. The session
-    /// lifetimes and rate limits are the engine's own defaults.
-    fn default() -> Self {
+// The session lifetimes and rate limits default to the engine's own.
+raw_config! {
+    {
         let session = engine::SessionPolicy::default();
         let limits = engine::throttle::ThrottleSettings::default();
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Self {
-            app_env: AppEnv::Dev,
-            log_format: None,
-            database_url: DEFAULT_DATABASE_URL.into(),
-            database_max_connections: 8,
-            database_acquire_timeout_ms: 3_000,
-            session_store: None,
-            session_store_timeout_ms: 2_000,
-            session_idle_timeout: session.idle_timeout,
-            session_absolute_timeout: session.absolute_timeout,
-            session_remember_idle_timeout: session.remember_idle_timeout,
-            session_remember_absolute_timeout: session.remember_absolute_timeout,
-            session_touch_interval: session.touch_interval,
-            refresh_grace_period: session.refresh_grace,
-            session_cache_ttl: Some(Duration::seconds(2)),
-            session_cleanup_interval: Duration::minutes(10),
-            cookie_secure: true,
-            jwt_access_ttl: Duration::minutes(5),
-            jwt_issuer: "leptos-sessions".to_owned(),
-            jwt_audience: "leptos-sessions".to_owned(),
-            jwt_keys_dir: "data/keys".into(),
-            token_storage: TokenStorage::Memory,
-            public_url: None,
-            csrf_secret: None,
-            trusted_proxies: Vec::new(),
-            rate_limit_credentials_per_ip: limits.credentials_per_ip,
-            rate_limit_credentials_per_account: limits.credentials_per_account,
-            rate_limit_refresh_per_ip: limits.refresh_per_ip,
-            render_concurrency: 8 * cores,
-            leptos_watch: None,
-        }
     }
+    app_env: AppEnv = AppEnv::Dev;
+    log_format: Option<LogFormat> = None;
+    database_url: SecretString = DEFAULT_DATABASE_URL.into();
+    database_max_connections: u32 = 8 => "number";
+    database_acquire_timeout_ms: u64 = 3_000 => "number";
+    session_store: Option<SecretString> = None;
+    session_store_timeout_ms: u64 = 2_000 => "number";
+    session_idle_timeout: Duration = session.idle_timeout => "duration";
+    session_absolute_timeout: Duration = session.absolute_timeout => "duration";
+    session_remember_idle_timeout: Duration = session.remember_idle_timeout => "duration";
+    session_remember_absolute_timeout: Duration = session.remember_absolute_timeout => "duration";
+    session_touch_interval: Duration = session.touch_interval => "duration";
+    refresh_grace_period: Duration = session.refresh_grace => "duration";
+    session_cache_ttl: Option<Duration> = Some(Duration::seconds(2)) => "duration_or_off";
+    session_cleanup_interval: Duration = Duration::minutes(10) => "duration";
+    cookie_secure: bool = true => "flag";
+    jwt_access_ttl: Duration = Duration::minutes(5) => "duration";
+    jwt_issuer: String = "leptos-sessions".to_owned();
+    jwt_audience: String = "leptos-sessions".to_owned();
+    jwt_keys_dir: PathBuf = "data/keys".into();
+    token_storage: TokenStorage = TokenStorage::Memory;
+    public_url: Option<String> = None;
+    csrf_secret: Option<SecretString> = None;
+    trusted_proxies: TrustedProxies = TrustedProxies::default() => "from_str";
+    rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "from_str";
+    rate_limit_credentials_per_account: Limit = limits.credentials_per_account => "from_str";
+    rate_limit_refresh_per_ip: Limit = limits.refresh_per_ip => "from_str";
+    render_concurrency: usize = 8 * cores => "number";
+    leptos_watch: Option<String> = None;
 }
 
 impl RawConfig {
@@ -143,7 +88,7 @@ impl RawConfig {
     ///
     /// # Errors
     /// The first variable that does not parse, named, with why.
-    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+    pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         let set = vars
             .iter()
             .filter(|(k, v)| !v.is_empty() && !k.bytes().any(|b| b.is_ascii_lowercase()));
@@ -223,30 +168,8 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     })
 }
 
-fn proxies<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
-    let proxy = |s: &str| {
-        let ip = || s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from);
-        s.parse::<ipnet::IpNet>()
-            .or_else(|_| ip())
-            .map_err(|_| "expected IP addresses or CIDR ranges, comma-separated")
-    };
-    parsed(d, |text| {
-        let listed = text.split(',').map(str::trim).filter(|s| !s.is_empty());
-        listed.map(proxy).collect()
-    })
-}
-
-/// A rate limit such as `5/1m`: a burst of five, refilled over a minute.
-fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Limit, D::Error> {
-    let limit = |text: &str| {
-        let (count, per) = text.split_once('/')?;
-        let per = positive(per).ok()?.unsigned_abs();
-        Some(Limit {
-            count: count.trim().parse().ok()?,
-            per,
-        })
-    };
-    parsed(d, |text| {
-        limit(text).ok_or("expected <count>/<period>, such as 5/1m or 100/10s")
-    })
+/// Any type with a `FromStr` whose error says what is expected: the rate
+/// limits and the trusted proxies.
+fn from_str<'de, D: Deserializer<'de>, T: FromStr<Err: Display>>(d: D) -> Result<T, D::Error> {
+    parsed(d, T::from_str)
 }

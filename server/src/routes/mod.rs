@@ -12,7 +12,7 @@ use leptos::prelude::{provide_context, use_context};
 use leptos_axum::LeptosRoutes as _;
 use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
-use crate::{client_ip::TrustedProxies, csp::CspNonce, state::AppState};
+use crate::{csp::CspNonce, state::AppState};
 
 /// Builds the complete router for `state`.
 pub fn router(state: AppState) -> Router {
@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
 /// Wraps `routes` in the cross-cutting layers: CSRF, cookie parsing,
 /// client IP, size limits, tracing, panic recovery and the security headers.
 pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
-    let trusted = TrustedProxies(state.config.trusted_proxies.clone().into());
+    let trusted = state.config.trusted_proxies.clone();
     let router = routes
         // Listed inside-out: the last layer sees the request first.
         .layer(middleware::from_fn_with_state(
