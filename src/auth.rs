@@ -327,7 +327,11 @@ impl Auth {
     ///
     /// # Errors
     /// Only storage failures.
-    pub async fn refresh(&self, raw_token: &str) -> Result<RefreshOutcome, Error> {
+    pub async fn refresh(
+        &self,
+        raw_token: &str,
+        client: &ClientInfo,
+    ) -> Result<RefreshOutcome, Error> {
         let Some(presented) = SessionToken::parse(raw_token) else {
             return Ok(RefreshOutcome::Invalid);
         };
@@ -351,7 +355,7 @@ impl Auth {
                         Some(user),
                         AuthEventKind::RefreshReuse,
                         Some(presented.hash().short()),
-                        &ClientInfo::default(),
+                        client,
                     )
                     .await;
                 }

@@ -290,24 +290,24 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     let s = auth.sign_up("kate", "password-1", client()).await.unwrap();
     let first = s.refresh.expose().to_owned();
 
-    let (a, next) = refreshed(auth.refresh(&first).await.unwrap());
+    let (a, next) = refreshed(auth.refresh(&first, &client()).await.unwrap());
     assert_eq!(a.session.id, s.auth.session.id);
     let second = next.expect("rotated").expose().to_owned();
     assert_ne!(first, second);
 
     // The successor rotates in turn.
-    let (_, third) = refreshed(auth.refresh(&second).await.unwrap());
+    let (_, third) = refreshed(auth.refresh(&second, &client()).await.unwrap());
     assert!(third.is_some());
 
     // Within the grace window, the old one still works but rotates nothing.
     clock.advance(Duration::seconds(10));
-    let (_, none) = refreshed(auth.refresh(&first).await.unwrap());
+    let (_, none) = refreshed(auth.refresh(&first, &client()).await.unwrap());
     assert!(none.is_none());
 
     // After it, the old one is a replay: the session dies.
     clock.advance(Duration::seconds(31));
     assert_eq!(
-        auth.refresh(&first).await.unwrap(),
+        auth.refresh(&first, &client()).await.unwrap(),
         engine::RefreshOutcome::Invalid
     );
     assert_eq!(
@@ -316,7 +316,7 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     );
     let third = third.unwrap();
     assert_eq!(
-        auth.refresh(third.expose()).await.unwrap(),
+        auth.refresh(third.expose(), &client()).await.unwrap(),
         engine::RefreshOutcome::Invalid
     );
     let events = auth.list_events(s.auth.user.id, 10).await.unwrap();
@@ -329,12 +329,12 @@ async fn refresh_fails_after_logout_and_for_garbage() {
     let s = auth.sign_up("liam", "password-1", client()).await.unwrap();
     auth.logout(&s.auth, &client()).await.unwrap();
     assert_eq!(
-        auth.refresh(s.refresh.expose()).await.unwrap(),
+        auth.refresh(s.refresh.expose(), &client()).await.unwrap(),
         engine::RefreshOutcome::Invalid
     );
     for raw in ["", "x", &"A".repeat(43), &"z".repeat(10_000)] {
         assert_eq!(
-            auth.refresh(raw).await.unwrap(),
+            auth.refresh(raw, &client()).await.unwrap(),
             engine::RefreshOutcome::Invalid
         );
     }
@@ -350,7 +350,7 @@ async fn concurrent_refreshes_with_one_token_all_succeed_and_rotate_once() {
         .map(|_| {
             let auth = auth.clone();
             let token = token.clone();
-            tokio::spawn(async move { auth.refresh(&token).await })
+            tokio::spawn(async move { auth.refresh(&token, &client()).await })
         })
         .collect();
     let mut rotations = 0;

@@ -106,7 +106,7 @@ pub struct Config {
     /// writes beside the server binary (`LEPTOS_HASH_FILE_NAME`, relative
     /// to the binary's folder).
     pub hash_file: std::path::PathBuf,
-    /// `RENDER_CONCURRENCY`: pages and server functions handled at once;
+    /// `RENDER_CONCURRENCY`: server-rendered pages handled at once;
     /// the rest wait their turn (default: 8 per core).
     pub render_concurrency: usize,
     /// `LEPTOS_WATCH` (set by `cargo leptos watch`): the page's live-reload

@@ -15,7 +15,7 @@ use axum::{
 };
 use engine::{
     jwt::{AccessClaims, Jwt},
-    RefreshOutcome,
+    ClientInfo, RefreshOutcome,
 };
 use serde_json::json;
 
@@ -37,9 +37,10 @@ pub async fn refresh(
     ip: Option<Extension<ClientIp>>,
     req: Request,
 ) -> Result<Response, ServerError> {
+    let ip = ip.map(|Extension(ip)| ip.0);
     state
         .throttle
-        .check_refresh(ip.map(|Extension(ip)| ip.0))
+        .check_refresh(ip)
         .map_err(ServerError::Throttled)?;
     let cookies = &state.cookies;
     let raw = match RequestCookies::of(&req, cookies).refresh {
@@ -50,14 +51,21 @@ pub async fn refresh(
             return Ok(refused(cookies, "refresh token sent more than once"));
         }
     };
-    let outcome = state
-        .auth
-        .refresh(&raw)
-        .await
-        .map_err(|source| ServerError::Unavailable {
-            shape: Shape::Json,
-            source,
-        })?;
+    // Who presented it: a replayed token's event names the replayer.
+    let user_agent = req.headers().get(header::USER_AGENT);
+    let client = ClientInfo::new(
+        ip.map(|ip| ip.to_string()),
+        user_agent.and_then(|v| v.to_str().ok()),
+    );
+    let outcome =
+        state
+            .auth
+            .refresh(&raw, &client)
+            .await
+            .map_err(|source| ServerError::Unavailable {
+                shape: Shape::Json,
+                source,
+            })?;
     let RefreshOutcome::Refreshed { auth, rotated } = outcome else {
         return Ok(refused(
             cookies,

@@ -15,12 +15,18 @@ impl TestApp {
     /// `POST /api/auth/refresh` with the browser's refresh cookie (the
     /// browser sends it there: its path is `/api/auth`).
     pub async fn refresh(&self, browser: &mut Browser) -> TestResponse {
+        self.refresh_as(browser, "test-browser").await
+    }
+
+    /// As [`TestApp::refresh`], from a browser that says it is `user_agent`.
+    pub async fn refresh_as(&self, browser: &mut Browser, user_agent: &str) -> TestResponse {
         // As the browser app sends it: same-origin, all cookies (the
         // refresh cookie's path is `/api/auth`), and the CSRF header.
         let mut req = Request::builder()
             .method(Method::POST)
             .uri("/api/auth/refresh")
-            .header("sec-fetch-site", "same-origin");
+            .header("sec-fetch-site", "same-origin")
+            .header(header::USER_AGENT, user_agent);
         if let Some(cookies) = browser.cookie_header_value() {
             req = req.header(header::COOKIE, cookies);
         }
@@ -154,7 +160,9 @@ async fn reuse_after_the_grace_window_revokes_the_session_and_ssr_signs_out() {
     app.clock.advance(Duration::seconds(31));
     let mut attacker = stolen;
     assert_eq!(
-        app.refresh(&mut attacker).await.status,
+        app.refresh_as(&mut attacker, "attacker-agent/1.0")
+            .await
+            .status,
         StatusCode::UNAUTHORIZED
     );
     // The whole session is gone: for the legitimate browser too.
@@ -169,6 +177,15 @@ async fn reuse_after_the_grace_window_revokes_the_session_and_ssr_signs_out() {
             .await
             .unwrap();
     assert_eq!(reuse, 1);
+    // The event says where the replay came from.
+    let (ip, agent): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT ip_address, user_agent FROM auth_events WHERE kind = 'refresh_reuse'",
+    )
+    .fetch_one(app.sqlite())
+    .await
+    .unwrap();
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+    assert!(agent.is_some_and(|a| a.contains("attacker-agent")));
 }
 
 #[tokio::test]
