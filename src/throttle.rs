@@ -5,13 +5,34 @@
 //! IP (a single attacker trying many accounts) and one per account name
 //! (many addresses trying one account). Refreshes have a per-IP bucket.
 //!
+//! A client address means an IPv4 address, or the IPv6 /64 it is in: one
+//! subscriber usually holds a whole /64, so rotating within it buys no new
+//! budget. Each IPv6 /48 (a site) also has a looser budget,
+//! [`SITE_FACTOR`] times the per-address one.
+//!
 //! Buckets are GCRA cells from `governor`, kept in memory: with several
 //! instances behind a load balancer each enforces its own share, so the
-//! effective limit is at most `instances ×` the configured one.
+//! effective limit is at most `instances ×` the configured one. Memory is
+//! bounded: at most [`MAX_KEYS`] buckets per limit; past that (a flood from
+//! more addresses than that within one refill period) new addresses share
+//! one overflow bucket, and [`Throttle::sweep`] (every minute) drops the
+//! buckets that are full again.
 
-use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+use std::{
+    hash::Hash,
+    net::{IpAddr, Ipv6Addr},
+    num::NonZeroU32,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
-use governor::{clock::Clock as _, DefaultKeyedRateLimiter, Quota};
+use governor::{clock::Clock as _, DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+
+/// Most buckets kept per limit (about 100 bytes each).
+pub const MAX_KEYS: usize = 100_000;
+
+/// How much larger an IPv6 /48's budget is than one address's (/64's).
+pub const SITE_FACTOR: u32 = 8;
 
 /// `count` requests per `per`, refilled evenly (a burst of `count` at most).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +64,16 @@ impl std::str::FromStr for Limit {
 }
 
 impl Limit {
+    /// The same rate, `factor` times larger.
+    fn times(self, factor: u32) -> Self {
+        Self {
+            count: self
+                .count
+                .saturating_mul(NonZeroU32::new(factor).unwrap_or(NonZeroU32::MIN)),
+            per: self.per,
+        }
+    }
+
     fn quota(self) -> Quota {
         let per_cell = self.per / self.count.get();
         Quota::with_period(per_cell.max(Duration::from_millis(1)))
@@ -87,9 +118,11 @@ pub struct Throttled {
 /// The limiters; share one per process.
 #[derive(Debug)]
 pub struct Throttle {
-    credentials_ip: DefaultKeyedRateLimiter<IpAddr>,
-    credentials_account: DefaultKeyedRateLimiter<String>,
-    refresh_ip: DefaultKeyedRateLimiter<IpAddr>,
+    credentials_ip: Buckets<IpAddr>,
+    credentials_site: Buckets<IpAddr>,
+    credentials_account: Buckets<String>,
+    refresh_ip: Buckets<IpAddr>,
+    refresh_site: Buckets<IpAddr>,
 }
 
 /// Longest account key kept (names are at most this long anyway).
@@ -99,25 +132,26 @@ impl Throttle {
     /// Limiters for `settings`.
     #[must_use]
     pub fn new(settings: ThrottleSettings) -> Self {
+        let site = |limit: Limit| Buckets::new(limit.times(SITE_FACTOR), MAX_KEYS);
         Self {
-            credentials_ip: DefaultKeyedRateLimiter::keyed(settings.credentials_per_ip.quota()),
-            credentials_account: DefaultKeyedRateLimiter::keyed(
-                settings.credentials_per_account.quota(),
-            ),
-            refresh_ip: DefaultKeyedRateLimiter::keyed(settings.refresh_per_ip.quota()),
+            credentials_ip: Buckets::new(settings.credentials_per_ip, MAX_KEYS),
+            credentials_site: site(settings.credentials_per_ip),
+            credentials_account: Buckets::new(settings.credentials_per_account, MAX_KEYS),
+            refresh_ip: Buckets::new(settings.refresh_per_ip, MAX_KEYS),
+            refresh_site: site(settings.refresh_per_ip),
         }
     }
 
     /// Counts a sign-in or sign-up attempt for `ip` and `account`.
     ///
     /// # Errors
-    /// [`Throttled`] when either bucket is empty. The IP is checked first,
+    /// [`Throttled`] when any bucket is empty. The address is checked first,
     /// so an attacker cycling names cannot drain other accounts' buckets.
     pub fn check_credentials(&self, ip: Option<IpAddr>, account: &str) -> Result<(), Throttled> {
         if let Some(ip) = ip {
-            check(&self.credentials_ip, &ip)?;
+            check_address(&self.credentials_ip, &self.credentials_site, ip)?;
         }
-        check(&self.credentials_account, &account_key(account))
+        self.credentials_account.check(&account_key(account))
     }
 
     /// Counts a refresh from `ip`.
@@ -125,18 +159,103 @@ impl Throttle {
     /// # Errors
     /// [`Throttled`] when the bucket is empty.
     pub fn check_refresh(&self, ip: Option<IpAddr>) -> Result<(), Throttled> {
-        ip.map_or(Ok(()), |ip| check(&self.refresh_ip, &ip))
+        ip.map_or(Ok(()), |ip| {
+            check_address(&self.refresh_ip, &self.refresh_site, ip)
+        })
     }
 
     /// Drops buckets that are full again, so memory follows recent traffic
-    /// rather than every address ever seen. Call periodically.
-    pub fn forget_idle(&self) {
-        for limiter in [&self.credentials_ip, &self.refresh_ip] {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
+    /// rather than every address ever seen. The server calls it every
+    /// minute.
+    pub fn sweep(&self) {
+        self.credentials_ip.sweep();
+        self.credentials_site.sweep();
+        self.credentials_account.sweep();
+        self.refresh_ip.sweep();
+        self.refresh_site.sweep();
+    }
+
+    /// How many buckets are kept, over every limit (for tests and metrics).
+    #[must_use]
+    pub fn buckets(&self) -> usize {
+        self.credentials_ip.len()
+            + self.credentials_site.len()
+            + self.credentials_account.len()
+            + self.refresh_ip.len()
+            + self.refresh_site.len()
+    }
+}
+
+/// The address's own bucket (IPv4 address or IPv6 /64), then, for IPv6,
+/// its site's (/48).
+fn check_address(
+    own: &Buckets<IpAddr>,
+    site: &Buckets<IpAddr>,
+    ip: IpAddr,
+) -> Result<(), Throttled> {
+    match ip.to_canonical() {
+        ip @ IpAddr::V4(_) => own.check(&ip),
+        IpAddr::V6(v6) => {
+            own.check(&prefix(v6, 64))?;
+            site.check(&prefix(v6, 48))
         }
-        self.credentials_account.retain_recent();
-        self.credentials_account.shrink_to_fit();
+    }
+}
+
+/// The first `bits` of `ip`, the rest zero.
+fn prefix(ip: Ipv6Addr, bits: u32) -> IpAddr {
+    let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+    IpAddr::V6(Ipv6Addr::from(u128::from(ip) & mask))
+}
+
+/// Keyed buckets, at most `max_keys` of them.
+#[derive(Debug)]
+struct Buckets<K: Hash + Eq + Clone> {
+    keyed: DefaultKeyedRateLimiter<K>,
+    /// Shared by the keys that arrive while `keyed` is full of active
+    /// buckets: under a flood from that many addresses they share one
+    /// budget (and none gets a fresh one).
+    overflow: DefaultDirectRateLimiter,
+    max_keys: usize,
+    /// When `keyed` was last swept because it was full (at most once a second).
+    last_full_sweep: Mutex<Instant>,
+}
+
+impl<K: Hash + Eq + Clone> Buckets<K> {
+    fn new(limit: Limit, max_keys: usize) -> Self {
+        Self {
+            keyed: DefaultKeyedRateLimiter::keyed(limit.quota()),
+            overflow: DefaultDirectRateLimiter::direct(limit.quota()),
+            max_keys,
+            last_full_sweep: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn check(&self, key: &K) -> Result<(), Throttled> {
+        if self.keyed.len() >= self.max_keys {
+            // A full sweep scans every bucket: at most once a second.
+            if let Ok(mut last) = self.last_full_sweep.try_lock() {
+                if last.elapsed() >= Duration::from_secs(1) {
+                    self.keyed.retain_recent();
+                    *last = Instant::now();
+                }
+            }
+            if self.keyed.len() >= self.max_keys {
+                let clock = self.overflow.clock();
+                return self.overflow.check().map_err(|n| throttled(&n, clock));
+            }
+        }
+        let clock = self.keyed.clock();
+        self.keyed.check_key(key).map_err(|n| throttled(&n, clock))
+    }
+
+    fn sweep(&self) {
+        self.keyed.retain_recent();
+        self.keyed.shrink_to_fit();
+    }
+
+    fn len(&self) -> usize {
+        self.keyed.len()
     }
 }
 
@@ -150,18 +269,19 @@ fn account_key(account: &str) -> String {
     trimmed[..end].to_lowercase()
 }
 
-fn check<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Throttled>
-where
-    K: Clone + Eq + std::hash::Hash,
-{
-    limiter.check_key(key).map_err(|not_until| {
-        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-        // Whole seconds, rounded up: `Retry-After` has no fractions.
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        Throttled {
-            retry_after_secs: secs.max(1),
-        }
-    })
+/// The refusal for a bucket that is empty until `not_until`, by the
+/// limiter's own `clock` (creating a clock calibrates it: far too slow to do
+/// per refusal under a flood).
+fn throttled(
+    not_until: &governor::NotUntil<governor::clock::QuantaInstant>,
+    clock: &governor::clock::DefaultClock,
+) -> Throttled {
+    let wait = not_until.wait_time_from(clock.now());
+    // Whole seconds, rounded up: `Retry-After` has no fractions.
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Throttled {
+        retry_after_secs: secs.max(1),
+    }
 }
 
 #[cfg(test)]
@@ -240,7 +360,58 @@ mod tests {
         let ip = Some(IpAddr::from([10, 0, 0, 4]));
         throttle.check_refresh(ip).unwrap();
         assert!(throttle.check_refresh(ip).is_err());
-        throttle.forget_idle();
+        throttle.sweep();
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_client_and_a_48_has_a_looser_budget() {
+        let mut s = settings(100, 60);
+        s.credentials_per_ip = Limit {
+            count: NonZeroU32::new(2).unwrap(),
+            per: Duration::from_secs(60),
+        };
+        let throttle = Throttle::new(s);
+        let host = |n: u16| Some(IpAddr::from([0x2001, 0xdb8, 1, 1, n, n, n, n]));
+        throttle.check_credentials(host(1), "a").unwrap();
+        throttle.check_credentials(host(2), "b").unwrap();
+        assert!(
+            throttle.check_credentials(host(3), "c").is_err(),
+            "rotating within one /64 buys nothing"
+        );
+        // Other /64s of the same /48: each its own budget, up to the site's.
+        let in_site = |net: u16| Some(IpAddr::from([0x2001, 0xdb8, 1, net, 0, 0, 0, 1]));
+        let allowed = (2..100)
+            .flat_map(|net| [in_site(net), in_site(net)])
+            .filter(|ip| throttle.check_credentials(*ip, "d").is_ok())
+            .count();
+        assert_eq!(
+            allowed as u32,
+            2 * SITE_FACTOR - 2,
+            "the /48 budget caps them"
+        );
+        // IPv4 is by address, and IPv4-mapped IPv6 is the same address.
+        let v4 = Some(IpAddr::from([192, 0, 2, 1]));
+        throttle.check_credentials(v4, "e").unwrap();
+        let mapped = Some(IpAddr::from(
+            std::net::Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped(),
+        ));
+        throttle.check_credentials(mapped, "e").unwrap();
+        assert!(throttle.check_credentials(v4, "e").is_err());
+    }
+
+    #[test]
+    fn a_million_addresses_keep_the_buckets_bounded() {
+        let limit = Limit {
+            count: NonZeroU32::new(5).unwrap(),
+            per: Duration::from_secs(60),
+        };
+        let buckets = Buckets::new(limit, 10_000);
+        for n in 0..1_000_000_u32 {
+            let _ = buckets.check(&IpAddr::from(n.to_be_bytes()));
+        }
+        assert!(buckets.len() <= 10_000, "{}", buckets.len());
+        // The overflow is one shared budget, long exhausted by the flood.
+        assert!(buckets.check(&IpAddr::from([198, 51, 100, 1])).is_err());
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub async fn client_ip_layer(
 /// The client address for a request from `peer` carrying `headers`.
 #[must_use]
 pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -78,14 +79,37 @@ pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
         .collect::<Vec<_>>();
     let mut client = peer;
     for hop in hops.iter().rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(ip) if is_trusted(&ip) => client = ip,
-            Ok(ip) => return ip,
+        match hop_address(hop) {
+            Some(ip) if is_trusted(&ip) => client = ip,
+            Some(ip) => return ip,
             // Garbage from here on was not written by a proxy we trust.
-            Err(_) => return client,
+            None => {
+                if !UNPARSABLE_LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::warn!(
+                        "X-Forwarded-For holds an entry that is no address; the last \
+                         trusted hop counts as the client (logged once)"
+                    );
+                }
+                return client;
+            }
         }
     }
     client
+}
+
+/// Set once an unparsable `X-Forwarded-For` entry has been logged.
+static UNPARSABLE_LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The address in one `X-Forwarded-For` entry, as proxies write it:
+/// `192.0.2.7`, `192.0.2.7:51234`, `2001:db8::7`, `[2001:db8::7]` or
+/// `[2001:db8::7]:443`. IPv4-mapped IPv6 addresses count as IPv4.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let ip = hop
+        .parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())?;
+    Some(ip.to_canonical())
 }
 
 #[cfg(test)]
@@ -111,6 +135,27 @@ mod tests {
         assert!(proxies[1].contains(&ip("127.0.0.1")));
         assert!("".parse::<TrustedProxies>().unwrap().is_empty());
         assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
+    }
+
+    #[test]
+    fn entries_with_ports_and_brackets_parse() {
+        let trusted: Vec<IpNet> = vec!["127.0.0.1/32".parse().unwrap()];
+        for (entry, client) in [
+            ("198.51.100.7", "198.51.100.7"),
+            ("198.51.100.7:51234", "198.51.100.7"),
+            ("2001:db8::7", "2001:db8::7"),
+            ("[2001:db8::7]", "2001:db8::7"),
+            ("[2001:db8::7]:443", "2001:db8::7"),
+            ("::ffff:198.51.100.7", "198.51.100.7"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", HeaderValue::from_str(entry).unwrap());
+            assert_eq!(
+                resolve(ip("127.0.0.1"), &h, &trusted),
+                ip(client),
+                "{entry}"
+            );
+        }
     }
 
     #[test]

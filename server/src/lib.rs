@@ -62,10 +62,10 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
     let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
     let purge = tokio::spawn(tasks::purge_expired_sessions(
         state.auth.clone(),
-        state.throttle.clone(),
         state.config.cleanup_interval,
-        stopped,
+        stopped.clone(),
     ));
+    let sweep = tokio::spawn(tasks::sweep_limiters(state.throttle.clone(), stopped));
     let app = routes::router(state);
     tracing::info!(%addr, "listening on http://{addr}");
 
@@ -85,7 +85,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
     .map_err(StartupError::Serve)?;
 
     let _ = stop_tasks.send(true);
-    let _ = purge.await;
+    let _ = tokio::join!(purge, sweep);
     Ok(())
 }
 

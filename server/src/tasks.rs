@@ -1,34 +1,54 @@
-//! Background tasks.
+//! Background tasks: each runs on its own timer until shutdown, and skips
+//! the immediate first tick (nothing is due at start-up).
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use engine::{throttle::Throttle, Auth};
 use tokio::sync::watch;
 
-/// Deletes expired and revoked sessions (and forgets idle rate-limit
-/// buckets) every `interval` until `shutdown` changes. The first run is one
-/// interval after start, not at start-up.
+/// How often the rate limiter drops buckets that are full again: often
+/// enough that a flood from rotating addresses cannot pile them up for long
+/// (the limiter also caps them), rarely enough to cost nothing.
+pub const LIMITER_SWEEP: Duration = Duration::from_secs(60);
+
+/// Deletes expired and revoked sessions every `interval` until `shutdown`
+/// changes.
 pub async fn purge_expired_sessions(
     auth: Auth,
-    throttle: Arc<Throttle>,
+    interval: Duration,
+    shutdown: watch::Receiver<bool>,
+) {
+    every(interval, shutdown, || async {
+        match auth.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "purged expired sessions"),
+            Err(err) => tracing::warn!(error = %err, "session purge failed; will retry"),
+        }
+    })
+    .await;
+    tracing::debug!("session purge task stopped");
+}
+
+/// Forgets idle rate-limit buckets every [`LIMITER_SWEEP`] until `shutdown`
+/// changes.
+pub async fn sweep_limiters(throttle: Arc<Throttle>, shutdown: watch::Receiver<bool>) {
+    every(LIMITER_SWEEP, shutdown, || async { throttle.sweep() }).await;
+}
+
+/// Runs `job` every `interval` (the first run one interval after start)
+/// until `shutdown` changes.
+async fn every<F: Future<Output = ()>>(
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
+    mut job: impl FnMut() -> F,
 ) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await; // the immediate first tick
     loop {
         tokio::select! {
-            _ = ticker.tick() => {
-                match auth.purge_expired().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(deleted = n, "purged expired sessions"),
-                    Err(err) => tracing::warn!(error = %err, "session purge failed; will retry"),
-                }
-                throttle.forget_idle();
-            }
+            _ = ticker.tick() => job().await,
             _ = shutdown.changed() => break,
         }
     }
-    tracing::debug!("session purge task stopped");
 }

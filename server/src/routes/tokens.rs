@@ -37,20 +37,21 @@ pub async fn refresh(
     ip: Option<Extension<ClientIp>>,
     req: Request,
 ) -> Result<Response, ServerError> {
-    let ip = ip.map(|Extension(ip)| ip.0);
-    state
-        .throttle
-        .check_refresh(ip)
-        .map_err(ServerError::Throttled)?;
     let cookies = &state.cookies;
     let raw = match RequestCookies::of(&req, cookies).refresh {
         CookieValue::One(raw) => raw,
         // Not signed in is not an error: static pages ask on every load.
+        // Nothing to rotate, so no limit to count against (no bucket).
         CookieValue::Missing => return Ok(no_store(StatusCode::NO_CONTENT.into_response())),
         CookieValue::Ambiguous => {
             return Ok(refused(cookies, "refresh token sent more than once"));
         }
     };
+    let ip = ip.map(|Extension(ip)| ip.0);
+    state
+        .throttle
+        .check_refresh(ip)
+        .map_err(ServerError::Throttled)?;
     // Who presented it: a replayed token's event names the replayer.
     let user_agent = req.headers().get(header::USER_AGENT);
     let client = ClientInfo::new(

@@ -92,19 +92,20 @@ async fn refreshes_per_address_are_limited() {
     assert!(res.body.contains("too_many_requests"), "{}", res.body);
 }
 
-/// Two sign-in attempts from one socket peer (127.0.0.1) claiming two
-/// different client addresses in `X-Forwarded-For`.
-async fn two_forwarded_attempts(vars: &[(&str, &str)]) -> (StatusCode, StatusCode) {
+/// Sign-in attempts from one socket peer (127.0.0.1), each claiming the
+/// client address in `X-Forwarded-For` it is paired with.
+async fn forwarded_attempts(vars: &[(&str, &str)], clients: &[&str]) -> Vec<StatusCode> {
     let app = spawn_app_with(vars).await;
     let mut b = Browser::new();
     app.visit(&mut b, "/login").await;
     let token = b.csrf().unwrap().clone();
     let mut statuses = Vec::new();
-    for (name, client) in [("p1", "203.0.113.1"), ("p2", "203.0.113.2")] {
+    for (n, client) in clients.iter().enumerate() {
+        let name = format!("p{n}");
         let res = app
             .call_raw::<SignIn>(
                 &mut b,
-                &[("username", name), ("password", PASSWORD)],
+                &[("username", &name), ("password", PASSWORD)],
                 Submit::Js,
                 &[
                     ("sec-fetch-site", "same-origin"),
@@ -115,6 +116,13 @@ async fn two_forwarded_attempts(vars: &[(&str, &str)]) -> (StatusCode, StatusCod
             .await;
         statuses.push(res.status);
     }
+    statuses
+}
+
+/// Two sign-in attempts from one socket peer (127.0.0.1) claiming two
+/// different client addresses in `X-Forwarded-For`.
+async fn two_forwarded_attempts(vars: &[(&str, &str)]) -> (StatusCode, StatusCode) {
+    let statuses = forwarded_attempts(vars, &["203.0.113.1", "203.0.113.2"]).await;
     (statuses[0], statuses[1])
 }
 
@@ -188,4 +196,83 @@ async fn a_sign_in_burst_past_the_hashing_queue_gets_503_at_once() {
     let fields = [("username", "stranger0"), ("password", "not the password")];
     let res = app.call::<SignIn>(&mut b, &fields, Submit::Js).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Rotating addresses within one IPv6 /64 is one client: the third attempt
+/// from the same /64 is throttled, however the proxy wrote the address
+/// (bare, bracketed, with a port). Another /64 has its own budget.
+#[tokio::test]
+async fn an_ipv6_64_rotation_hits_429() {
+    let statuses = forwarded_attempts(
+        &[
+            ("RATE_LIMIT_CREDENTIALS_PER_IP", "2/1m"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+        &[
+            "2001:db8:1:2::1",
+            "[2001:db8:1:2::2]:443",
+            "[2001:db8:1:2:ffff::3]",
+            "2001:db8:1:3::1",
+        ],
+    )
+    .await;
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::UNAUTHORIZED,
+        ]
+    );
+}
+
+/// An IPv4 client behind a proxy that writes `ip:port` is that client, not
+/// the proxy: two clients keep two budgets.
+#[tokio::test]
+async fn forwarded_entries_with_ports_name_their_client() {
+    let statuses = forwarded_attempts(
+        &[
+            ("RATE_LIMIT_CREDENTIALS_PER_IP", "1/1m"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+        &["203.0.113.1:5000", "203.0.113.2:5001", "203.0.113.1:5002"],
+    )
+    .await;
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+        ]
+    );
+}
+
+/// A refresh without a refresh cookie (every static page load of an
+/// anonymous visitor) creates no rate-limit bucket.
+#[tokio::test]
+async fn refreshes_without_a_cookie_create_no_bucket() {
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let mut b = Browser::new();
+    app.visit(&mut b, "/login").await;
+    let (cookies, token) = (b.cookie_header_value().unwrap(), b.csrf().unwrap().clone());
+    let before = app.state.throttle.buckets();
+    for n in 0..20 {
+        let res = app
+            .send(
+                axum::http::Request::builder()
+                    .method("POST")
+                    .uri("/api/auth/refresh")
+                    .header("sec-fetch-site", "same-origin")
+                    .header("cookie", &cookies)
+                    .header("x-csrf-token", &token)
+                    .header("x-forwarded-for", format!("198.51.100.{n}"))
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(app.state.throttle.buckets(), before);
 }

@@ -410,7 +410,6 @@ async fn the_cleanup_task_deletes_expired_and_revoked_rows() {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::tasks::purge_expired_sessions(
         app.state.auth.clone(),
-        app.state.throttle.clone(),
         StdDuration::from_millis(20),
         stopped,
     ));
