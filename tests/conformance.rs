@@ -506,3 +506,32 @@ conformance!(cached_sqlite);
 conformance!(postgres);
 #[cfg(feature = "redis")]
 conformance!(redis);
+
+/// Redis only: a session whose key expired by its TTL before the purge ran
+/// leaves no entry behind in its user's index once the index is read.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn redis_drops_index_entries_of_sessions_expired_by_ttl() {
+    use ::redis::AsyncCommands as _;
+    let Some(b) = backends::redis().await else {
+        return;
+    };
+    let backends::Cleanup::Keys(mut conn, prefix, _) = b.cleanup.clone() else {
+        unreachable!("the Redis backend cleans up keys");
+    };
+    let (user, record, _) = signed_in(&b, "tilly").await;
+    let (kept, _) = session_for(&user, now());
+    b.sessions.insert_session(&kept).await.unwrap();
+    let index = format!("{prefix}u:{}", user.user.id);
+    // As if its key had reached its TTL: the hash is gone, the index entry not.
+    let _: i64 = conn.del(format!("{prefix}s:{}", record.id)).await.unwrap();
+    let listed = b
+        .sessions
+        .list_user_sessions(user.user.id, now())
+        .await
+        .unwrap();
+    assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), [kept.id]);
+    let members: Vec<String> = conn.smembers(&index).await.unwrap();
+    assert_eq!(members, [kept.id.to_string()]);
+    b.cleanup.run().await;
+}

@@ -44,17 +44,30 @@ pub async fn load_guide(slug: String) -> Result<Guide, AppError> {
         .find(|(s, _)| *s == slug)
         .ok_or(AppError::NotFound)?;
     let markdown = source(&slug).ok_or(AppError::NotFound)?;
+    Ok(Guide {
+        title: (*title).to_owned(),
+        html: render(markdown),
+    })
+}
+
+/// The guide's body as HTML, without its first heading (the page title).
+/// Raw HTML in the Markdown is shown as text, never passed through: a
+/// `<script>` in a guide stays inert words on the page (and the CSP of
+/// prerendered pages allows only the app's own scripts anyway).
+#[cfg(feature = "ssr")]
+fn render(markdown: &str) -> String {
+    use pulldown_cmark::Event;
+    let parser = pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES)
+        .map(|event| match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            other => other,
+        });
     let mut html = String::new();
-    let parser = pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES);
     pulldown_cmark::html::push_html(&mut html, parser);
-    // The first heading is the page title; drop it from the body.
     if let Some(end) = html.find("</h1>") {
         html.replace_range(..end + "</h1>".len(), "");
     }
-    Ok(Guide {
-        title: (*title).to_owned(),
-        html,
-    })
+    html
 }
 
 #[cfg(feature = "ssr")]
@@ -73,6 +86,18 @@ fn source(slug: &str) -> Option<&'static str> {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_html_in_a_guide_is_text() {
+        let html = render("# T\n\nHi <b onclick=\"x()\">there</b>\n\n<script>alert(1)</script>\n");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<b "), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<h1>"), "{html}");
+    }
 
     #[test]
     fn every_listed_guide_has_a_source_with_a_title() {

@@ -51,7 +51,10 @@ pub fn policy(scripts: &str, live_reload: bool) -> String {
     )
 }
 
-/// `'sha256-…'` for the content of every inline `<script>` in `html`.
+/// `'sha256-…'` for the content of every inline `<script>` in `html` that
+/// the app wrote: Leptos stamps its own scripts (hydration, the bundle
+/// loader, live reload) with the render's nonce attribute, so a script
+/// without one, however it got into the page, is not allowed.
 #[must_use]
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
     let mut hashes = Vec::new();
@@ -65,7 +68,7 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
             break;
         };
         let body = &rest[body_start..body_start + len];
-        if !tag.contains(" src=") {
+        if !tag.contains(" src=") && tag.contains(" nonce=") {
             let digest = Sha256::digest(body.as_bytes());
             hashes.push(format!("'sha256-{}'", STANDARD.encode(digest)));
         }
@@ -81,13 +84,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_cover_inline_scripts_only() {
+    fn hashes_cover_the_apps_own_inline_scripts_only() {
         let html = r#"<head><script src="/pkg/a.js"></script><script type="module" nonce="x">import('/pkg/a.js')</script>
             <script>alert(1)</script></head>"#;
         let hashes = inline_script_hashes(html);
-        assert_eq!(hashes.len(), 2, "{hashes:?}");
-        let expected = STANDARD.encode(Sha256::digest(b"alert(1)"));
-        assert!(hashes.contains(&format!("'sha256-{expected}'")));
+        assert_eq!(hashes.len(), 1, "{hashes:?}");
+        let ours = STANDARD.encode(Sha256::digest(b"import('/pkg/a.js')"));
+        assert_eq!(hashes[0], format!("'sha256-{ours}'"));
+        let foreign = STANDARD.encode(Sha256::digest(b"alert(1)"));
+        assert!(
+            !hashes.contains(&format!("'sha256-{foreign}'")),
+            "a script the app did not stamp is not allowed"
+        );
     }
 
     #[test]

@@ -197,9 +197,13 @@ return owner
 /// Revokes every active session of user ARGV[2] except ARGV[4].
 const REVOKE_USER: &str = r"
 local n = 0
-for _, id in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'u:' .. ARGV[2])) do
+local index = ARGV[1] .. 'u:' .. ARGV[2]
+for _, id in ipairs(redis.call('SMEMBERS', index)) do
   local key = ARGV[1] .. 's:' .. id
-  if id ~= ARGV[4] and redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'revoked_at') == 0 then
+  if redis.call('EXISTS', key) == 0 then
+    -- Expired by its key's TTL before the purge saw it: drop the entry.
+    redis.call('SREM', index, id)
+  elseif id ~= ARGV[4] and redis.call('HEXISTS', key, 'revoked_at') == 0 then
     redis.call('HSET', key, 'revoked_at', ARGV[3])
     redis.call('ZADD', ARGV[1] .. 'due', tonumber(ARGV[3]), id)
     n = n + 1
@@ -393,14 +397,20 @@ impl SessionStore for RedisStore {
         }
         let rows: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
         let mut sessions = Vec::new();
+        let mut gone = Vec::new();
         for (id, fields) in ids.iter().zip(rows) {
             if fields.is_empty() {
+                // Expired by its key's TTL before the purge saw it.
+                gone.push(id);
                 continue;
             }
             let s = authenticated(id, &fields)?.session;
             if s.revoked_at.is_none() && s.idle_expires_at > now && s.expires_at > now {
                 sessions.push(s);
             }
+        }
+        if !gone.is_empty() {
+            let _: i64 = conn.srem(self.key("u", user_id), gone).await?;
         }
         sessions.sort_by(|a, b| {
             (b.created_at, b.id.to_string()).cmp(&(a.created_at, a.id.to_string()))
