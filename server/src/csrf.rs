@@ -40,7 +40,8 @@ pub const FIELD: &str = app::csrf::FIELD;
 /// Largest form body this layer reads to find the token.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// What the CSRF layer and the token endpoint need. Cheap to clone.
+/// What the CSRF layer and the token endpoint need (behind an `Arc` there:
+/// axum clones a middleware's state for every request).
 #[derive(Clone, Debug)]
 pub struct Csrf {
     /// Signs and checks tokens.
@@ -76,7 +77,7 @@ impl Csrf {
 /// [`ServerError::TooLarge`]: plain text for a browser showing a page,
 /// JSON in the server-function error format for the hydrated app.
 pub async fn csrf_layer(
-    State(csrf): State<Csrf>,
+    State(csrf): State<Arc<Csrf>>,
     req: Request,
     next: Next,
 ) -> Result<Response, ServerError> {
@@ -163,7 +164,7 @@ async fn presented_token(req: Request) -> Result<(Request, Option<String>), Serv
 /// prerendered page, or after a logout cleared site data. Reading it needs
 /// no database (the binding is the session cookie's hash), and another site
 /// cannot read the answer (no CORS), so a GET is safe.
-pub async fn token_endpoint(State(csrf): State<Csrf>, req: Request) -> Response {
+pub async fn token_endpoint(State(csrf): State<Arc<Csrf>>, req: Request) -> Response {
     let cookies = RequestCookies::of(&req, &csrf.cookies);
     let (token, new) = csrf.token_for(&cookies, cookies.session.token());
     let mut res = (

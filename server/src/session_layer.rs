@@ -43,7 +43,8 @@ use crate::{
     error::{ServerError, Shape},
 };
 
-/// What the session layer needs. Cheap to clone.
+/// What the session layer needs; shared behind an `Arc` (axum clones a
+/// middleware's state for every request).
 #[derive(Clone, Debug)]
 pub struct SessionLayer {
     /// The session engine.
@@ -61,7 +62,7 @@ pub struct SessionLayer {
 /// # Errors
 /// [`ServerError::Unavailable`] when the session store does not answer.
 pub async fn session_layer(
-    State(layer): State<SessionLayer>,
+    State(layer): State<Arc<SessionLayer>>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ServerError> {

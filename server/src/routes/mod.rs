@@ -39,7 +39,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(leptos.clone(), storage, assets.clone())
         })
         .route_layer(middleware::from_fn_with_state(
-            state.session_layer(),
+            std::sync::Arc::new(state.session_layer()),
             crate::session_layer::session_layer,
         ))
         // A bounded number at once, session check included.
@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/refresh", post(tokens::refresh))
         .route(
             app::csrf::TOKEN_PATH,
-            get(crate::csrf::token_endpoint).with_state(state.csrf()),
+            get(crate::csrf::token_endpoint).with_state(std::sync::Arc::new(state.csrf())),
         )
         .route("/api/me", get(tokens::me))
         .route("/api/validate-session", get(tokens::validate_session))
@@ -83,7 +83,7 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     let router = routes
         // Listed inside-out: the last layer sees the request first.
         .layer(middleware::from_fn_with_state(
-            state.csrf(),
+            std::sync::Arc::new(state.csrf()),
             crate::csrf::csrf_layer,
         ))
         .layer(middleware::from_fn_with_state(
