@@ -104,13 +104,6 @@ impl Auth {
         })
     }
 
-    /// The same engine with other hashing admission limits.
-    #[must_use]
-    pub fn with_hashing_limits(mut self, limits: HashingLimits) -> Self {
-        self.hashing = Arc::new(Hashing::new(limits));
-        self
-    }
-
     /// The expiry policy in force.
     #[must_use]
     pub fn policy(&self) -> &SessionPolicy {

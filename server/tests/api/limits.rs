@@ -191,6 +191,33 @@ async fn a_sign_in_burst_past_the_hashing_queue_gets_503_at_once() {
         )),
         "only wrong-password and busy answers"
     );
+    // A form posted without JavaScript learns it through the redirect back
+    // to the form, which says so in words.
+    let attempts = names.iter().map(|name| {
+        let mut b = browser.clone();
+        let app = &app;
+        async move {
+            let fields = [
+                ("username", name.as_str()),
+                ("password", "not the password"),
+            ];
+            app.call::<SignIn>(&mut b, &fields, Submit::Html).await
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let busy = answers
+        .iter()
+        .filter_map(|r| r.header("location"))
+        .find(|location| location.contains("error=busy"))
+        .expect("no form was sent back as busy")
+        .to_owned();
+    let page = app.visit(&mut browser.clone(), &busy).await;
+    assert!(
+        page.body
+            .contains("The server is busy checking other sign-ins"),
+        "{}",
+        page.body
+    );
     // Once the burst is over, sign-ins are checked again.
     let mut b = browser.clone();
     let fields = [("username", "stranger0"), ("password", "not the password")];
