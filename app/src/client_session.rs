@@ -33,6 +33,30 @@ mod imp;
 mod imp;
 
 /// What `POST /api/auth/refresh` returns (shared with the server).
+/// Where the browser app keeps the access token (`TOKEN_STORAGE`); the
+/// server says so in a meta tag of every page, prerendered ones included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStorage {
+    /// In memory only (the default): gone on reload, unreachable for other
+    /// scripts except through the app itself.
+    Memory,
+    /// In `localStorage`: survives reloads, but any script that runs on the
+    /// page (an XSS) can read it. Opt-in.
+    Local,
+}
+
+impl TokenStorage {
+    /// The meta tag's value (as in `TOKEN_STORAGE`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Local => "local",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The access JWT.

@@ -32,16 +32,16 @@ use crate::{
 
 /// The HTML document around the app, rendered on the server only.
 ///
-/// `token_storage` (`memory` or `local`) tells the browser app where to keep
-/// access tokens; it is public configuration, so a meta tag carries it even
-/// into prerendered files.
+/// `token_storage` tells the browser app where to keep access tokens; it
+/// is public configuration, so a meta tag carries it even into prerendered
+/// files.
 ///
 /// `assets` names the bundle's files (content-hashed in release builds);
 /// the stylesheet is linked here, outside the hydrated app, so the browser
 /// app never has to know its name.
 pub fn shell(
     options: LeptosOptions,
-    token_storage: &'static str,
+    token_storage: client_session::TokenStorage,
     assets: std::sync::Arc<assets::AssetNames>,
 ) -> impl IntoView {
     view! {
@@ -51,7 +51,7 @@ pub fn shell(
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <meta name="token-storage" content=token_storage />
+                <meta name="token-storage" content=token_storage.as_str() />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options />
                 <assets::BundleTags names=assets />

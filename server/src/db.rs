@@ -3,16 +3,15 @@
 
 use std::path::Path;
 
-use secrecy::ExposeSecret as _;
+use crate::error::StartupError;
 
-use crate::{config::DatabaseConfig, error::StartupError};
-
-/// Creates the folder of a SQLite database file, readable by this user only.
+/// Creates the folder of `url`'s SQLite database file, readable by this
+/// user only.
 ///
 /// # Errors
 /// The folder cannot be created.
-pub fn prepare(config: &DatabaseConfig) -> Result<(), StartupError> {
-    if let Some(file) = sqlite_file(config.url.expose_secret()) {
+pub fn prepare(url: &str) -> Result<(), StartupError> {
+    if let Some(file) = sqlite_file(url) {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }

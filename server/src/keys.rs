@@ -56,17 +56,16 @@ pub fn generate(dir: &Path) -> Result<PathBuf, StartupError> {
     Ok(path)
 }
 
-/// The CSRF signing key: the configured secret, or in dev the one kept in
-/// `dir/csrf.secret` (created 0600 on first start).
+/// The CSRF signing key: the configured one (`CSRF_SECRET`), or in dev the
+/// one kept in `dir/csrf.secret` (created 0600 on first start).
 ///
 /// # Errors
 /// The file cannot be read or written, or holds something else.
 pub fn csrf_key(
     dir: &Path,
-    secret: &crate::config::CsrfSecret,
+    configured: Option<&engine::csrf::CsrfKey>,
 ) -> Result<engine::csrf::CsrfKey, StartupError> {
-    use crate::config::CsrfSecret;
-    if let CsrfSecret::Configured(key) = secret {
+    if let Some(key) = configured {
         return Ok(key.clone());
     }
     let path = dir.join(CSRF_SECRET_FILE);
@@ -203,10 +202,9 @@ mod tests {
 
     #[test]
     fn the_dev_csrf_secret_is_generated_once_privately() {
-        use crate::config::CsrfSecret;
         let dir = tempfile::tempdir().unwrap();
-        let first = csrf_key(dir.path(), &CsrfSecret::Generated).unwrap();
-        let again = csrf_key(dir.path(), &CsrfSecret::Generated).unwrap();
+        let first = csrf_key(dir.path(), None).unwrap();
+        let again = csrf_key(dir.path(), None).unwrap();
         assert_eq!(first.as_bytes(), again.as_bytes());
         #[cfg(unix)]
         {
@@ -218,7 +216,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         fs::write(dir.path().join(CSRF_SECRET_FILE), "short").unwrap();
-        assert!(csrf_key(dir.path(), &CsrfSecret::Generated).is_err());
+        assert!(csrf_key(dir.path(), None).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod error;
 pub mod headers;
 pub mod keys;
 pub mod limits;
+pub mod origin;
 pub mod routes;
 pub mod session_layer;
 pub mod state;
@@ -41,7 +42,7 @@ pub use crate::{config::Config, error::StartupError, state::AppState};
 /// Any start-up failure (database, migrations, binding the port).
 pub async fn run(config: Config) -> Result<(), StartupError> {
     #[cfg(feature = "bench-bypass")]
-    bench_bypass::guard(config.app_env)?;
+    bench_bypass::guard(config.env.app_env)?;
     let listener = TcpListener::bind(config.leptos.site_addr)
         .await
         .map_err(|source| StartupError::Bind {
@@ -62,7 +63,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
     let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
     let purge = tokio::spawn(tasks::purge_expired_sessions(
         state.auth.clone(),
-        state.config.cleanup_interval,
+        state.config.env.session_cleanup_interval.unsigned_abs(),
         stopped.clone(),
     ));
     let sweep = tokio::spawn(tasks::sweep_limiters(state.throttle.clone(), stopped));

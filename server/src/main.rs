@@ -64,7 +64,7 @@ async fn start() -> ExitCode {
         Some("generate-key") => {
             // Key rotation: add a key; after a restart it signs, and older
             // keys keep verifying the tokens they signed.
-            return match server::keys::generate(&config.keys_dir) {
+            return match server::keys::generate(&config.env.jwt_keys_dir) {
                 Ok(path) => {
                     println!("{}", path.display());
                     ExitCode::SUCCESS

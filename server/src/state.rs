@@ -1,15 +1,16 @@
 //! Shared application state, built once at start-up, and the parts of it
 //! each middleware and handler takes.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
 use engine::{
-    jwt::Jwt,
+    jwt::{Jwt, JwtSettings},
     store::{
         database::{Database, PoolSettings},
         StoreSettings,
     },
+    throttle::{Throttle, ThrottleSettings},
     Auth, Clock, CookiePolicy, SystemClock,
 };
 use leptos::config::LeptosOptions;
@@ -18,7 +19,8 @@ use secrecy::ExposeSecret;
 
 use crate::{
     access::RouteAccess, config::Config, csrf::Csrf, db, error::StartupError,
-    headers::HeaderSettings, session_layer::SessionLayer, static_pages::StaticPages,
+    headers::HeaderSettings, origin::PublicOrigin, session_layer::SessionLayer,
+    static_pages::StaticPages,
 };
 
 /// Everything handlers need, behind one `Arc`: axum clones the state for
@@ -100,21 +102,19 @@ impl AppState {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> Result<(Self, StaticRouteGenerator), StartupError> {
-        db::prepare(&config.database)?;
+        let env = &config.env;
+        db::prepare(env.database_url.expose_secret())?;
         let stores = engine::store::open(
             StoreSettings {
-                database_url: config.database.url.expose_secret(),
+                database_url: env.database_url.expose_secret(),
                 pool: PoolSettings {
-                    max_connections: config.database.max_connections,
-                    acquire_timeout: config.database.acquire_timeout,
+                    max_connections: env.database_max_connections,
+                    acquire_timeout: Duration::from_millis(env.database_acquire_timeout_ms),
                 },
-                session_store: config
-                    .session_store
-                    .as_ref()
-                    .map(ExposeSecret::expose_secret),
-                session_store_timeout: config.session_store_timeout,
+                session_store: env.session_store.as_ref().map(ExposeSecret::expose_secret),
+                session_store_timeout: Duration::from_millis(env.session_store_timeout_ms),
                 key_prefix: "ls:",
-                cache_ttl: config.session_cache_ttl,
+                cache_ttl: env.session_cache_ttl,
             },
             clock.clone(),
         )
@@ -126,15 +126,25 @@ impl AppState {
         );
         let auth = Auth::new(stores.users, stores.sessions, config.session, clock)
             .map_err(StartupError::Engine)?;
-        let keys = crate::keys::load(&config.keys_dir, config.app_env)?;
-        let jwt = Jwt::new(config.jwt.clone(), &keys).map_err(|err| StartupError::Keys {
-            path: config.keys_dir.clone(),
+        let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
+        let jwt = JwtSettings {
+            issuer: env.jwt_issuer.clone(),
+            audience: env.jwt_audience.clone(),
+            ttl: env.jwt_access_ttl,
+            leeway_secs: 5,
+        };
+        let jwt = Jwt::new(jwt, &keys).map_err(|err| StartupError::Keys {
+            path: env.jwt_keys_dir.clone(),
             source: err.into(),
         })?;
-        let csrf = crate::keys::csrf_key(&config.keys_dir, &config.csrf_secret)?;
-        let throttle = Arc::new(engine::throttle::Throttle::new(config.throttle));
+        let csrf = crate::keys::csrf_key(&env.jwt_keys_dir, config.csrf_key.as_ref())?;
+        let throttle = Arc::new(Throttle::new(ThrottleSettings {
+            credentials_per_ip: env.rate_limit_credentials_per_ip,
+            credentials_per_account: env.rate_limit_credentials_per_account,
+            refresh_per_ip: env.rate_limit_refresh_per_ip,
+        }));
         let leptos = config.leptos.clone();
-        let storage = config.token_storage.as_str();
+        let storage = env.token_storage;
         let assets = Arc::new(app::assets::AssetNames::load(
             &leptos.output_name,
             std::path::Path::new(&*leptos.site_root),
@@ -155,7 +165,7 @@ impl AppState {
             leptos,
             db: stores.database,
             auth,
-            cookies: CookiePolicy::new(config.cookie_secure),
+            cookies: CookiePolicy::new(config.env.cookie_secure),
             csrf,
             throttle,
             jwt: Arc::new(jwt),
@@ -186,7 +196,12 @@ impl AppState {
         Csrf {
             key: self.csrf.clone(),
             cookies: self.cookies,
-            public_origin: self.config.public_origin.as_deref().map(Arc::from),
+            public_origin: self
+                .config
+                .env
+                .public_url
+                .as_ref()
+                .map(|o| Arc::from(o.as_str())),
         }
     }
 
@@ -208,9 +223,10 @@ impl AppState {
             live_reload: self.config.live_reload,
             hsts: self
                 .config
-                .public_origin
-                .as_deref()
-                .is_some_and(|o| o.starts_with("https://")),
+                .env
+                .public_url
+                .as_ref()
+                .is_some_and(PublicOrigin::is_https),
         }
     }
 }

@@ -17,6 +17,18 @@ pub enum LogFormat {
     Json,
 }
 
+impl LogFormat {
+    /// The format when `LOG_FORMAT` is unset: JSON in production.
+    #[must_use]
+    pub fn default_for(production: bool) -> Self {
+        if production {
+            Self::Json
+        } else {
+            Self::Pretty
+        }
+    }
+}
+
 const DEFAULT_FILTER: &str = "warn,server=info,app=info,engine=info,tower_http=info";
 
 /// Installs the global subscriber. Safe to call more than once (tests):

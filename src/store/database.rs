@@ -30,6 +30,18 @@ pub enum Database {
     Postgres(sqlx::PgPool),
 }
 
+/// `url` with any password hidden, for an error message about it
+/// (`postgres://***@host/db`).
+#[must_use]
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 impl Database {
     /// Whether `url` names a database this build supports.
     #[must_use]
@@ -157,5 +169,18 @@ impl Database {
             #[cfg(feature = "postgres")]
             Self::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_the_password_only() {
+        let shown = redact("postgres://app:s3cret@db.internal:5432/app");
+        assert_eq!(shown, "postgres://***@db.internal:5432/app");
+        assert_eq!(redact("sqlite://data/app.db"), "sqlite://data/app.db");
+        assert_eq!(redact("redis://:pw@h:6379"), "redis://***@h:6379");
     }
 }

@@ -51,7 +51,7 @@ fn use_local_storage() -> bool {
         .ok()
         .flatten()
         .and_then(|m| m.get_attribute("content"))
-        .is_some_and(|v| v == "local")
+        .is_some_and(|v| v == super::TokenStorage::Local.as_str())
 }
 
 pub fn start(session: ClientSession) {

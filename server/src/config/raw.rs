@@ -13,11 +13,11 @@ use secrecy::SecretString;
 use serde::{de::Error as _, Deserialize, Deserializer};
 use time::Duration;
 
-use crate::client_ip::TrustedProxies;
+use crate::{client_ip::TrustedProxies, origin::PublicOrigin};
 
-use super::{invalid, AppEnv, ConfigError, LogFormat, TokenStorage, Vars, DEFAULT_DATABASE_URL};
+use super::{invalid, AppEnv, ConfigError, LogFormat, TokenStorage, Vars};
 
-/// Generates [`RawConfig`] and its `Default` from one line per variable:
+/// Generates [`Env`] and its `Default` from one line per variable:
 /// `field: Type = default => "parser";` (the parser is optional). The
 /// `let`s in braces before them name values the defaults share.
 macro_rules! raw_config {
@@ -25,17 +25,17 @@ macro_rules! raw_config {
         { $(let $var:ident = $init:expr;)* }
         $($field:ident: $ty:ty = $default:expr $(=> $parse:literal)?;)*
     ) => {
-        /// Every variable the server reads (the field in capitals), parsed
-        /// but not yet checked against the rules; `docs/CONFIGURATION.md`
-        /// describes each. A variable that is unset (or empty) keeps
-        /// [`RawConfig::default`], which runs out of the box in development.
-        #[derive(Debug, Deserialize)]
+        /// Every variable the server reads (the field in capitals), parsed;
+        /// [`super::Config::env`] holds it once checked against the rules.
+        /// `docs/CONFIGURATION.md` describes each. A variable that is unset (or empty) keeps
+        /// [`Env::default`], which runs out of the box in development.
+        #[derive(Clone, Debug, Deserialize)]
         #[serde(default)]
-        pub struct RawConfig {
+        pub struct Env {
             $($(#[serde(deserialize_with = $parse)])? pub $field: $ty,)*
         }
 
-        impl Default for RawConfig {
+        impl Default for Env {
             fn default() -> Self {
                 $(let $var = $init;)*
                 Self { $($field: $default,)* }
@@ -53,7 +53,7 @@ raw_config! {
     }
     app_env: AppEnv = AppEnv::Dev;
     log_format: Option<LogFormat> = None;
-    database_url: SecretString = DEFAULT_DATABASE_URL.into();
+    database_url: SecretString = "sqlite://data/app.db".into();
     database_max_connections: u32 = 8 => "number";
     database_acquire_timeout_ms: u64 = 3_000 => "number";
     session_store: Option<SecretString> = None;
@@ -66,13 +66,13 @@ raw_config! {
     refresh_grace_period: Duration = session.refresh_grace => "duration";
     session_cache_ttl: Option<Duration> = Some(Duration::seconds(2)) => "duration_or_off";
     session_cleanup_interval: Duration = Duration::minutes(10) => "duration";
-    cookie_secure: bool = true => "flag";
+    cookie_secure: bool = true => "from_str";
     jwt_access_ttl: Duration = Duration::minutes(5) => "duration";
     jwt_issuer: String = "leptos-sessions".to_owned();
     jwt_audience: String = "leptos-sessions".to_owned();
     jwt_keys_dir: PathBuf = "data/keys".into();
     token_storage: TokenStorage = TokenStorage::Memory;
-    public_url: Option<String> = None;
+    public_url: Option<PublicOrigin> = None => "some";
     csrf_secret: Option<SecretString> = None;
     trusted_proxies: TrustedProxies = TrustedProxies::default() => "from_str";
     rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "from_str";
@@ -82,7 +82,7 @@ raw_config! {
     leptos_watch: Option<String> = None;
 }
 
-impl RawConfig {
+impl Env {
     /// Parses `vars`. Only names in capitals are read, and an empty value
     /// counts as unset.
     ///
@@ -160,16 +160,13 @@ fn number<'de, D: Deserializer<'de>, T: FromStr<Err: Display>>(d: D) -> Result<T
     parsed(d, |text| text.trim().parse().map_err(expected))
 }
 
-fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    parsed(d, |text| match text {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err("expected `true` or `false`"),
-    })
-}
-
 /// Any type with a `FromStr` whose error says what is expected: the rate
-/// limits and the trusted proxies.
+/// limits, the trusted proxies, the public origin, `true` or `false`.
 fn from_str<'de, D: Deserializer<'de>, T: FromStr<Err: Display>>(d: D) -> Result<T, D::Error> {
     parsed(d, T::from_str)
+}
+
+/// As [`from_str`], for a variable that may be unset.
+fn some<'de, D: Deserializer<'de>, T: FromStr<Err: Display>>(d: D) -> Result<Option<T>, D::Error> {
+    parsed(d, |text| T::from_str(text).map(Some))
 }

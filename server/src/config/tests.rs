@@ -1,6 +1,7 @@
 //! The configuration's rules, its secrecy, and that the docs match the code.
 
 use super::*;
+use crate::origin::PublicOrigin;
 
 fn leptos() -> LeptosOptions {
     LeptosOptions::builder().output_name("test").build()
@@ -16,13 +17,16 @@ fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 #[test]
 fn defaults_run_out_of_the_box() {
     let config = Config::from_vars(&vars(&[]), leptos()).unwrap();
-    assert_eq!(config.app_env, AppEnv::Dev);
+    assert_eq!(config.env.app_env, AppEnv::Dev);
     assert_eq!(config.log_format, LogFormat::Pretty);
-    assert_eq!(config.database.url.expose_secret(), DEFAULT_DATABASE_URL);
-    assert_eq!(config.database.max_connections, 8);
+    assert_eq!(
+        config.env.database_url.expose_secret(),
+        "sqlite://data/app.db"
+    );
+    assert_eq!(config.env.database_max_connections, 8);
 }
 
-/// The variables the server reads: [`RawConfig`]'s fields, in capitals
+/// The variables the server reads: [`Env`]'s fields, in capitals
 /// (serde hands a deserializer the field names before any value).
 fn variables() -> Vec<String> {
     use serde::de::{Error, Visitor};
@@ -48,7 +52,7 @@ fn variables() -> Vec<String> {
         }
     }
     let mut fields = Fields(&[]);
-    assert!(RawConfig::deserialize(&mut fields).is_err());
+    assert!(Env::deserialize(&mut fields).is_err());
     fields.0.iter().map(|f| f.to_uppercase()).collect()
 }
 
@@ -84,7 +88,7 @@ const NO_SINGLE_DEFAULT: [&str; 7] = [
 
 /// What one variable parses to, secrets included, for comparing.
 fn parsed(name: &str, value: &str) -> String {
-    let raw = RawConfig::from_vars(&vars(&[(name, value)]))
+    let raw = Env::from_vars(&vars(&[(name, value)]))
         .unwrap_or_else(|err| panic!("{name}={value}: {err}"));
     format!("{raw:?} {}", raw.database_url.expose_secret())
 }
@@ -140,7 +144,7 @@ fn documented_defaults_are_the_defaults() {
     assert!(row("RENDER_CONCURRENCY")
         .unwrap()
         .contains("| 8 per core |"));
-    let raw = RawConfig::default();
+    let raw = Env::default();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     assert_eq!(raw.render_concurrency, 8 * cores);
     assert!(raw.log_format.is_none() && raw.public_url.is_none() && raw.leptos_watch.is_none());
@@ -153,14 +157,18 @@ fn debug_shows_no_password_nor_the_csrf_secret() {
     let mut v = vars(&PROD);
     v.insert("DATABASE_URL".into(), "postgres://u:pw@h/db".into());
     v.insert("SESSION_STORE".into(), "redis://:pw@h:6379".into());
-    let raw = format!("{:?}", RawConfig::from_vars(&v).unwrap());
+    let raw = format!("{:?}", Env::from_vars(&v).unwrap());
     let config = Config::from_vars(&v, leptos()).unwrap();
     for shown in [format!("{config:?}"), raw] {
         assert!(!shown.contains("pw@"), "password shown: {shown}");
         assert!(!shown.contains(PROD[2].1), "CSRF secret shown: {shown}");
     }
-    assert_eq!(config.database.url.expose_secret(), "postgres://u:pw@h/db");
+    assert_eq!(
+        config.env.database_url.expose_secret(),
+        "postgres://u:pw@h/db"
+    );
     let store = config
+        .env
         .session_store
         .as_ref()
         .map(ExposeSecret::expose_secret);
@@ -170,12 +178,15 @@ fn debug_shows_no_password_nor_the_csrf_secret() {
 #[test]
 fn the_session_cache_is_on_by_default_and_can_be_turned_off() {
     let on = Config::from_vars(&vars(&[]), leptos()).unwrap();
-    assert_eq!(on.session_cache_ttl, Some(time::Duration::seconds(2)));
+    assert_eq!(on.env.session_cache_ttl, Some(time::Duration::seconds(2)));
     let longer = Config::from_vars(&vars(&[("SESSION_CACHE_TTL", "10s")]), leptos()).unwrap();
-    assert_eq!(longer.session_cache_ttl, Some(time::Duration::seconds(10)));
+    assert_eq!(
+        longer.env.session_cache_ttl,
+        Some(time::Duration::seconds(10))
+    );
     for off in ["0", "off"] {
         let off = Config::from_vars(&vars(&[("SESSION_CACHE_TTL", off)]), leptos()).unwrap();
-        assert_eq!(off.session_cache_ttl, None);
+        assert_eq!(off.env.session_cache_ttl, None);
     }
 }
 
@@ -183,9 +194,9 @@ fn the_session_cache_is_on_by_default_and_can_be_turned_off() {
 fn eight_renders_per_core_at_once_by_default() {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let config = Config::from_vars(&vars(&[]), leptos()).unwrap();
-    assert_eq!(config.render_concurrency, 8 * cores);
+    assert_eq!(config.env.render_concurrency, 8 * cores);
     let set = Config::from_vars(&vars(&[("RENDER_CONCURRENCY", "3")]), leptos()).unwrap();
-    assert_eq!(set.render_concurrency, 3);
+    assert_eq!(set.env.render_concurrency, 3);
 }
 
 #[test]
@@ -251,7 +262,10 @@ const PROD: [(&str, &str); 3] = [
 fn prod_defaults_to_json_logs() {
     let config = Config::from_vars(&vars(&PROD), leptos()).unwrap();
     assert_eq!(config.log_format, LogFormat::Json);
-    assert_eq!(config.public_origin.as_deref(), Some("https://app.example"));
+    assert_eq!(
+        config.env.public_url.as_ref().map(PublicOrigin::as_str),
+        Some("https://app.example")
+    );
 }
 
 #[test]
@@ -303,11 +317,12 @@ fn limits_and_proxies_parse() {
         leptos(),
     )
     .unwrap();
-    assert_eq!(config.throttle.credentials_per_account.count.get(), 3);
-    assert_eq!(config.throttle.credentials_per_account.per.as_secs(), 10);
-    assert_eq!(config.trusted_proxies.len(), 2);
+    let per_account = config.env.rate_limit_credentials_per_account;
+    assert_eq!(per_account.count.get(), 3);
+    assert_eq!(per_account.per.as_secs(), 10);
+    assert_eq!(config.env.trusted_proxies.len(), 2);
     assert_eq!(
-        config.public_origin.as_deref(),
+        config.env.public_url.as_ref().map(PublicOrigin::as_str),
         Some("http://localhost:3000")
     );
 }

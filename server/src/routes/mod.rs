@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let leptos = state.leptos.clone();
-    let storage = state.config.token_storage.as_str();
+    let storage = state.config.env.token_storage;
     let assets = state.assets.clone();
 
     // Pages and server functions go through the session layer; probes and
@@ -44,7 +44,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // A bounded number at once, session check included.
         .route_layer(middleware::from_fn_with_state(
-            crate::limits::RenderPermits::new(state.config.render_concurrency),
+            crate::limits::RenderPermits::new(state.config.env.render_concurrency),
             crate::limits::render_limit,
         ))
         // Outside the session layer: prerendered pages, from memory.
@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
 /// Wraps `routes` in the cross-cutting layers: CSRF, cookie parsing,
 /// client IP, size limits, tracing, panic recovery and the security headers.
 pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
-    let trusted = state.config.trusted_proxies.clone();
+    let trusted = state.config.env.trusted_proxies.clone();
     let router = routes
         // Listed inside-out: the last layer sees the request first.
         .layer(middleware::from_fn_with_state(
