@@ -206,6 +206,25 @@ impl Auth {
         }
     }
 
+    /// Records that failed sign-ins locked `username` (see
+    /// [`crate::throttle::Throttle::record_failure`]), for its owner to see.
+    /// An unknown name gets the same write with no account, as in
+    /// [`Auth::sign_in`].
+    ///
+    /// # Errors
+    /// A storage failure looking the name up.
+    pub async fn record_lockout(&self, username: &str, client: &ClientInfo) -> Result<(), Error> {
+        let user = match Username::parse(username) {
+            Ok(name) => self.users.find_user_by_username(name.as_str()).await?,
+            Err(_) => None,
+        };
+        let id = user.map(|(user, _)| user.id);
+        self.event(id, AuthEventKind::SignInLocked, None, client)
+            .await;
+        tracing::warn!(user = ?id, "sign-in locked for unrecognised browsers");
+        Ok(())
+    }
+
     async fn start_session(
         &self,
         user: UserSummary,

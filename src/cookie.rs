@@ -33,6 +33,13 @@ pub const CSRF_COOKIE: &str = "__Host-csrf";
 /// CSRF cookie name in insecure development mode.
 pub const CSRF_COOKIE_INSECURE: &str = "csrf";
 
+/// Name of the device cookie ([`crate::device`]) when `Secure`.
+pub const DEVICE_COOKIE: &str = "__Host-device";
+/// Device cookie name in insecure development mode.
+pub const DEVICE_COOKIE_INSECURE: &str = "device";
+/// How long a browser is remembered after its last sign-in.
+pub const DEVICE_COOKIE_DAYS: i64 = 180;
+
 /// Builds and clears the session and refresh cookies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CookiePolicy {
@@ -50,11 +57,7 @@ impl CookiePolicy {
     /// The cookie's name.
     #[must_use]
     pub fn name(&self) -> &'static str {
-        if self.secure {
-            SESSION_COOKIE
-        } else {
-            SESSION_COOKIE_INSECURE
-        }
+        self.pick(SESSION_COOKIE, SESSION_COOKIE_INSECURE)
     }
 
     /// Whether cookies are marked `Secure`.
@@ -83,11 +86,7 @@ impl CookiePolicy {
     /// The refresh cookie's name.
     #[must_use]
     pub fn refresh_name(&self) -> &'static str {
-        if self.secure {
-            REFRESH_COOKIE
-        } else {
-            REFRESH_COOKIE_INSECURE
-        }
+        self.pick(REFRESH_COOKIE, REFRESH_COOKIE_INSECURE)
     }
 
     /// The cookie carrying a refresh token: `HttpOnly`, `SameSite=Strict`,
@@ -110,11 +109,7 @@ impl CookiePolicy {
     /// The CSRF cookie's name.
     #[must_use]
     pub fn csrf_name(&self) -> &'static str {
-        if self.secure {
-            CSRF_COOKIE
-        } else {
-            CSRF_COOKIE_INSECURE
-        }
+        self.pick(CSRF_COOKIE, CSRF_COOKIE_INSECURE)
     }
 
     /// The cookie carrying a CSRF token: readable by the page's own script,
@@ -132,6 +127,36 @@ impl CookiePolicy {
     #[must_use]
     pub fn csrf_removal(&self) -> Cookie<'static> {
         self.removal_of(Kind::Csrf)
+    }
+
+    /// The device cookie's name.
+    #[must_use]
+    pub fn device_name(&self) -> &'static str {
+        self.pick(DEVICE_COOKIE, DEVICE_COOKIE_INSECURE)
+    }
+
+    /// The cookie carrying device tokens: `HttpOnly`, `SameSite=Strict`,
+    /// kept [`DEVICE_COOKIE_DAYS`] from now. Signing out keeps it: it
+    /// grants nothing but an exemption from lockouts.
+    #[must_use]
+    pub fn device_cookie(&self, value: &str) -> Cookie<'static> {
+        let until = OffsetDateTime::now_utc() + time::Duration::days(DEVICE_COOKIE_DAYS);
+        self.build(Kind::Device, value, Some(until))
+    }
+
+    /// A cookie that deletes the device cookie (the account is gone).
+    #[must_use]
+    pub fn device_removal(&self) -> Cookie<'static> {
+        self.removal_of(Kind::Device)
+    }
+
+    /// The secure name, or the insecure one in insecure dev mode.
+    fn pick(&self, secure: &'static str, insecure: &'static str) -> &'static str {
+        if self.secure {
+            secure
+        } else {
+            insecure
+        }
     }
 
     fn removal_of(&self, kind: Kind) -> Cookie<'static> {
@@ -152,6 +177,7 @@ impl CookiePolicy {
             Kind::Session => (self.name(), "/", SameSite::Lax),
             Kind::Refresh => (self.refresh_name(), REFRESH_COOKIE_PATH, SameSite::Strict),
             Kind::Csrf => (self.csrf_name(), "/", SameSite::Strict),
+            Kind::Device => (self.device_name(), "/", SameSite::Strict),
         };
         let mut cookie = Cookie::build((name, value.to_owned()))
             .http_only(!matches!(kind, Kind::Csrf))
@@ -168,11 +194,42 @@ impl CookiePolicy {
     }
 }
 
+/// What a request carries under one cookie name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CookieValue {
+    /// Not sent.
+    Missing,
+    /// Sent more than once: a sign of cookie injection (e.g. a cookie
+    /// planted by a sibling domain next to ours). Trust neither.
+    Ambiguous,
+    /// Sent once.
+    One(String),
+}
+
+/// Finds cookie `name` in a request's `Cookie` header values. The name
+/// match is exact (case-sensitive), as browsers send it.
+#[must_use]
+pub fn find<'a>(headers: impl IntoIterator<Item = &'a str>, name: &str) -> CookieValue {
+    let mut found = None;
+    for value in headers {
+        for cookie in Cookie::split_parse(value).flatten() {
+            if cookie.name() == name {
+                if found.is_some() {
+                    return CookieValue::Ambiguous;
+                }
+                found = Some(cookie.value().to_owned());
+            }
+        }
+    }
+    found.map_or(CookieValue::Missing, CookieValue::One)
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Session,
     Refresh,
     Csrf,
+    Device,
 }
 
 #[cfg(test)]
@@ -202,6 +259,26 @@ mod tests {
             .session_cookie("tok", Some(until))
             .to_string();
         assert!(header.contains("Expires="), "{header}");
+    }
+
+    #[test]
+    fn the_device_cookie_is_private_strict_and_lasting() {
+        let header = CookiePolicy::new(true).device_cookie("d").to_string();
+        assert!(header.starts_with("__Host-device=d"), "{header}");
+        for attr in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Expires=",
+        ] {
+            assert!(header.contains(attr), "{attr} missing: {header}");
+        }
+        let plain = CookiePolicy::new(false).device_cookie("d").to_string();
+        assert!(
+            plain.starts_with("device=d") && !plain.contains("Secure"),
+            "{plain}"
+        );
     }
 
     #[test]

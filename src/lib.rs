@@ -26,6 +26,7 @@ pub mod clock;
 pub mod cookie;
 pub mod credentials;
 pub mod csrf;
+pub mod device;
 pub mod error;
 pub mod hashing;
 pub mod id;

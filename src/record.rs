@@ -114,6 +114,9 @@ pub enum AuthEventKind {
     Expired,
     /// A rotated refresh token was replayed; the session was revoked.
     RefreshReuse,
+    /// Failed sign-ins spent the account's budget: browsers it had not
+    /// signed in from were refused for a while.
+    SignInLocked,
 }
 
 impl AuthEventKind {
@@ -130,6 +133,7 @@ impl AuthEventKind {
             Self::RevokeAll => "revoke_all",
             Self::Expired => "expired",
             Self::RefreshReuse => "refresh_reuse",
+            Self::SignInLocked => "signin_locked",
         }
     }
 
@@ -146,6 +150,7 @@ impl AuthEventKind {
             Self::RevokeAll,
             Self::Expired,
             Self::RefreshReuse,
+            Self::SignInLocked,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -164,6 +169,10 @@ impl AuthEventKind {
             Self::RevokeAll => "Signed out everywhere",
             Self::Expired => "Session expired",
             Self::RefreshReuse => "Session ended: a refresh token was reused",
+            Self::SignInLocked => {
+                "Sign-in paused after repeated wrong passwords (browsers you had \
+                 signed in from were not affected)"
+            }
         }
     }
 }

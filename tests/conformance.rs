@@ -466,6 +466,61 @@ async fn events_are_listed_newest_first_and_limited(b: Backend) {
 }
 
 /// Instantiates every test above for one backend.
+async fn rate_counters_count_within_a_window_then_start_again(b: Backend) {
+    let at =
+        engine::store::from_unix_ms(engine::store::unix_ms(OffsetDateTime::now_utc())).unwrap();
+    let minute = std::time::Duration::from_secs(60);
+    let c = &b.counters;
+    assert_eq!(c.peek("fail:ada", at).await.unwrap(), None, "never counted");
+    let first = c.count("fail:ada", minute, at).await.unwrap();
+    assert_eq!((first.count, first.ends_at), (1, at + Duration::minutes(1)));
+    let later = at + Duration::seconds(30);
+    let second = c.count("fail:ada", minute, later).await.unwrap();
+    assert_eq!(
+        (second.count, second.ends_at),
+        (2, first.ends_at),
+        "same window"
+    );
+    assert_eq!(c.peek("fail:ada", later).await.unwrap(), Some(second));
+    assert_eq!(
+        c.peek("fail:ada", later).await.unwrap().unwrap().count,
+        2,
+        "peek does not count"
+    );
+    assert_eq!(
+        c.count("fail:bob", minute, later).await.unwrap().count,
+        1,
+        "keys are apart"
+    );
+    // Once the window has ended the count starts again.
+    let next = first.ends_at;
+    assert_eq!(c.peek("fail:ada", next).await.unwrap(), None);
+    let again = c.count("fail:ada", minute, next).await.unwrap();
+    assert_eq!(
+        (again.count, again.ends_at),
+        (1, next + Duration::minutes(1))
+    );
+}
+
+async fn concurrent_counts_each_get_a_distinct_count(b: Backend) {
+    let at = OffsetDateTime::now_utc();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let c = b.counters.clone();
+            tokio::spawn(async move {
+                let minute = std::time::Duration::from_secs(60);
+                c.count("ip:192.0.2.9", minute, at).await.unwrap().count
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=20).collect::<Vec<_>>());
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -483,6 +538,8 @@ macro_rules! conformance {
                 concurrent_rotations_of_one_token_rotate_it_exactly_once,
                 purge_deletes_expired_and_revoked_sessions_with_their_tokens,
                 events_are_listed_newest_first_and_limited,
+                rate_counters_count_within_a_window_then_start_again,
+                concurrent_counts_each_get_a_distinct_count,
             );
         }
     };

@@ -118,6 +118,17 @@ pub fn client_ip() -> Option<IpAddr> {
     })
 }
 
+/// The value of cookie `name`, if the request sent it exactly once.
+#[must_use]
+pub fn request_cookie(name: &str) -> Option<String> {
+    let parts = parts()?;
+    let values = parts.headers.get_all(header::COOKIE).iter();
+    match engine::cookie::find(values.filter_map(|v| v.to_str().ok()), name) {
+        engine::cookie::CookieValue::One(value) => Some(value),
+        _ => None,
+    }
+}
+
 /// Where the request came from, for the session list and the event log.
 #[must_use]
 pub fn client_info() -> ClientInfo {
@@ -157,15 +168,17 @@ pub fn set_cookie(cookie: &cookie::Cookie<'_>) {
 }
 
 /// Signs this browser out on the response: clears the session, refresh and
-/// CSRF cookies, asks the browser to drop the site's data, and tells the
-/// session layer ([`SessionChange::SignedOut`]).
+/// CSRF cookies, asks the browser to drop the site's stored data, and tells
+/// the session layer ([`SessionChange::SignedOut`]). `Clear-Site-Data`
+/// names only `"storage"`: `"cookies"` would also drop the device cookie,
+/// which must outlive the session to spare this browser from lockouts.
 pub fn clear_session_cookies(cookies: &engine::CookiePolicy) {
     set_cookie(&cookies.removal());
     set_cookie(&cookies.refresh_removal());
     set_cookie(&cookies.csrf_removal());
     set_header(
         header::HeaderName::from_static("clear-site-data"),
-        "\"cookies\", \"storage\"",
+        "\"storage\"",
     );
     record_change(SessionChange::SignedOut);
 }

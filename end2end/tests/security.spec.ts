@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { PASSWORD, hydrated, uniqueUser, watchConsole } from "./helpers";
+import { PASSWORD, hydrated, signIn, signUp, uniqueUser, watchConsole } from "./helpers";
 
 /** Collects CSP violations the page reports (console and DOM events). */
 async function watchCsp(page: Page): Promise<string[]> {
@@ -85,19 +85,24 @@ test("a form whose CSRF token is forged is refused with a readable message", asy
   await expect(page).toHaveURL(/\/dashboard$/);
 });
 
-test("too many wrong passwords: the form says to wait", async ({ page }) => {
+/** Spends `name`'s failure budget (5 a minute by default) with wrong
+ * passwords from `page`'s sign-in form; returns the form's button. */
+async function guessWrong(page: Page, name: string) {
   await page.goto("/login");
   await hydrated(page);
-  const name = uniqueUser("brute");
   await page.getByLabel("User name or e-mail").fill(name);
   await page.getByLabel("Password").fill("wrong password");
   const submit = page.getByRole("button", { name: "Sign in" });
-  // The default per-account limit is 5 a minute.
   for (let i = 0; i < 5; i++) {
     await submit.click();
     await expect(page.getByRole("alert")).toContainText("Invalid user name or password");
     await expect(submit).toBeEnabled();
   }
+  return submit;
+}
+
+test("too many wrong passwords: the form says to wait", async ({ page }) => {
+  const submit = await guessWrong(page, uniqueUser("brute"));
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === "POST" && r.url().includes("/api/")),
     submit.click(),
@@ -105,6 +110,33 @@ test("too many wrong passwords: the form says to wait", async ({ page }) => {
   expect(response.status()).toBe(429);
   expect(Number(response.headers()["retry-after"])).toBeGreaterThan(0);
   await expect(page.getByRole("alert")).toContainText("Too many attempts");
+});
+
+test("a stranger's wrong passwords cannot lock the owner's own browser out", async ({
+  page,
+  browser,
+}) => {
+  const name = uniqueUser("owner");
+  await signUp(page, name);
+  // Signing out keeps the device cookie (Clear-Site-Data spares cookies).
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  // A stranger, in a browser of their own, spends the account's budget.
+  const strangers = await browser.newContext();
+  const stranger = await strangers.newPage();
+  const guess = await guessWrong(stranger, name);
+  // Now even the right password is refused there...
+  await stranger.getByLabel("Password").fill(PASSWORD);
+  await guess.click();
+  await expect(stranger.getByRole("alert")).toContainText("Too many attempts");
+  await strangers.close();
+
+  // ...but the owner's browser signs in, and the dashboard says what happened.
+  await signIn(page, name);
+  await expect(page.getByTestId("events")).toContainText(
+    "Sign-in paused after repeated wrong passwords",
+  );
 });
 
 test("forms work after arriving from a prerendered page and after signing out", async ({

@@ -91,35 +91,14 @@ pub async fn parse_layer(
     next.run(req).await
 }
 
-/// What a request carries under one cookie name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CookieValue {
-    /// Not sent.
-    Missing,
-    /// Sent more than once: a sign of cookie injection (e.g. a cookie
-    /// planted by a sibling domain next to ours). Trust neither.
-    Ambiguous,
-    /// Sent once.
-    One(String),
-}
+pub use engine::cookie::CookieValue;
 
-/// Finds cookie `name` among all `Cookie` headers. The name match is exact
-/// (case-sensitive), as browsers send it.
+/// Finds cookie `name` among all `Cookie` headers
+/// ([`engine::cookie::find`]).
 #[must_use]
 pub fn find(headers: &HeaderMap, name: &str) -> CookieValue {
-    let mut found = None;
-    for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        for cookie in cookie::Cookie::split_parse(value).flatten() {
-            if cookie.name() == name {
-                if found.is_some() {
-                    return CookieValue::Ambiguous;
-                }
-                found = Some(cookie.value().to_owned());
-            }
-        }
-    }
-    found.map_or(CookieValue::Missing, CookieValue::One)
+    let values = headers.get_all(header::COOKIE).iter();
+    engine::cookie::find(values.filter_map(|v| v.to_str().ok()), name)
 }
 
 /// Adds a `Set-Cookie` header.

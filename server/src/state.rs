@@ -122,6 +122,7 @@ impl AppState {
         tracing::info!(
             database = stores.database.backend(),
             sessions = stores.session_backend,
+            shared_rate_limits = stores.counters.is_some(),
             "storage ready"
         );
         let auth = Auth::new(stores.users, stores.sessions, config.session, clock)
@@ -138,11 +139,16 @@ impl AppState {
             source: err.into(),
         })?;
         let csrf = crate::keys::csrf_key(&env.jwt_keys_dir, config.csrf_key.as_ref())?;
-        let throttle = Arc::new(Throttle::new(ThrottleSettings {
+        let limits = ThrottleSettings {
             credentials_per_ip: env.rate_limit_credentials_per_ip,
             credentials_per_account: env.rate_limit_credentials_per_account,
             refresh_per_ip: env.rate_limit_refresh_per_ip,
-        }));
+        };
+        // Shared by every instance when the store can be (PostgreSQL, Redis).
+        let throttle = Arc::new(match stores.counters.clone() {
+            Some(counters) => Throttle::shared(limits, counters),
+            None => Throttle::new(limits),
+        });
         let leptos = config.leptos.clone();
         let storage = env.token_storage;
         let assets = Arc::new(app::assets::AssetNames::load(
@@ -185,6 +191,7 @@ impl AppState {
             auth: self.auth.clone(),
             cookies: self.cookies,
             csrf: self.csrf.clone(),
+            device: engine::device::DeviceKey::derive(&self.csrf),
             throttle: self.throttle.clone(),
             db: self.db.clone(),
         }

@@ -6,7 +6,7 @@
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
-use super::{SessionBackend, UserBackend};
+use super::{RateCounters, SessionBackend, UserBackend};
 use crate::Error;
 
 /// Pool settings, the same for every backend.
@@ -118,6 +118,19 @@ impl Database {
                 let store = Arc::new(super::postgres::PgStore::new(pool.clone()));
                 (store.clone(), store)
             }
+        }
+    }
+
+    /// Rate-limit counters on this database, if several instances can share
+    /// it: PostgreSQL. A SQLite file serves one instance, whose in-memory
+    /// limiter is exact already.
+    #[must_use]
+    pub fn shared_counters(&self) -> Option<Arc<dyn RateCounters>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => None,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => Some(Arc::new(super::postgres::PgStore::new(pool.clone()))),
         }
     }
 

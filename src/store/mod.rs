@@ -9,6 +9,7 @@
 //! | [`RefreshTokens`] | refresh-token families and their rotation | same as sessions |
 //! | [`ExpiredDeletion`] | deleting expired and revoked rows | same as sessions |
 //! | [`Readiness`] | a cheap round trip for `/readyz` | every backend |
+//! | [`RateCounters`] | rate-limit counters every instance shares | SQL, Redis |
 //!
 //! [`SessionBackend`] and [`UserBackend`] name the bundles the engine
 //! holds; [`open`] builds them from configuration, so the web layer never
@@ -22,7 +23,10 @@
 //!   engine can tell "expired" (record an event, clear the cookie) from
 //!   "unknown";
 //! - revocation is immediate: the next `find_session` sees it;
-//! - `delete_expired` removes expired *and* revoked rows.
+//! - `delete_expired` removes expired *and* revoked rows (and ended
+//!   rate-limit windows);
+//! - a rate counter counts atomically: concurrent `count`s from several
+//!   instances each get a distinct count.
 
 pub mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -258,6 +262,56 @@ pub trait ExpiredDeletion: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error>;
+}
+
+/// A rate-limit counter's current window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Counts in this window so far.
+    pub count: u64,
+    /// When the window ends (and the count starts again from zero).
+    pub ends_at: OffsetDateTime,
+}
+
+/// Fixed-window counters that every instance shares, so a rate limit's
+/// budget is per deployment rather than per instance
+/// ([`crate::throttle`]). Times come from the caller (millisecond
+/// precision), so every backend agrees on when a window ends.
+#[async_trait]
+pub trait RateCounters: Send + Sync + 'static {
+    /// Counts one against `key` and returns its window: the current one, or
+    /// a new one of length `window` from `now` if it had none or it ended.
+    /// Atomic: concurrent calls each see a distinct count.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn count(
+        &self,
+        key: &str,
+        window: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Window, Error>;
+
+    /// `key`'s current window at `now` without counting; `None` if it has
+    /// none (never counted, or ended).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn peek(&self, key: &str, now: OffsetDateTime) -> Result<Option<Window>, Error>;
+}
+
+/// Milliseconds since the Unix epoch, as rate counters store times.
+#[must_use]
+pub fn unix_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The time `ms` milliseconds after the Unix epoch.
+///
+/// # Errors
+/// [`Error::Storage`] for a value out of range.
+pub fn from_unix_ms(ms: i64) -> Result<OffsetDateTime, Error> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(Error::storage)
 }
 
 /// Whether a backend answers, for readiness probes.

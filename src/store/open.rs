@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{cache::CachedSessions, database::Database, SessionBackend, UserBackend};
+use super::{cache::CachedSessions, database::Database, RateCounters, SessionBackend, UserBackend};
 use crate::{clock::Clock, Error};
 
 /// What storage to open.
@@ -40,6 +40,9 @@ pub struct Opened {
     pub sessions: Arc<dyn SessionBackend>,
     /// Where sessions live: `sqlite`, `postgres` or `redis`.
     pub session_backend: &'static str,
+    /// Rate-limit counters every instance shares: in Redis when sessions
+    /// are, else in PostgreSQL; `None` on SQLite alone (one instance).
+    pub counters: Option<Arc<dyn RateCounters>>,
 }
 
 impl std::fmt::Debug for Opened {
@@ -75,9 +78,12 @@ pub async fn open(settings: StoreSettings<'_>, clock: Arc<dyn Clock>) -> Result<
         .map_err(OpenError::Database)?;
     database.migrate().await?;
     let (users, sql_sessions) = database.stores();
-    let (mut sessions, session_backend) = match settings.session_store {
-        None => (sql_sessions, database.backend()),
-        Some(url) => (session_store(url, &settings, users.clone()).await?, "redis"),
+    let (mut sessions, counters, session_backend) = match settings.session_store {
+        None => (sql_sessions, database.shared_counters(), database.backend()),
+        Some(url) => {
+            let (sessions, counters) = session_store(url, &settings, users.clone()).await?;
+            (sessions, Some(counters), "redis")
+        }
     };
     if let Some(ttl) = settings.cache_ttl {
         sessions = Arc::new(CachedSessions::new(sessions, ttl, clock));
@@ -87,21 +93,23 @@ pub async fn open(settings: StoreSettings<'_>, clock: Arc<dyn Clock>) -> Result<
         users,
         sessions,
         session_backend,
+        counters,
     })
 }
 
-/// The session store named by `url` (only Redis so far).
+/// The session store named by `url` (only Redis so far), and its counters.
 #[cfg(feature = "redis")]
 async fn session_store(
     url: &str,
     settings: &StoreSettings<'_>,
     users: Arc<dyn UserBackend>,
-) -> Result<Arc<dyn SessionBackend>, OpenError> {
+) -> Result<(Arc<dyn SessionBackend>, Arc<dyn RateCounters>), OpenError> {
     use super::redis::RedisStore;
     let conn = RedisStore::connect(url, settings.session_store_timeout)
         .await
         .map_err(OpenError::SessionStore)?;
-    Ok(Arc::new(RedisStore::new(conn, users, settings.key_prefix)))
+    let store = Arc::new(RedisStore::new(conn, users, settings.key_prefix));
+    Ok((store.clone(), store))
 }
 
 #[cfg(not(feature = "redis"))]
@@ -109,7 +117,7 @@ async fn session_store(
     _url: &str,
     _settings: &StoreSettings<'_>,
     _users: Arc<dyn UserBackend>,
-) -> Result<Arc<dyn SessionBackend>, OpenError> {
+) -> Result<(Arc<dyn SessionBackend>, Arc<dyn RateCounters>), OpenError> {
     Err(OpenError::SessionStore(Error::Invalid(
         "this build has no Redis support (feature `redis`)",
     )))

@@ -1,6 +1,7 @@
-//! Redis backend for [`SessionStore`], [`RefreshTokens`], [`ExpiredDeletion`]
-//! and [`Readiness`]: sessions and refresh tokens in
-//! Redis, accounts and the event log still in SQL.
+//! Redis backend for [`SessionStore`], [`RefreshTokens`], [`ExpiredDeletion`],
+//! [`Readiness`] and [`RateCounters`]: sessions, refresh tokens and the
+//! shared rate-limit counters in Redis, accounts and the event log still
+//! in SQL.
 //!
 //! Keys, under a prefix (`ls:` by default):
 //!
@@ -12,6 +13,7 @@
 //! | `due` | sorted set | session ids by when they stop being valid (idle or absolute expiry, revocation) |
 //! | `r:{refresh hash}` | hash | a refresh token: its session, and when it was rotated |
 //! | `sr:{id}` | set | a session's refresh token hashes |
+//! | `c:{key}` | hash | a rate-limit counter: its count and when its window ends |
 //!
 //! Session, token and refresh keys expire an hour after the session's
 //! absolute expiry, so Redis cleans up even without the purge task; the
@@ -27,7 +29,10 @@ use async_trait::async_trait;
 use redis::{aio::ConnectionManager, AsyncCommands as _, Script};
 use time::OffsetDateTime;
 
-use super::{ExpiredDeletion, Readiness, RefreshTokens, Rotation, SessionStore, UserStore};
+use super::{
+    from_unix_ms, unix_ms, ExpiredDeletion, RateCounters, Readiness, RefreshTokens, Rotation,
+    SessionStore, UserStore, Window,
+};
 use crate::{
     id::{SessionId, UserId},
     record::{Authenticated, SessionRecord, UserSummary},
@@ -519,6 +524,59 @@ impl ExpiredDeletion for RedisStore {
             if n < 500 {
                 return Ok(total);
             }
+        }
+    }
+}
+
+/// One count against a counter (`KEYS[1]`) at `ARGV[1]` (ms): a new window
+/// of `ARGV[2]` ms if it has none or it ended. The key expires a second
+/// after its window, so ended counters need no purge.
+const COUNT: &str = r"
+local now = tonumber(ARGV[1])
+local ends = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+if ends <= now then
+  ends = now + tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 'n', 1, 'e', ends)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
+  return {1, ends}
+end
+return {redis.call('HINCRBY', KEYS[1], 'n', 1), ends}
+";
+
+#[async_trait]
+impl RateCounters for RedisStore {
+    async fn count(
+        &self,
+        key: &str,
+        window: std::time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Window, Error> {
+        let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
+        let (count, ends): (u64, i64) = Script::new(COUNT)
+            .key(self.key("c", key))
+            .arg(unix_ms(now))
+            .arg(window)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(Window {
+            count,
+            ends_at: from_unix_ms(ends)?,
+        })
+    }
+
+    async fn peek(&self, key: &str, now: OffsetDateTime) -> Result<Option<Window>, Error> {
+        let (count, ends): (Option<u64>, Option<i64>) = redis::cmd("HMGET")
+            .arg(self.key("c", key))
+            .arg("n")
+            .arg("e")
+            .query_async(&mut self.conn())
+            .await?;
+        match (count, ends) {
+            (Some(count), Some(ends)) if ends > unix_ms(now) => Ok(Some(Window {
+                count,
+                ends_at: from_unix_ms(ends)?,
+            })),
+            _ => Ok(None),
         }
     }
 }

@@ -2,13 +2,14 @@
 
 use std::{str::FromStr, sync::Arc};
 
-use engine::store::{SessionBackend, UserBackend};
+use engine::store::{RateCounters, SessionBackend, UserBackend};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 /// One backend's stores, empty and migrated.
 pub struct Backend {
     pub users: Arc<dyn UserBackend>,
     pub sessions: Arc<dyn SessionBackend>,
+    pub counters: Arc<dyn RateCounters>,
     pub cleanup: Cleanup,
 }
 
@@ -95,7 +96,8 @@ pub async fn sqlite() -> Option<Backend> {
     let store = Arc::new(engine::store::sqlite::SqliteStore::new(pool));
     Some(Backend {
         users: store.clone(),
-        sessions: store,
+        sessions: store.clone(),
+        counters: store,
         cleanup: Cleanup::Dir(Arc::new(dir)),
     })
 }
@@ -112,6 +114,7 @@ pub async fn cached_sqlite() -> Option<Backend> {
     Some(Backend {
         users: sql.users,
         sessions,
+        counters: sql.counters,
         cleanup: sql.cleanup,
     })
 }
@@ -152,7 +155,8 @@ pub async fn postgres() -> Option<Backend> {
     let store = Arc::new(engine::store::postgres::PgStore::new(pool));
     Some(Backend {
         users: store.clone(),
-        sessions: store,
+        sessions: store.clone(),
+        counters: store,
         cleanup: Cleanup::Schema(admin, schema),
     })
 }
@@ -184,7 +188,8 @@ pub async fn redis() -> Option<Backend> {
     ));
     Some(Backend {
         users: sql.users,
-        sessions,
+        sessions: sessions.clone(),
+        counters: sessions,
         cleanup: Cleanup::Keys(conn, prefix, dir),
     })
 }

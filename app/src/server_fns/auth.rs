@@ -29,7 +29,7 @@ pub async fn sign_up(
     next: Option<String>,
 ) -> Result<(), AppError> {
     // The engine validates both fields; its errors map to form messages.
-    let result = match ssr::throttle(&username) {
+    let result = match ssr::admit(&username).await {
         Ok(ctx) => ctx
             .auth
             .sign_up(&username, &password, session::client_info())
@@ -37,7 +37,7 @@ pub async fn sign_up(
             .map_err(AppError::from),
         Err(err) => Err(err),
     };
-    ssr::finish_sign_in(result, false, next.as_deref(), "/signup")
+    ssr::finish_sign_in(result, &username, false, next.as_deref(), "/signup")
 }
 
 /// Signs in with a fresh session (never reusing the one the browser had).
@@ -52,15 +52,24 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let remember = remember.is_some();
-    let result = match ssr::throttle(&username) {
-        Ok(ctx) => ctx
-            .auth
-            .sign_in(&username, &password, remember, session::client_info())
-            .await
-            .map_err(AppError::from),
+    let result = match ssr::admit(&username).await {
+        Ok(ctx) => {
+            let client = session::client_info();
+            match ctx
+                .auth
+                .sign_in(&username, &password, remember, client)
+                .await
+            {
+                Err(engine::Error::InvalidCredentials) => {
+                    ssr::count_failure(&ctx, &username).await;
+                    Err(AppError::InvalidCredentials)
+                }
+                other => other.map_err(AppError::from),
+            }
+        }
         Err(err) => Err(err),
     };
-    ssr::finish_sign_in(result, remember, next.as_deref(), "/login")
+    ssr::finish_sign_in(result, &username, remember, next.as_deref(), "/login")
 }
 
 /// Signs out this device: revokes the session server-side, clears the
@@ -106,12 +115,18 @@ mod ssr {
     pub use super::super::context::ctx;
     use crate::{error::AppError, redirect::safe_next, session};
 
+    use super::super::context::ServerContext;
+
     /// Counts a credential attempt against the brute-force limits; over
-    /// them, answers 429 with `Retry-After` before any password is hashed.
-    pub fn throttle(username: &str) -> Result<super::super::context::ServerContext, AppError> {
+    /// them, or while failures have locked the account and this browser
+    /// has not signed in to it before, answers 429 with `Retry-After`
+    /// before any password is hashed.
+    pub async fn admit(username: &str) -> Result<ServerContext, AppError> {
         let ctx = ctx()?;
         let ip = session::client_ip();
-        match ctx.throttle.check_credentials(ip, username) {
+        let device = session::request_cookie(ctx.cookies.device_name());
+        let recognised = device.is_some_and(|cookie| ctx.device.recognises(username, &cookie));
+        match ctx.throttle.admit(ip, username, recognised).await {
             Ok(()) => Ok(ctx),
             Err(throttled) => {
                 tracing::warn!(?ip, "credential attempts throttled");
@@ -124,11 +139,24 @@ mod ssr {
         }
     }
 
+    /// Counts a wrong password (or unknown name) against the account; when
+    /// that locks it, records so for the account's owner to see.
+    pub async fn count_failure(ctx: &ServerContext, username: &str) {
+        if ctx.throttle.record_failure(username).await {
+            let client = session::client_info();
+            if let Err(err) = ctx.auth.record_lockout(username, &client).await {
+                tracing::warn!(error = %err, "could not record the lockout");
+            }
+        }
+    }
+
     /// Completes a sign-in or sign-up: on success, drop the session the
-    /// browser came with, set the new cookie and go to `next`; on failure,
-    /// report the error the way the caller can show it.
+    /// browser came with, set the new cookies (this browser now recognised
+    /// for `username`) and go to `next`; on failure, report the error the
+    /// way the caller can show it.
     pub fn finish_sign_in(
         result: Result<engine::NewSession, AppError>,
+        username: &str,
         remember: bool,
         next: Option<&str>,
         form_path: &str,
@@ -155,6 +183,9 @@ mod ssr {
                 // longer verifies.
                 let csrf = ctx.csrf.issue(engine::csrf::Binding::Session(&new.token));
                 session::set_cookie(&ctx.cookies.csrf_cookie(&csrf, persist));
+                let devices = session::request_cookie(ctx.cookies.device_name());
+                let devices = ctx.device.remember(username, devices.as_deref());
+                session::set_cookie(&ctx.cookies.device_cookie(&devices));
                 session::record_change(session::SessionChange::SignedIn);
                 session::set_header(http::header::CACHE_CONTROL, "no-store");
                 leptos_axum::redirect(&target);

@@ -14,6 +14,8 @@ pub struct ServerContext {
     pub cookies: engine::CookiePolicy,
     /// Signs the CSRF tokens handed out at sign-in.
     pub csrf: engine::csrf::CsrfKey,
+    /// Recognises browsers that signed in to an account before.
+    pub device: engine::device::DeviceKey,
     /// Brute-force limits for sign-in and sign-up.
     pub throttle: std::sync::Arc<engine::throttle::Throttle>,
     /// The application database.

@@ -51,6 +51,7 @@ pub async fn refresh(
     state
         .throttle
         .check_refresh(ip)
+        .await
         .map_err(ServerError::Throttled)?;
     // Who presented it: a replayed token's event names the replayer.
     let user_agent = req.headers().get(header::USER_AGENT);

@@ -34,6 +34,12 @@ impl TestResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Every value of header `name`, such as each `Set-Cookie`.
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        let values = self.headers.get_all(name).iter();
+        values.filter_map(|v| v.to_str().ok()).collect()
+    }
 }
 
 /// Builds the app with `vars` as its environment, on a fresh SQLite file,

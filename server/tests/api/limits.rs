@@ -8,26 +8,72 @@ use axum::http::StatusCode;
 
 use crate::helpers::{spawn_app_with, Browser, Submit, PASSWORD};
 
+const DEVICE: &str = engine::cookie::DEVICE_COOKIE;
+
 #[tokio::test]
-async fn sign_in_attempts_per_account_get_429_then_recover() {
+async fn failed_sign_ins_lock_unknown_browsers_out_but_not_the_owners() {
     let app = spawn_app_with(&[("RATE_LIMIT_CREDENTIALS_PER_ACCOUNT", "3/3s")]).await;
-    app.signed_up("ivy").await; // one attempt used
-    let mut b = Browser::new();
+    // The owner's browser signed up here: it carries the device cookie.
+    let mut owner = app.signed_up("ivy").await;
+    assert!(owner.cookies.contains_key(DEVICE), "{:?}", owner.cookies);
+    // Right passwords never count against the account.
+    for _ in 0..4 {
+        app.signed_in("ivy").await;
+    }
+
+    // A stranger's wrong guesses spend the account's failure budget...
+    let mut stranger = Browser::new();
     let wrong = [("username", "ivy"), ("password", "not the password")];
-    for _ in 0..2 {
-        let res = app.call::<SignIn>(&mut b, &wrong, Submit::Js).await;
+    for _ in 0..3 {
+        let res = app.call::<SignIn>(&mut stranger, &wrong, Submit::Js).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
-    // The fourth attempt, even with the right password, is refused unhashed.
+    // ...so a browser the account has not signed in from is refused,
+    // unhashed, even with the right password.
     let right = [("username", "IVY"), ("password", PASSWORD)];
-    let res = app.call::<SignIn>(&mut b, &right, Submit::Js).await;
+    let res = app.call::<SignIn>(&mut stranger, &right, Submit::Js).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=3).contains(&retry), "Retry-After: {retry}");
     assert!(res.body.contains("TooManyAttempts"), "{}", res.body);
-    assert!(b.session().is_none());
+    assert!(stranger.session().is_none());
+    // A device cookie made for another account does not help.
+    let olga = app.signed_up("olga").await;
+    let mut other = Browser::new();
+    other
+        .cookies
+        .insert(DEVICE.into(), olga.cookies[DEVICE].clone());
+    let res = app.call::<SignIn>(&mut other, &right, Submit::Js).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    // Nor does a forged one.
+    let mut forged = Browser::new();
+    forged.cookies.insert(
+        DEVICE.into(),
+        format!("{}.{}", "A".repeat(22), "B".repeat(43)),
+    );
+    let res = app.call::<SignIn>(&mut forged, &right, Submit::Js).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
 
-    // Another account from the same address is not affected.
+    // The owner's browser signs in during the lock, and is told.
+    let res = app.call::<SignIn>(&mut owner, &right, Submit::Js).await;
+    assert_ne!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
+    assert!(owner.session().is_some(), "{}", res.body);
+    let dashboard = app.visit(&mut owner, "/dashboard").await;
+    assert!(
+        dashboard
+            .body
+            .contains("Sign-in paused after repeated wrong passwords"),
+        "{}",
+        dashboard.body
+    );
+    let locks: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM auth_events WHERE kind = 'signin_locked'")
+            .fetch_one(app.sqlite())
+            .await
+            .unwrap();
+    assert_eq!(locks, 1, "one lock, recorded once");
+
+    // Another account from the stranger's address is not affected.
     let res = app
         .call::<SignIn>(
             &mut Browser::new(),
@@ -38,20 +84,23 @@ async fn sign_in_attempts_per_account_get_429_then_recover() {
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 
     // Without JavaScript the form says so.
-    let res = app.call::<SignIn>(&mut b, &right, Submit::Html).await;
+    let res = app
+        .call::<SignIn>(&mut stranger, &right, Submit::Html)
+        .await;
     let location = res.header("location").unwrap().to_owned();
     assert!(location.contains("error=too_many_attempts"), "{location}");
-    let page = app.visit(&mut b, &location).await;
+    let page = app.visit(&mut stranger, &location).await;
     assert!(page.body.contains("Too many attempts"), "{}", page.body);
 
     tokio::time::sleep(Duration::from_secs(retry)).await;
-    let res = app.call::<SignIn>(&mut b, &right, Submit::Js).await;
+    let res = app.call::<SignIn>(&mut stranger, &right, Submit::Js).await;
     assert_ne!(
         res.status,
         StatusCode::TOO_MANY_REQUESTS,
         "recovered after Retry-After"
     );
-    assert!(b.session().is_some(), "{}", res.body);
+    assert!(stranger.session().is_some(), "{}", res.body);
+    assert!(stranger.cookies.contains_key(DEVICE), "now recognised");
 }
 
 #[tokio::test]

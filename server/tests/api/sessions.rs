@@ -312,11 +312,22 @@ async fn logout_ends_the_session_clears_the_cookie_and_site_data() {
     let res = app.call::<Logout>(&mut b, &[], Submit::Html).await;
     assert!(res.status.is_redirection());
     assert_eq!(res.header("location"), Some("/login?signed_out=1"));
-    assert_eq!(
-        res.header("clear-site-data"),
-        Some(r#""cookies", "storage""#)
+    assert_eq!(res.header("clear-site-data"), Some(r#""storage""#));
+    // Each session cookie is removed by name; the device cookie stays.
+    let set_cookies = res.headers_all("set-cookie");
+    for name in ["__Host-session=", "__Secure-refresh=", "__Host-csrf="] {
+        assert!(
+            set_cookies
+                .iter()
+                .any(|c| c.starts_with(name) && c.contains("Max-Age=0")),
+            "{name} not removed: {set_cookies:?}"
+        );
+    }
+    assert!(
+        !set_cookies.iter().any(|c| c.starts_with("__Host-device=")),
+        "{set_cookies:?}"
     );
-    assert!(res.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert!(b.cookies.contains_key("__Host-device"));
     assert!(b.session().is_none());
 
     // Replaying the old cookie does not work.

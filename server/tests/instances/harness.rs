@@ -250,6 +250,9 @@ impl Drop for Instance {
 #[derive(Clone, Default)]
 pub struct Browser {
     pub cookies: HashMap<String, String>,
+    /// Sent as `X-Forwarded-For` (the instances trust 127.0.0.1 when the
+    /// scenario says so): a client address of the test's own.
+    pub forwarded_for: Option<String>,
     client: reqwest::Client,
 }
 
@@ -261,6 +264,7 @@ pub struct Reply {
 impl Browser {
     pub fn new() -> Self {
         Self {
+            forwarded_for: None,
             cookies: HashMap::new(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -293,6 +297,10 @@ impl Browser {
     }
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> Reply {
+        let req = match &self.forwarded_for {
+            Some(client) => req.header("x-forwarded-for", client),
+            None => req,
+        };
         let res = req
             .header(header::COOKIE, self.cookie_header())
             .header("sec-fetch-site", "same-origin")

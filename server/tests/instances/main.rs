@@ -13,7 +13,10 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use app::server_fns::account::SignOutEverywhere;
+use app::server_fns::{
+    account::SignOutEverywhere,
+    auth::{SignIn, SignUp},
+};
 use harness::{service, Browser, Cluster, Database, Relay};
 use reqwest::StatusCode;
 
@@ -249,6 +252,85 @@ async fn sigkill_keeps_sessions_and_keys(store: Store) {
     backing.finish().await;
 }
 
+async fn one_rate_limit_budget_for_every_instance(store: Store) {
+    let limits = [
+        ("RATE_LIMIT_CREDENTIALS_PER_ACCOUNT", "3/1m".to_owned()),
+        ("RATE_LIMIT_CREDENTIALS_PER_IP", "8/1m".to_owned()),
+        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+    ];
+    let Some(backing) = backing(store, &limits).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+    // A client address and names of this run's own: the counters outlive
+    // a run in a shared Redis.
+    let run = uuid::Uuid::now_v7();
+    let [.., x, y, z] = run.as_bytes().map(|b| b.max(1));
+    let client = || {
+        let mut browser = Browser::new();
+        browser.forwarded_for = Some(format!("10.{x}.{y}.{z}"));
+        browser
+    };
+    let name = format!("lim{}", &run.simple().to_string()[24..]);
+    let right = [("username", name.as_str()), ("password", harness::PASSWORD)];
+    let mut owner = client();
+    let res = owner.call::<SignUp>(&a, &right).await; // 1 of the address's 8
+    assert_eq!(res.status, StatusCode::OK, "{store:?}: {}", res.body);
+
+    // Three wrong passwords, spread over both instances, lock the account:
+    // each instance alone has seen fewer than its budget.
+    let mut stranger = client();
+    let wrong = [
+        ("username", name.as_str()),
+        ("password", "not the password"),
+    ];
+    for at in [&a, &b, &a] {
+        let res = stranger.call::<SignIn>(at, &wrong).await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNAUTHORIZED,
+            "{store:?}: {}",
+            res.body
+        );
+    }
+    let res = stranger.call::<SignIn>(&b, &right).await;
+    assert_eq!(
+        res.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{store:?}: locked on B by failures on A and B"
+    );
+    // The owner's browser (device cookie) still signs in, on either.
+    let res = owner.call::<SignIn>(&b, &right).await;
+    assert_eq!(res.status, StatusCode::OK, "{store:?}: {}", res.body);
+
+    // One address's attempts: 6 so far; the budget of 8 is the deployment's.
+    let nobody = format!("nobody{}", &run.simple().to_string()[24..]);
+    let other = [
+        ("username", nobody.as_str()),
+        ("password", harness::PASSWORD),
+    ];
+    for at in [&a, &b] {
+        let res = client().call::<SignIn>(at, &other).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{store:?}");
+    }
+    for at in [&a, &b] {
+        let res = client().call::<SignIn>(at, &other).await;
+        assert_eq!(
+            res.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{store:?}: the address's budget is shared"
+        );
+    }
+    eprintln!(
+        "FIGURES {store:?} shared limits: an account locked by failures on two instances; \
+         one address budget across both"
+    );
+    drop((a, b));
+    backing.finish().await;
+}
+
 macro_rules! scenarios {
     ($($name:ident: $scenario:ident($store:expr);)*) => {
         $(
@@ -269,4 +351,6 @@ scenarios! {
     redis_outage_fails_fast_and_recovers: store_outage_fails_fast_and_recovers(Store::Redis);
     postgres_sigkill_keeps_sessions_and_keys: sigkill_keeps_sessions_and_keys(Store::Postgres);
     redis_sigkill_keeps_sessions_and_keys: sigkill_keeps_sessions_and_keys(Store::Redis);
+    postgres_rate_limits_are_one_budget_for_every_instance: one_rate_limit_budget_for_every_instance(Store::Postgres);
+    redis_rate_limits_are_one_budget_for_every_instance: one_rate_limit_budget_for_every_instance(Store::Redis);
 }

@@ -8,8 +8,10 @@
 //!
 //! This module holds the store, its row conversions and the two small
 //! traits; one file per remaining trait: `users.rs` (accounts and events),
-//! `sessions.rs`, `refresh.rs` (refresh-token families).
+//! `sessions.rs`, `refresh.rs` (refresh-token families), `counters.rs`
+//! (shared rate-limit counters).
 
+mod counters;
 mod dialect;
 mod refresh;
 mod sessions;
@@ -153,6 +155,11 @@ pub(crate) use {session_columns, session_with_user};
 #[async_trait]
 impl<DB: Dialect> ExpiredDeletion for SqlStore<DB> {
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
+        self.execute(
+            "DELETE FROM rate_counters WHERE window_ends_ms <= $1",
+            &[Value::Int(super::unix_ms(now))],
+        )
+        .await?;
         // Refresh tokens go with their session (`ON DELETE CASCADE`).
         self.execute(
             "DELETE FROM sessions \
