@@ -7,8 +7,18 @@
 //! bound the attempt is refused at once with [`Error::Busy`] (the web layer
 //! answers 503 with `Retry-After`), and nothing else the server does (pages,
 //! logout, refresh, the APIs) waits behind it.
+//!
+//! Nor does it wait for the CPU: hashes run on threads of their own at the
+//! lowest scheduling priority (niceness 19 on Linux), so when every core is
+//! busy, serving a page wins over hashing a password. Under a sign-in flood
+//! the hashes then run slower, the queue fills sooner, and more sign-ins
+//! get the 503, while the site stays fast for everyone signed in.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    panic::AssertUnwindSafe,
+    sync::{mpsc, Arc, Mutex},
+    time::Duration,
+};
 
 use tokio::sync::Semaphore;
 
@@ -45,6 +55,43 @@ pub struct Hashing {
     /// Running: `at_once` slots.
     running: Semaphore,
     wait: Duration,
+    /// Hands a hash to the hashing threads.
+    jobs: mpsc::Sender<Job>,
+}
+
+/// One hash, and where its result goes.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `count` hashing threads at the lowest priority. They end when
+/// the sender is dropped (the engine with it).
+fn start_threads(count: usize) -> mpsc::Sender<Job> {
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for n in 0..count {
+        let receiver = receiver.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("password-hash-{n}"))
+            .spawn(move || {
+                if let Err(err) = thread_priority::set_current_thread_priority(
+                    thread_priority::ThreadPriority::Min,
+                ) {
+                    tracing::warn!(?err, "password hashing runs at normal priority");
+                }
+                loop {
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    // A panicking hash fails its own sign-in, not the thread.
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+                }
+            });
+        if let Err(err) = spawned {
+            tracing::error!(error = %err, "could not start a password hashing thread");
+        }
+    }
+    sender
 }
 
 impl Hashing {
@@ -56,14 +103,15 @@ impl Hashing {
             admitted: Arc::new(Semaphore::new(at_once + limits.queue)),
             running: Semaphore::new(at_once),
             wait: limits.wait,
+            jobs: start_threads(at_once),
         }
     }
 
-    /// Runs `f` (the hashing) on a blocking thread once admitted.
+    /// Runs `f` (the hashing) on a hashing thread once admitted.
     ///
     /// # Errors
     /// [`Error::Busy`] when the queue is full or the wait runs out;
-    /// [`Error::Hashing`] if the blocking task fails.
+    /// [`Error::Hashing`] if the hash panics.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
@@ -73,9 +121,16 @@ impl Hashing {
             .await
             .map_err(|_| Error::Busy)?
             .map_err(|err| Error::Hashing(err.to_string()))?;
-        tokio::task::spawn_blocking(f)
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(f());
+        });
+        if self.jobs.send(job).is_err() {
+            return Err(Error::Hashing("the hashing threads have stopped".into()));
+        }
+        result
             .await
-            .map_err(|err| Error::Hashing(err.to_string()))
+            .map_err(|_| Error::Hashing("a password hash panicked".into()))
     }
 }
 
@@ -113,6 +168,36 @@ mod tests {
         }
         assert_eq!(busy.load(Ordering::SeqCst), 3, "one runs, one waits");
         assert_eq!(hashing.run(|| 2).await.unwrap(), 2, "free again");
+    }
+
+    #[tokio::test]
+    async fn hashes_run_at_the_lowest_priority_and_survive_a_panic() {
+        let hashing = Hashing::new(HashingLimits {
+            at_once: 1,
+            queue: 1,
+            wait: Duration::from_secs(5),
+        });
+        #[cfg(target_os = "linux")]
+        {
+            // Field 19 of /proc/thread-self/stat is the niceness.
+            let nice = hashing
+                .run(|| {
+                    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+                    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+                    after_name
+                        .split(' ')
+                        .nth(16)
+                        .unwrap()
+                        .parse::<i32>()
+                        .unwrap()
+                })
+                .await
+                .unwrap();
+            assert_eq!(nice, 19);
+        }
+        let panicked = hashing.run(|| -> usize { panic!("hash") }).await;
+        assert!(matches!(panicked, Err(Error::Hashing(_))), "{panicked:?}");
+        assert_eq!(hashing.run(|| 3).await.unwrap(), 3, "the thread lives on");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -132,7 +132,7 @@ impl From<engine::Error> for AppError {
                 Self::Internal
             }
             E::Busy => {
-                tracing::warn!("password hashing queue full: sign-in refused with 503");
+                tracing::debug!("password hashing queue full: sign-in refused with 503");
                 Self::Busy
             }
             E::Storage(ref detail) => {

@@ -15,6 +15,24 @@ test("sign up, see the dashboard, then the session list", async ({ page }) => {
   const rows = page.getByTestId("session");
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText("This device");
+  // The badge is as wide as its words, next to the device's name.
+  const badge = await rows.first().getByText("This device").boundingBox();
+  const row = await rows.first().boundingBox();
+  expect(badge!.width).toBeLessThan(row!.width / 3);
+  expect(problems).toEqual([]);
+});
+
+test("going back to the dashboard after signing out lands on the sign-in form, with a clean console", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueUser("back"));
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/login\?next=%2Fdashboard|\/login\?next=\/dashboard/);
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
   expect(problems).toEqual([]);
 });
 

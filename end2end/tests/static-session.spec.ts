@@ -21,6 +21,11 @@ test("a static page shows signed out, then signed in after sign-in", async ({ pa
   expect(stored.token).toBeNull();
   expect(JSON.parse(stored.snapshot!)).toMatchObject({ name: user });
 
+  // The button keeps its distance from the facts above it.
+  const facts = await page.getByTestId("client-session").locator("dl.facts").boundingBox();
+  const button = await page.getByRole("button", { name: "Call /api/me with the token" }).boundingBox();
+  expect(button!.y - (facts!.y + facts!.height)).toBeGreaterThanOrEqual(8);
+
   // The access token works against the stateless API.
   await page.getByRole("button", { name: "Call /api/me with the token" }).click();
   await expect(page.getByTestId("api-me")).toContainText(`"name":"${user}"`);

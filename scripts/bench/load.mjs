@@ -14,7 +14,7 @@
 //   node scripts/bench/load.mjs --server BIN --bypass BIN --site DIR
 //        [--duration 30] [--connections 8,64,256] [--backends sqlite,postgres]
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -22,11 +22,12 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { Jar, credentials, refresh, sleep, startServer, stopServer } from "./common.mjs";
+
 const opts = parseArgs(process.argv.slice(2));
 const DURATION = Number(opts.duration ?? 30);
 const CONNECTIONS = (opts.connections ?? "8,64,256").split(",").map(Number);
 const CLIENTS = 32; // refresh: concurrent clients, each with its own session
-const PASSWORD = "correct horse battery";
 const PG_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432";
 
 function parseArgs(argv) {
@@ -39,79 +40,6 @@ function parseArgs(argv) {
     }
   }
   return out;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Cookies by name; enough of a jar for one host. */
-class Jar {
-  constructor() {
-    this.cookies = new Map();
-  }
-  absorb(res) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (/max-age=0/i.test(line) || value === "") this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  get(suffix) {
-    for (const [k, v] of this.cookies) if (k === suffix || k.endsWith(`-${suffix}`)) return v;
-    return undefined;
-  }
-  header(...names) {
-    return [...this.cookies]
-      .filter(([k]) => names.length === 0 || names.some((n) => k === n || k.endsWith(`-${n}`)))
-      .map(([k, v]) => `${k}=${v}`)
-      .join("; ");
-  }
-}
-
-async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
-  const site = path.join(dir, "site");
-  const env = {
-    ...process.env,
-    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    LEPTOS_SITE_ROOT: site,
-    LEPTOS_RELOAD_PORT: String(port + 1),
-    DATABASE_URL: dbUrl,
-    JWT_KEYS_DIR: path.join(dir, "keys"),
-    APP_ENV: "dev",
-    // The access token must outlive the run; the limits must not be what
-    // is measured (sign-in is measured separately, against argon2).
-    JWT_ACCESS_TTL: "1h",
-    RATE_LIMIT_CREDENTIALS_PER_IP: "1000000/1m",
-    RATE_LIMIT_CREDENTIALS_PER_ACCOUNT: "1000000/1m",
-    RATE_LIMIT_REFRESH_PER_IP: "1000000/1m",
-    RUST_LOG: "warn",
-    ...extraEnv,
-  };
-  const child = spawn(bin, [], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  child.stdout.on("data", (d) => (log += d));
-  child.stderr.on("data", (d) => (log += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited:\n${log}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) {
-        return { child, base, log: () => log };
-      }
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  child.kill();
-  throw new Error(`server not ready after 30 s:\n${log}`);
-}
-
-async function stopServer(server) {
-  server.child.kill("SIGTERM");
-  await new Promise((r) => (server.child.exitCode !== null ? r() : server.child.once("exit", r)));
 }
 
 /** The server's memory now, in MB: resident (anonymous + file-backed) and peak. */
@@ -132,51 +60,6 @@ function resetPeak(server) {
 }
 
 const fmtMemory = (m) => `${m.rss.toFixed(1)} MB (${m.anon.toFixed(1)} anonymous, ${m.file.toFixed(1)} file-backed)`;
-
-/** Loads a form page and returns its action and CSRF field. */
-async function form(base, jar, page, fn) {
-  const res = await fetch(`${base}${page}`, { headers: { cookie: jar.header() } });
-  jar.absorb(res);
-  const html = await res.text();
-  const action = new RegExp(`action="(/api/${fn}[^"]*)"`).exec(html)?.[1];
-  const csrf = /name="csrf_token" value="([^"]*)"/.exec(html)?.[1];
-  if (!action || !csrf) throw new Error(`no ${fn} form on ${page}`);
-  return { action, csrf };
-}
-
-/** Submits a credentials form as a browser would; true on success. */
-async function credentials(base, jar, page, fn, username) {
-  const { action, csrf } = await form(base, jar, page, fn);
-  const res = await fetch(`${base}${action}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      accept: "application/json",
-      "sec-fetch-site": "same-origin",
-      cookie: jar.header(),
-    },
-    body: new URLSearchParams({ username, password: PASSWORD, csrf_token: csrf }),
-  });
-  jar.absorb(res);
-  await res.arrayBuffer();
-  return res.status < 400 && jar.get("session") !== undefined;
-}
-
-async function refresh(base, jar) {
-  const res = await fetch(`${base}/api/auth/refresh`, {
-    method: "POST",
-    headers: {
-      accept: "application/json",
-      "sec-fetch-site": "same-origin",
-      "x-csrf-token": jar.get("csrf") ?? "",
-      cookie: jar.header(),
-    },
-  });
-  jar.absorb(res);
-  const body = await res.text();
-  return { status: res.status, body };
-}
 
 /** Runs wrk; req/s, p50/p99 in ms, and the error count. */
 function wrk(url, connections, headers = []) {

@@ -11,7 +11,7 @@ use leptos::{html, prelude::*};
 
 use crate::{
     client_session::{ClientSession, ClientState},
-    components::auth_state::AuthVersion,
+    components::auth_state::{AuthVersion, Outcome},
     format::countdown,
     server_fns::auth::Logout,
     session_clock::{Phase, SessionClock},
@@ -23,7 +23,7 @@ pub fn IdlePrompt() -> impl IntoView {
     let clock = SessionClock::get();
     let session = ClientSession::get();
     let logout = ServerAction::<Logout>::new();
-    AuthVersion::get().bump_on_success(logout);
+    AuthVersion::get().bump_on_success(logout, Outcome::SignedOut);
     let ended = RwSignal::new(false);
     // The refresh slides the expiry and reports the new times, which
     // closes the prompt. If it fails, the prompt stays and can be retried.

@@ -5,7 +5,7 @@ use leptos_router::components::A;
 
 use crate::{
     client_session::{ClientSession, ClientState},
-    components::auth_state::AuthVersion,
+    components::auth_state::{AuthVersion, Outcome},
     csrf::CsrfField,
     server_fns::auth::{current_viewer, Logout},
     session_clock::SessionClock,
@@ -17,14 +17,18 @@ pub fn SiteHeader() -> impl IntoView {
     let version = AuthVersion::get();
     let current = Resource::new(move || version.track(), |_| current_viewer());
     let logout = ServerAction::<Logout>::new();
-    version.bump_on_success(logout);
+    version.bump_on_success(logout, Outcome::SignedOut);
     let client = ClientSession::get();
     let clock = SessionClock::get();
     // Where the server could not say (prerendered pages, or anonymous SSR
     // pages), ask in the browser. Effects run only after hydration.
     Effect::new(move |_| match current.get() {
-        Some(Ok(Some(viewer))) => clock.observe(viewer.times),
+        Some(Ok(Some(viewer))) => {
+            version.observe(true);
+            clock.observe(viewer.times);
+        }
         Some(Ok(None)) => {
+            version.observe(false);
             clock.clear();
             client.start();
         }

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 
 use crate::{
+    components::auth_state::AuthVersion,
     error::AppError,
     format::{ago, countdown, utc},
     server_fns::account::load_dashboard,
@@ -16,7 +17,8 @@ use crate::{
 /// The signed-in user's overview.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let data = Resource::new(|| (), |()| load_dashboard());
+    let auth = AuthVersion::get();
+    let data = Resource::new(|| (), move |()| auth.unless_signed_out(load_dashboard()));
     let clock = SessionClock::get();
 
     view! {

@@ -7,7 +7,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
     components::{
-        auth_state::AuthVersion,
+        auth_state::{AuthVersion, Outcome},
         form_error::{form_error, FormError},
     },
     csrf::CsrfField,
@@ -18,7 +18,7 @@ use crate::{
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
-    AuthVersion::get().bump_on_success(action);
+    AuthVersion::get().bump_on_success(action, Outcome::SignedIn);
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let signed_out = move || query.read().get("signed_out").is_some();

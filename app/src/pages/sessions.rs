@@ -6,7 +6,10 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::{
-    components::{auth_state::AuthVersion, form_error::FormError},
+    components::{
+        auth_state::{AuthVersion, Outcome},
+        form_error::FormError,
+    },
     csrf::CsrfField,
     error::AppError,
     format::utc,
@@ -19,11 +22,12 @@ pub fn SessionsPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
     let everywhere = ServerAction::<SignOutEverywhere>::new();
-    AuthVersion::get().bump_on_success(everywhere);
+    let auth = AuthVersion::get();
+    auth.bump_on_success(everywhere, Outcome::SignedOut);
 
     let sessions = Resource::new(
         move || (revoke.version().get(), revoke_others.version().get()),
-        |_| list_sessions(),
+        move |_| auth.unless_signed_out(list_sessions()),
     );
     let error = Signal::derive(move || {
         [
@@ -49,8 +53,10 @@ pub fn SessionsPage() -> impl IntoView {
                                 {list.into_iter().map(|s| view! {
                                     <li class="session" data-testid="session" data-current=s.current.to_string()>
                                         <div class="session-main">
-                                            <strong>{s.device.clone()}</strong>
-                                            {s.current.then(|| view! { <span class="badge">"This device"</span> })}
+                                            <div class="session-title">
+                                                <strong>{s.device.clone()}</strong>
+                                                {s.current.then(|| view! { <span class="badge">"This device"</span> })}
+                                            </div>
                                             <div class="muted small">
                                                 {s.ip_address.clone().unwrap_or_else(|| "unknown IP".into())}
                                                 " · signed in " {utc(s.created_at)}

@@ -6,7 +6,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
     components::{
-        auth_state::AuthVersion,
+        auth_state::{AuthVersion, Outcome},
         form_error::{form_error, FormError},
     },
     csrf::CsrfField,
@@ -17,7 +17,7 @@ use crate::{
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
-    AuthVersion::get().bump_on_success(action);
+    AuthVersion::get().bump_on_success(action, Outcome::SignedIn);
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let error = form_error(action);

@@ -129,7 +129,9 @@ mod ssr {
         match ctx.throttle.admit(ip, username, recognised).await {
             Ok(()) => Ok(ctx),
             Err(throttled) => {
-                tracing::warn!(?ip, "credential attempts throttled");
+                // Debug only: a flood of refusals must not become a flood of
+                // log lines; the lock itself is logged and recorded once.
+                tracing::debug!(?ip, "credential attempts throttled");
                 session::set_header_value(
                     http::header::RETRY_AFTER,
                     &throttled.retry_after_secs.to_string(),

@@ -96,7 +96,11 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(crate::limits::MAX_BODY_BYTES))
         .layer(middleware::from_fn(crate::limits::header_limits))
-        .layer(TraceLayer::new_for_http().make_span_with(trace_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(trace_span)
+                .on_failure(log_failure),
+        )
         .layer(CatchPanicLayer::custom(panic_response))
         // Outermost, so every response gets them: pages, files, APIs, errors.
         .layer(middleware::from_fn_with_state(
@@ -104,6 +108,21 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             crate::headers::security_headers,
         ));
     router.with_state(state)
+}
+
+/// Logs a failed response, except a 503: that is the server shedding load
+/// (a full hashing queue, a store that is down), already logged where it is
+/// decided, and one line per refused request would make a flood of them a
+/// flood of log lines too.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass::StatusCode as Status;
+    if !matches!(class, Status(status) if status == axum::http::StatusCode::SERVICE_UNAVAILABLE) {
+        tracing::error!(classification = %class, ?latency, "response failed");
+    }
 }
 
 /// A panic in a handler: logged, answered with a plain 500, nothing leaked.

@@ -1,0 +1,135 @@
+// What the benchmark drivers share (`load.mjs`, `flood.mjs`): a cookie jar,
+// starting and stopping the release server, and the real forms' requests.
+
+import { spawn } from "node:child_process";
+import path from "node:path";
+
+export const PASSWORD = "correct horse battery";
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Cookies by name; enough of a jar for one host. */
+export class Jar {
+  constructor() {
+    this.cookies = new Map();
+  }
+  absorb(res) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (/max-age=0/i.test(line) || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+  get(suffix) {
+    for (const [k, v] of this.cookies) if (k === suffix || k.endsWith(`-${suffix}`)) return v;
+    return undefined;
+  }
+  header(...names) {
+    return [...this.cookies]
+      .filter(([k]) => names.length === 0 || names.some((n) => k === n || k.endsWith(`-${n}`)))
+      .map(([k, v]) => `${k}=${v}`)
+      .join("; ");
+  }
+}
+
+export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
+  const site = path.join(dir, "site");
+  const env = {
+    ...process.env,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: site,
+    LEPTOS_RELOAD_PORT: String(port + 1),
+    DATABASE_URL: dbUrl,
+    JWT_KEYS_DIR: path.join(dir, "keys"),
+    APP_ENV: "dev",
+    // The access token must outlive the run; the limits must not be what
+    // is measured (sign-in is measured separately, against argon2).
+    JWT_ACCESS_TTL: "1h",
+    RATE_LIMIT_CREDENTIALS_PER_IP: "1000000/1m",
+    RATE_LIMIT_CREDENTIALS_PER_ACCOUNT: "1000000/1m",
+    RATE_LIMIT_REFRESH_PER_IP: "1000000/1m",
+    RUST_LOG: "warn",
+    ...extraEnv,
+  };
+  const child = spawn(bin, [], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited:\n${log}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) {
+        return { child, base, log: () => log };
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill();
+  throw new Error(`server not ready after 30 s:\n${log}`);
+}
+
+export async function stopServer(server) {
+  server.child.kill("SIGTERM");
+  await new Promise((r) => (server.child.exitCode !== null ? r() : server.child.once("exit", r)));
+}
+
+/** Loads a form page and returns its action and CSRF field. */
+export async function form(base, jar, page, fn) {
+  const res = await fetch(`${base}${page}`, { headers: { cookie: jar.header() } });
+  jar.absorb(res);
+  const html = await res.text();
+  const action = new RegExp(`action="(/api/${fn}[^"]*)"`).exec(html)?.[1];
+  const csrf = /name="csrf_token" value="([^"]*)"/.exec(html)?.[1];
+  if (!action || !csrf) throw new Error(`no ${fn} form on ${page}`);
+  return { action, csrf };
+}
+
+/**
+ * Posts `fields` to a form's `action` as the hydrated app does (JSON
+ * answers), with the jar's cookies and any `headers`; the response, read.
+ */
+export async function post(base, jar, action, fields, headers = {}) {
+  const res = await fetch(`${base}${action}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+      "sec-fetch-site": "same-origin",
+      cookie: jar.header(),
+      ...headers,
+    },
+    body: new URLSearchParams(fields),
+  });
+  jar.absorb(res);
+  await res.arrayBuffer();
+  return res;
+}
+
+/** Submits a credentials form as a browser would; true on success. */
+export async function credentials(base, jar, page, fn, username) {
+  const { action, csrf } = await form(base, jar, page, fn);
+  const res = await post(base, jar, action, { username, password: PASSWORD, csrf_token: csrf });
+  return res.status < 400 && jar.get("session") !== undefined;
+}
+
+export async function refresh(base, jar) {
+  const res = await fetch(`${base}/api/auth/refresh`, {
+    method: "POST",
+    headers: {
+      accept: "application/json",
+      "sec-fetch-site": "same-origin",
+      "x-csrf-token": jar.get("csrf") ?? "",
+      cookie: jar.header(),
+    },
+  });
+  jar.absorb(res);
+  const body = await res.text();
+  return { status: res.status, body };
+}
