@@ -306,6 +306,12 @@ pub fn unix_ms(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// A window's length in milliseconds, at least one.
+#[must_use]
+pub fn window_ms(window: std::time::Duration) -> i64 {
+    i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1)
+}
+
 /// The time `ms` milliseconds after the Unix epoch.
 ///
 /// # Errors

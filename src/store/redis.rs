@@ -30,8 +30,8 @@ use redis::{aio::ConnectionManager, AsyncCommands as _, Script};
 use time::OffsetDateTime;
 
 use super::{
-    from_unix_ms, unix_ms, ExpiredDeletion, RateCounters, Readiness, RefreshTokens, Rotation,
-    SessionStore, UserStore, Window,
+    from_unix_ms, unix_ms, window_ms, ExpiredDeletion, RateCounters, Readiness, RefreshTokens,
+    Rotation, SessionStore, UserStore, Window,
 };
 use crate::{
     id::{SessionId, UserId},
@@ -551,11 +551,10 @@ impl RateCounters for RedisStore {
         window: std::time::Duration,
         now: OffsetDateTime,
     ) -> Result<Window, Error> {
-        let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX).max(1);
         let (count, ends): (u64, i64) = Script::new(COUNT)
             .key(self.key("c", key))
             .arg(unix_ms(now))
-            .arg(window)
+            .arg(window_ms(window))
             .invoke_async(&mut self.conn())
             .await?;
         Ok(Window {

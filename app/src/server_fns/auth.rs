@@ -29,7 +29,8 @@ pub async fn sign_up(
     next: Option<String>,
 ) -> Result<(), AppError> {
     // The engine validates both fields; its errors map to form messages.
-    let result = match ssr::admit(&username).await {
+    let device = ssr::device_cookie();
+    let result = match ssr::admit(&username, device.as_deref()).await {
         Ok(ctx) => ctx
             .auth
             .sign_up(&username, &password, session::client_info())
@@ -37,7 +38,8 @@ pub async fn sign_up(
             .map_err(AppError::from),
         Err(err) => Err(err),
     };
-    ssr::finish_sign_in(result, &username, false, next.as_deref(), "/signup")
+    let account = (username.as_str(), device.as_deref());
+    ssr::finish_sign_in(result, account, false, next.as_deref(), "/signup")
 }
 
 /// Signs in with a fresh session (never reusing the one the browser had).
@@ -52,7 +54,8 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let remember = remember.is_some();
-    let result = match ssr::admit(&username).await {
+    let device = ssr::device_cookie();
+    let result = match ssr::admit(&username, device.as_deref()).await {
         Ok(ctx) => {
             let client = session::client_info();
             match ctx
@@ -69,7 +72,8 @@ pub async fn sign_in(
         }
         Err(err) => Err(err),
     };
-    ssr::finish_sign_in(result, &username, remember, next.as_deref(), "/login")
+    let account = (username.as_str(), device.as_deref());
+    ssr::finish_sign_in(result, account, remember, next.as_deref(), "/login")
 }
 
 /// Signs out this device: revokes the session server-side, clears the
@@ -121,11 +125,10 @@ mod ssr {
     /// them, or while failures have locked the account and this browser
     /// has not signed in to it before, answers 429 with `Retry-After`
     /// before any password is hashed.
-    pub async fn admit(username: &str) -> Result<ServerContext, AppError> {
+    pub async fn admit(username: &str, device: Option<&str>) -> Result<ServerContext, AppError> {
         let ctx = ctx()?;
         let ip = session::client_ip();
-        let device = session::request_cookie(ctx.cookies.device_name());
-        let recognised = device.is_some_and(|cookie| ctx.device.recognises(username, &cookie));
+        let recognised = device.is_some_and(|cookie| ctx.device.recognises(username, cookie));
         match ctx.throttle.admit(ip, username, recognised).await {
             Ok(()) => Ok(ctx),
             Err(throttled) => {
@@ -141,6 +144,12 @@ mod ssr {
         }
     }
 
+    /// This browser's device cookie (read once per attempt: admission
+    /// checks it, a successful sign-in renews it).
+    pub fn device_cookie() -> Option<String> {
+        session::request_cookie(ctx().ok()?.cookies.device_name())
+    }
+
     /// Counts a wrong password (or unknown name) against the account; when
     /// that locks it, records so for the account's owner to see.
     pub async fn count_failure(ctx: &ServerContext, username: &str) {
@@ -154,11 +163,12 @@ mod ssr {
 
     /// Completes a sign-in or sign-up: on success, drop the session the
     /// browser came with, set the new cookies (this browser now recognised
-    /// for `username`) and go to `next`; on failure, report the error the
-    /// way the caller can show it.
+    /// for the account, given with the device cookie the browser sent) and
+    /// go to `next`; on failure, report the error the way the caller can
+    /// show it.
     pub fn finish_sign_in(
         result: Result<engine::NewSession, AppError>,
-        username: &str,
+        (username, devices): (&str, Option<&str>),
         remember: bool,
         next: Option<&str>,
         form_path: &str,
@@ -185,8 +195,7 @@ mod ssr {
                 // longer verifies.
                 let csrf = ctx.csrf.issue(engine::csrf::Binding::Session(&new.token));
                 session::set_cookie(&ctx.cookies.csrf_cookie(&csrf, persist));
-                let devices = session::request_cookie(ctx.cookies.device_name());
-                let devices = ctx.device.remember(username, devices.as_deref());
+                let devices = ctx.device.remember(username, devices);
                 session::set_cookie(&ctx.cookies.device_cookie(&devices));
                 session::record_change(session::SessionChange::SignedIn);
                 session::set_header(http::header::CACHE_CONTROL, "no-store");

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::{Dialect, SqlStore, Value};
 use crate::{
-    store::{from_unix_ms, unix_ms, RateCounters, Window},
+    store::{from_unix_ms, unix_ms, window_ms, RateCounters, Window},
     Error,
 };
 
@@ -28,8 +28,7 @@ impl<DB: Dialect> RateCounters for SqlStore<DB> {
         now: OffsetDateTime,
     ) -> Result<Window, Error> {
         let now = unix_ms(now);
-        let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
-        let ends = now.saturating_add(window.max(1));
+        let ends = now.saturating_add(window_ms(window));
         let args = [Value::Text(key), Value::Int(ends), Value::Int(now)];
         let row = self
             .fetch_optional(COUNT, &args)
