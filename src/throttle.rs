@@ -153,8 +153,6 @@ pub struct Throttle {
     failures: Buckets<String>,
     /// Accounts whose failure budget is spent, until when.
     locked: Locks,
-    /// How long a spent failure budget takes to allow one more.
-    refill: Duration,
     refresh_ip: Buckets<IpAddr>,
     refresh_site: Buckets<IpAddr>,
 }
@@ -174,10 +172,6 @@ impl Throttle {
             credentials_site: site(settings.credentials_per_ip),
             failures: Buckets::new(settings.credentials_per_account, MAX_KEYS),
             locked: Locks::default(),
-            refill: settings
-                .credentials_per_account
-                .quota()
-                .replenish_interval(),
             refresh_ip: Buckets::new(settings.refresh_per_ip, MAX_KEYS),
             refresh_site: site(settings.refresh_per_ip),
         }
@@ -223,7 +217,7 @@ impl Throttle {
         if let Some(shared) = &self.shared {
             let spent = u64::from(self.settings.credentials_per_account.count.get());
             match shared
-                .peek(&format!("fail:{key}"), OffsetDateTime::now_utc())
+                .peek(&failure_key(&key), OffsetDateTime::now_utc())
                 .await
             {
                 Ok(Some(window)) if window.count >= spent => return Err(until(window)),
@@ -239,16 +233,17 @@ impl Throttle {
     /// moment to tell the account's owner).
     pub async fn record_failure(&self, account: &str) -> bool {
         let key = account_key(account);
+        let limit = self.settings.credentials_per_account;
         if let Some(shared) = &self.shared {
-            let limit = self.settings.credentials_per_account;
             let now = OffsetDateTime::now_utc();
-            match shared.count(&format!("fail:{key}"), limit.per, now).await {
+            match shared.count(&failure_key(&key), limit.per, now).await {
                 Ok(window) => return window.count == u64::from(limit.count.get()),
                 Err(err) => fall_back(&err),
             }
         }
         let until = match self.failures.check(&key) {
-            Ok(0) => Instant::now() + self.refill,
+            // The next failure is allowed one refill interval from now.
+            Ok(0) => Instant::now() + limit.quota().replenish_interval(),
             Ok(_) => return false,
             Err(throttled) => Instant::now() + Duration::from_secs(throttled.retry_after_secs),
         };
@@ -329,6 +324,11 @@ fn check_address(
         }
     };
     Ok(())
+}
+
+/// The shared counter of `key`'s (an [`account_key`]) failed sign-ins.
+fn failure_key(key: &str) -> String {
+    format!("fail:{key}")
 }
 
 /// Which per-address budget.
@@ -786,6 +786,18 @@ mod tests {
         assert!(!throttle.record_failure("eve").await);
         assert!(throttle.record_failure("eve").await);
         assert!(throttle.admit(None, "eve", false).await.is_err());
+    }
+
+    #[test]
+    fn locks_are_bounded() {
+        let locks = Locks::default();
+        let until = Instant::now() + Duration::from_secs(60);
+        for n in 0..=MAX_KEYS {
+            locks.lock(format!("account-{n}"), until);
+        }
+        assert_eq!(locks.len(), MAX_KEYS, "one lock past the bound is not kept");
+        assert!(locks.check(&format!("account-{MAX_KEYS}")).is_ok());
+        assert!(locks.check("account-0").is_err());
     }
 
     #[test]

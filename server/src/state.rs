@@ -145,7 +145,7 @@ impl AppState {
             refresh_per_ip: env.rate_limit_refresh_per_ip,
         };
         // Shared by every instance when the store can be (PostgreSQL, Redis).
-        let throttle = Arc::new(match stores.counters.clone() {
+        let throttle = Arc::new(match stores.counters {
             Some(counters) => Throttle::shared(limits, counters),
             None => Throttle::new(limits),
         });
