@@ -118,6 +118,9 @@ export default defineConfig({
       SESSION_IDLE_TIMEOUT: "20s",
       SESSION_TOUCH_INTERVAL: "1s",
     }),
+    // Step-up: sensitive actions ask for the password again 3 s after it
+    // was last given (everything else at its default).
+    server(port + 6, { REAUTH_WINDOW: "3s" }),
     ...(pg ? [pgServer()] : []),
   ],
 });

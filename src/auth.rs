@@ -9,6 +9,8 @@
 //!   most once per touch interval.
 //! - Every failure to validate looks the same to the client ("no session").
 
+mod account;
+
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -20,6 +22,7 @@ use crate::{
     id::{SessionId, UserId},
     policy::SessionPolicy,
     record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
+    revoked::RevokedSessions,
     store::{NewUser, Rotation, SessionBackend, UserBackend},
     token::SessionToken,
     Error,
@@ -72,6 +75,9 @@ pub struct Auth {
     /// [`crate::hashing`]): a burst of sign-ins can neither run the server
     /// out of memory nor make anything wait without bound.
     hashing: Arc<Hashing>,
+    /// Sessions revoked here lately, whose access tokens
+    /// [`crate::jwt::Jwt`] then refuses.
+    revoked: Arc<RevokedSessions>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -101,7 +107,15 @@ impl Auth {
             policy,
             clock,
             hashing: Arc::new(Hashing::new(HashingLimits::default())),
+            revoked: Arc::default(),
         })
+    }
+
+    /// The sessions revoked through this engine lately, for the access
+    /// token verifier ([`crate::jwt::Jwt::refusing`]).
+    #[must_use]
+    pub fn revoked(&self) -> Arc<RevokedSessions> {
+        Arc::clone(&self.revoked)
     }
 
     /// The expiry policy in force.
@@ -129,7 +143,7 @@ impl Auth {
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
         let username = Username::parse(username)?;
-        let password = Password::parse(password)?;
+        let password = Password::parse_new(password, &[username.as_str()])?;
         let password_hash = self.hash_work(move || password.hash()).await??;
         let user = UserSummary {
             id: UserId::new(),
@@ -246,6 +260,7 @@ impl Auth {
             ip_address: client.ip_address,
             user_agent: client.user_agent,
             revoked_at: None,
+            authenticated_at: now,
         };
         self.sessions.insert_session(&session).await?;
         let refresh = SessionToken::generate();
@@ -362,6 +377,7 @@ impl Auth {
             Rotation::Unknown => return Ok(RefreshOutcome::Invalid),
             Rotation::Reused(session_id) => {
                 if let Some(user) = self.sessions.revoke_session_by_id(session_id, now).await? {
+                    self.revoked.add([session_id], now);
                     tracing::warn!(user = %user, "refresh token reuse: session revoked");
                     self.event(
                         Some(user),
@@ -394,9 +410,9 @@ impl Auth {
     /// A storage failure.
     pub async fn logout(&self, auth: &Authenticated, client: &ClientInfo) -> Result<(), Error> {
         let s = &auth.session;
-        self.sessions
-            .revoke_session(s.user_id, s.id, self.clock.now())
-            .await?;
+        let now = self.clock.now();
+        self.sessions.revoke_session(s.user_id, s.id, now).await?;
+        self.revoked.add([s.id], now);
         self.event(
             Some(s.user_id),
             AuthEventKind::Logout,
@@ -419,13 +435,11 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<(), Error> {
         let user = auth.user.id;
-        if !self
-            .sessions
-            .revoke_session(user, id, self.clock.now())
-            .await?
-        {
+        let now = self.clock.now();
+        if !self.sessions.revoke_session(user, id, now).await? {
             return Err(Error::NotFound);
         }
+        self.revoked.add([id], now);
         self.event(Some(user), AuthEventKind::Revoke, None, client)
             .await;
         tracing::info!(user = %user, "revoked one session");
@@ -471,12 +485,19 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<u64, Error> {
         let user = auth.user.id;
-        let n = self
-            .sessions
-            .revoke_user_sessions(user, keep, self.clock.now())
-            .await?;
+        let n = self.revoke_user(user, keep).await?;
         self.event(Some(user), kind, None, client).await;
         tracing::info!(user = %user, revoked = n, kind = kind.as_str(), "revoked sessions");
+        Ok(n)
+    }
+
+    /// Revokes every session of `user` but `keep`, their access tokens
+    /// with them. Returns how many.
+    async fn revoke_user(&self, user: UserId, keep: Option<SessionId>) -> Result<u64, Error> {
+        let now = self.clock.now();
+        let ids = self.sessions.revoke_user_sessions(user, keep, now).await?;
+        let n = ids.len() as u64;
+        self.revoked.add(ids, now);
         Ok(n)
     }
 
@@ -504,6 +525,15 @@ impl Auth {
     /// A storage failure.
     pub async fn purge_expired(&self) -> Result<u64, Error> {
         self.sessions.delete_expired(self.clock.now()).await
+    }
+
+    /// Deletes auth events older than `retention`. Returns how many.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn purge_events(&self, retention: time::Duration) -> Result<u64, Error> {
+        let cutoff = self.clock.now() - retention;
+        self.users.delete_events_before(cutoff).await
     }
 
     /// Whether the storage answers (for readiness probes).

@@ -18,6 +18,9 @@ use crate::Error;
 pub const PASSWORD_MIN_CHARS: usize = 8;
 /// Longest accepted password, in characters; bounds hashing work.
 pub const PASSWORD_MAX_CHARS: usize = 128;
+/// The weakest estimate accepted for a new password: zxcvbn's 3, "safely
+/// unguessable" (about 10¹⁰ guesses), as its authors recommend.
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Three;
 /// Shortest sign-in name.
 pub const USERNAME_MIN_LEN: usize = 3;
 /// Longest sign-in name (long enough for an e-mail address).
@@ -77,6 +80,30 @@ impl Password {
             ));
         }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// As [`Password::parse`], for a password being chosen (sign-up, a
+    /// change): also refuses one that is easy to guess, as zxcvbn estimates
+    /// it (NIST SP 800-63B asks to check new passwords against common and
+    /// context-specific ones). `context` holds words the password should not
+    /// lean on, such as the user name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPassword`] for the length, or [`Error::WeakPassword`]
+    /// with the estimator's advice in words a person understands.
+    pub fn parse_new(raw: &str, context: &[&str]) -> Result<Self, Error> {
+        let password = Self::parse(raw)?;
+        let estimate = zxcvbn::zxcvbn(raw, context);
+        if estimate.score() >= MIN_STRENGTH {
+            return Ok(password);
+        }
+        let advice = estimate
+            .feedback()
+            .map(ToString::to_string)
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+            .unwrap_or_else(|| "Add another word or two.".to_owned());
+        Err(Error::WeakPassword(advice))
     }
 
     /// Hashes with Argon2id and a fresh random salt, as a PHC string.
@@ -157,6 +184,25 @@ mod tests {
         ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn new_passwords_must_be_hard_to_guess() {
+        for weak in ["password1", "qwertyuiop", "abcd1234", "iloveyou2026"] {
+            match Password::parse_new(weak, &[]) {
+                Err(Error::WeakPassword(advice)) => assert!(!advice.is_empty(), "{weak}"),
+                other => panic!("{weak} accepted: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            Password::parse_new("alice.wonder2", &["alice.wonder"]),
+            Err(Error::WeakPassword(_))
+        ));
+        Password::parse_new("correct horse battery", &["alice"]).unwrap();
+        assert!(matches!(
+            Password::parse_new("short", &[]),
+            Err(Error::InvalidPassword(_))
+        ));
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum Error {
     /// A password that breaks the rules; the message says which.
     #[error("{0}")]
     InvalidPassword(&'static str),
+    /// A new password that is too easy to guess; the message is advice for
+    /// the person choosing it.
+    #[error("{0}")]
+    WeakPassword(String),
     /// A setting failed validation; the message says what is expected.
     #[error("{0}")]
     Invalid(&'static str),

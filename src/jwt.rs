@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::record::Authenticated;
+use crate::{record::Authenticated, revoked::RevokedSessions};
 
 /// The `typ` header of access tokens (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -61,6 +61,9 @@ pub struct AccessClaims {
     pub name: String,
     /// The session's absolute expiry (Unix seconds), for display.
     pub session_exp: i64,
+    /// When the user last proved a credential in the session (Unix
+    /// seconds; OpenID Connect's claim), so an API can demand recency.
+    pub auth_time: i64,
 }
 
 /// Why a token was refused. Callers answer every variant with the same 401;
@@ -82,6 +85,9 @@ pub enum JwtError {
     /// Bad signature, or failed `iss`/`aud`/`exp`/`nbf` checks.
     #[error("invalid token: {0}")]
     Invalid(String),
+    /// The session it was minted from has been revoked.
+    #[error("session revoked")]
+    Revoked,
     /// Signing failed (a broken key).
     #[error("cannot sign: {0}")]
     Signing(String),
@@ -179,6 +185,8 @@ pub struct Jwt {
     /// kept, each only until its `exp` (plus the leeway, as for a fresh
     /// check), never past a restart (keys are per process).
     verified: Arc<Mutex<HashMap<[u8; 32], AccessClaims>>>,
+    /// Sessions revoked lately: their tokens are refused even before `exp`.
+    revoked: Arc<RevokedSessions>,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -238,7 +246,16 @@ impl Jwt {
             jwks,
             validation,
             verified: Arc::default(),
+            revoked: Arc::default(),
         })
+    }
+
+    /// Refuses the tokens of the sessions in `revoked` (the engine's list,
+    /// [`crate::Auth::revoked`]), from their revocation on.
+    #[must_use]
+    pub fn refusing(mut self, revoked: Arc<RevokedSessions>) -> Self {
+        self.revoked = revoked;
+        self
     }
 
     /// The settings in force.
@@ -278,6 +295,7 @@ impl Jwt {
             jti: uuid::Uuid::now_v7().to_string(),
             name: auth.user.display_name.clone(),
             session_exp: auth.session.expires_at.unix_timestamp(),
+            auth_time: auth.session.authenticated_at.unix_timestamp(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
@@ -297,11 +315,17 @@ impl Jwt {
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let oldest_exp = self.oldest_acceptable_exp();
-        if let Some(claims) = self.remembered(&digest, oldest_exp) {
-            return Ok(claims);
+        let claims = match self.remembered(&digest, oldest_exp) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_uncached(token)?;
+                self.remember(digest, &claims, oldest_exp);
+                claims
+            }
+        };
+        if self.revoked.contains(&claims.sid) {
+            return Err(JwtError::Revoked);
         }
-        let claims = self.verify_uncached(token)?;
-        self.remember(digest, &claims, oldest_exp);
         Ok(claims)
     }
 
@@ -387,6 +411,7 @@ mod tests {
                 ip_address: None,
                 user_agent: None,
                 revoked_at: None,
+                authenticated_at: now - time::Duration::minutes(2),
             },
             user: UserSummary {
                 id: UserId::new(),
@@ -435,9 +460,28 @@ mod tests {
         assert_eq!(verified, claims);
         assert_eq!(verified.sid, a.session.id.to_string());
         assert_eq!(verified.exp - verified.iat, 300);
+        assert_eq!(
+            verified.iat - verified.auth_time,
+            120,
+            "auth_time is the session's"
+        );
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.typ.as_deref(), Some("at+jwt"));
         assert!(header.kid.is_some());
+    }
+
+    #[test]
+    fn a_revoked_sessions_tokens_are_refused_even_from_memory() {
+        let revoked = Arc::new(RevokedSessions::default());
+        let (jwt, _) = ring();
+        let jwt = jwt.refusing(Arc::clone(&revoked));
+        let (a, b) = (auth(now()), auth(now()));
+        let (token, _) = jwt.issue(&a, now()).unwrap();
+        let (other, _) = jwt.issue(&b, now()).unwrap();
+        jwt.verify(&token).unwrap();
+        revoked.add([a.session.id], now());
+        assert_eq!(jwt.verify(&token), Err(JwtError::Revoked));
+        jwt.verify(&other).unwrap();
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`hashing`]: admission to password hashing (a bounded queue);
 //! - [`policy`]: idle and absolute expiry;
 //! - [`record`]: what is stored and returned;
+//! - [`revoked`]: recently revoked sessions, whose access tokens are refused;
 //! - [`store`]: the storage traits and their backends;
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
@@ -33,6 +34,7 @@ pub mod id;
 pub mod jwt;
 pub mod policy;
 pub mod record;
+pub mod revoked;
 pub mod store;
 #[cfg(test)]
 mod testing;

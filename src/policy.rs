@@ -25,6 +25,10 @@ pub struct SessionPolicy {
     /// rotation), so tabs refreshing at the same moment do not trip reuse
     /// detection. After it, presenting the old token revokes the session.
     pub refresh_grace: Duration,
+    /// How long after the user last proved a credential a sensitive action
+    /// (password change, deletion, "sign out everywhere") is allowed
+    /// without asking again (OWASP ASVS V3.7.1).
+    pub reauth_window: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -36,6 +40,7 @@ impl Default for SessionPolicy {
             remember_absolute_timeout: Duration::days(30),
             touch_interval: Duration::minutes(1),
             refresh_grace: Duration::seconds(30),
+            reauth_window: Duration::minutes(10),
         }
     }
 }
@@ -61,6 +66,7 @@ impl SessionPolicy {
             self.absolute_timeout,
             self.remember_idle_timeout,
             self.remember_absolute_timeout,
+            self.reauth_window,
         ]
         .iter()
         .all(|d| d.is_positive());
@@ -80,6 +86,15 @@ impl SessionPolicy {
             ));
         }
         Ok(())
+    }
+
+    /// Whether a credential proved at `authenticated_at` is recent enough
+    /// at `now` for a sensitive action: less than the window has passed.
+    /// (Times are whole seconds, both rounded down, so "less than" never
+    /// lets more than the window pass.)
+    #[must_use]
+    pub fn is_recent(&self, authenticated_at: OffsetDateTime, now: OffsetDateTime) -> bool {
+        now - authenticated_at < self.reauth_window
     }
 
     /// Limits for a session starting `now`.
@@ -181,6 +196,15 @@ mod tests {
         let p = SessionPolicy::default();
         let e = p.initial(OffsetDateTime::UNIX_EPOCH, true);
         assert_eq!(e.absolute - OffsetDateTime::UNIX_EPOCH, Duration::days(30));
+    }
+
+    #[test]
+    fn a_proof_is_recent_for_less_than_the_window() {
+        let p = SessionPolicy::default();
+        let t = OffsetDateTime::UNIX_EPOCH;
+        assert!(p.is_recent(t, t));
+        assert!(p.is_recent(t, t + Duration::minutes(10) - Duration::seconds(1)));
+        assert!(!p.is_recent(t, t + Duration::minutes(10)));
     }
 
     #[test]

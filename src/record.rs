@@ -30,6 +30,10 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     /// Set once signed out or revoked.
     pub revoked_at: Option<OffsetDateTime>,
+    /// When the user last proved a credential in this session: at sign-in,
+    /// and again at each confirmation before a sensitive action
+    /// ([`crate::Auth::confirm`]).
+    pub authenticated_at: OffsetDateTime,
 }
 
 impl SessionRecord {
@@ -117,6 +121,10 @@ pub enum AuthEventKind {
     /// Failed sign-ins spent the account's budget: browsers it had not
     /// signed in from were refused for a while.
     SignInLocked,
+    /// The user confirmed their password before a sensitive action.
+    Confirmed,
+    /// The password was changed; every other session was ended.
+    PasswordChanged,
 }
 
 impl AuthEventKind {
@@ -134,6 +142,8 @@ impl AuthEventKind {
             Self::Expired => "expired",
             Self::RefreshReuse => "refresh_reuse",
             Self::SignInLocked => "signin_locked",
+            Self::Confirmed => "confirmed",
+            Self::PasswordChanged => "password_changed",
         }
     }
 
@@ -151,6 +161,8 @@ impl AuthEventKind {
             Self::Expired,
             Self::RefreshReuse,
             Self::SignInLocked,
+            Self::Confirmed,
+            Self::PasswordChanged,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -173,6 +185,8 @@ impl AuthEventKind {
                 "Sign-in paused after repeated wrong passwords (browsers you had \
                  signed in from were not affected)"
             }
+            Self::Confirmed => "Confirmed your password",
+            Self::PasswordChanged => "Password changed; other devices were signed out",
         }
     }
 }

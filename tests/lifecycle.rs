@@ -21,12 +21,12 @@ fn valid(v: Validation) -> engine::Authenticated {
 async fn sign_up_then_sign_in_creates_distinct_sessions() {
     let (auth, _) = common::sqlite_auth().await;
     let first = auth
-        .sign_up("Alice", "correct horse", client())
+        .sign_up("Alice", "correct horse battery", client())
         .await
         .unwrap();
     assert_eq!(first.auth.user.username, "alice");
     let second = auth
-        .sign_in("ALICE ", "correct horse", false, client())
+        .sign_in("ALICE ", "correct horse battery", false, client())
         .await
         .unwrap();
     assert_ne!(first.token, second.token, "sign-in never reuses a token");
@@ -43,9 +43,11 @@ async fn sign_up_then_sign_in_creates_distinct_sessions() {
 #[tokio::test]
 async fn duplicate_usernames_are_refused_after_normalisation() {
     let (auth, _) = common::sqlite_auth().await;
-    auth.sign_up("bob", "password-1", client()).await.unwrap();
+    auth.sign_up("bob", "amber falcon river", client())
+        .await
+        .unwrap();
     let err = auth
-        .sign_up(" BOB", "password-2", client())
+        .sign_up(" BOB", "quiet cedar meadow", client())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UsernameTaken), "{err:?}");
@@ -54,17 +56,19 @@ async fn duplicate_usernames_are_refused_after_normalisation() {
 #[tokio::test]
 async fn unknown_user_and_wrong_password_fail_identically() {
     let (auth, _) = common::sqlite_auth().await;
-    auth.sign_up("carol", "password-1", client()).await.unwrap();
+    auth.sign_up("carol", "amber falcon river", client())
+        .await
+        .unwrap();
     let wrong = auth
-        .sign_in("carol", "password-2", false, client())
+        .sign_in("carol", "quiet cedar meadow", false, client())
         .await
         .unwrap_err();
     let unknown = auth
-        .sign_in("nobody", "password-1", false, client())
+        .sign_in("nobody", "amber falcon river", false, client())
         .await
         .unwrap_err();
     let malformed = auth
-        .sign_in("x", "password-1", false, client())
+        .sign_in("x", "amber falcon river", false, client())
         .await
         .unwrap_err();
     assert_eq!(wrong.to_string(), unknown.to_string());
@@ -89,7 +93,10 @@ async fn garbage_tokens_are_invalid_not_errors() {
 #[tokio::test]
 async fn idle_expiry_slides_with_activity_and_ends_inactive_sessions() {
     let (auth, clock) = common::sqlite_auth().await;
-    let s = auth.sign_up("dave", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_up("dave", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.token.expose().to_owned();
 
     // Activity every 20 minutes keeps a 30-minute idle session alive.
@@ -112,7 +119,10 @@ async fn idle_expiry_slides_with_activity_and_ends_inactive_sessions() {
 #[tokio::test]
 async fn absolute_expiry_ends_even_an_active_session() {
     let (auth, clock) = common::sqlite_auth().await;
-    let s = auth.sign_up("erin", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_up("erin", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.token.expose().to_owned();
     // Active every 25 minutes for 7h55m: still valid.
     for _ in 0..19 {
@@ -126,9 +136,11 @@ async fn absolute_expiry_ends_even_an_active_session() {
 #[tokio::test]
 async fn remember_me_sessions_outlive_normal_limits() {
     let (auth, clock) = common::sqlite_auth().await;
-    auth.sign_up("fay", "password-1", client()).await.unwrap();
+    auth.sign_up("fay", "amber falcon river", client())
+        .await
+        .unwrap();
     let s = auth
-        .sign_in("fay", "password-1", true, client())
+        .sign_in("fay", "amber falcon river", true, client())
         .await
         .unwrap();
     assert!(s.auth.session.persistent);
@@ -139,7 +151,10 @@ async fn remember_me_sessions_outlive_normal_limits() {
 #[tokio::test]
 async fn touches_are_throttled_to_the_interval() {
     let (auth, clock) = common::sqlite_auth().await;
-    let s = auth.sign_up("gus", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_up("gus", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.token.expose().to_owned();
     let created = s.auth.session.last_seen_at;
 
@@ -160,13 +175,16 @@ async fn touches_are_throttled_to_the_interval() {
 #[tokio::test]
 async fn revoke_one_others_and_all() {
     let (auth, _) = common::sqlite_auth().await;
-    let a = auth.sign_up("hana", "password-1", client()).await.unwrap();
+    let a = auth
+        .sign_up("hana", "amber falcon river", client())
+        .await
+        .unwrap();
     let b = auth
-        .sign_in("hana", "password-1", false, client())
+        .sign_in("hana", "amber falcon river", false, client())
         .await
         .unwrap();
     let c = auth
-        .sign_in("hana", "password-1", false, client())
+        .sign_in("hana", "amber falcon river", false, client())
         .await
         .unwrap();
     let user = a.auth.user.id;
@@ -194,7 +212,7 @@ async fn revoke_one_others_and_all() {
 
     // Revoke all ends the caller's too.
     let d = auth
-        .sign_in("hana", "password-1", false, client())
+        .sign_in("hana", "amber falcon river", false, client())
         .await
         .unwrap();
     assert_eq!(auth.revoke_all(&a.auth, &client()).await.unwrap(), 2);
@@ -211,11 +229,11 @@ async fn revoke_one_others_and_all() {
 async fn users_cannot_revoke_each_others_sessions() {
     let (auth, _) = common::sqlite_auth().await;
     let mallory = auth
-        .sign_up("mallory", "password-1", client())
+        .sign_up("mallory", "amber falcon river", client())
         .await
         .unwrap();
     let victim = auth
-        .sign_up("victim", "password-1", client())
+        .sign_up("victim", "amber falcon river", client())
         .await
         .unwrap();
     let err = auth
@@ -229,9 +247,12 @@ async fn users_cannot_revoke_each_others_sessions() {
 #[tokio::test]
 async fn purge_deletes_expired_and_revoked_rows_only() {
     let (auth, clock) = common::sqlite_auth().await;
-    let keep = auth.sign_up("ivan", "password-1", client()).await.unwrap();
+    let keep = auth
+        .sign_up("ivan", "amber falcon river", client())
+        .await
+        .unwrap();
     let revoked = auth
-        .sign_in("ivan", "password-1", false, client())
+        .sign_in("ivan", "amber falcon river", false, client())
         .await
         .unwrap();
     auth.logout(&revoked.auth, &client()).await.unwrap();
@@ -252,7 +273,10 @@ async fn purge_deletes_expired_and_revoked_rows_only() {
 #[tokio::test]
 async fn events_are_recorded_without_tokens() {
     let (auth, _) = common::sqlite_auth().await;
-    let s = auth.sign_up("judy", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_up("judy", "amber falcon river", client())
+        .await
+        .unwrap();
     let _ = auth
         .sign_in("judy", "wrong-password", false, client())
         .await;
@@ -287,7 +311,10 @@ fn refreshed(
 #[tokio::test]
 async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     let (auth, clock) = common::sqlite_auth().await;
-    let s = auth.sign_up("kate", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_up("kate", "amber falcon river", client())
+        .await
+        .unwrap();
     let first = s.refresh.expose().to_owned();
 
     let (a, next) = refreshed(auth.refresh(&first, &client()).await.unwrap());
@@ -326,7 +353,10 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
 #[tokio::test]
 async fn refresh_fails_after_logout_and_for_garbage() {
     let (auth, _) = common::sqlite_auth().await;
-    let s = auth.sign_up("liam", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_up("liam", "amber falcon river", client())
+        .await
+        .unwrap();
     auth.logout(&s.auth, &client()).await.unwrap();
     assert_eq!(
         auth.refresh(s.refresh.expose(), &client()).await.unwrap(),
@@ -344,7 +374,10 @@ async fn refresh_fails_after_logout_and_for_garbage() {
 async fn concurrent_refreshes_with_one_token_all_succeed_and_rotate_once() {
     let dir = tempfile::tempdir().unwrap();
     let (auth, _) = common::sqlite_file_auth(dir.path()).await;
-    let s = auth.sign_up("mia", "password-1", client()).await.unwrap();
+    let s = auth
+        .sign_up("mia", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.refresh.expose().to_owned();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -404,6 +437,15 @@ impl engine::store::UserStore for CountingEvents {
     ) -> Result<Vec<engine::AuthEvent>, Error> {
         self.inner.list_events(user, limit).await
     }
+    async fn set_password_hash(&self, id: engine::UserId, hash: &str) -> Result<bool, Error> {
+        self.inner.set_password_hash(id, hash).await
+    }
+    async fn delete_user(&self, id: engine::UserId) -> Result<bool, Error> {
+        self.inner.delete_user(id).await
+    }
+    async fn delete_events_before(&self, at: time::OffsetDateTime) -> Result<u64, Error> {
+        self.inner.delete_events_before(at).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -431,7 +473,9 @@ async fn failed_sign_ins_write_the_same_for_known_and_unknown_names() {
         Arc::new(engine::SystemClock),
     )
     .unwrap();
-    auth.sign_up("erin", "password-1", client()).await.unwrap();
+    auth.sign_up("erin", "amber falcon river", client())
+        .await
+        .unwrap();
     let mut written = Vec::new();
     for name in ["erin", "nobody", "x"] {
         let before = users.written.load(Ordering::SeqCst);
@@ -453,7 +497,9 @@ async fn unknown_names_take_as_long_as_wrong_passwords() {
     use std::time::Instant;
     // The engine's clock is not involved: the time measured is the work.
     let (auth, _) = common::sqlite_auth().await;
-    auth.sign_up("frank", "password-1", client()).await.unwrap();
+    auth.sign_up("frank", "amber falcon river", client())
+        .await
+        .unwrap();
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
     for i in 0..40 {
         // Alternate which goes first, so drift in the machine's load

@@ -25,7 +25,10 @@ fn is_valid(v: &Validation) -> bool {
 async fn revocation_is_immediate_on_the_instance_that_revokes() {
     let dir = tempfile::tempdir().unwrap();
     let (a, _b, _clock) = common::two_cached_instances(dir.path(), TTL).await;
-    let s = a.sign_up("alice", "password-1", client()).await.unwrap();
+    let s = a
+        .sign_up("alice", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.token.expose().to_owned();
     let Validation::Valid(auth) = a.validate(&token).await.unwrap() else {
         panic!("a fresh session is valid");
@@ -40,7 +43,10 @@ async fn revocation_is_immediate_on_the_instance_that_revokes() {
 async fn another_instance_sees_a_revocation_within_the_ttl() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b, clock) = common::two_cached_instances(dir.path(), TTL).await;
-    let s = a.sign_up("bob", "password-1", client()).await.unwrap();
+    let s = a
+        .sign_up("bob", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.token.expose().to_owned();
     // `a` caches the session; `b` then revokes every session of the user.
     assert!(is_valid(&a.validate(&token).await.unwrap()));
@@ -66,7 +72,10 @@ async fn another_instance_sees_a_revocation_within_the_ttl() {
 async fn a_cached_session_that_looks_idle_expired_is_looked_up_again() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b, clock) = common::two_cached_instances(dir.path(), Duration::minutes(10)).await;
-    let s = a.sign_up("carol", "password-1", client()).await.unwrap();
+    let s = a
+        .sign_up("carol", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.token.expose().to_owned();
     let idle = a.policy().idle_timeout;
     assert!(is_valid(&a.validate(&token).await.unwrap()), "cached by a");
@@ -84,7 +93,10 @@ async fn a_cached_session_that_looks_idle_expired_is_looked_up_again() {
 async fn a_session_slides_through_the_cache_as_without_it() {
     let dir = tempfile::tempdir().unwrap();
     let (a, _b, clock) = common::two_cached_instances(dir.path(), TTL).await;
-    let s = a.sign_up("dave", "password-1", client()).await.unwrap();
+    let s = a
+        .sign_up("dave", "amber falcon river", client())
+        .await
+        .unwrap();
     let token = s.token.expose().to_owned();
     let policy = *a.policy();
     // Used every 20 minutes: each use is past the touch interval, so each

@@ -8,6 +8,10 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+/// The advice shown for a weak password carried through a redirect (a form
+/// posted without JavaScript), where the estimator's own words are not.
+const WEAK_ADVICE: &str = "Use a few words together, and avoid common phrases, names and dates.";
+
 /// What went wrong, as the user may be told.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -20,6 +24,20 @@ pub enum AppError {
     /// The password does not meet the rules.
     #[error("Password must be between 8 and 128 characters.")]
     InvalidPassword,
+    /// A new password that is easy to guess, with the estimator's advice.
+    #[error("This password is easy to guess. {0}")]
+    WeakPassword(String),
+    /// The password given to confirm an action is not the user's.
+    #[error("That is not your current password.")]
+    WrongPassword,
+    /// A sensitive action needs the password again: the last proof is older
+    /// than the re-authentication window.
+    #[error("For your security, please confirm your password to continue.")]
+    ReauthRequired,
+    /// The typed confirmation (the user name, to delete an account) does
+    /// not match.
+    #[error("Type your user name exactly as shown to confirm.")]
+    ConfirmationMismatch,
     /// The sign-up name is taken.
     #[error("That user name is already taken.")]
     UsernameTaken,
@@ -59,6 +77,10 @@ impl AppError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidUsername => "invalid_username",
             Self::InvalidPassword => "invalid_password",
+            Self::WeakPassword(_) => "weak_password",
+            Self::WrongPassword => "wrong_password",
+            Self::ReauthRequired => "reauth_required",
+            Self::ConfirmationMismatch => "confirmation_mismatch",
             Self::UsernameTaken => "username_taken",
             Self::StaleForm => "stale_form",
             Self::TooManyAttempts => "too_many_attempts",
@@ -79,6 +101,11 @@ impl AppError {
             Self::InvalidCredentials,
             Self::InvalidUsername,
             Self::InvalidPassword,
+            // Carried by code only, so without the estimator's details.
+            Self::WeakPassword(WEAK_ADVICE.to_owned()),
+            Self::WrongPassword,
+            Self::ReauthRequired,
+            Self::ConfirmationMismatch,
             Self::UsernameTaken,
             Self::StaleForm,
             Self::TooManyAttempts,
@@ -98,7 +125,14 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidCredentials | Self::Unauthorized => 401,
-            Self::InvalidUsername | Self::InvalidPassword | Self::Transport => 400,
+            Self::InvalidUsername
+            | Self::InvalidPassword
+            | Self::WeakPassword(_)
+            | Self::ConfirmationMismatch
+            | Self::Transport => 400,
+            // RFC 9470 answers step-up with 401; 403 keeps a session that
+            // exists from reading as signed out.
+            Self::WrongPassword | Self::ReauthRequired => 403,
             Self::UsernameTaken => 409,
             Self::StaleForm => 403,
             Self::TooManyAttempts => 429,
@@ -127,6 +161,7 @@ impl From<engine::Error> for AppError {
             E::NotFound | E::InvalidId => Self::NotFound,
             E::InvalidUsername(_) => Self::InvalidUsername,
             E::InvalidPassword(_) => Self::InvalidPassword,
+            E::WeakPassword(advice) => Self::WeakPassword(advice),
             E::Invalid(detail) => {
                 tracing::error!(error = %detail, "invalid engine setting");
                 Self::Internal

@@ -21,11 +21,14 @@ use leptos_router::{
 
 use crate::pages::{
     about::AboutPage,
+    confirm::ConfirmPage,
     dashboard::DashboardPage,
+    delete::DeleteAccountPage,
     guides::{GuideIndexPage, GuidePage},
     home::HomePage,
     login::LoginPage,
     not_found::NotFound,
+    password::PasswordPage,
     sessions::SessionsPage,
     signup::SignupPage,
     status::StatusPage,
@@ -40,6 +43,11 @@ pub enum Access {
     /// from the server before anything is rendered, so protected content is
     /// never sent, not even briefly.
     Session,
+    /// A signed-in user who proved a credential within the
+    /// re-authentication window (`REAUTH_WINDOW`): otherwise the server
+    /// answers 303 to `/account/confirm?next=…`, and a client-side
+    /// navigation goes there too ([`RecentGate`]).
+    RecentAuthentication,
 }
 
 /// Declares the routes: `path => View, Access, ssr mode;`.
@@ -53,7 +61,7 @@ macro_rules! route_table {
         pub fn AppRoutes() -> impl IntoView {
             view! {
                 <Routes fallback=NotFound>
-                    $(<Route path=path!($path) view=$view ssr=$ssr />)+
+                    $(<Route path=path!($path) view=move || guard(Access::$access, $view) ssr=$ssr />)+
                 </Routes>
             }
         }
@@ -74,6 +82,46 @@ route_table! {
     "/signup" => SignupPage, Public, SsrMode::Async;
     "/dashboard" => DashboardPage, Session, SsrMode::Async;
     "/account/sessions" => SessionsPage, Session, SsrMode::Async;
+    "/account/confirm" => ConfirmPage, Session, SsrMode::Async;
+    "/account/password" => PasswordPage, RecentAuthentication, SsrMode::Async;
+    "/account/delete" => DeleteAccountPage, RecentAuthentication, SsrMode::Async;
+}
+
+/// A page as its access needs it rendered: behind [`RecentGate`] when it
+/// needs a recent authentication.
+fn guard<V: IntoView + 'static>(access: Access, page: fn() -> V) -> AnyView {
+    match access {
+        Access::RecentAuthentication => view! { <RecentGate page /> }.into_any(),
+        Access::Public | Access::Session => page().into_any(),
+    }
+}
+
+/// Renders `page` once the server confirms the session's authentication is
+/// recent, and sends the browser to confirm it (or to sign in) otherwise.
+/// On the server the session layer has already checked it, so this
+/// resolves at once; after a client-side navigation it is the check.
+#[component]
+fn RecentGate<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
+    use crate::{error::AppError, server_fns::security::reauth_status};
+    use leptos_router::{components::Redirect, hooks::use_location};
+
+    let status = Resource::new(|| (), |()| reauth_status());
+    let here = use_location();
+    // The gated routes' paths are fixed and plain, and a pathname comes
+    // percent-encoded: it needs no more encoding as a query value.
+    let to = move |base: &str| format!("{base}?next={}", here.pathname.get_untracked());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(true) => page().into_any(),
+                    Ok(false) => view! { <Redirect path=to(crate::server_fns::security::CONFIRM_PATH) /> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path=to("/login") /> }.into_any(),
+                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }
 
 /// Prerenders one page per guide.
@@ -125,6 +173,14 @@ mod tests {
     fn protection_matches_whole_routes() {
         assert_eq!(access("/dashboard"), Some(Access::Session));
         assert_eq!(access("/account/sessions"), Some(Access::Session));
+        assert_eq!(
+            access("/account/password"),
+            Some(Access::RecentAuthentication)
+        );
+        assert_eq!(
+            access("/account/delete"),
+            Some(Access::RecentAuthentication)
+        );
         assert_eq!(access("/dashboards"), None);
         assert_eq!(access("/accounting"), None);
         assert_eq!(access("/login"), Some(Access::Public));

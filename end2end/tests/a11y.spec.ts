@@ -3,7 +3,7 @@ import path from "node:path";
 import { hydrated, SCREENSHOTS as shots, seriousViolations, signUp, uniqueUser } from "./helpers";
 
 const anonymousPages = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
-const signedInPages = ["/", "/dashboard", "/account/sessions"];
+const signedInPages = ["/", "/dashboard", "/account/sessions", "/account/password", "/account/delete", "/account/confirm"];
 
 for (const scheme of ["light", "dark"] as const) {
   test(`every page passes axe (no serious or critical violations), ${scheme} theme`, async ({ page }) => {
@@ -45,5 +45,12 @@ for (const [label, viewport, user] of [
     await hydrated(page);
     await expect(page.getByText("This device")).toBeVisible();
     await shoot("sessions");
+    await page.goto("/account/password");
+    await hydrated(page);
+    await shoot("password");
+    await page.goto("/account/delete");
+    await hydrated(page);
+    await expect(page.getByTestId("delete-username")).toHaveText(user);
+    await shoot("delete");
   });
 }

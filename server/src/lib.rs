@@ -61,9 +61,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), StartupError> {
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
+    let env = &state.config.env;
     let purge = tokio::spawn(tasks::purge_expired_sessions(
         state.auth.clone(),
-        state.config.env.session_cleanup_interval.unsigned_abs(),
+        (env.session_cleanup_interval, env.auth_events_retention),
         stopped.clone(),
     ));
     let sweep = tokio::spawn(tasks::sweep_limiters(state.throttle.clone(), stopped));

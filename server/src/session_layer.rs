@@ -8,7 +8,8 @@
 //! - A cookie that no longer names a valid session is cleared.
 //! - Anonymous requests for pages whose declared access
 //!   ([`crate::access`]) needs a session get a 303 to `/login?next=…`
-//!   before anything is rendered.
+//!   before anything is rendered; pages that need a recent authentication
+//!   send a session past the window to `/account/confirm?next=…`.
 //! - Responses are marked `Cache-Control: no-store` (each carries this
 //!   browser's CSRF token, perhaps a user); signed-in ones also say when the
 //!   session now ends (`X-Session-Times`, for the browser's idle prompt).
@@ -90,14 +91,28 @@ pub async fn session_layer(
         },
     };
 
-    if session.is_none() && page == Some(Page::Rendered(Access::Session)) {
+    // A protected page answers 303 before anything renders: to the sign-in
+    // form without a session, to the confirmation form when the page needs
+    // a recent authentication the session no longer has.
+    let gate = match (page, &session) {
+        (Some(Page::Rendered(Access::Session | Access::RecentAuthentication)), None) => {
+            Some("/login")
+        }
+        (Some(Page::Rendered(Access::RecentAuthentication)), Some(auth))
+            if !layer.auth.is_recent(&auth.session) =>
+        {
+            Some(app::server_fns::security::CONFIRM_PATH)
+        }
+        _ => None,
+    };
+    if let Some(form) = gate {
         let target = req
             .uri()
             .path_and_query()
             .map_or(req.uri().path(), |pq| pq.as_str());
         let encoded =
             percent_encoding::utf8_percent_encode(target, percent_encoding::NON_ALPHANUMERIC);
-        let mut res = Redirect::to(&format!("/login?next={encoded}")).into_response();
+        let mut res = Redirect::to(&format!("{form}?next={encoded}")).into_response();
         if clear_cookie {
             crate::cookies::append(&mut res, &layer.cookies.removal());
         }

@@ -134,10 +134,13 @@ impl AppState {
             ttl: env.jwt_access_ttl,
             leeway_secs: 5,
         };
-        let jwt = Jwt::new(jwt, &keys).map_err(|err| StartupError::Keys {
-            path: env.jwt_keys_dir.clone(),
-            source: err.into(),
-        })?;
+        // Tokens of sessions revoked here are refused at once.
+        let jwt = Jwt::new(jwt, &keys)
+            .map_err(|err| StartupError::Keys {
+                path: env.jwt_keys_dir.clone(),
+                source: err.into(),
+            })?
+            .refusing(auth.revoked());
         let csrf = crate::keys::csrf_key(&env.jwt_keys_dir, config.csrf_key.as_ref())?;
         let limits = ThrottleSettings {
             credentials_per_ip: env.rate_limit_credentials_per_ip,

@@ -11,18 +11,23 @@ use tokio::sync::watch;
 /// (the limiter also caps them), rarely enough to cost nothing.
 pub const LIMITER_SWEEP: Duration = Duration::from_secs(60);
 
-/// Deletes expired and revoked sessions every `interval` until `shutdown`
-/// changes.
+/// Deletes expired and revoked sessions, and auth events older than
+/// `retention`, every `interval` until `shutdown` changes.
 pub async fn purge_expired_sessions(
     auth: Auth,
-    interval: Duration,
+    (interval, retention): (time::Duration, time::Duration),
     shutdown: watch::Receiver<bool>,
 ) {
-    every(interval, shutdown, || async {
+    every(interval.unsigned_abs(), shutdown, || async {
         match auth.purge_expired().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "purged expired sessions"),
             Err(err) => tracing::warn!(error = %err, "session purge failed; will retry"),
+        }
+        match auth.purge_events(retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "purged auth events past their retention"),
+            Err(err) => tracing::warn!(error = %err, "event purge failed; will retry"),
         }
     })
     .await;

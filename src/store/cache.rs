@@ -204,13 +204,24 @@ impl SessionStore for CachedSessions {
         user_id: UserId,
         keep: Option<SessionId>,
         at: OffsetDateTime,
-    ) -> Result<u64, Error> {
+    ) -> Result<Vec<SessionId>, Error> {
         let revoked = self.inner.revoke_user_sessions(user_id, keep, at).await;
         self.after_revocation().retain(|e| {
             let s = &e.auth.session;
             s.user_id != user_id || Some(s.id) == keep
         });
         revoked
+    }
+
+    async fn record_authentication(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let recorded = self.inner.record_authentication(id, at).await?;
+        // Refetched on next use, with the new time.
+        self.lock().remove_id(id);
+        Ok(recorded)
     }
 
     async fn list_user_sessions(

@@ -129,6 +129,27 @@ pub trait UserStore: Send + Sync + 'static {
     /// [`Error::Storage`] if the backend fails.
     async fn record_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error>;
 
+    /// Replaces a user's password hash. Returns whether the user exists.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<bool, Error>;
+
+    /// Deletes a user with their event log (and, in SQL, their sessions
+    /// and refresh tokens: `ON DELETE CASCADE`). Returns whether the user
+    /// existed. The name can then be registered again.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn delete_user(&self, id: UserId) -> Result<bool, Error>;
+
+    /// Deletes the events (of every user, and of none) recorded before
+    /// `at`, for the retention limit. Returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn delete_events_before(&self, at: OffsetDateTime) -> Result<u64, Error>;
+
     /// The latest `limit` events of a user, newest first.
     ///
     /// # Errors
@@ -172,6 +193,15 @@ pub trait SessionStore: Send + Sync + 'static {
         idle_expires_at: OffsetDateTime,
     ) -> Result<(), Error>;
 
+    /// Records that the user proved a credential again in session `id` at
+    /// `at` (sets `authenticated_at` of an unrevoked session). Returns
+    /// whether it did.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn record_authentication(&self, id: SessionId, at: OffsetDateTime)
+        -> Result<bool, Error>;
+
     /// The user's sessions that are active at `now`, newest first.
     ///
     /// # Errors
@@ -196,7 +226,7 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<bool, Error>;
 
     /// Revokes all active sessions of `user_id`, except `keep` if given.
-    /// Returns how many were revoked.
+    /// Returns the ones it revoked.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -205,7 +235,7 @@ pub trait SessionStore: Send + Sync + 'static {
         user_id: UserId,
         keep: Option<SessionId>,
         at: OffsetDateTime,
-    ) -> Result<u64, Error>;
+    ) -> Result<Vec<SessionId>, Error>;
 
     /// Revokes a session by id alone (reuse detection, where the owner is
     /// not known yet). Returns its owner if it was active.

@@ -143,11 +143,12 @@ fn authenticated(id: &str, fields: &HashMap<String, String>) -> Result<Authentic
         OffsetDateTime::from_unix_timestamp(secs).map_err(Error::storage)
     };
     let user_id: UserId = get("user_id")?.parse()?;
+    let created_at = time("created_at")?;
     let session = SessionRecord {
         id: id.parse()?,
         user_id,
         token_hash: unhex(get("token_hash")?).ok_or_else(|| Error::storage("bad token hash"))?,
-        created_at: time("created_at")?,
+        created_at,
         last_seen_at: time("last_seen_at")?,
         idle_expires_at: time("idle_expires_at")?,
         expires_at: time("expires_at")?,
@@ -158,6 +159,12 @@ fn authenticated(id: &str, fields: &HashMap<String, String>) -> Result<Authentic
             .get("revoked_at")
             .map(|_| time("revoked_at"))
             .transpose()?,
+        // Sessions stored before the field existed proved it at sign-in.
+        authenticated_at: fields
+            .get("auth_at")
+            .map(|_| time("auth_at"))
+            .transpose()?
+            .unwrap_or(created_at),
     };
     let user = UserSummary {
         id: user_id,
@@ -187,6 +194,16 @@ redis.call('ZADD', ARGV[1] .. 'due', math.min(tonumber(ARGV[4]), abs), ARGV[2])
 return 1
 ";
 
+/// Sets `auth_at` of live session ARGV[2] to ARGV[3]; 1 if it did.
+const AUTHENTICATED: &str = r"
+local key = ARGV[1] .. 's:' .. ARGV[2]
+if redis.call('EXISTS', key) == 0 or redis.call('HEXISTS', key, 'revoked_at') == 1 then
+  return 0
+end
+redis.call('HSET', key, 'auth_at', ARGV[3])
+return 1
+";
+
 /// Revokes session ARGV[2] if active and (when ARGV[4] is set) owned by
 /// ARGV[4]; returns its owner, or false.
 const REVOKE: &str = r"
@@ -199,9 +216,10 @@ redis.call('ZADD', ARGV[1] .. 'due', tonumber(ARGV[3]), ARGV[2])
 return owner
 ";
 
-/// Revokes every active session of user ARGV[2] except ARGV[4].
+/// Revokes every active session of user ARGV[2] except ARGV[4]; returns
+/// their ids.
 const REVOKE_USER: &str = r"
-local n = 0
+local revoked = {}
 local index = ARGV[1] .. 'u:' .. ARGV[2]
 for _, id in ipairs(redis.call('SMEMBERS', index)) do
   local key = ARGV[1] .. 's:' .. id
@@ -211,10 +229,10 @@ for _, id in ipairs(redis.call('SMEMBERS', index)) do
   elseif id ~= ARGV[4] and redis.call('HEXISTS', key, 'revoked_at') == 0 then
     redis.call('HSET', key, 'revoked_at', ARGV[3])
     redis.call('ZADD', ARGV[1] .. 'due', tonumber(ARGV[3]), id)
-    n = n + 1
+    table.insert(revoked, id)
   end
 end
-return n
+return revoked
 ";
 
 /// Stores refresh token ARGV[3] for session ARGV[2], expiring with it.
@@ -296,6 +314,7 @@ impl SessionStore for RedisStore {
             ("u_username", user.username),
             ("u_display_name", user.display_name),
             ("u_created_at", ts(user.created_at).to_string()),
+            ("auth_at", ts(s.authenticated_at).to_string()),
         ];
         if let Some(ip) = &s.ip_address {
             fields.push(("ip", ip.clone()));
@@ -378,15 +397,29 @@ impl SessionStore for RedisStore {
         user_id: UserId,
         keep: Option<SessionId>,
         at: OffsetDateTime,
-    ) -> Result<u64, Error> {
-        let n: u64 = Script::new(REVOKE_USER)
+    ) -> Result<Vec<SessionId>, Error> {
+        let ids: Vec<String> = Script::new(REVOKE_USER)
             .arg(&self.prefix)
             .arg(user_id.to_string())
             .arg(ts(at))
             .arg(keep.map(|k| k.to_string()).unwrap_or_default())
             .invoke_async(&mut self.conn())
             .await?;
-        Ok(n)
+        ids.iter().map(|id| id.parse()).collect()
+    }
+
+    async fn record_authentication(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let recorded: i64 = Script::new(AUTHENTICATED)
+            .arg(&self.prefix)
+            .arg(id.to_string())
+            .arg(ts(at))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(recorded == 1)
     }
 
     async fn list_user_sessions(

@@ -4,4 +4,5 @@ pub mod auth_state;
 pub mod form_error;
 pub mod idle_prompt;
 pub mod nav;
+pub mod reauth_prompt;
 pub mod session_panel;

@@ -72,6 +72,14 @@ pub fn DashboardPage() -> impl IntoView {
                                 <p><A href="/account/sessions">"Manage all your sessions →"</A></p>
                             </section>
                             <section class="card">
+                                <h2>"Account"</h2>
+                                <ul class="links">
+                                    <li><A href="/account/password">"Change your password"</A></li>
+                                    <li><A href="/account/delete">"Delete your account"</A></li>
+                                </ul>
+                                <p class="muted small">"Both ask for your password again if you last entered it more than a few minutes ago."</p>
+                            </section>
+                            <section class="card">
                                 <h2>"Recent activity"</h2>
                                 <ul class="events" data-testid="events">
                                     {d.events.into_iter().map(|e| view! {

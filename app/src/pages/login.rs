@@ -22,6 +22,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let signed_out = move || query.read().get("signed_out").is_some();
+    let deleted = move || query.read().get("deleted").is_some();
     let error = form_error(action);
     let pending = action.pending();
 
@@ -32,9 +33,14 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=signed_out>
                 <p class="success" role="status">"You have been signed out."</p>
             </Show>
+            <Show when=deleted>
+                <p class="success" role="status" data-testid="account-deleted">
+                    "Your account and everything stored with it have been deleted."
+                </p>
+            </Show>
             <ActionForm action attr:class="form">
                 <CsrfField />
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="username">"User name or e-mail"</label>
                     <input id="username" name="username" type="text" autocomplete="username"

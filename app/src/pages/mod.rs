@@ -1,11 +1,14 @@
 //! One module per page.
 
 pub mod about;
+pub mod confirm;
 pub mod dashboard;
+pub mod delete;
 pub mod guides;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod password;
 pub mod sessions;
 pub mod signup;
 pub mod status;

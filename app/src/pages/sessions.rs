@@ -9,11 +9,15 @@ use crate::{
     components::{
         auth_state::{AuthVersion, Outcome},
         form_error::FormError,
+        reauth_prompt::ReauthPrompt,
     },
     csrf::CsrfField,
     error::AppError,
     format::utc,
-    server_fns::account::{list_sessions, RevokeOtherSessions, RevokeSession, SignOutEverywhere},
+    server_fns::{
+        account::{list_sessions, RevokeOtherSessions, RevokeSession, SignOutEverywhere},
+        security::reauth_status,
+    },
 };
 
 /// The session list.
@@ -29,6 +33,9 @@ pub fn SessionsPage() -> impl IntoView {
         move || (revoke.version().get(), revoke_others.version().get()),
         move |_| auth.unless_signed_out(list_sessions()),
     );
+    // Whether the confirmation step must ask for the password (the last
+    // proof of it is older than the re-authentication window).
+    let recent = Resource::new(|| (), move |()| auth.unless_signed_out(reauth_status()));
     let error = Signal::derive(move || {
         [
             revoke.value().get(),
@@ -85,11 +92,30 @@ pub fn SessionsPage() -> impl IntoView {
                     <CsrfField />
                     <button type="submit" class="button secondary">"Sign out all other sessions"</button>
                 </ActionForm>
-                <ActionForm action=everywhere attr:class="inline-form">
-                    <CsrfField />
-                    <button type="submit" class="button danger">"Sign out everywhere"</button>
-                </ActionForm>
+                // A confirmation step that needs no JavaScript.
+                <details class="confirm-step" data-testid="sign-out-everywhere">
+                    <summary class="button danger">"Sign out everywhere"</summary>
+                    <div class="confirm-body">
+                        <p>"Every device, this one included, will be signed out."</p>
+                        <ActionForm action=everywhere attr:class="form">
+                            <CsrfField />
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    (recent.await != Ok(true)).then(|| view! {
+                                        <div class="field">
+                                            <label for="everywhere-password">"Your password, to confirm"</label>
+                                            <input id="everywhere-password" name="password" type="password"
+                                                autocomplete="current-password" required maxlength="128" />
+                                        </div>
+                                    })
+                                })}
+                            </Suspense>
+                            <button type="submit" class="button danger">"Yes, sign out everywhere"</button>
+                        </ActionForm>
+                    </div>
+                </details>
             </div>
+            <ReauthPrompt action=everywhere />
         </section>
     }
 }

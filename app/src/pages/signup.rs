@@ -29,7 +29,7 @@ pub fn SignupPage() -> impl IntoView {
             <h1>"Create an account"</h1>
             <ActionForm action attr:class="form">
                 <CsrfField />
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="username">"User name or e-mail"</label>
                     <input id="username" name="username" type="text" autocomplete="username"
@@ -41,7 +41,7 @@ pub fn SignupPage() -> impl IntoView {
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="new-password"
                         required minlength="8" maxlength="128" aria-describedby="password-hint" />
-                    <p id="password-hint" class="hint">"8 to 128 characters. A long passphrase is best."</p>
+                    <p id="password-hint" class="hint">"8 to 128 characters, and hard to guess: a few unrelated words work well."</p>
                 </div>
                 <FormError error />
                 <button type="submit" class="button" disabled=move || pending.get()

@@ -139,13 +139,29 @@ pub async fn revoke_other_sessions() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Signs out every device, this one included.
+/// Signs out every device, this one included. Needs a recent
+/// authentication: one click would otherwise let whoever holds a stolen
+/// session sign its owner out of every device. A `password` sent with it
+/// (the confirmation step asks for one when the last proof is old)
+/// confirms first.
 ///
 /// # Errors
-/// [`AppError::Unauthorized`] without a session.
+/// [`AppError::Unauthorized`] without a session,
+/// [`AppError::ReauthRequired`] past the re-authentication window without
+/// a password, [`AppError::WrongPassword`] with a wrong one.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    let auth = ssr::authed()?;
+pub async fn sign_out_everywhere(password: Option<String>) -> Result<(), AppError> {
+    let recent = match password.filter(|p| !p.is_empty()) {
+        Some(password) => super::security::confirm_with(&password).await,
+        None => super::security::require_recent(),
+    };
+    let auth = match recent {
+        Ok(auth) => auth,
+        Err(err) => {
+            let form = super::security::ssr::Form::new("/account/sessions", None);
+            return form.finish(Err(err), false);
+        }
+    };
     let ctx = ctx()?;
     ctx.auth
         .revoke_all(&auth, &session::client_info())

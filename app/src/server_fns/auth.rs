@@ -115,7 +115,7 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
 use crate::session;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     pub use super::super::context::ctx;
     use crate::{error::AppError, redirect::safe_next, session};
 
@@ -161,6 +161,17 @@ mod ssr {
         }
     }
 
+    /// Sets the cookies of a new session: its token, its first refresh
+    /// token and a CSRF token bound to it (the previous one no longer
+    /// verifies). Persistent until the session's end with `remember`.
+    pub fn set_session_cookies(ctx: &ServerContext, new: &engine::NewSession, remember: bool) {
+        let persist = remember.then_some(new.auth.session.expires_at);
+        session::set_cookie(&ctx.cookies.session_cookie(new.token.expose(), persist));
+        session::set_cookie(&ctx.cookies.refresh_cookie(new.refresh.expose(), persist));
+        let csrf = ctx.csrf.issue(engine::csrf::Binding::Session(&new.token));
+        session::set_cookie(&ctx.cookies.csrf_cookie(&csrf, persist));
+    }
+
     /// Completes a sign-in or sign-up: on success, drop the session the
     /// browser came with, set the new cookies (this browser now recognised
     /// for the account, given with the device cookie the browser sent) and
@@ -188,13 +199,7 @@ mod ssr {
                         }
                     });
                 }
-                let persist = remember.then_some(new.auth.session.expires_at);
-                session::set_cookie(&ctx.cookies.session_cookie(new.token.expose(), persist));
-                session::set_cookie(&ctx.cookies.refresh_cookie(new.refresh.expose(), persist));
-                // A new session, so a new CSRF token: the pre-session one no
-                // longer verifies.
-                let csrf = ctx.csrf.issue(engine::csrf::Binding::Session(&new.token));
-                session::set_cookie(&ctx.cookies.csrf_cookie(&csrf, persist));
+                set_session_cookies(&ctx, &new, remember);
                 let devices = ctx.device.remember(username, devices);
                 session::set_cookie(&ctx.cookies.device_cookie(&devices));
                 session::record_change(session::SessionChange::SignedIn);

@@ -14,11 +14,9 @@ mod tests;
 
 use std::{collections::HashMap, fmt::Display, ops::RangeInclusive};
 
-use engine::csrf::CsrfKey;
 use engine::store::database::{redact, Database};
 use leptos::config::LeptosOptions;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 use time::ext::NumericalDuration as _;
 
 pub use crate::telemetry::LogFormat;
@@ -26,7 +24,7 @@ pub use app::client_session::TokenStorage;
 pub use raw::Env;
 
 /// Which rules apply: `dev` generates what is missing, `prod` refuses it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 pub enum AppEnv {
     /// Local development (the default).
     #[serde(rename = "dev", alias = "development")]
@@ -48,7 +46,7 @@ pub struct Config {
     pub session: engine::SessionPolicy,
     /// `CSRF_SECRET` as a key (checked for strength); `None` in dev, where
     /// one is generated and kept beside the signing keys.
-    pub csrf_key: Option<CsrfKey>,
+    pub csrf_key: Option<engine::csrf::CsrfKey>,
     /// The `hash.txt` a content-hashed release build (`LEPTOS_HASH_FILES=true`)
     /// writes beside the server binary (`LEPTOS_HASH_FILE_NAME`, relative
     /// to the binary's folder).
@@ -123,7 +121,7 @@ impl Config {
         let (sweep, ttl) = (env.session_cleanup_interval, env.jwt_access_ttl);
         let secure = env.cookie_secure || !prod;
         let secret = env.csrf_secret.as_ref().map(ExposeSecret::expose_secret);
-        let csrf_key = secret.map(|secret| CsrfKey::from_secret(secret.as_bytes()));
+        let csrf_key = secret.map(|secret| engine::csrf::CsrfKey::from_secret(secret.as_bytes()));
         let strong = !matches!(csrf_key, Some(Err(_)));
         // What each rule expects, for its error.
         let sql = "expected a sqlite:// or postgres:// URL";
@@ -131,7 +129,7 @@ impl Config {
         let revoked = "at most 1m: a session revoked on another instance stays usable this long";
         let day = "at most 1d";
         let insecure = "insecure cookies are refused when APP_ENV=prod";
-        let short = "access tokens cannot be revoked, so keep them short (1h at most)";
+        let short = "other instances accept a revoked session's token until exp (1h at most)";
         let origin = "required when APP_ENV=prod (e.g. https://app.example)";
         let csrf = "required when APP_ENV=prod, shared by all instances (openssl rand -base64 48)";
         let weak = "too weak: use at least 32 random bytes, e.g. `openssl rand -base64 48`";
@@ -160,6 +158,7 @@ impl Config {
             remember_absolute_timeout: env.session_remember_absolute_timeout,
             touch_interval: env.session_touch_interval,
             refresh_grace: env.refresh_grace_period,
+            reauth_window: env.reauth_window,
         };
         // The engine's own consistency rules; its error says which one.
         let inconsistent =

@@ -9,7 +9,6 @@
 use std::{fmt::Display, path::PathBuf, str::FromStr};
 
 use engine::throttle::Limit;
-use secrecy::SecretString;
 use serde::{de::Error as _, Deserialize, Deserializer};
 use time::Duration;
 
@@ -53,10 +52,10 @@ raw_config! {
     }
     app_env: AppEnv = AppEnv::Dev;
     log_format: Option<LogFormat> = None;
-    database_url: SecretString = "sqlite://data/app.db".into();
+    database_url: secrecy::SecretString = "sqlite://data/app.db".into();
     database_max_connections: u32 = 8 => "number";
     database_acquire_timeout_ms: u64 = 3_000 => "number";
-    session_store: Option<SecretString> = None;
+    session_store: Option<secrecy::SecretString> = None;
     session_store_timeout_ms: u64 = 2_000 => "number";
     session_idle_timeout: Duration = session.idle_timeout => "duration";
     session_absolute_timeout: Duration = session.absolute_timeout => "duration";
@@ -64,6 +63,8 @@ raw_config! {
     session_remember_absolute_timeout: Duration = session.remember_absolute_timeout => "duration";
     session_touch_interval: Duration = session.touch_interval => "duration";
     refresh_grace_period: Duration = session.refresh_grace => "duration";
+    reauth_window: Duration = session.reauth_window => "duration";
+    auth_events_retention: Duration = Duration::days(90) => "duration";
     session_cache_ttl: Option<Duration> = Some(Duration::seconds(2)) => "duration_or_off";
     session_cleanup_interval: Duration = Duration::minutes(10) => "duration";
     cookie_secure: bool = true => "from_str";
@@ -73,7 +74,7 @@ raw_config! {
     jwt_keys_dir: PathBuf = "data/keys".into();
     token_storage: TokenStorage = TokenStorage::Memory;
     public_url: Option<PublicOrigin> = None => "some";
-    csrf_secret: Option<SecretString> = None;
+    csrf_secret: Option<secrecy::SecretString> = None;
     trusted_proxies: TrustedProxies = TrustedProxies::default() => "from_str";
     rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "from_str";
     rate_limit_credentials_per_account: Limit = limits.credentials_per_account => "from_str";

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::origin::PublicOrigin;
+use serde::Deserialize as _;
 
 fn leptos() -> LeptosOptions {
     LeptosOptions::builder().output_name("test").build()

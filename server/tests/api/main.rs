@@ -5,6 +5,7 @@
 // apps are serialised with a lock held on purpose (see `helpers`).
 #![allow(clippy::unwrap_used, clippy::await_holding_lock)]
 
+mod account;
 mod attacks;
 mod foundation;
 mod helpers;

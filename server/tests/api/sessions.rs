@@ -411,7 +411,7 @@ async fn anonymous_requests_write_nothing() {
 }
 
 #[tokio::test]
-async fn the_cleanup_task_deletes_expired_and_revoked_rows() {
+async fn the_cleanup_task_deletes_expired_and_revoked_rows_and_old_events() {
     let app = spawn_app().await;
     let mut gone = app.signed_up("leo").await;
     let _idle = app.signed_in("leo").await;
@@ -421,12 +421,25 @@ async fn the_cleanup_task_deletes_expired_and_revoked_rows() {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::tasks::purge_expired_sessions(
         app.state.auth.clone(),
-        StdDuration::from_millis(20),
+        (Duration::milliseconds(20), Duration::days(90)),
         stopped,
     ));
     wait_for(|| async { app.session_rows().await == 1 }).await; // the revoked one
     app.clock.advance(Duration::minutes(31));
     wait_for(|| async { app.session_rows().await == 0 }).await; // the idle one
+    let events = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM auth_events")
+            .fetch_one(app.sqlite())
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        events().await,
+        3,
+        "sign-up, sign-in, logout: within retention"
+    );
+    app.clock.advance(Duration::days(90));
+    wait_for(|| async { events().await == 0 }).await; // past the retention
     stop.send(true).unwrap();
     tokio::time::timeout(StdDuration::from_secs(2), task)
         .await

@@ -79,7 +79,7 @@ impl<DB: Dialect> SqlStore<DB> {
 macro_rules! session_columns {
     () => {
         "s.id, s.user_id, s.token_hash, s.created_at, s.last_seen_at, s.idle_expires_at, \
-         s.expires_at, s.persistent, s.ip_address, s.user_agent, s.revoked_at"
+         s.expires_at, s.persistent, s.ip_address, s.user_agent, s.revoked_at, s.authenticated_at"
     };
 }
 
@@ -113,11 +113,12 @@ fn opt_ts<DB: Dialect>(row: &DB::Row, column: &str) -> Result<Option<OffsetDateT
 fn session_from_row<DB: Dialect>(row: &DB::Row) -> Result<SessionRecord, Error> {
     let time = |column| from_ts(DB::int(row, column)?);
     let hash = DB::bytes(row, "token_hash")?;
+    let created_at = time("created_at")?;
     Ok(SessionRecord {
         id: DB::text(row, "id")?.parse()?,
         user_id: DB::text(row, "user_id")?.parse()?,
         token_hash: TokenHash::from_slice(&hash).ok_or_else(|| Error::storage("bad token hash"))?,
-        created_at: time("created_at")?,
+        created_at,
         last_seen_at: time("last_seen_at")?,
         idle_expires_at: time("idle_expires_at")?,
         expires_at: time("expires_at")?,
@@ -125,6 +126,8 @@ fn session_from_row<DB: Dialect>(row: &DB::Row) -> Result<SessionRecord, Error> 
         ip_address: DB::opt_text(row, "ip_address")?,
         user_agent: DB::opt_text(row, "user_agent")?,
         revoked_at: opt_ts::<DB>(row, "revoked_at")?,
+        // Rows from before the column existed proved it at sign-in.
+        authenticated_at: opt_ts::<DB>(row, "authenticated_at")?.unwrap_or(created_at),
     })
 }
 

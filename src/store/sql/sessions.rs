@@ -19,8 +19,8 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
         let (id, user_id) = (s.id.to_string(), s.user_id.to_string());
         self.execute(
             "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, \
-             idle_expires_at, expires_at, persistent, ip_address, user_agent, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             idle_expires_at, expires_at, persistent, ip_address, user_agent, revoked_at, \
+             authenticated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &[
                 Value::Text(&id),
                 Value::Text(&user_id),
@@ -33,6 +33,7 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
                 Value::OptText(s.ip_address.as_deref()),
                 Value::OptText(s.user_agent.as_deref()),
                 Value::OptInt(s.revoked_at.map(ts)),
+                Value::Int(ts(s.authenticated_at)),
             ],
         )
         .await?;
@@ -76,6 +77,20 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
         )
         .await?;
         Ok(())
+    }
+
+    async fn record_authentication(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let recorded = self
+            .execute(
+                "UPDATE sessions SET authenticated_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                &[Value::Int(ts(at)), Value::Text(&id.to_string())],
+            )
+            .await?;
+        Ok(recorded > 0)
     }
 
     async fn list_user_sessions(
@@ -123,18 +138,23 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
         user_id: UserId,
         keep: Option<SessionId>,
         at: OffsetDateTime,
-    ) -> Result<u64, Error> {
+    ) -> Result<Vec<SessionId>, Error> {
         let keep = keep.map(|id| id.to_string());
-        self.execute(
-            "UPDATE sessions SET revoked_at = $1 \
-             WHERE user_id = $2 AND revoked_at IS NULL AND (CAST($3 AS TEXT) IS NULL OR id <> $3)",
-            &[
-                Value::Int(ts(at)),
-                Value::Text(&user_id.to_string()),
-                Value::OptText(keep.as_deref()),
-            ],
-        )
-        .await
+        let rows = self
+            .fetch_all(
+                "UPDATE sessions SET revoked_at = $1 \
+                 WHERE user_id = $2 AND revoked_at IS NULL \
+                 AND (CAST($3 AS TEXT) IS NULL OR id <> $3) RETURNING id",
+                &[
+                    Value::Int(ts(at)),
+                    Value::Text(&user_id.to_string()),
+                    Value::OptText(keep.as_deref()),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| DB::text(row, "id")?.parse())
+            .collect()
     }
 
     async fn revoke_session_by_id(

@@ -83,6 +83,36 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         Ok(())
     }
 
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<bool, Error> {
+        let changed = self
+            .execute(
+                "UPDATE users SET password_hash = $1 WHERE id = $2",
+                &[Value::Text(password_hash), Value::Text(&id.to_string())],
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool, Error> {
+        // Events, sessions and refresh tokens go with the row (`ON DELETE
+        // CASCADE`).
+        let deleted = self
+            .execute(
+                "DELETE FROM users WHERE id = $1",
+                &[Value::Text(&id.to_string())],
+            )
+            .await?;
+        Ok(deleted > 0)
+    }
+
+    async fn delete_events_before(&self, at: time::OffsetDateTime) -> Result<u64, Error> {
+        self.execute(
+            "DELETE FROM auth_events WHERE created_at < $1",
+            &[Value::Int(ts(at))],
+        )
+        .await
+    }
+
     async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
         let rows = self
             .fetch_all(
