@@ -150,6 +150,13 @@ pub(crate) mod ssr {
         session::request_cookie(ctx().ok()?.cookies.device_name())
     }
 
+    /// Counts a wrong password for a signed-in user's own account (a
+    /// confirmation, a password change) as a failed sign-in would be.
+    pub async fn wrong_password(ctx: &ServerContext, auth: &engine::Authenticated) -> AppError {
+        count_failure(ctx, &auth.user.username).await;
+        AppError::WrongPassword
+    }
+
     /// Counts a wrong password (or unknown name) against the account; when
     /// that locks it, records so for the account's owner to see.
     pub async fn count_failure(ctx: &ServerContext, username: &str) {
@@ -207,18 +214,9 @@ pub(crate) mod ssr {
                 leptos_axum::redirect(&target);
                 Ok(())
             }
-            Err(err) => {
-                if session::is_plain_form_post() {
-                    let next = percent_encoding::utf8_percent_encode(
-                        &target,
-                        percent_encoding::NON_ALPHANUMERIC,
-                    );
-                    leptos_axum::redirect(&format!("{form_path}?error={}&next={next}", err.code()));
-                } else {
-                    session::set_error_status(&err);
-                }
-                Err(err)
-            }
+            // Reported as every form reports it (see `security::ssr::Form`).
+            Err(err) => crate::server_fns::security::ssr::Form::new(form_path, Some(&target))
+                .finish(Err(err), false),
         }
     }
 }

@@ -56,8 +56,7 @@ pub async fn confirm_with(password: &str) -> Result<engine::Authenticated, AppEr
     match ctx.auth.confirm(&auth, password, &client).await {
         Ok(()) => Ok(auth),
         Err(engine::Error::InvalidCredentials) => {
-            super::auth::ssr::count_failure(&ctx, &auth.user.username).await;
-            Err(AppError::WrongPassword)
+            Err(super::auth::ssr::wrong_password(&ctx, &auth).await)
         }
         Err(err) => Err(AppError::from(err)),
     }
@@ -92,8 +91,7 @@ pub async fn change_password(
                 Ok(())
             }
             Err(engine::Error::InvalidCredentials) => {
-                super::auth::ssr::count_failure(&ctx, &auth.user.username).await;
-                Err(AppError::WrongPassword)
+                Err(super::auth::ssr::wrong_password(&ctx, &auth).await)
             }
             Err(err) => Err(AppError::from(err)),
         }
