@@ -10,6 +10,9 @@
 //! - Every failure to validate looks the same to the client ("no session").
 
 mod account;
+mod notices;
+
+pub use notices::NOTICES_SHOWN;
 
 use std::sync::Arc;
 
@@ -21,7 +24,9 @@ use crate::{
     hashing::{Hashing, HashingLimits},
     id::{SessionId, UserId},
     policy::SessionPolicy,
-    record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
+    record::{
+        AuthEvent, AuthEventKind, Authenticated, ClientInfo, NoticeKind, SessionRecord, UserSummary,
+    },
     revoked::RevokedSessions,
     store::{NewUser, Rotation, SessionBackend, UserBackend},
     token::SessionToken,
@@ -197,6 +202,7 @@ impl Auth {
 
         match user {
             Some(user) if ok => {
+                self.notice_sign_in(user.id, &client).await;
                 self.event(Some(user.id), AuthEventKind::SignIn, None, &client)
                     .await;
                 tracing::info!(user = %user.id, "signed in");
@@ -257,6 +263,8 @@ impl Auth {
             idle_expires_at: expiry.idle,
             expires_at: expiry.absolute,
             persistent: remember,
+            last_ip_address: client.ip_address.clone(),
+            last_user_agent: client.user_agent.clone(),
             ip_address: client.ip_address,
             user_agent: client.user_agent,
             revoked_at: None,
@@ -283,33 +291,45 @@ impl Auth {
     /// [`Validation::Invalid`].
     pub async fn validate(&self, raw_token: &str) -> Result<Validation, Error> {
         match SessionToken::parse(raw_token) {
-            Some(token) => self.validate_token(&token).await,
+            Some(token) => self.validate_token(&token, &ClientInfo::default()).await,
             None => Ok(Validation::Invalid),
         }
     }
 
     /// As [`Auth::validate`], for a token the caller has already parsed
-    /// (the web layer parses the cookie once per request).
+    /// (the web layer parses the cookie once per request), from `client`:
+    /// a touch records it as where the session was last seen.
     ///
     /// # Errors
     /// [`Error::Storage`] if the store is unreachable.
-    pub async fn validate_token(&self, token: &SessionToken) -> Result<Validation, Error> {
+    pub async fn validate_token(
+        &self,
+        token: &SessionToken,
+        client: &ClientInfo,
+    ) -> Result<Validation, Error> {
         let hash = token.hash();
         let Some(found) = self.sessions.find_session(&hash).await? else {
             return Ok(Validation::Invalid);
         };
-        Ok(match self.check_and_touch(found, self.clock.now()).await? {
-            Some(auth) => Validation::Valid(Box::new(auth)),
-            None => Validation::Invalid,
-        })
+        Ok(
+            match self
+                .check_and_touch(found, self.clock.now(), client)
+                .await?
+            {
+                Some(auth) => Validation::Valid(Box::new(auth)),
+                None => Validation::Invalid,
+            },
+        )
     }
 
     /// Checks revocation and both expiries; slides the idle expiry when the
-    /// touch interval has passed. `None` if the session cannot be used.
+    /// touch interval has passed, recording `client` as last seen. `None`
+    /// if the session cannot be used.
     async fn check_and_touch(
         &self,
         mut auth: Authenticated,
         now: OffsetDateTime,
+        client: &ClientInfo,
     ) -> Result<Option<Authenticated>, Error> {
         let session = &mut auth.session;
         if session.revoked_at.is_some() {
@@ -340,9 +360,17 @@ impl Auth {
             let idle = self
                 .policy
                 .slide(now, session.persistent, session.expires_at);
-            self.sessions.touch_session(session.id, now, idle).await?;
+            self.sessions
+                .touch_session(session.id, now, idle, client)
+                .await?;
             session.last_seen_at = now;
             session.idle_expires_at = idle;
+            if client.ip_address.is_some() {
+                session.last_ip_address.clone_from(&client.ip_address);
+            }
+            if client.user_agent.is_some() {
+                session.last_user_agent.clone_from(&client.user_agent);
+            }
         }
         Ok(Some(auth))
     }
@@ -386,6 +414,7 @@ impl Auth {
                         client,
                     )
                     .await;
+                    self.notice(user, NoticeKind::RefreshReuse, 0, client).await;
                 }
                 return Ok(RefreshOutcome::Invalid);
             }
@@ -395,7 +424,7 @@ impl Auth {
         let Some(found) = self.sessions.find_session_by_id(session_id).await? else {
             return Ok(RefreshOutcome::Invalid);
         };
-        match self.check_and_touch(found, now).await? {
+        match self.check_and_touch(found, now, client).await? {
             Some(auth) => Ok(RefreshOutcome::Refreshed {
                 auth: Box::new(auth),
                 rotated,

@@ -410,6 +410,8 @@ mod tests {
                 persistent: false,
                 ip_address: None,
                 user_agent: None,
+                last_ip_address: None,
+                last_user_agent: None,
                 revoked_at: None,
                 authenticated_at: now - time::Duration::minutes(2),
             },

@@ -48,6 +48,9 @@ pub use crate::{
     error::Error,
     id::{SessionId, UserId},
     policy::SessionPolicy,
-    record::{AuthEvent, AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
+    record::{
+        AuthEvent, AuthEventKind, Authenticated, ClientInfo, Notice, NoticeKind, SessionRecord,
+        StoredNotice, UserSummary,
+    },
     token::{SessionToken, TokenHash},
 };

@@ -28,6 +28,11 @@ pub struct SessionRecord {
     pub ip_address: Option<String>,
     /// The client's `User-Agent` at sign-in, truncated.
     pub user_agent: Option<String>,
+    /// The client address at the last recorded activity (written with the
+    /// throttled touch); `None` until then.
+    pub last_ip_address: Option<String>,
+    /// The `User-Agent` at the last recorded activity.
+    pub last_user_agent: Option<String>,
     /// Set once signed out or revoked.
     pub revoked_at: Option<OffsetDateTime>,
     /// When the user last proved a credential in this session: at sign-in,
@@ -74,6 +79,10 @@ pub struct ClientInfo {
     pub ip_address: Option<String>,
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
+    /// Whether this browser has signed in to the account before (it carries
+    /// the account's device cookie, [`crate::device`]): a sign-in from any
+    /// other browser gives its owner a [`NoticeKind::NewDevice`] notice.
+    pub known_device: bool,
 }
 
 /// Longest `User-Agent` kept; longer values are cut (at a char boundary).
@@ -93,6 +102,16 @@ impl ClientInfo {
         Self {
             ip_address,
             user_agent,
+            known_device: false,
+        }
+    }
+
+    /// The same client, known (or not) to the account it signs in to.
+    #[must_use]
+    pub fn with_known_device(self, known_device: bool) -> Self {
+        Self {
+            known_device,
+            ..self
         }
     }
 }
@@ -206,6 +225,62 @@ pub struct AuthEvent {
     pub created_at: OffsetDateTime,
 }
 
+/// What a security notice is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// A sign-in from a browser this account had not signed in from.
+    NewDevice,
+    /// Wrong passwords were tried since the previous sign-in (`count`).
+    FailedSignIns,
+    /// A rotated refresh token was replayed, and its session ended.
+    RefreshReuse,
+}
+
+impl NoticeKind {
+    /// Stable storage name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NewDevice => "new_device",
+            Self::FailedSignIns => "failed_sign_ins",
+            Self::RefreshReuse => "refresh_reuse",
+        }
+    }
+
+    /// Parses a stored name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::NewDevice, Self::FailedSignIns, Self::RefreshReuse]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Something the account's owner should see on the dashboard until they
+/// dismiss it (the event log keeps the history either way).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// How many (failed sign-ins); 0 where no count applies.
+    pub count: u64,
+    /// Address of the client it concerns (the new browser, the replayer).
+    pub ip_address: Option<String>,
+    /// That client's `User-Agent`.
+    pub user_agent: Option<String>,
+    /// When.
+    pub created_at: OffsetDateTime,
+}
+
+/// A stored notice, with the id that dismisses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredNotice {
+    /// Store-assigned, unique per deployment.
+    pub id: i64,
+    /// The notice.
+    pub notice: Notice,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +295,9 @@ mod tests {
             assert_eq!(AuthEventKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(AuthEventKind::parse("drop table"), None);
+        for kind in [NoticeKind::NewDevice, NoticeKind::FailedSignIns] {
+            assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use engine::{AuthEventKind, ClientInfo, Error, Validation};
+use engine::{AuthEventKind, ClientInfo, Error, NoticeKind, RefreshOutcome, Validation};
 use time::Duration;
 
 const PASSWORD: &str = "amber falcon river";
@@ -16,7 +16,7 @@ fn client() -> ClientInfo {
 }
 
 async fn valid(auth: &engine::Auth, token: &engine::SessionToken) -> Option<engine::Authenticated> {
-    match auth.validate_token(token).await.unwrap() {
+    match auth.validate_token(token, &client()).await.unwrap() {
         Validation::Valid(a) => Some(*a),
         Validation::Invalid => None,
     }
@@ -45,9 +45,22 @@ async fn a_confirmation_makes_the_sign_in_recent_again() {
         .into_iter()
         .map(|e| e.kind)
         .collect();
+    assert_eq!(kinds[0], AuthEventKind::Confirmed);
+    // The wrong confirmation counts as a failed sign-in: the next sign-in
+    // raises a notice with it (this test's client is not a known device).
+    auth.sign_in("ada", PASSWORD, false, client())
+        .await
+        .unwrap();
+    let notices: Vec<_> = auth
+        .notices(s.auth.user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.notice.kind, n.notice.count))
+        .collect();
     assert_eq!(
-        kinds[..2],
-        [AuthEventKind::Confirmed, AuthEventKind::SignInFailed]
+        notices,
+        [(NoticeKind::NewDevice, 0), (NoticeKind::FailedSignIns, 1)]
     );
 }
 
@@ -144,4 +157,64 @@ async fn old_events_are_purged_past_their_retention() {
     let left = auth.list_events(s.auth.user.id, 10).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].kind, AuthEventKind::SignIn);
+}
+
+#[tokio::test]
+async fn notices_tell_of_new_devices_and_replays_until_dismissed() {
+    let (auth, clock) = common::sqlite_auth().await;
+    let s = auth.sign_up("eve", PASSWORD, client()).await.unwrap();
+    let user = s.auth.user.id;
+    let kinds = |auth: engine::Auth| async move {
+        let notices = auth.notices(user).await.unwrap();
+        notices
+            .into_iter()
+            .map(|n| n.notice.kind)
+            .collect::<Vec<_>>()
+    };
+    assert!(kinds(auth.clone()).await.is_empty(), "sign-up raises none");
+    let known = client().with_known_device(true);
+    auth.sign_in("eve", PASSWORD, false, known).await.unwrap();
+    assert!(kinds(auth.clone()).await.is_empty(), "a known browser");
+
+    // A replayed refresh token, from the thief's address.
+    let RefreshOutcome::Refreshed { .. } =
+        auth.refresh(s.refresh.expose(), &client()).await.unwrap()
+    else {
+        panic!("the first refresh rotates");
+    };
+    clock.advance(Duration::minutes(1));
+    let thief = ClientInfo::new(Some("203.0.113.66".into()), Some("curl/8"));
+    assert_eq!(
+        auth.refresh(s.refresh.expose(), &thief).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+    let notices = auth.notices(user).await.unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].notice.kind, NoticeKind::RefreshReuse);
+    assert_eq!(
+        notices[0].notice.ip_address.as_deref(),
+        Some("203.0.113.66")
+    );
+
+    let other = auth.sign_up("fred", PASSWORD, client()).await.unwrap();
+    assert!(matches!(
+        auth.dismiss_notice(other.auth.user.id, notices[0].id).await,
+        Err(Error::NotFound)
+    ));
+    auth.dismiss_notice(user, notices[0].id).await.unwrap();
+    assert!(kinds(auth.clone()).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_touch_records_where_the_session_was_last_seen() {
+    let (auth, clock) = common::sqlite_auth().await;
+    let s = auth.sign_up("gil", PASSWORD, client()).await.unwrap();
+    clock.advance(Duration::minutes(5));
+    let moved = ClientInfo::new(Some("198.51.100.4".into()), Some("other-agent"));
+    auth.validate_token(&s.token, &moved).await.unwrap();
+    let listed = auth.list_sessions(s.auth.user.id).await.unwrap();
+    let session = &listed[0];
+    assert_eq!(session.ip_address.as_deref(), Some("127.0.0.1"), "sign-in");
+    assert_eq!(session.last_ip_address.as_deref(), Some("198.51.100.4"));
+    assert_eq!(session.last_user_agent.as_deref(), Some("other-agent"));
 }

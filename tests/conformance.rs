@@ -14,7 +14,9 @@ mod common;
 
 use engine::{
     id::{SessionId, UserId},
-    record::{AuthEvent, AuthEventKind, SessionRecord, UserSummary},
+    record::{
+        AuthEvent, AuthEventKind, ClientInfo, Notice, NoticeKind, SessionRecord, UserSummary,
+    },
     store::{NewUser, Rotation},
     Error, SessionToken,
 };
@@ -52,6 +54,8 @@ fn session_for(user: &NewUser, at: OffsetDateTime) -> (SessionRecord, SessionTok
         persistent: false,
         ip_address: Some("192.0.2.1".to_owned()),
         user_agent: Some("conformance".to_owned()),
+        last_ip_address: Some("192.0.2.1".to_owned()),
+        last_user_agent: Some("conformance".to_owned()),
         revoked_at: None,
         authenticated_at: at,
     };
@@ -153,7 +157,12 @@ async fn touch_slides_activity_but_not_on_revoked_sessions(b: Backend) {
     let (user, session, token) = signed_in(&b, "dan").await;
     let later = session.created_at + Duration::minutes(5);
     b.sessions
-        .touch_session(session.id, later, later + Duration::minutes(30))
+        .touch_session(
+            session.id,
+            later,
+            later + Duration::minutes(30),
+            &ClientInfo::new(Some("198.51.100.7".to_owned()), Some("elsewhere")),
+        )
         .await
         .unwrap();
     let found = b
@@ -164,6 +173,16 @@ async fn touch_slides_activity_but_not_on_revoked_sessions(b: Backend) {
         .unwrap();
     assert_eq!(found.session.last_seen_at, later);
     assert_eq!(found.session.idle_expires_at, later + Duration::minutes(30));
+    let last_seen = (
+        found.session.last_ip_address.as_deref(),
+        found.session.last_user_agent.as_deref(),
+    );
+    assert_eq!(last_seen, (Some("198.51.100.7"), Some("elsewhere")));
+    assert_eq!(
+        found.session.ip_address.as_deref(),
+        Some("192.0.2.1"),
+        "the sign-in address stays"
+    );
     assert_eq!(
         found.session.expires_at, session.expires_at,
         "absolute never moves"
@@ -176,7 +195,12 @@ async fn touch_slides_activity_but_not_on_revoked_sessions(b: Backend) {
         .unwrap());
     let much_later = later + Duration::minutes(10);
     b.sessions
-        .touch_session(session.id, much_later, much_later + Duration::minutes(30))
+        .touch_session(
+            session.id,
+            much_later,
+            much_later + Duration::minutes(30),
+            &ClientInfo::default(),
+        )
         .await
         .unwrap();
     let found = b
@@ -624,6 +648,97 @@ async fn a_password_hash_is_replaced_and_a_deleted_user_is_gone(b: Backend) {
     b.users.create_user(&new_user("jan")).await.unwrap();
 }
 
+async fn failed_sign_ins_are_counted_since_the_latest_sign_in(b: Backend) {
+    let (pia, _, _) = signed_in(&b, "pia").await;
+    let id = pia.user.id;
+    let record = |kind| {
+        let event = AuthEvent {
+            kind,
+            session_ref: None,
+            ip_address: None,
+            user_agent: None,
+            // One second for all: the count goes by order, not by time.
+            created_at: now(),
+        };
+        let users = std::sync::Arc::clone(&b.users);
+        async move { users.record_event(Some(id), &event).await.unwrap() }
+    };
+    assert_eq!(b.users.failed_sign_ins_since_sign_in(id).await.unwrap(), 0);
+    record(AuthEventKind::SignInFailed).await;
+    record(AuthEventKind::SignUp).await;
+    record(AuthEventKind::SignInFailed).await;
+    record(AuthEventKind::SignInFailed).await;
+    assert_eq!(b.users.failed_sign_ins_since_sign_in(id).await.unwrap(), 2);
+    let listed = b.users.list_events(id, 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        [AuthEventKind::SignUp],
+        "failed sign-ins are counted, not listed"
+    );
+    record(AuthEventKind::SignIn).await;
+    assert_eq!(b.users.failed_sign_ins_since_sign_in(id).await.unwrap(), 0);
+}
+
+async fn notices_are_listed_newest_first_and_dismissed_by_their_owner(b: Backend) {
+    let (ray, _, _) = signed_in(&b, "ray").await;
+    let (sam, _, _) = signed_in(&b, "sam").await;
+    let notice = |kind, count, created_at| Notice {
+        kind,
+        count,
+        ip_address: Some("203.0.113.9".to_owned()),
+        user_agent: Some("ua".to_owned()),
+        created_at,
+    };
+    let old = now() - Duration::days(100);
+    for n in [
+        notice(NoticeKind::NewDevice, 0, old),
+        notice(NoticeKind::FailedSignIns, 3, now()),
+        notice(NoticeKind::RefreshReuse, 0, now()),
+    ] {
+        b.users.add_notice(ray.user.id, &n).await.unwrap();
+    }
+    let listed = b.users.list_notices(ray.user.id, 2).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|n| n.notice.kind).collect::<Vec<_>>(),
+        [NoticeKind::RefreshReuse, NoticeKind::FailedSignIns]
+    );
+    assert_eq!(
+        listed[1].notice,
+        notice(NoticeKind::FailedSignIns, 3, now())
+    );
+    let failed = listed[1].id;
+    assert!(!b.users.dismiss_notice(sam.user.id, failed).await.unwrap());
+    assert!(b.users.dismiss_notice(ray.user.id, failed).await.unwrap());
+    assert!(
+        !b.users.dismiss_notice(ray.user.id, failed).await.unwrap(),
+        "once"
+    );
+    // Retention takes old notices with old events.
+    b.users
+        .delete_events_before(now() - Duration::days(90))
+        .await
+        .unwrap();
+    let left = b.users.list_notices(ray.user.id, 10).await.unwrap();
+    assert_eq!(
+        left.iter().map(|n| n.notice.kind).collect::<Vec<_>>(),
+        [NoticeKind::RefreshReuse]
+    );
+    assert!(b
+        .users
+        .list_notices(sam.user.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // They go with their user.
+    assert!(b.users.delete_user(ray.user.id).await.unwrap());
+    assert!(b
+        .users
+        .list_notices(ray.user.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -645,6 +760,8 @@ macro_rules! conformance {
                 concurrent_counts_each_get_a_distinct_count,
                 a_confirmation_is_recorded_on_a_live_session_only,
                 a_password_hash_is_replaced_and_a_deleted_user_is_gone,
+                failed_sign_ins_are_counted_since_the_latest_sign_in,
+                notices_are_listed_newest_first_and_dismissed_by_their_owner,
             );
         }
     };

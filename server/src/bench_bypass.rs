@@ -20,11 +20,15 @@ static FIXED: OnceLock<Authenticated> = OnceLock::new();
 ///
 /// # Errors
 /// Only from the first, real validation.
-pub async fn validate(auth: &Auth, token: &SessionToken) -> Result<Validation, engine::Error> {
+pub async fn validate(
+    auth: &Auth,
+    token: &SessionToken,
+    client: &engine::ClientInfo,
+) -> Result<Validation, engine::Error> {
     if let Some(fixed) = FIXED.get() {
         return Ok(Validation::Valid(Box::new(fixed.clone())));
     }
-    let outcome = auth.validate_token(token).await?;
+    let outcome = auth.validate_token(token, client).await?;
     if let Validation::Valid(auth) = &outcome {
         let _ = FIXED.set((**auth).clone());
     }

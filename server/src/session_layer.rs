@@ -28,12 +28,12 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use engine::{Auth, CookiePolicy, Validation};
+use engine::{Auth, ClientInfo, CookiePolicy, Validation};
 
 use app::{
     csrf::RequestCsrf,
     routes::Access,
-    session::{RequestSession, SessionChanges},
+    session::{ClientIp, RequestSession, SessionChanges},
     session_clock::{self, SessionTimes},
 };
 
@@ -79,7 +79,7 @@ pub async fn session_layer(
     let (session, clear_cookie) = match &cookies.session {
         SessionCookie::Missing => (None, false),
         SessionCookie::Unusable => (None, true),
-        SessionCookie::Token(token) => match validate(&layer.auth, token).await {
+        SessionCookie::Token(token) => match validate(&layer.auth, token, &seen_from(&req)).await {
             Ok(Validation::Valid(auth)) => (Some(*auth), false),
             Ok(Validation::Invalid) => (None, true),
             Err(source) => {
@@ -159,9 +159,23 @@ pub fn insert_times(res: &mut Response, times: &SessionTimes) {
 }
 
 /// The engine's validation (or, in the bench-only build, its bypass).
-async fn validate(auth: &Auth, token: &engine::SessionToken) -> Result<Validation, engine::Error> {
+async fn validate(
+    auth: &Auth,
+    token: &engine::SessionToken,
+    client: &ClientInfo,
+) -> Result<Validation, engine::Error> {
     #[cfg(feature = "bench-bypass")]
-    return crate::bench_bypass::validate(auth, token).await;
+    return crate::bench_bypass::validate(auth, token, client).await;
     #[cfg(not(feature = "bench-bypass"))]
-    auth.validate_token(token).await
+    auth.validate_token(token, client).await
+}
+
+/// Where the request comes from, for the session's last-seen record.
+fn seen_from(req: &Request) -> ClientInfo {
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0.to_string());
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    ClientInfo::new(ip, agent)
 }

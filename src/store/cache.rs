@@ -32,7 +32,7 @@ use time::{Duration, OffsetDateTime};
 use crate::{
     clock::Clock,
     id::{SessionId, UserId},
-    record::{Authenticated, SessionRecord},
+    record::{Authenticated, ClientInfo, SessionRecord},
     store::{ExpiredDeletion, Readiness, RefreshTokens, Rotation, SessionBackend, SessionStore},
     token::TokenHash,
     Error,
@@ -179,9 +179,10 @@ impl SessionStore for CachedSessions {
         id: SessionId,
         last_seen_at: OffsetDateTime,
         idle_expires_at: OffsetDateTime,
+        seen_from: &ClientInfo,
     ) -> Result<(), Error> {
         self.inner
-            .touch_session(id, last_seen_at, idle_expires_at)
+            .touch_session(id, last_seen_at, idle_expires_at, seen_from)
             .await?;
         // Refetched on next use, with the new activity times.
         self.lock().remove_id(id);

@@ -50,7 +50,9 @@ use time::OffsetDateTime;
 
 use crate::{
     id::{SessionId, UserId},
-    record::{AuthEvent, Authenticated, SessionRecord, UserSummary},
+    record::{
+        AuthEvent, Authenticated, ClientInfo, Notice, SessionRecord, StoredNotice, UserSummary,
+    },
     token::TokenHash,
     Error,
 };
@@ -143,18 +145,48 @@ pub trait UserStore: Send + Sync + 'static {
     /// [`Error::Storage`] if the backend fails.
     async fn delete_user(&self, id: UserId) -> Result<bool, Error>;
 
-    /// Deletes the events (of every user, and of none) recorded before
-    /// `at`, for the retention limit. Returns how many.
+    /// Deletes the events (of every user, and of none) and the notices
+    /// recorded before `at`, for the retention limit. Returns how many
+    /// events.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn delete_events_before(&self, at: OffsetDateTime) -> Result<u64, Error>;
 
-    /// The latest `limit` events of a user, newest first.
+    /// The latest `limit` events of a user, newest first, without failed
+    /// sign-ins: a stranger's guesses must not push the owner's own
+    /// activity off the list ([`UserStore::failed_sign_ins_since_sign_in`]
+    /// summarises them instead).
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error>;
+
+    /// How many failed sign-ins the user's log holds since their latest
+    /// sign-in (or sign-up).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn failed_sign_ins_since_sign_in(&self, user_id: UserId) -> Result<u64, Error>;
+
+    /// Stores a security notice for the user.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn add_notice(&self, user_id: UserId, notice: &Notice) -> Result<(), Error>;
+
+    /// The user's latest `limit` notices not yet dismissed, newest first.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn list_notices(&self, user_id: UserId, limit: u32) -> Result<Vec<StoredNotice>, Error>;
+
+    /// Dismisses (deletes) one of the user's notices. Returns whether it
+    /// was theirs and there: no user can dismiss another's by guessing ids.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn dismiss_notice(&self, user_id: UserId, id: i64) -> Result<bool, Error>;
 }
 
 /// Server-side sessions: one row per signed-in browser, found by the hash of
@@ -181,8 +213,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`Error::Storage`] if the backend fails.
     async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error>;
 
-    /// Records activity: sets `last_seen_at` and the slid idle expiry of an
-    /// unrevoked session (a revoked one stays revoked).
+    /// Records activity: sets `last_seen_at`, the slid idle expiry and
+    /// where it was seen from (`seen_from`'s address and agent; each one
+    /// `None` keeps the previous) of an unrevoked session (a revoked one
+    /// stays revoked).
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -191,6 +225,7 @@ pub trait SessionStore: Send + Sync + 'static {
         id: SessionId,
         last_seen_at: OffsetDateTime,
         idle_expires_at: OffsetDateTime,
+        seen_from: &ClientInfo,
     ) -> Result<(), Error>;
 
     /// Records that the user proved a credential again in session `id` at

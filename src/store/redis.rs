@@ -35,7 +35,7 @@ use super::{
 };
 use crate::{
     id::{SessionId, UserId},
-    record::{Authenticated, SessionRecord, UserSummary},
+    record::{Authenticated, ClientInfo, SessionRecord, UserSummary},
     token::TokenHash,
     Error,
 };
@@ -155,6 +155,8 @@ fn authenticated(id: &str, fields: &HashMap<String, String>) -> Result<Authentic
         persistent: get("persistent")? == "1",
         ip_address: fields.get("ip").cloned(),
         user_agent: fields.get("ua").cloned(),
+        last_ip_address: fields.get("lip").cloned(),
+        last_user_agent: fields.get("lua").cloned(),
         revoked_at: fields
             .get("revoked_at")
             .map(|_| time("revoked_at"))
@@ -182,13 +184,17 @@ if not id then return false end
 return {id, redis.call('HGETALL', ARGV[1] .. 's:' .. id)}
 ";
 
-/// Slides activity on a live session; keeps `due` in step.
+/// Slides activity on a live session and records where it was seen from
+/// (ARGV[5] address, ARGV[6] agent; empty keeps the previous); keeps `due`
+/// in step.
 const TOUCH: &str = r"
 local key = ARGV[1] .. 's:' .. ARGV[2]
 if redis.call('EXISTS', key) == 0 or redis.call('HEXISTS', key, 'revoked_at') == 1 then
   return 0
 end
 redis.call('HSET', key, 'last_seen_at', ARGV[3], 'idle_expires_at', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', key, 'lip', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', key, 'lua', ARGV[6]) end
 local abs = tonumber(redis.call('HGET', key, 'expires_at'))
 redis.call('ZADD', ARGV[1] .. 'due', math.min(tonumber(ARGV[4]), abs), ARGV[2])
 return 1
@@ -322,6 +328,12 @@ impl SessionStore for RedisStore {
         if let Some(ua) = &s.user_agent {
             fields.push(("ua", ua.clone()));
         }
+        if let Some(ip) = &s.last_ip_address {
+            fields.push(("lip", ip.clone()));
+        }
+        if let Some(ua) = &s.last_user_agent {
+            fields.push(("lua", ua.clone()));
+        }
         if let Some(at) = s.revoked_at {
             fields.push(("revoked_at", ts(at).to_string()));
         }
@@ -365,12 +377,15 @@ impl SessionStore for RedisStore {
         id: SessionId,
         last_seen_at: OffsetDateTime,
         idle_expires_at: OffsetDateTime,
+        seen_from: &ClientInfo,
     ) -> Result<(), Error> {
         let _: i64 = Script::new(TOUCH)
             .arg(&self.prefix)
             .arg(id.to_string())
             .arg(ts(last_seen_at))
             .arg(ts(idle_expires_at))
+            .arg(seen_from.ip_address.as_deref().unwrap_or_default())
+            .arg(seen_from.user_agent.as_deref().unwrap_or_default())
             .invoke_async(&mut self.conn())
             .await?;
         Ok(())

@@ -1,16 +1,18 @@
-//! `/dashboard` (protected): the user and the current session, rendered on
-//! the server in the first HTML response; the times count live once the
-//! page has hydrated.
+//! `/dashboard` (protected): the user, their security notices and the
+//! current session, rendered on the server in the first HTML response; the
+//! times count live once the page has hydrated. Dismissing a notice is a
+//! POST form that also works without JavaScript.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 
 use crate::{
-    components::auth_state::AuthVersion,
+    components::{auth_state::AuthVersion, form_error::FormError},
+    csrf::CsrfField,
     error::AppError,
     format::{ago, countdown, utc},
-    server_fns::account::load_dashboard,
+    server_fns::account::{load_dashboard, DismissNotice, NoticeView},
     session_clock::{SessionClock, SessionTimes},
 };
 
@@ -18,7 +20,12 @@ use crate::{
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let auth = AuthVersion::get();
-    let data = Resource::new(|| (), move |()| auth.unless_signed_out(load_dashboard()));
+    let dismiss = ServerAction::<DismissNotice>::new();
+    let data = Resource::new(
+        move || dismiss.version().get(),
+        move |_| auth.unless_signed_out(load_dashboard()),
+    );
+    let dismiss_error = Signal::derive(move || dismiss.value().get().and_then(Result::err));
     let clock = SessionClock::get();
 
     view! {
@@ -46,6 +53,15 @@ pub fn DashboardPage() -> impl IntoView {
                                 <h1>"Hello, " <span data-testid="dashboard-user">{d.display_name.clone()}</span></h1>
                                 <p class="muted">"Signed in as " {d.username.clone()} ". This page was rendered on the server after validating your session."</p>
                             </section>
+                            {(!d.notices.is_empty()).then(|| view! {
+                                <section class="card notices" aria-labelledby="notices-title">
+                                    <h2 id="notices-title">"Security notices"</h2>
+                                    <FormError error=dismiss_error />
+                                    <ul class="notice-list" data-testid="notices">
+                                        {d.notices.clone().into_iter().map(|n| view! { <Notice notice=n dismiss /> }).collect_view()}
+                                    </ul>
+                                </section>
+                            })}
                             <section class="card">
                                 <h2>"This session"</h2>
                                 <dl class="facts" data-testid="session-facts">
@@ -97,5 +113,23 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// One notice with its dismiss form.
+#[component]
+fn Notice(notice: NoticeView, dismiss: ServerAction<DismissNotice>) -> impl IntoView {
+    view! {
+        <li class="notice" data-testid="notice">
+            <div>
+                <p>{notice.message}</p>
+                <p class="muted small">{utc(notice.at)} {notice.source.map(|s| format!(" · {s}"))}</p>
+            </div>
+            <ActionForm action=dismiss attr:class="inline-form">
+                <CsrfField />
+                <input type="hidden" name="id" value=notice.id />
+                <button type="submit" class="button secondary small">"Dismiss"</button>
+            </ActionForm>
+        </li>
     }
 }

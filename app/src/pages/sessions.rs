@@ -65,9 +65,12 @@ pub fn SessionsPage() -> impl IntoView {
                                                 {s.current.then(|| view! { <span class="badge">"This device"</span> })}
                                             </div>
                                             <div class="muted small">
-                                                {s.ip_address.clone().unwrap_or_else(|| "unknown IP".into())}
-                                                " · signed in " {utc(s.created_at)}
-                                                " · last active " {utc(s.last_seen_at)}
+                                                "Signed in " {utc(s.created_at)} " from "
+                                                {s.ip_address.clone().unwrap_or_else(|| "an unknown address".into())}
+                                            </div>
+                                            <div class="muted small" data-testid="last-seen">
+                                                "Last active " {utc(s.last_seen_at)} " from "
+                                                {last_seen(&s)}
                                             </div>
                                         </div>
                                         {(!s.current).then(|| view! {
@@ -117,5 +120,20 @@ pub fn SessionsPage() -> impl IntoView {
             </div>
             <ReauthPrompt action=everywhere />
         </section>
+    }
+}
+
+/// Where a session was last seen: the address and, when it changed since
+/// the sign-in, the browser (a changed browser on one session is worth a
+/// second look).
+fn last_seen(s: &crate::server_fns::account::SessionView) -> String {
+    let ip = s
+        .last_ip_address
+        .clone()
+        .or_else(|| s.ip_address.clone())
+        .unwrap_or_else(|| "an unknown address".into());
+    match &s.last_device {
+        Some(device) if *device != s.device => format!("{ip} ({device})"),
+        _ => ip,
     }
 }

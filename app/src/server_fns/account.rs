@@ -1,5 +1,5 @@
-//! The signed-in user's account: dashboard data, the session list and
-//! revocation.
+//! The signed-in user's account: dashboard data and its security notices,
+//! the session list and revocation.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,10 @@ pub struct SessionView {
     pub device: String,
     /// Client IP at sign-in.
     pub ip_address: Option<String>,
+    /// Client IP at the last recorded activity.
+    pub last_ip_address: Option<String>,
+    /// Browser and OS at the last recorded activity, when known.
+    pub last_device: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -40,6 +44,19 @@ pub struct EventView {
     pub at: i64,
 }
 
+/// A security notice, as the dashboard shows it until dismissed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeView {
+    /// For the dismiss form.
+    pub id: String,
+    /// What happened, in words.
+    pub message: String,
+    /// Where from (device and address), when known.
+    pub source: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+}
+
 /// Everything `/dashboard` shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
@@ -49,13 +66,16 @@ pub struct Dashboard {
     pub username: String,
     /// The current session.
     pub session: SessionView,
+    /// Security notices not yet dismissed, newest first.
+    pub notices: Vec<NoticeView>,
     /// Recent auth events, newest first.
     pub events: Vec<EventView>,
     /// Server time when rendered (Unix seconds), for countdowns.
     pub now: i64,
 }
 
-/// The dashboard's data, from the already-validated session plus one query.
+/// The dashboard's data, from the already-validated session plus two
+/// queries (events and notices, run together).
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] without a session.
@@ -63,15 +83,17 @@ pub struct Dashboard {
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
     let auth = ssr::authed()?;
     let ctx = ctx()?;
-    let events = ctx
-        .auth
-        .list_events(auth.user.id, 10)
-        .await
-        .map_err(ssr::fail)?;
+    let (events, notices) = futures::future::join(
+        ctx.auth.list_events(auth.user.id, 10),
+        ctx.auth.notices(auth.user.id),
+    )
+    .await;
+    let (events, notices) = (events.map_err(ssr::fail)?, notices.map_err(ssr::fail)?);
     Ok(Dashboard {
         display_name: auth.user.display_name.clone(),
         username: auth.user.username.clone(),
         session: ssr::view(&auth.session, Some(auth.session.id)),
+        notices: notices.iter().map(ssr::notice_view).collect(),
         events: events
             .into_iter()
             .map(|e| EventView {
@@ -100,6 +122,27 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
         .iter()
         .map(|s| ssr::view(s, Some(auth.session.id)))
         .collect())
+}
+
+/// Dismisses one of the user's security notices.
+///
+/// # Errors
+/// [`AppError::NotFound`] if it is not one of theirs (or already gone).
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn dismiss_notice(id: String) -> Result<(), AppError> {
+    let auth = ssr::authed()?;
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ssr::fail(engine::Error::NotFound))?;
+    ctx()?
+        .auth
+        .dismiss_notice(auth.user.id, id)
+        .await
+        .map_err(ssr::fail)?;
+    if session::is_plain_form_post() {
+        leptos_axum::redirect("/dashboard");
+    }
+    Ok(())
 }
 
 /// Signs out one of the user's other devices.
@@ -179,7 +222,7 @@ use crate::session;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::SessionView;
+    use super::{NoticeView, SessionView};
     use crate::{error::AppError, session};
 
     /// The request's session, or a 401.
@@ -206,12 +249,55 @@ mod ssr {
             id: s.id.to_string(),
             device: describe_device(s.user_agent.as_deref()),
             ip_address: s.ip_address.clone(),
+            last_ip_address: s.last_ip_address.clone(),
+            last_device: s
+                .last_user_agent
+                .as_deref()
+                .map(|ua| describe_device(Some(ua))),
             created_at: s.created_at.unix_timestamp(),
             last_seen_at: s.last_seen_at.unix_timestamp(),
             idle_expires_at: s.idle_expires_at.unix_timestamp(),
             expires_at: s.expires_at.unix_timestamp(),
             persistent: s.persistent,
             current: current == Some(s.id),
+        }
+    }
+
+    pub fn notice_view(stored: &engine::StoredNotice) -> NoticeView {
+        use engine::NoticeKind;
+        let n = &stored.notice;
+        let message = match n.kind {
+            NoticeKind::NewDevice => {
+                "New sign-in from a browser you had not used with this account. \
+                 If it was not you, change your password."
+                    .to_owned()
+            }
+            NoticeKind::FailedSignIns if n.count == 1 => {
+                "1 failed sign-in attempt since your previous sign-in.".to_owned()
+            }
+            NoticeKind::FailedSignIns => {
+                format!(
+                    "{} failed sign-in attempts since your previous sign-in.",
+                    n.count
+                )
+            }
+            NoticeKind::RefreshReuse => "A copy of a session's token was used after the \
+                 session had moved on: that session was signed out. If you did not \
+                 expect it, change your password."
+                .to_owned(),
+        };
+        let source = match n.kind {
+            NoticeKind::FailedSignIns => None,
+            NoticeKind::NewDevice | NoticeKind::RefreshReuse => Some(match &n.ip_address {
+                Some(ip) => format!("{} · {ip}", describe_device(n.user_agent.as_deref())),
+                None => describe_device(n.user_agent.as_deref()),
+            }),
+        };
+        NoticeView {
+            id: stored.id.to_string(),
+            message,
+            source,
+            at: n.created_at.unix_timestamp(),
         }
     }
 

@@ -57,7 +57,10 @@ pub async fn sign_in(
     let device = ssr::device_cookie();
     let result = match ssr::admit(&username, device.as_deref()).await {
         Ok(ctx) => {
-            let client = session::client_info();
+            let known = device
+                .as_deref()
+                .is_some_and(|cookie| ctx.device.recognises(&username, cookie));
+            let client = session::client_info().with_known_device(known);
             match ctx
                 .auth
                 .sign_in(&username, &password, remember, client)

@@ -3,7 +3,6 @@
 
 use app::server_fns::{
     account::SignOutEverywhere,
-    auth::SignIn,
     security::{ChangePassword, ConfirmPassword, DeleteAccount},
 };
 use axum::http::StatusCode;
@@ -74,21 +73,9 @@ async fn a_password_change_signs_out_other_devices_and_replaces_this_token() {
 
     // The old password is refused, the new one accepted.
     let mut fresh = Browser::new();
-    let res = app
-        .call::<SignIn>(
-            &mut fresh,
-            &[("username", "pat"), ("password", PASSWORD)],
-            Submit::Js,
-        )
-        .await;
+    let res = app.sign_in(&mut fresh, "pat", PASSWORD).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    let res = app
-        .call::<SignIn>(
-            &mut fresh,
-            &[("username", "pat"), ("password", NEW_PASSWORD)],
-            Submit::Js,
-        )
-        .await;
+    let res = app.sign_in(&mut fresh, "pat", NEW_PASSWORD).await;
     assert!(fresh.session().is_some(), "{}", res.body);
     let events: Vec<String> = sqlx::query_scalar("SELECT kind FROM auth_events")
         .fetch_all(app.sqlite())
@@ -257,13 +244,7 @@ async fn a_deleted_account_cannot_sign_in_and_leaves_nothing_behind() {
         app.visit(&mut other, "/dashboard").await.status,
         StatusCode::SEE_OTHER
     );
-    let res = app
-        .call::<SignIn>(
-            &mut Browser::new(),
-            &[("username", "sam"), ("password", PASSWORD)],
-            Submit::Js,
-        )
-        .await;
+    let res = app.sign_in(&mut Browser::new(), "sam", PASSWORD).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 
     // Their rows are gone; the bystander's are not.
@@ -313,4 +294,67 @@ async fn sign_out_everywhere_past_the_window_confirms_with_the_password_sent() {
         app.visit(&mut other, "/dashboard").await.status,
         StatusCode::SEE_OTHER
     );
+}
+
+/// The dashboard's notices as the page data carries them.
+async fn notices(app: &TestApp, b: &mut Browser) -> Vec<app::server_fns::account::NoticeView> {
+    use app::server_fns::account::{Dashboard, LoadDashboard};
+    let res = app.call::<LoadDashboard>(b, &[], Submit::Js).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    serde_json::from_str::<Dashboard>(&res.body)
+        .expect("dashboard JSON")
+        .notices
+}
+
+#[tokio::test]
+async fn notices_tell_of_a_new_browser_and_failed_attempts_until_dismissed() {
+    use app::server_fns::account::DismissNotice;
+    let app = spawn_app().await;
+    let mut home = app.signed_up("quin").await;
+    assert!(notices(&app, &mut home).await.is_empty(), "sign-up: none");
+
+    // The same browser signs in again: it is known, nothing to tell.
+    let signed_in = app.sign_in(&mut home, "quin", PASSWORD).await;
+    assert!(signed_in.status.is_success() || signed_in.status.is_redirection());
+    assert!(notices(&app, &mut home).await.is_empty(), "a known browser");
+
+    // Two wrong guesses from elsewhere, then a sign-in from a new browser.
+    for _ in 0..2 {
+        let res = app
+            .sign_in(&mut Browser::new(), "quin", "not the password")
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let mut away = app.signed_in("quin").await;
+    let listed = notices(&app, &mut home).await;
+    let messages: Vec<_> = listed.iter().map(|n| n.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with("New sign-in from a browser"),
+        "{messages:?}"
+    );
+    assert_eq!(
+        messages[1],
+        "2 failed sign-in attempts since your previous sign-in."
+    );
+
+    // Only the owner dismisses; a plain form post comes back to the page.
+    let mut stranger = app.signed_up("rex").await;
+    let id = listed[0].id.as_str();
+    let res = app
+        .call::<DismissNotice>(&mut stranger, &[("id", id)], Submit::Js)
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app
+        .call::<DismissNotice>(&mut away, &[("id", "not a number")], Submit::Js)
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app
+        .call::<DismissNotice>(&mut away, &[("id", id)], Submit::Html)
+        .await;
+    assert!(res.status.is_redirection(), "{}", res.status);
+    assert_eq!(res.header("location"), Some("/dashboard"));
+    let left = notices(&app, &mut home).await;
+    assert_eq!(left.len(), 1, "one dismissed, on every device");
+    assert_eq!(left[0].id, listed[1].id);
 }

@@ -301,6 +301,13 @@ impl TestApp {
         res
     }
 
+    /// Signs `name` in with `password` from `browser`, as its script would.
+    pub async fn sign_in(&self, browser: &mut Browser, name: &str, password: &str) -> TestResponse {
+        let fields = [("username", name), ("password", password)];
+        self.call::<app::server_fns::auth::SignIn>(browser, &fields, Submit::Js)
+            .await
+    }
+
     /// Signs up `name` in a fresh browser.
     pub async fn signed_up(&self, name: &str) -> Browser {
         self.fresh_browser_through::<app::server_fns::auth::SignUp>(name)

@@ -79,7 +79,8 @@ impl<DB: Dialect> SqlStore<DB> {
 macro_rules! session_columns {
     () => {
         "s.id, s.user_id, s.token_hash, s.created_at, s.last_seen_at, s.idle_expires_at, \
-         s.expires_at, s.persistent, s.ip_address, s.user_agent, s.revoked_at, s.authenticated_at"
+         s.expires_at, s.persistent, s.ip_address, s.user_agent, s.revoked_at, s.authenticated_at, \
+         s.last_ip_address, s.last_user_agent"
     };
 }
 
@@ -125,6 +126,8 @@ fn session_from_row<DB: Dialect>(row: &DB::Row) -> Result<SessionRecord, Error> 
         persistent: DB::bool(row, "persistent")?,
         ip_address: DB::opt_text(row, "ip_address")?,
         user_agent: DB::opt_text(row, "user_agent")?,
+        last_ip_address: DB::opt_text(row, "last_ip_address")?,
+        last_user_agent: DB::opt_text(row, "last_user_agent")?,
         revoked_at: opt_ts::<DB>(row, "revoked_at")?,
         // Rows from before the column existed proved it at sign-in.
         authenticated_at: opt_ts::<DB>(row, "authenticated_at")?.unwrap_or(created_at),

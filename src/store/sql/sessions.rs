@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::{authenticated_from_row, session_from_row, ts, Dialect, SqlStore, Value};
 use crate::{
     id::{SessionId, UserId},
-    record::{Authenticated, SessionRecord},
+    record::{Authenticated, ClientInfo, SessionRecord},
     store::SessionStore,
     token::TokenHash,
     Error,
@@ -20,7 +20,8 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
         self.execute(
             "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, \
              idle_expires_at, expires_at, persistent, ip_address, user_agent, revoked_at, \
-             authenticated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             authenticated_at, last_ip_address, last_user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             &[
                 Value::Text(&id),
                 Value::Text(&user_id),
@@ -34,6 +35,8 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
                 Value::OptText(s.user_agent.as_deref()),
                 Value::OptInt(s.revoked_at.map(ts)),
                 Value::Int(ts(s.authenticated_at)),
+                Value::OptText(s.last_ip_address.as_deref()),
+                Value::OptText(s.last_user_agent.as_deref()),
             ],
         )
         .await?;
@@ -65,13 +68,18 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
         id: SessionId,
         last_seen_at: OffsetDateTime,
         idle_expires_at: OffsetDateTime,
+        seen_from: &ClientInfo,
     ) -> Result<(), Error> {
         self.execute(
-            "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 \
-             WHERE id = $3 AND revoked_at IS NULL",
+            "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2, \
+             last_ip_address = COALESCE($3, last_ip_address), \
+             last_user_agent = COALESCE($4, last_user_agent) \
+             WHERE id = $5 AND revoked_at IS NULL",
             &[
                 Value::Int(ts(last_seen_at)),
                 Value::Int(ts(idle_expires_at)),
+                Value::OptText(seen_from.ip_address.as_deref()),
+                Value::OptText(seen_from.user_agent.as_deref()),
                 Value::Text(&id.to_string()),
             ],
         )

@@ -1,11 +1,11 @@
-//! Accounts and the auth event log, in SQL.
+//! Accounts, the auth event log and security notices, in SQL.
 
 use async_trait::async_trait;
 
 use super::{from_ts, ts, user_from_row, Dialect, SqlStore, Value};
 use crate::{
     id::UserId,
-    record::{AuthEvent, AuthEventKind, UserSummary},
+    record::{AuthEvent, AuthEventKind, Notice, NoticeKind, StoredNotice, UserSummary},
     store::{NewUser, UserStore},
     Error,
 };
@@ -107,17 +107,95 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
 
     async fn delete_events_before(&self, at: time::OffsetDateTime) -> Result<u64, Error> {
         self.execute(
+            "DELETE FROM security_notices WHERE created_at < $1",
+            &[Value::Int(ts(at))],
+        )
+        .await?;
+        self.execute(
             "DELETE FROM auth_events WHERE created_at < $1",
             &[Value::Int(ts(at))],
         )
         .await
     }
 
+    async fn failed_sign_ins_since_sign_in(&self, user_id: UserId) -> Result<u64, Error> {
+        let id = user_id.to_string();
+        // By id, not time: ids grow with every insert, seconds do not.
+        let row = self
+            .fetch_optional(
+                "SELECT COUNT(*) AS n FROM auth_events \
+                 WHERE user_id = $1 AND kind = 'signin_failed' AND id > COALESCE(( \
+                   SELECT MAX(id) FROM auth_events \
+                   WHERE user_id = $2 AND kind IN ('signin', 'signup')), 0)",
+                &[Value::Text(&id), Value::Text(&id)],
+            )
+            .await?;
+        let n = row.map(|row| DB::int(&row, "n")).transpose()?;
+        Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    async fn add_notice(&self, user_id: UserId, notice: &Notice) -> Result<(), Error> {
+        self.execute(
+            "INSERT INTO security_notices \
+             (user_id, kind, count, ip_address, user_agent, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                Value::Text(&user_id.to_string()),
+                Value::Text(notice.kind.as_str()),
+                Value::Int(i64::try_from(notice.count).unwrap_or(i64::MAX)),
+                Value::OptText(notice.ip_address.as_deref()),
+                Value::OptText(notice.user_agent.as_deref()),
+                Value::Int(ts(notice.created_at)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_notices(&self, user_id: UserId, limit: u32) -> Result<Vec<StoredNotice>, Error> {
+        let rows = self
+            .fetch_all(
+                "SELECT id, kind, count, ip_address, user_agent, created_at \
+                 FROM security_notices WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+                &[
+                    Value::Text(&user_id.to_string()),
+                    Value::Int(i64::from(limit)),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .filter_map(|row| Some((NoticeKind::parse(&DB::text(row, "kind").ok()?)?, row)))
+            .map(|(kind, row)| {
+                Ok(StoredNotice {
+                    id: DB::int(row, "id")?,
+                    notice: Notice {
+                        kind,
+                        count: u64::try_from(DB::int(row, "count")?).unwrap_or(0),
+                        ip_address: DB::opt_text(row, "ip_address")?,
+                        user_agent: DB::opt_text(row, "user_agent")?,
+                        created_at: from_ts(DB::int(row, "created_at")?)?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn dismiss_notice(&self, user_id: UserId, id: i64) -> Result<bool, Error> {
+        let deleted = self
+            .execute(
+                "DELETE FROM security_notices WHERE id = $1 AND user_id = $2",
+                &[Value::Int(id), Value::Text(&user_id.to_string())],
+            )
+            .await?;
+        Ok(deleted > 0)
+    }
+
     async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
         let rows = self
             .fetch_all(
                 "SELECT kind, session_ref, ip_address, user_agent, created_at FROM auth_events \
-                 WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                 WHERE user_id = $1 AND kind <> 'signin_failed' \
+                 ORDER BY created_at DESC, id DESC LIMIT $2",
                 &[
                     Value::Text(&user_id.to_string()),
                     Value::Int(i64::from(limit)),

@@ -1,0 +1,77 @@
+//! Security notices: what the account's owner should see on their
+//! dashboard, kept until they dismiss it. A sign-in from a browser the
+//! account had not used, the wrong passwords tried since the previous
+//! sign-in, and a replayed refresh token (OWASP ASVS 5 V6.3.5).
+//!
+//! Like events, notices are best effort: failing to store one is logged
+//! and never fails the sign-in or refresh that raised it.
+
+use super::Auth;
+use crate::{
+    id::UserId,
+    record::{ClientInfo, Notice, NoticeKind, StoredNotice},
+    Error,
+};
+
+/// Most notices the dashboard shows at once.
+pub const NOTICES_SHOWN: u32 = 20;
+
+impl Auth {
+    /// The notices a successful sign-in raises. Runs before the sign-in's
+    /// own event is written, so the count is of the failures since the
+    /// *previous* sign-in.
+    pub(super) async fn notice_sign_in(&self, user: UserId, client: &ClientInfo) {
+        match self.users.failed_sign_ins_since_sign_in(user).await {
+            Ok(0) => {}
+            Ok(count) => {
+                self.notice(user, NoticeKind::FailedSignIns, count, client)
+                    .await
+            }
+            Err(err) => tracing::warn!(error = %err, "could not count failed sign-ins"),
+        }
+        if !client.known_device {
+            self.notice(user, NoticeKind::NewDevice, 0, client).await;
+        }
+    }
+
+    /// Stores one notice (best effort, see the module docs).
+    pub(super) async fn notice(
+        &self,
+        user: UserId,
+        kind: NoticeKind,
+        count: u64,
+        client: &ClientInfo,
+    ) {
+        let notice = Notice {
+            kind,
+            count,
+            ip_address: client.ip_address.clone(),
+            user_agent: client.user_agent.clone(),
+            created_at: self.clock.now(),
+        };
+        if let Err(err) = self.users.add_notice(user, &notice).await {
+            tracing::warn!(error = %err, kind = kind.as_str(), "could not store a notice");
+        }
+    }
+
+    /// The user's notices not yet dismissed, newest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn notices(&self, user: UserId) -> Result<Vec<StoredNotice>, Error> {
+        self.users.list_notices(user, NOTICES_SHOWN).await
+    }
+
+    /// Dismisses one of the user's notices.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if it is not theirs (or already dismissed), or a
+    /// storage failure.
+    pub async fn dismiss_notice(&self, user: UserId, id: i64) -> Result<(), Error> {
+        if self.users.dismiss_notice(user, id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+}
