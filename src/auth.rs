@@ -548,12 +548,21 @@ impl Auth {
         self.users.list_events(user, limit).await
     }
 
-    /// Deletes expired and revoked sessions. Returns how many.
+    /// Deletes expired and revoked sessions, and refresh tokens rotated
+    /// longer ago than [`SessionPolicy::rotated_token_retention`]. Returns
+    /// how many sessions.
     ///
     /// # Errors
     /// A storage failure.
     pub async fn purge_expired(&self) -> Result<u64, Error> {
-        self.sessions.delete_expired(self.clock.now()).await
+        let now = self.clock.now();
+        let sessions = self.sessions.delete_expired(now).await?;
+        let cutoff = now - self.policy.rotated_token_retention();
+        let tokens = self.sessions.delete_rotated_before(cutoff).await?;
+        if tokens > 0 {
+            tracing::debug!(deleted = tokens, "purged rotated refresh tokens");
+        }
+        Ok(sessions)
     }
 
     /// Deletes auth events older than `retention`. Returns how many.

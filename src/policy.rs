@@ -55,6 +55,16 @@ pub struct Expiry {
 }
 
 impl SessionPolicy {
+    /// How long a rotated refresh token is kept to recognise its replay:
+    /// a normal session's whole lifetime. Past it, a replay is refused as
+    /// an unknown token (the thief still gets nothing) but no longer ends
+    /// the session; in return a remember-me session's chain stays bounded
+    /// (one row per refresh) instead of growing for 30 days.
+    #[must_use]
+    pub fn rotated_token_retention(&self) -> Duration {
+        self.absolute_timeout
+    }
+
     /// Checks the limits are usable: positive, idle within absolute, and the
     /// remember-me limits at least the normal ones.
     ///

@@ -689,11 +689,11 @@ async fn notices_are_listed_newest_first_and_dismissed_by_their_owner(b: Backend
         user_agent: Some("ua".to_owned()),
         created_at,
     };
-    let old = now() - Duration::days(100);
+    let (at, old) = (now(), now() - Duration::days(100));
     for n in [
         notice(NoticeKind::NewDevice, 0, old),
-        notice(NoticeKind::FailedSignIns, 3, now()),
-        notice(NoticeKind::RefreshReuse, 0, now()),
+        notice(NoticeKind::FailedSignIns, 3, at),
+        notice(NoticeKind::RefreshReuse, 0, at),
     ] {
         b.users.add_notice(ray.user.id, &n).await.unwrap();
     }
@@ -702,10 +702,7 @@ async fn notices_are_listed_newest_first_and_dismissed_by_their_owner(b: Backend
         listed.iter().map(|n| n.notice.kind).collect::<Vec<_>>(),
         [NoticeKind::RefreshReuse, NoticeKind::FailedSignIns]
     );
-    assert_eq!(
-        listed[1].notice,
-        notice(NoticeKind::FailedSignIns, 3, now())
-    );
+    assert_eq!(listed[1].notice, notice(NoticeKind::FailedSignIns, 3, at));
     let failed = listed[1].id;
     assert!(!b.users.dismiss_notice(sam.user.id, failed).await.unwrap());
     assert!(b.users.dismiss_notice(ray.user.id, failed).await.unwrap());
@@ -739,6 +736,48 @@ async fn notices_are_listed_newest_first_and_dismissed_by_their_owner(b: Backend
         .is_empty());
 }
 
+async fn rotated_refresh_tokens_are_deleted_after_their_retention(b: Backend) {
+    let (_, session, _) = signed_in(&b, "lou").await;
+    let at = now();
+    let first = refresh_token(&b, session.id, at).await;
+    let second = SessionToken::generate();
+    let third = SessionToken::generate();
+    let later = at + Duration::minutes(5);
+    assert_eq!(
+        rotate(&b, &first.hash(), &second.hash(), at).await,
+        Rotation::Rotated(session.id)
+    );
+    assert_eq!(
+        rotate(&b, &second.hash(), &third.hash(), later).await,
+        Rotation::Rotated(session.id)
+    );
+    // Only `first` was rotated before the cutoff.
+    let gone = b.sessions.delete_rotated_before(later).await.unwrap();
+    assert_eq!(gone, 1);
+    let fourth = SessionToken::generate();
+    let probe = later + Duration::minutes(1);
+    assert_eq!(
+        rotate(&b, &first.hash(), &fourth.hash(), probe).await,
+        Rotation::Unknown,
+        "past its retention a replay is refused as unknown"
+    );
+    assert_eq!(
+        rotate(&b, &second.hash(), &fourth.hash(), probe).await,
+        Rotation::Reused(session.id),
+        "within it, still recognised"
+    );
+    // The current token is never rotated, so never deleted this way.
+    let far = probe + Duration::days(1);
+    b.sessions.delete_rotated_before(far).await.unwrap();
+    let fresh = signed_in(&b, "lou2").await;
+    let current = refresh_token(&b, fresh.1.id, at).await;
+    b.sessions.delete_rotated_before(far).await.unwrap();
+    assert_eq!(
+        rotate(&b, &current.hash(), &fourth.hash(), probe).await,
+        Rotation::Rotated(fresh.1.id)
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -762,6 +801,7 @@ macro_rules! conformance {
                 a_password_hash_is_replaced_and_a_deleted_user_is_gone,
                 failed_sign_ins_are_counted_since_the_latest_sign_in,
                 notices_are_listed_newest_first_and_dismissed_by_their_owner,
+                rotated_refresh_tokens_are_deleted_after_their_retention,
             );
         }
     };

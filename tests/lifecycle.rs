@@ -543,3 +543,40 @@ async fn unknown_names_take_as_long_as_wrong_passwords() {
         assert!(ratio < 1.5, "{label}: known {k:.4} s vs unknown {u:.4} s");
     }
 }
+
+/// A remember-me session's refresh-token chain stays bounded: tokens
+/// rotated longer ago than a normal session's lifetime are purged, and a
+/// replay of one is then refused as unknown without ending the session.
+#[tokio::test]
+async fn rotated_refresh_tokens_are_purged_after_their_retention() {
+    let (auth, clock) = common::sqlite_auth().await;
+    auth.sign_up("lena", "amber falcon river", client())
+        .await
+        .unwrap();
+    let s = auth
+        .sign_in("lena", "amber falcon river", true, client())
+        .await
+        .unwrap();
+    let first = s.refresh.expose().to_owned();
+    let (_, second) = refreshed(auth.refresh(&first, &client()).await.unwrap());
+    let second = second.expect("rotated").expose().to_owned();
+    clock.advance(auth.policy().rotated_token_retention() + Duration::minutes(1));
+    refreshed(auth.refresh(&second, &client()).await.unwrap());
+
+    auth.purge_expired().await.unwrap();
+    assert_eq!(
+        auth.refresh(&first, &client()).await.unwrap(),
+        engine::RefreshOutcome::Invalid
+    );
+    valid(auth.validate(s.token.expose()).await.unwrap());
+    // The one rotated just now is kept: replaying it still ends the session.
+    clock.advance(Duration::minutes(1));
+    assert_eq!(
+        auth.refresh(&second, &client()).await.unwrap(),
+        engine::RefreshOutcome::Invalid
+    );
+    assert_eq!(
+        auth.validate(s.token.expose()).await.unwrap(),
+        Validation::Invalid
+    );
+}

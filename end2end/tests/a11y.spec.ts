@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import path from "node:path";
-import { hydrated, SCREENSHOTS as shots, seriousViolations, signUp, uniqueUser } from "./helpers";
+import { hydrated, SCREENSHOTS as shots, seriousViolations, signIn, signUp, uniqueUser } from "./helpers";
 
 const anonymousPages = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
 const signedInPages = ["/", "/dashboard", "/account/sessions", "/account/password", "/account/delete", "/account/confirm"];
@@ -13,7 +13,13 @@ for (const scheme of ["light", "dark"] as const) {
       await hydrated(page);
       expect(await seriousViolations(page), `${p} (${scheme})`).toEqual([]);
     }
-    await signUp(page, uniqueUser("a11y"));
+    const user = uniqueUser("a11y");
+    await signUp(page, user);
+    // Signed in again as from a browser the account does not know, so the
+    // dashboard shows its security notice too.
+    await page.context().clearCookies();
+    await signIn(page, user);
+    await expect(page.getByTestId("notice")).toHaveCount(1);
     for (const p of signedInPages) {
       await page.goto(p);
       await hydrated(page);

@@ -71,6 +71,44 @@ test("deleting the account signs out, frees the name and refuses the old passwor
   await signUp(page, user);
 });
 
+test("a sign-in from a new browser leaves notices, dismissed once for every device", async ({ page, browser }) => {
+  const problems = watchConsole(page);
+  const user = uniqueUser("note");
+  await signUp(page, user);
+  await expect(page.getByTestId("notice")).toHaveCount(0);
+
+  // Elsewhere: one wrong password, then the right one.
+  const elsewhere = await browser.newContext();
+  const laptop = await elsewhere.newPage();
+  await laptop.goto("/login");
+  await hydrated(laptop);
+  await laptop.getByLabel("User name or e-mail").fill(user);
+  await laptop.getByLabel("Password").fill("not my password");
+  await laptop.getByRole("button", { name: "Sign in" }).click();
+  await expect(laptop.getByTestId("form-error")).toHaveText("Invalid user name or password.");
+  await signIn(laptop, user);
+  const notices = laptop.getByTestId("notice");
+  await expect(notices).toHaveCount(2);
+  await expect(notices.nth(0)).toContainText("New sign-in from a browser you had not used");
+  await expect(notices.nth(1)).toContainText("1 failed sign-in attempt since your previous sign-in.");
+  // Counted, not listed: guesses cannot push real activity off the list.
+  await expect(laptop.getByTestId("events")).not.toContainText("Failed sign-in");
+  expect(await seriousViolations(laptop)).toEqual([]);
+
+  await notices.nth(1).getByRole("button", { name: "Dismiss" }).click();
+  await expect(notices).toHaveCount(1);
+  await page.reload();
+  await expect(page.getByTestId("notice")).toHaveCount(1);
+  await expect(page.getByTestId("notice")).toContainText("New sign-in");
+
+  // The session list says where each session was last active.
+  await page.goto("/account/sessions");
+  await expect(page.getByTestId("session")).toHaveCount(2);
+  await expect(page.getByTestId("last-seen").first()).toContainText(/Last active .* from \S+/);
+  expect(problems).toEqual([]);
+  await elsewhere.close();
+});
+
 test.describe("step-up after the re-authentication window", () => {
   test.use({ baseURL: shortWindow });
 

@@ -1,4 +1,5 @@
--- Security notices, and where each session was last seen.
+-- Security notices, where each session was last seen, and the retention
+-- of rotated refresh tokens.
 --
 -- A notice is what the account's owner should see on the dashboard until
 -- they dismiss it (dismissing deletes the row; the event log keeps the
@@ -20,3 +21,6 @@ CREATE INDEX security_notices_by_time ON security_notices (created_at);
 -- (`ip_address`, `user_agent`). NULL until the first touch.
 ALTER TABLE sessions ADD COLUMN last_ip_address TEXT;
 ALTER TABLE sessions ADD COLUMN last_user_agent TEXT;
+
+-- The cleanup task deletes refresh tokens rotated past their retention.
+CREATE INDEX refresh_tokens_by_rotation ON refresh_tokens (rotated_at);

@@ -287,4 +287,8 @@ impl ExpiredDeletion for CachedSessions {
         self.lock().retain(|e| e.usable(now, self.ttl));
         self.inner.delete_expired(now).await
     }
+
+    async fn delete_rotated_before(&self, at: OffsetDateTime) -> Result<u64, Error> {
+        self.inner.delete_rotated_before(at).await
+    }
 }

@@ -327,6 +327,13 @@ pub trait ExpiredDeletion: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error>;
+
+    /// Deletes the refresh tokens rotated before `at` (the current token of
+    /// a live session is never rotated, so it stays). Returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn delete_rotated_before(&self, at: OffsetDateTime) -> Result<u64, Error>;
 }
 
 /// A rate-limit counter's current window.

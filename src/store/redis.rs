@@ -13,6 +13,7 @@
 //! | `due` | sorted set | session ids by when they stop being valid (idle or absolute expiry, revocation) |
 //! | `r:{refresh hash}` | hash | a refresh token: its session, and when it was rotated |
 //! | `sr:{id}` | set | a session's refresh token hashes |
+//! | `rotated` | sorted set | rotated refresh token hashes by when they were rotated (for their retention) |
 //! | `c:{key}` | hash | a rate-limit counter: its count and when its window ends |
 //!
 //! Session, token and refresh keys expire an hour after the session's
@@ -269,6 +270,7 @@ if s[1] or not s[2] or tonumber(s[2]) <= now or tonumber(s[3]) <= now then
   return {'dead', sid}
 end
 redis.call('HSET', rkey, 'rotated_at', ARGV[4])
+redis.call('ZADD', ARGV[1] .. 'rotated', now, ARGV[2])
 local nkey = ARGV[1] .. 'r:' .. ARGV[3]
 redis.call('HSET', nkey, 'session', sid, 'created_at', ARGV[4])
 local ttl = redis.call('TTL', rkey)
@@ -289,11 +291,26 @@ for _, id in ipairs(ids) do
   if f[2] then redis.call('SREM', p .. 'u:' .. f[2], id) end
   for _, r in ipairs(redis.call('SMEMBERS', p .. 'sr:' .. id)) do
     redis.call('DEL', p .. 'r:' .. r)
+    redis.call('ZREM', p .. 'rotated', r)
   end
   redis.call('DEL', key, p .. 'sr:' .. id)
   redis.call('ZREM', p .. 'due', id)
 end
 return #ids
+";
+
+/// Deletes up to 500 refresh tokens rotated before ARGV[2], with their
+/// entries in their session's set; returns how many.
+const PURGE_ROTATED: &str = r"
+local p = ARGV[1]
+local hashes = redis.call('ZRANGEBYSCORE', p .. 'rotated', '-inf', '(' .. ARGV[2], 'LIMIT', 0, 500)
+for _, h in ipairs(hashes) do
+  local sid = redis.call('HGET', p .. 'r:' .. h, 'session')
+  if sid then redis.call('SREM', p .. 'sr:' .. sid, h) end
+  redis.call('DEL', p .. 'r:' .. h)
+  redis.call('ZREM', p .. 'rotated', h)
+end
+return #hashes
 ";
 
 #[async_trait]
@@ -561,11 +578,23 @@ impl Readiness for RedisStore {
 #[async_trait]
 impl ExpiredDeletion for RedisStore {
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
+        self.purge_in_batches(PURGE, now).await
+    }
+
+    async fn delete_rotated_before(&self, at: OffsetDateTime) -> Result<u64, Error> {
+        self.purge_in_batches(PURGE_ROTATED, at).await
+    }
+}
+
+impl RedisStore {
+    /// Runs a purge script (at most 500 deletions a call, so Redis is never
+    /// blocked for long) until it has nothing left before `at`.
+    async fn purge_in_batches(&self, script: &str, at: OffsetDateTime) -> Result<u64, Error> {
         let mut total = 0;
         loop {
-            let n: u64 = Script::new(PURGE)
+            let n: u64 = Script::new(script)
                 .arg(&self.prefix)
-                .arg(ts(now))
+                .arg(ts(at))
                 .invoke_async(&mut self.conn())
                 .await?;
             total += n;

@@ -174,6 +174,14 @@ impl<DB: Dialect> ExpiredDeletion for SqlStore<DB> {
         )
         .await
     }
+
+    async fn delete_rotated_before(&self, at: OffsetDateTime) -> Result<u64, Error> {
+        self.execute(
+            "DELETE FROM refresh_tokens WHERE rotated_at < $1",
+            &[Value::Int(ts(at))],
+        )
+        .await
+    }
 }
 
 #[async_trait]
