@@ -438,13 +438,72 @@ async fn the_cleanup_task_deletes_expired_and_revoked_rows_and_old_events() {
         3,
         "sign-up, sign-in, logout: within retention"
     );
+    let notices = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM security_notices")
+            .fetch_one(app.sqlite())
+            .await
+            .unwrap()
+    };
+    assert_eq!(notices().await, 1, "the sign-in from a new browser");
     app.clock.advance(Duration::days(90));
     wait_for(|| async { events().await == 0 }).await; // past the retention
+    wait_for(|| async { notices().await == 0 }).await;
     stop.send(true).unwrap();
     tokio::time::timeout(StdDuration::from_secs(2), task)
         .await
         .expect("task stops on shutdown")
         .unwrap();
+}
+
+#[tokio::test]
+async fn the_cleanup_task_deletes_rotated_refresh_tokens_after_their_retention() {
+    let app = spawn_app().await;
+    app.signed_up("mia").await;
+    let mut b = Browser::new();
+    let fields = [
+        ("username", "mia"),
+        ("password", PASSWORD),
+        ("remember", "on"),
+    ];
+    app.call::<SignIn>(&mut b, &fields, Submit::Js).await;
+    let first = b.cookies.get(engine::cookie::REFRESH_COOKIE).cloned();
+    for _ in 0..2 {
+        assert_eq!(app.refresh(&mut b).await.status, StatusCode::OK);
+    }
+    let rotated = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM refresh_tokens WHERE rotated_at IS NOT NULL",
+        )
+        .fetch_one(app.sqlite())
+        .await
+        .unwrap()
+    };
+    assert_eq!(rotated().await, 2);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server::tasks::purge_expired_sessions(
+        app.state.auth.clone(),
+        (Duration::milliseconds(20), Duration::days(90)),
+        stopped,
+    ));
+    // Past a normal session's lifetime; the remember-me session lives on.
+    app.clock.advance(Duration::hours(8) + Duration::minutes(1));
+    assert_eq!(app.refresh(&mut b).await.status, StatusCode::OK);
+    wait_for(|| async { rotated().await == 1 }).await; // the one just rotated stays
+    assert_eq!(app.visit(&mut b, "/dashboard").await.status, StatusCode::OK);
+    // A replay of a purged token is refused, and ends nothing.
+    let mut thief = Browser::new();
+    app.visit(&mut thief, "/login").await; // a CSRF token of its own
+    thief
+        .cookies
+        .insert(engine::cookie::REFRESH_COOKIE.into(), first.unwrap());
+    assert_eq!(
+        app.refresh(&mut thief).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.visit(&mut b, "/dashboard").await.status, StatusCode::OK);
+    stop.send(true).unwrap();
+    task.await.unwrap();
 }
 
 async fn wait_for<F, Fut>(cond: F)
