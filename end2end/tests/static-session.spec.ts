@@ -63,6 +63,26 @@ test("logout in one tab flips the other tab to signed out", async ({ context }) 
   await expect(second.getByRole("link", { name: "Sign in" }).first()).toBeVisible();
 });
 
+test("sign-out from a directly loaded server-rendered page reaches a static tab at once", async ({ context }) => {
+  const user = uniqueUser("ssrtab");
+  const staticTab = await context.newPage();
+  await signUp(staticTab, user);
+  await staticTab.goto("/about");
+  await expect(staticTab.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+
+  // Loaded directly, not reached by a client-side navigation: this page
+  // never started the static pages' client session.
+  const dashboard = await context.newPage();
+  await dashboard.goto("/dashboard");
+  await hydrated(dashboard);
+  await dashboard.getByRole("button", { name: "Sign out" }).click();
+  await expect(dashboard).toHaveURL(/\/login\?signed_out=1$/);
+  // The README promises about a second; the tab used to wait for ~5.5 s.
+  await expect(staticTab.getByTestId("client-state")).toContainText("You are signed out", {
+    timeout: 1_000,
+  });
+});
+
 test.describe("with a 5-second access token kept in localStorage", () => {
   test.use({ baseURL: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}` });
 

@@ -276,14 +276,24 @@ pub fn changed(session: ClientSession, announce: bool) {
     INNER.with_borrow_mut(|i| i.token = None);
     LocalStorage::delete(TOKEN_KEY);
     if announce {
-        INNER.with_borrow(|i| {
-            if let Some(channel) = &i.channel {
-                let _ = channel.post_message(&"changed".into());
-            }
-        });
+        announce_to_other_tabs();
     }
     spawn_local(async move {
         refresh(session).await;
+    });
+}
+
+/// Tells the other tabs. A server-rendered page never started the client
+/// session, so it has no channel yet: it opens one just to post (a channel
+/// that does not listen still reaches every other one of its name).
+fn announce_to_other_tabs() {
+    INNER.with_borrow_mut(|i| {
+        if i.channel.is_none() {
+            i.channel = web_sys::BroadcastChannel::new(CHANNEL).ok();
+        }
+        if let Some(channel) = &i.channel {
+            let _ = channel.post_message(&"changed".into());
+        }
     });
 }
 
