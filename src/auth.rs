@@ -123,6 +123,13 @@ impl Auth {
         Arc::clone(&self.revoked)
     }
 
+    /// Whether password hashing takes no more attempts now (see
+    /// [`crate::hashing`]): a sign-in or sign-up would be refused as busy.
+    #[must_use]
+    pub fn hashing_saturated(&self) -> bool {
+        self.hashing.is_saturated()
+    }
+
     /// The expiry policy in force.
     #[must_use]
     pub fn policy(&self) -> &SessionPolicy {

@@ -107,6 +107,14 @@ impl Hashing {
         }
     }
 
+    /// Whether every running and waiting place is taken, so the next
+    /// attempt would be refused: the web layer refuses it before reading
+    /// it.
+    #[must_use]
+    pub fn is_saturated(&self) -> bool {
+        self.admitted.available_permits() == 0
+    }
+
     /// Runs `f` (the hashing) on a hashing thread once admitted.
     ///
     /// # Errors
@@ -168,6 +176,28 @@ mod tests {
         }
         assert_eq!(busy.load(Ordering::SeqCst), 3, "one runs, one waits");
         assert_eq!(hashing.run(|| 2).await.unwrap(), 2, "free again");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn saturation_shows_while_every_place_is_taken() {
+        let hashing = Arc::new(Hashing::new(HashingLimits {
+            at_once: 1,
+            queue: 1,
+            wait: Duration::from_secs(5),
+        }));
+        assert!(!hashing.is_saturated());
+        let taken: Vec<_> = (0..2)
+            .map(|_| {
+                let hashing = hashing.clone();
+                tokio::spawn(async move { hashing.run(slow).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(hashing.is_saturated(), "one runs, one waits");
+        for task in taken {
+            task.await.unwrap().unwrap();
+        }
+        assert!(!hashing.is_saturated());
     }
 
     #[tokio::test]

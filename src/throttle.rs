@@ -228,6 +228,16 @@ impl Throttle {
         self.locked.check(&key)
     }
 
+    /// Counts a credential attempt against `ip`'s budget alone, for a gate
+    /// in front of the request's parsing; [`Throttle::admit`] with no
+    /// address then does the rest.
+    ///
+    /// # Errors
+    /// [`Throttled`] when the address's budget is spent.
+    pub async fn admit_address(&self, ip: IpAddr) -> Result<(), Throttled> {
+        self.address(Scope::Credentials, ip).await
+    }
+
     /// Counts a failed sign-in for `account`. Returns `true` when this
     /// failure spent the account's budget and locked it (once per lock: the
     /// moment to tell the account's owner).

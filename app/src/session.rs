@@ -106,6 +106,18 @@ pub fn require() -> Result<Authenticated, AppError> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
+/// Put into a sign-in or sign-up request by the server's credential gate
+/// once it has counted the attempt against the address's budget, so the
+/// server function does not count it twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressCounted;
+
+/// Whether the credential gate already counted this request's address.
+#[must_use]
+pub fn address_counted() -> bool {
+    parts().is_some_and(|p| p.extensions.get::<AddressCounted>().is_some())
+}
+
 /// The client's address ([`ClientIp`], else the socket's peer).
 #[must_use]
 pub fn client_ip() -> Option<IpAddr> {

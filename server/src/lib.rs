@@ -13,6 +13,7 @@ pub mod bench_bypass;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;
+pub mod credential_gate;
 pub mod csp;
 pub mod csrf;
 pub mod db;

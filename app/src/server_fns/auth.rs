@@ -132,7 +132,9 @@ pub(crate) mod ssr {
         let ctx = ctx()?;
         let ip = session::client_ip();
         let recognised = device.is_some_and(|cookie| ctx.device.recognises(username, cookie));
-        match ctx.throttle.admit(ip, username, recognised).await {
+        // Counted once: by the server's gate in front of parsing, if any.
+        let uncounted = ip.filter(|_| !session::address_counted());
+        match ctx.throttle.admit(uncounted, username, recognised).await {
             Ok(()) => Ok(ctx),
             Err(throttled) => {
                 // Debug only: a flood of refusals must not become a flood of

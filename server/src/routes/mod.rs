@@ -76,7 +76,8 @@ pub fn router(state: AppState) -> Router {
     with_layers(router, state)
 }
 
-/// Wraps `routes` in the cross-cutting layers: CSRF, cookie parsing,
+/// Wraps `routes` in the cross-cutting layers: CSRF, the credential gate,
+/// cookie parsing,
 /// client IP, size limits, tracing, panic recovery and the security headers.
 pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     let trusted = state.config.env.trusted_proxies.clone();
@@ -85,6 +86,14 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             std::sync::Arc::new(state.csrf()),
             crate::csrf::csrf_layer,
+        ))
+        // Ahead of CSRF and Leptos: a flood of sign-ins is refused cheaply.
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(crate::credential_gate::CredentialGate {
+                auth: state.auth.clone(),
+                throttle: state.throttle.clone(),
+            }),
+            crate::credential_gate::credential_gate,
         ))
         .layer(middleware::from_fn_with_state(
             state.cookies,

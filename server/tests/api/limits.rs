@@ -126,6 +126,23 @@ async fn attempts_per_address_cover_every_account_name() {
         .await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(res.header("retry-after").is_some());
+    // Refused ahead of everything else (the CSRF check included: this one
+    // carries no token), the same way for a plain form.
+    let fields = [("username", "a4"), ("password", PASSWORD)];
+    let res = app
+        .call_raw::<SignIn>(&mut b, &fields, Submit::Js, &[], None)
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
+    let err: app::error::AppError = serde_json::from_str(&res.body).expect("typed error");
+    assert_eq!(err, app::error::AppError::TooManyAttempts);
+    let res = app
+        .call_raw::<SignIn>(&mut b, &fields, Submit::Html, &[], None)
+        .await;
+    assert!(res.status.is_redirection(), "{}", res.status);
+    assert_eq!(
+        res.header("location"),
+        Some("/login?error=too_many_attempts")
+    );
 }
 
 #[tokio::test]

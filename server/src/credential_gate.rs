@@ -1,0 +1,102 @@
+//! Refuses a sign-in or sign-up flood before it costs anything.
+//!
+//! Under a flood of bad sign-ins from many addresses, nearly every attempt
+//! is refused (429: the address's budget is spent; 503: the hashing queue
+//! is full). Refused inside the server function, each refusal still paid
+//! for CSRF, the session layer, the body and Leptos' dispatch, and enough
+//! of them kept every core busy: signed-in pages waited behind them. This
+//! gate runs first, ahead of all of that, and refuses with the same answers
+//! the server function would give, from the address and the hashing queue
+//! alone. What it lets through is counted once: the server function sees
+//! [`AddressCounted`] and skips the address.
+//!
+//! The form's `next` is in the body, which the gate does not read, so a
+//! refused plain form post returns to the bare form.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use leptos::server_fn::ServerFn as _;
+
+use app::{
+    error::AppError,
+    server_fns::auth::{SignIn, SignUp},
+    session::{AddressCounted, ClientIp},
+};
+use engine::{throttle::Throttle, Auth};
+
+/// What the gate consults.
+#[derive(Clone, Debug)]
+pub struct CredentialGate {
+    /// For the hashing queue.
+    pub auth: Auth,
+    /// For the addresses' budgets.
+    pub throttle: Arc<Throttle>,
+}
+
+/// The form page of each credential endpoint, for plain form posts.
+fn form_page(path: &str) -> Option<&'static str> {
+    if path == SignIn::PATH {
+        Some("/login")
+    } else if path == SignUp::PATH {
+        Some("/signup")
+    } else {
+        None
+    }
+}
+
+/// The middleware; install outside the CSRF layer, inside the client
+/// address layer.
+pub async fn credential_gate(
+    State(gate): State<Arc<CredentialGate>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let page = match form_page(req.uri().path()) {
+        Some(page) if req.method() == Method::POST => page,
+        _ => return next.run(req).await,
+    };
+    if gate.auth.hashing_saturated() {
+        return refuse(&req, page, &AppError::Busy, 2);
+    }
+    if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
+        if let Err(throttled) = gate.throttle.admit_address(ip).await {
+            return refuse(
+                &req,
+                page,
+                &AppError::TooManyAttempts,
+                throttled.retry_after_secs,
+            );
+        }
+        req.extensions_mut().insert(AddressCounted);
+    }
+    next.run(req).await
+}
+
+/// The server function's own answer to `err`: for a plain form post, back
+/// to the form with the error's code; from script, the typed error as JSON
+/// with its status. Both say when to try again.
+fn refuse(req: &Request, page: &str, err: &AppError, retry_after_secs: u64) -> Response {
+    let form_post = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let mut res = if form_post {
+        Redirect::to(&format!("{page}?error={}", err.code())).into_response()
+    } else {
+        let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let body = serde_json::to_string(err).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
