@@ -10,10 +10,20 @@
 //! alone. What it lets through is counted once: the server function sees
 //! [`AddressCounted`] and skips the address.
 //!
+//! Cheap refusals alone do not free the site, though: a flooder that waits
+//! for each answer (as credential-stuffing tools do) just sends more of
+//! them, and the cores stay busy (measured in `BENCHMARKS.md`). So each
+//! refusal is held for [`REFUSAL_DELAY`] before it is sent (a tarpit): the
+//! wait costs a timer, not a core, and a flooder with 48 connections sends
+//! 48 attempts a second instead of thousands. A person who gets the answer
+//! was told to wait anyway (`Retry-After`). At most [`DELAYED_AT_ONCE`]
+//! refusals wait at once; past that they are sent at once, so a flood of
+//! connections cannot pile up waiting tasks.
+//!
 //! The form's `next` is in the body, which the gate does not read, so a
 //! refused plain form post returns to the bare form.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::{Request, State},
@@ -30,13 +40,39 @@ use app::{
 };
 use engine::{throttle::Throttle, Auth};
 
+/// How long a refusal is held before it is sent.
+pub const REFUSAL_DELAY: Duration = Duration::from_secs(1);
+/// Most refusals held at once.
+pub const DELAYED_AT_ONCE: usize = 4096;
+
 /// What the gate consults.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct CredentialGate {
     /// For the hashing queue.
-    pub auth: Auth,
+    auth: Auth,
     /// For the addresses' budgets.
-    pub throttle: Arc<Throttle>,
+    throttle: Arc<Throttle>,
+    /// Places for refusals being held.
+    delayed: tokio::sync::Semaphore,
+}
+
+impl CredentialGate {
+    /// A gate in front of `auth`'s hashing and `throttle`'s budgets.
+    #[must_use]
+    pub fn new(auth: Auth, throttle: Arc<Throttle>) -> Self {
+        Self {
+            auth,
+            throttle,
+            delayed: tokio::sync::Semaphore::new(DELAYED_AT_ONCE),
+        }
+    }
+
+    /// Holds a refusal for [`REFUSAL_DELAY`], if there is a place.
+    async fn hold(&self) {
+        if let Ok(_place) = self.delayed.try_acquire() {
+            tokio::time::sleep(REFUSAL_DELAY).await;
+        }
+    }
 }
 
 /// The form page of each credential endpoint, for plain form posts.
@@ -61,21 +97,26 @@ pub async fn credential_gate(
         Some(page) if req.method() == Method::POST => page,
         _ => return next.run(req).await,
     };
-    if gate.auth.hashing_saturated() {
-        return refuse(&req, page, &AppError::Busy, 2);
-    }
-    if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
-        if let Err(throttled) = gate.throttle.admit_address(ip).await {
-            return refuse(
-                &req,
-                page,
-                &AppError::TooManyAttempts,
-                throttled.retry_after_secs,
-            );
+    let refusal = if gate.auth.hashing_saturated() {
+        Some((AppError::Busy, 2))
+    } else if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
+        match gate.throttle.admit_address(ip).await {
+            Ok(()) => {
+                req.extensions_mut().insert(AddressCounted);
+                None
+            }
+            Err(throttled) => Some((AppError::TooManyAttempts, throttled.retry_after_secs)),
         }
-        req.extensions_mut().insert(AddressCounted);
+    } else {
+        None
+    };
+    match refusal {
+        None => next.run(req).await,
+        Some((err, retry_after_secs)) => {
+            gate.hold().await;
+            refuse(&req, page, &err, retry_after_secs)
+        }
     }
-    next.run(req).await
 }
 
 /// The server function's own answer to `err`: for a plain form post, back

@@ -89,10 +89,10 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         ))
         // Ahead of CSRF and Leptos: a flood of sign-ins is refused cheaply.
         .layer(middleware::from_fn_with_state(
-            std::sync::Arc::new(crate::credential_gate::CredentialGate {
-                auth: state.auth.clone(),
-                throttle: state.throttle.clone(),
-            }),
+            std::sync::Arc::new(crate::credential_gate::CredentialGate::new(
+                state.auth.clone(),
+                state.throttle.clone(),
+            )),
             crate::credential_gate::credential_gate,
         ))
         .layer(middleware::from_fn_with_state(

@@ -128,10 +128,13 @@ async fn attempts_per_address_cover_every_account_name() {
     assert!(res.header("retry-after").is_some());
     // Refused ahead of everything else (the CSRF check included: this one
     // carries no token), the same way for a plain form.
+    // Held for a moment first (a tarpit for flooders that wait for it).
     let fields = [("username", "a4"), ("password", PASSWORD)];
+    let started = std::time::Instant::now();
     let res = app
         .call_raw::<SignIn>(&mut b, &fields, Submit::Js, &[], None)
         .await;
+    assert!(started.elapsed() >= server::credential_gate::REFUSAL_DELAY);
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
     let err: app::error::AppError = serde_json::from_str(&res.body).expect("typed error");
     assert_eq!(err, app::error::AppError::TooManyAttempts);
