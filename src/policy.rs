@@ -7,6 +7,9 @@
 
 use time::{Duration, OffsetDateTime};
 
+/// The longest refresh grace window [`SessionPolicy::validate`] accepts.
+pub const MAX_REFRESH_GRACE: Duration = Duration::seconds(60);
+
 /// How long sessions live. Built once from configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -88,6 +91,14 @@ impl SessionPolicy {
         {
             return Err(crate::Error::Invalid(
                 "an idle timeout cannot exceed its absolute timeout",
+            ));
+        }
+        // RFC 9700 wants a replayed token caught; a long grace lets a thief's
+        // replay pass for a racing tab.
+        if self.refresh_grace > MAX_REFRESH_GRACE {
+            return Err(crate::Error::Invalid(
+                "the refresh grace period is at most 60s: a replayed refresh token passes for \
+                 a racing tab this long",
             ));
         }
         if self.touch_interval >= self.idle_timeout {
@@ -238,6 +249,10 @@ mod tests {
             },
             SessionPolicy {
                 touch_interval: Duration::hours(1),
+                ..SessionPolicy::default()
+            },
+            SessionPolicy {
+                refresh_grace: Duration::seconds(61),
                 ..SessionPolicy::default()
             },
         ];

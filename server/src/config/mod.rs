@@ -129,7 +129,7 @@ impl Config {
         let revoked = "at most 1m: a session revoked on another instance stays usable this long";
         let day = "at most 1d";
         let insecure = "insecure cookies are refused when APP_ENV=prod";
-        let short = "other instances accept a revoked session's token until exp (1h at most)";
+        let short = "at most 15m: other instances accept a revoked session's token until exp";
         let origin = "required when APP_ENV=prod (e.g. https://app.example)";
         let csrf = "required when APP_ENV=prod, shared by all instances (openssl rand -base64 48)";
         let weak = "too weak: use at least 32 random bytes, e.g. `openssl rand -base64 48`";
@@ -142,7 +142,7 @@ impl Config {
             rule(cache <= 1.minutes(), "SESSION_CACHE_TTL", cache, revoked),
             rule(sweep <= 1.days(), "SESSION_CLEANUP_INTERVAL", sweep, day),
             rule(secure, "COOKIE_SECURE", "false", insecure),
-            rule(ttl <= 1.hours(), "JWT_ACCESS_TTL", ttl, short),
+            rule(ttl <= 15.minutes(), "JWT_ACCESS_TTL", ttl, short),
             rule(env.public_url.is_some() || !prod, "PUBLIC_URL", "", origin),
             rule(secret.is_some() || !prod, "CSRF_SECRET", "", csrf),
             rule(strong, "CSRF_SECRET", "<hidden>", weak),

@@ -344,6 +344,7 @@ fn invalid_values_are_named_in_the_error() {
         ("SESSION_CACHE_TTL", "-1s"),
         ("COOKIE_SECURE", "maybe"),
         ("JWT_ACCESS_TTL", "2h"),
+        ("JWT_ACCESS_TTL", "16m"),
         ("TOKEN_STORAGE", "cookie"),
         ("SESSION_STORE", "memcached://h"),
         ("PUBLIC_URL", "app.example"),
@@ -360,4 +361,14 @@ fn invalid_values_are_named_in_the_error() {
         assert!(err.contains(name), "{err}");
         assert!(!err.contains("secret"), "password leaked: {err}");
     }
+}
+
+#[test]
+fn a_refresh_grace_period_past_a_minute_is_refused() {
+    let ok = Config::from_vars(&vars(&[("REFRESH_GRACE_PERIOD", "60s")]), leptos());
+    assert!(ok.is_ok());
+    let err = Config::from_vars(&vars(&[("REFRESH_GRACE_PERIOD", "61s")]), leptos())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("refresh grace period is at most 60s"), "{err}");
 }

@@ -114,12 +114,15 @@ fn refused(cookies: &engine::CookiePolicy, message: &'static str) -> Response {
 /// 401 without a valid bearer token.
 pub async fn me(State(jwt): State<Arc<Jwt>>, headers: HeaderMap) -> Result<Response, ServerError> {
     let c = bearer_claims(&jwt, &headers)?;
-    Ok(Json(json!({
-        "user": { "id": c.sub, "name": c.name },
-        "session": { "id": c.sid, "expires_at": c.session_exp },
-        "token": { "issued_at": c.iat, "expires_at": c.exp, "id": c.jti },
-    }))
-    .into_response())
+    // Per token, and about a person: never stored by any cache.
+    Ok(no_store(
+        Json(json!({
+            "user": { "id": c.sub, "name": c.name },
+            "session": { "id": c.sid, "expires_at": c.session_exp },
+            "token": { "issued_at": c.iat, "expires_at": c.exp, "id": c.jti },
+        }))
+        .into_response(),
+    ))
 }
 
 /// `GET /api/validate-session`: whether the bearer token is valid, with its
@@ -133,7 +136,9 @@ pub async fn validate_session(
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     let c = bearer_claims(&jwt, &headers)?;
-    Ok(Json(json!({ "valid": true, "claims": c })).into_response())
+    Ok(no_store(
+        Json(json!({ "valid": true, "claims": c })).into_response(),
+    ))
 }
 
 /// `GET /.well-known/jwks.json`: the public keys, for other services.

@@ -92,11 +92,13 @@ async fn refresh_rotates_and_returns_a_verifiable_jwt() {
 
     let me = app.api("/api/me", Some(&token)).await;
     assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.header("cache-control"), Some("no-store"));
     let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
     assert_eq!(me["user"]["name"], "ben");
 
     let v = app.api("/api/validate-session", Some(&token)).await;
     assert_eq!(v.status, StatusCode::OK);
+    assert_eq!(v.header("cache-control"), Some("no-store"));
     assert!(v.body.contains(r#""valid":true"#));
 
     let jwks = app.api("/.well-known/jwks.json", None).await;
