@@ -129,7 +129,7 @@ impl AppState {
             .map_err(StartupError::Engine)?;
         let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
         let jwt = JwtSettings {
-            issuer: env.jwt_issuer.clone(),
+            issuer: issuer(env),
             audience: env.jwt_audience.clone(),
             ttl: env.jwt_access_ttl,
             leeway_secs: 5,
@@ -238,5 +238,39 @@ impl AppState {
                 .as_ref()
                 .is_some_and(PublicOrigin::is_https),
         }
+    }
+}
+
+/// The access tokens' `iss`: `JWT_ISSUER`, else the public origin (what an
+/// API checking them expects to see), else the app's name in development.
+#[must_use]
+pub fn issuer(env: &crate::config::Env) -> String {
+    match (&env.jwt_issuer, &env.public_url) {
+        (Some(issuer), _) => issuer.clone(),
+        (None, Some(origin)) => origin.as_str().to_owned(),
+        (None, None) => "leptos-sessions".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn vars(pairs: &[(&str, &str)]) -> crate::config::Vars {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_issuer_defaults_to_the_public_origin() {
+        let env = |pairs: &[(&str, &str)]| crate::config::Env::from_vars(&vars(pairs)).unwrap();
+        assert_eq!(super::issuer(&env(&[])), "leptos-sessions");
+        let public = [("PUBLIC_URL", "https://app.example")];
+        assert_eq!(super::issuer(&env(&public)), "https://app.example");
+        let both = [
+            ("PUBLIC_URL", "https://app.example"),
+            ("JWT_ISSUER", "https://id.example"),
+        ];
+        assert_eq!(super::issuer(&env(&both)), "https://id.example");
     }
 }

@@ -69,7 +69,7 @@ raw_config! {
     session_cleanup_interval: Duration = Duration::minutes(10) => "duration";
     cookie_secure: bool = true => "from_str";
     jwt_access_ttl: Duration = Duration::minutes(5) => "duration";
-    jwt_issuer: String = "leptos-sessions".to_owned();
+    jwt_issuer: Option<String> = None;
     jwt_audience: String = "leptos-sessions".to_owned();
     jwt_keys_dir: PathBuf = "data/keys".into();
     token_storage: TokenStorage = TokenStorage::Memory;
