@@ -298,21 +298,22 @@ impl Auth {
     /// [`Validation::Invalid`].
     pub async fn validate(&self, raw_token: &str) -> Result<Validation, Error> {
         match SessionToken::parse(raw_token) {
-            Some(token) => self.validate_token(&token, &ClientInfo::default()).await,
+            Some(token) => self.validate_token(&token, ClientInfo::default).await,
             None => Ok(Validation::Invalid),
         }
     }
 
     /// As [`Auth::validate`], for a token the caller has already parsed
-    /// (the web layer parses the cookie once per request), from `client`:
-    /// a touch records it as where the session was last seen.
+    /// (the web layer parses the cookie once per request). A touch records
+    /// `seen_from` as where the session was last seen; it is called only
+    /// then (once per touch interval), so most requests build nothing.
     ///
     /// # Errors
     /// [`Error::Storage`] if the store is unreachable.
     pub async fn validate_token(
         &self,
         token: &SessionToken,
-        client: &ClientInfo,
+        seen_from: impl FnOnce() -> ClientInfo + Send,
     ) -> Result<Validation, Error> {
         let hash = token.hash();
         let Some(found) = self.sessions.find_session(&hash).await? else {
@@ -320,7 +321,7 @@ impl Auth {
         };
         Ok(
             match self
-                .check_and_touch(found, self.clock.now(), client)
+                .check_and_touch(found, self.clock.now(), seen_from)
                 .await?
             {
                 Some(auth) => Validation::Valid(Box::new(auth)),
@@ -330,13 +331,13 @@ impl Auth {
     }
 
     /// Checks revocation and both expiries; slides the idle expiry when the
-    /// touch interval has passed, recording `client` as last seen. `None`
+    /// touch interval has passed, recording `seen_from` as last seen. `None`
     /// if the session cannot be used.
     async fn check_and_touch(
         &self,
         mut auth: Authenticated,
         now: OffsetDateTime,
-        client: &ClientInfo,
+        seen_from: impl FnOnce() -> ClientInfo + Send,
     ) -> Result<Option<Authenticated>, Error> {
         let session = &mut auth.session;
         if session.revoked_at.is_some() {
@@ -367,17 +368,15 @@ impl Auth {
             let idle = self
                 .policy
                 .slide(now, session.persistent, session.expires_at);
+            let client = seen_from();
             self.sessions
-                .touch_session(session.id, now, idle, client)
+                .touch_session(session.id, now, idle, &client)
                 .await?;
             session.last_seen_at = now;
             session.idle_expires_at = idle;
-            if client.ip_address.is_some() {
-                session.last_ip_address.clone_from(&client.ip_address);
-            }
-            if client.user_agent.is_some() {
-                session.last_user_agent.clone_from(&client.user_agent);
-            }
+            // As the store keeps them: an unknown one keeps the previous.
+            session.last_ip_address = client.ip_address.or(session.last_ip_address.take());
+            session.last_user_agent = client.user_agent.or(session.last_user_agent.take());
         }
         Ok(Some(auth))
     }
@@ -431,7 +430,7 @@ impl Auth {
         let Some(found) = self.sessions.find_session_by_id(session_id).await? else {
             return Ok(RefreshOutcome::Invalid);
         };
-        match self.check_and_touch(found, now, client).await? {
+        match self.check_and_touch(found, now, || client.clone()).await? {
             Some(auth) => Ok(RefreshOutcome::Refreshed {
                 auth: Box::new(auth),
                 rotated,

@@ -34,6 +34,10 @@ use crate::{record::Authenticated, revoked::RevokedSessions};
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 /// Longest token accepted for verification, in bytes.
 pub const MAX_TOKEN_LEN: usize = 2048;
+/// The longest access-token lifetime the configuration accepts: every
+/// instance but the revoking one accepts a revoked session's token this
+/// long ([`crate::revoked::RETAIN`] follows from it).
+pub const MAX_ACCESS_TTL: time::Duration = time::Duration::minutes(15);
 
 /// Verified tokens remembered at most (each a few hundred bytes).
 const VERIFIED_CAPACITY: usize = 10_000;

@@ -21,9 +21,9 @@ use time::{Duration, OffsetDateTime};
 use crate::id::SessionId;
 
 /// How long a revoked session is remembered: the longest access-token
-/// lifetime the configuration allows (15 min) plus a margin for the
-/// verifier's leeway.
-pub const RETAIN: Duration = Duration::minutes(16);
+/// lifetime the configuration allows plus a margin for the verifier's
+/// leeway.
+pub const RETAIN: Duration = crate::jwt::MAX_ACCESS_TTL.saturating_add(Duration::minutes(1));
 
 /// Above this many entries, an insertion first forgets the ones past
 /// [`RETAIN`]. (Each revocation is of a real session, itself behind the

@@ -144,29 +144,39 @@ pub fn request_cookie(name: &str) -> Option<String> {
 /// Where the request came from, for the session list and the event log.
 #[must_use]
 pub fn client_info() -> ClientInfo {
-    let Some(parts) = parts() else {
-        return ClientInfo::default();
-    };
-    let ip = client_ip();
-    let ua = parts
-        .headers
+    match parts() {
+        Some(parts) => client_info_of(client_ip(), &parts.headers),
+        None => ClientInfo::default(),
+    }
+}
+
+/// [`client_info`] for a request outside Leptos (the server's layers).
+#[must_use]
+pub fn client_info_of(ip: Option<IpAddr>, headers: &http::HeaderMap) -> ClientInfo {
+    let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     ClientInfo::new(ip.map(|ip| ip.to_string()), ua)
+}
+
+/// Seconds a sign-in refused as busy is told to wait: about one hash's
+/// worth of waiting clears a burst.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
+/// Whether a request with `headers` is a plain HTML form post.
+#[must_use]
+pub fn accepts_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }
 
 /// Whether the request is a plain HTML form post (no JavaScript): errors
 /// must then travel back in a redirect rather than as JSON.
 #[must_use]
 pub fn is_plain_form_post() -> bool {
-    parts()
-        .and_then(|p| {
-            p.headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
+    parts().is_some_and(|p| accepts_html(&p.headers))
 }
 
 /// Adds a `Set-Cookie` header to the response.
@@ -221,8 +231,10 @@ pub fn set_error_status(err: &AppError) {
     ) {
         res.set_status(code);
         if *err == AppError::Busy {
-            // About one hash's worth of waiting clears a burst.
-            res.insert_header(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            res.insert_header(
+                header::RETRY_AFTER,
+                HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+            );
         }
     }
 }

@@ -23,12 +23,12 @@ static FIXED: OnceLock<Authenticated> = OnceLock::new();
 pub async fn validate(
     auth: &Auth,
     token: &SessionToken,
-    client: &engine::ClientInfo,
+    seen_from: impl FnOnce() -> engine::ClientInfo + Send,
 ) -> Result<Validation, engine::Error> {
     if let Some(fixed) = FIXED.get() {
         return Ok(Validation::Valid(Box::new(fixed.clone())));
     }
-    let outcome = auth.validate_token(token, client).await?;
+    let outcome = auth.validate_token(token, seen_from).await?;
     if let Validation::Valid(auth) = &outcome {
         let _ = FIXED.set((**auth).clone());
     }

@@ -36,7 +36,7 @@ use leptos::server_fn::ServerFn as _;
 use app::{
     error::AppError,
     server_fns::auth::{SignIn, SignUp},
-    session::{AddressCounted, ClientIp},
+    session::{accepts_html, AddressCounted, ClientIp, BUSY_RETRY_AFTER_SECS},
 };
 use engine::{throttle::Throttle, Auth};
 
@@ -98,7 +98,7 @@ pub async fn credential_gate(
         _ => return next.run(req).await,
     };
     let refusal = if gate.auth.hashing_saturated() {
-        Some((AppError::Busy, 2))
+        Some((AppError::Busy, BUSY_RETRY_AFTER_SECS))
     } else if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
         match gate.throttle.admit_address(ip).await {
             Ok(()) => {
@@ -123,12 +123,7 @@ pub async fn credential_gate(
 /// to the form with the error's code; from script, the typed error as JSON
 /// with its status. Both say when to try again.
 fn refuse(req: &Request, page: &str, err: &AppError, retry_after_secs: u64) -> Response {
-    let form_post = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    let mut res = if form_post {
+    let mut res = if accepts_html(req.headers()) {
         Redirect::to(&format!("{page}?error={}", err.code())).into_response()
     } else {
         let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

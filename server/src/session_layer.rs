@@ -76,10 +76,15 @@ pub async fn session_layer(
     }
 
     let cookies = RequestCookies::of(&req, &layer.cookies);
+    let seen_from = {
+        let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
+        let headers = req.headers();
+        move || app::session::client_info_of(ip, headers)
+    };
     let (session, clear_cookie) = match &cookies.session {
         SessionCookie::Missing => (None, false),
         SessionCookie::Unusable => (None, true),
-        SessionCookie::Token(token) => match validate(&layer.auth, token, &seen_from(&req)).await {
+        SessionCookie::Token(token) => match validate(&layer.auth, token, seen_from).await {
             Ok(Validation::Valid(auth)) => (Some(*auth), false),
             Ok(Validation::Invalid) => (None, true),
             Err(source) => {
@@ -162,20 +167,10 @@ pub fn insert_times(res: &mut Response, times: &SessionTimes) {
 async fn validate(
     auth: &Auth,
     token: &engine::SessionToken,
-    client: &ClientInfo,
+    seen_from: impl FnOnce() -> ClientInfo + Send,
 ) -> Result<Validation, engine::Error> {
     #[cfg(feature = "bench-bypass")]
-    return crate::bench_bypass::validate(auth, token, client).await;
+    return crate::bench_bypass::validate(auth, token, seen_from).await;
     #[cfg(not(feature = "bench-bypass"))]
-    auth.validate_token(token, client).await
-}
-
-/// Where the request comes from, for the session's last-seen record.
-fn seen_from(req: &Request) -> ClientInfo {
-    let ip = req.extensions().get::<ClientIp>().map(|c| c.0.to_string());
-    let agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    ClientInfo::new(ip, agent)
+    auth.validate_token(token, seen_from).await
 }

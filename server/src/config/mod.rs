@@ -14,6 +14,7 @@ mod tests;
 
 use std::{collections::HashMap, fmt::Display, ops::RangeInclusive};
 
+use engine::jwt::MAX_ACCESS_TTL as MAX_TTL;
 use engine::store::database::{redact, Database};
 use leptos::config::LeptosOptions;
 use secrecy::ExposeSecret;
@@ -142,7 +143,7 @@ impl Config {
             rule(cache <= 1.minutes(), "SESSION_CACHE_TTL", cache, revoked),
             rule(sweep <= 1.days(), "SESSION_CLEANUP_INTERVAL", sweep, day),
             rule(secure, "COOKIE_SECURE", "false", insecure),
-            rule(ttl <= 15.minutes(), "JWT_ACCESS_TTL", ttl, short),
+            rule(ttl <= MAX_TTL, "JWT_ACCESS_TTL", ttl, short),
             rule(env.public_url.is_some() || !prod, "PUBLIC_URL", "", origin),
             rule(secret.is_some() || !prod, "CSRF_SECRET", "", csrf),
             rule(strong, "CSRF_SECRET", "<hidden>", weak),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use app::server_fns::auth::SignIn;
+use app::server_fns::auth::{SignIn, SignUp};
 use axum::http::StatusCode;
 
 use crate::helpers::{spawn_app_with, Browser, Submit, PASSWORD};
@@ -145,6 +145,14 @@ async fn attempts_per_address_cover_every_account_name() {
     assert_eq!(
         res.header("location"),
         Some("/login?error=too_many_attempts")
+    );
+    // Sign-up shares the address's budget, and goes back to its own form.
+    let res = app
+        .call_raw::<SignUp>(&mut b, &fields, Submit::Html, &[], None)
+        .await;
+    assert_eq!(
+        res.header("location"),
+        Some("/signup?error=too_many_attempts")
     );
 }
 
