@@ -27,8 +27,9 @@ use crate::{
     record::{
         AuthEvent, AuthEventKind, Authenticated, ClientInfo, NoticeKind, SessionRecord, UserSummary,
     },
+    revocation::{FeedState, InProcess, RevocationFeed, Revocations, Signal},
     revoked::RevokedSessions,
-    store::{NewUser, Rotation, SessionBackend, UserBackend},
+    store::{cache::CachedSessions, NewUser, Rotation, SessionBackend, UserBackend},
     token::SessionToken,
     Error,
 };
@@ -80,9 +81,9 @@ pub struct Auth {
     /// [`crate::hashing`]): a burst of sign-ins can neither run the server
     /// out of memory nor make anything wait without bound.
     hashing: Arc<Hashing>,
-    /// Sessions revoked here lately, whose access tokens
-    /// [`crate::jwt::Jwt`] then refuses.
-    revoked: Arc<RevokedSessions>,
+    /// Revocations made here or heard of from other instances: the
+    /// deny-list [`crate::jwt::Jwt`] consults, and the feed that fills it.
+    revocations: Arc<Revocations>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -112,15 +113,109 @@ impl Auth {
             policy,
             clock,
             hashing: Arc::new(Hashing::new(HashingLimits::default())),
-            revoked: Arc::default(),
+            revocations: Arc::new(Revocations::new(
+                Arc::new(InProcess::default()),
+                None,
+                Arc::default(),
+            )),
         })
     }
 
-    /// The sessions revoked through this engine lately, for the access
-    /// token verifier ([`crate::jwt::Jwt::refusing`]).
+    /// Follows `feed` for revocations made by other instances, evicting
+    /// them from `cache` (the one in front of this engine's sessions, if
+    /// any). Without it, the engine announces in process only. Call before
+    /// [`Auth::revoked`] is handed out: the deny-list stays the same.
+    #[must_use]
+    pub fn with_revocation_feed(
+        mut self,
+        feed: Arc<dyn RevocationFeed>,
+        cache: Option<Arc<CachedSessions>>,
+    ) -> Self {
+        let denied = self.revocations.denied();
+        self.revocations = Arc::new(Revocations::new(feed, cache, denied));
+        self
+    }
+
+    /// The sessions revoked lately (here or, through the feed, anywhere),
+    /// for the access token verifier ([`crate::jwt::Jwt::refusing`]).
     #[must_use]
     pub fn revoked(&self) -> Arc<RevokedSessions> {
-        Arc::clone(&self.revoked)
+        self.revocations.denied()
+    }
+
+    /// The revocation feed: its name and whether it is live.
+    #[must_use]
+    pub fn revocation_feed(&self) -> (&'static str, FeedState) {
+        (self.revocations.feed_name(), self.revocations.state())
+    }
+
+    /// Follows the revocation feed until it ends (with the process): see
+    /// [`crate::revocation`]. Each session revoked anywhere is forgotten
+    /// from the cache and denied; after a gap, the cache is emptied and the
+    /// deny-list reloaded from the store's revocation log, retried every
+    /// second until the store answers.
+    pub async fn follow_revocations(&self) {
+        let r = &self.revocations;
+        let mut signals = r.feed().subscribe();
+        let mut retry = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut reload_due = false;
+        loop {
+            tokio::select! {
+                signal = signals.recv() => match signal {
+                    None => return,
+                    Some(Signal::Revoked(ids)) => r.heard(ids, self.clock.now()),
+                    Some(Signal::Listening) => reload_due = !self.catch_up().await,
+                    Some(Signal::Lost(reason)) => {
+                        reload_due = false;
+                        if !matches!(r.state(), FeedState::Down { .. }) {
+                            tracing::warn!(
+                                feed = r.feed_name(),
+                                %reason,
+                                "revocation feed lost: other instances' revocations now reach \
+                                 this one within SESSION_CACHE_TTL, their access tokens at their exp"
+                            );
+                        }
+                        let since = self.clock.now();
+                        r.set_state(FeedState::Down { since, reason });
+                    }
+                },
+                _ = retry.tick(), if reload_due => reload_due = !self.catch_up().await,
+            }
+        }
+    }
+
+    /// Listening again: empties the cache, reloads the deny-list from the
+    /// revocation log, and marks the feed live. Whether it could.
+    async fn catch_up(&self) -> bool {
+        let r = &self.revocations;
+        r.flush_cache();
+        let now = self.clock.now();
+        match self
+            .sessions
+            .revoked_since(now - crate::revoked::RETAIN)
+            .await
+        {
+            Ok(ids) => {
+                tracing::info!(
+                    feed = r.feed_name(),
+                    reloaded = ids.len(),
+                    "revocation feed live"
+                );
+                r.heard(ids, now);
+                r.set_state(FeedState::Live);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "reloading the revocation log failed; will retry");
+                let since = match r.state() {
+                    FeedState::Down { since, .. } => since,
+                    _ => now,
+                };
+                let reason = "reloading the revocation log failed".to_owned();
+                r.set_state(FeedState::Down { since, reason });
+                false
+            }
+        }
     }
 
     /// Whether password hashing takes no more attempts now (see
@@ -411,7 +506,7 @@ impl Auth {
             Rotation::Unknown => return Ok(RefreshOutcome::Invalid),
             Rotation::Reused(session_id) => {
                 if let Some(user) = self.sessions.revoke_session_by_id(session_id, now).await? {
-                    self.revoked.add([session_id], now);
+                    self.revocations.revoked_here(&[session_id], now);
                     tracing::warn!(user = %user, "refresh token reuse: session revoked");
                     self.event(
                         Some(user),
@@ -447,7 +542,7 @@ impl Auth {
         let s = &auth.session;
         let now = self.clock.now();
         self.sessions.revoke_session(s.user_id, s.id, now).await?;
-        self.revoked.add([s.id], now);
+        self.revocations.revoked_here(&[s.id], now);
         self.event(
             Some(s.user_id),
             AuthEventKind::Logout,
@@ -474,7 +569,7 @@ impl Auth {
         if !self.sessions.revoke_session(user, id, now).await? {
             return Err(Error::NotFound);
         }
-        self.revoked.add([id], now);
+        self.revocations.revoked_here(&[id], now);
         self.event(Some(user), AuthEventKind::Revoke, None, client)
             .await;
         tracing::info!(user = %user, "revoked one session");
@@ -532,7 +627,7 @@ impl Auth {
         let now = self.clock.now();
         let ids = self.sessions.revoke_user_sessions(user, keep, now).await?;
         let n = ids.len() as u64;
-        self.revoked.add(ids, now);
+        self.revocations.revoked_here(&ids, now);
         Ok(n)
     }
 

@@ -10,6 +10,8 @@
 //! - [`policy`]: idle and absolute expiry;
 //! - [`record`]: what is stored and returned;
 //! - [`revoked`]: recently revoked sessions, whose access tokens are refused;
+//! - [`revocation`]: revocations pushed to every instance, and the fallback
+//!   when the push is down;
 //! - [`store`]: the storage traits and their backends;
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
@@ -34,6 +36,7 @@ pub mod id;
 pub mod jwt;
 pub mod policy;
 pub mod record;
+pub mod revocation;
 pub mod revoked;
 pub mod store;
 #[cfg(test)]

@@ -778,6 +778,85 @@ async fn rotated_refresh_tokens_are_deleted_after_their_retention(b: Backend) {
     );
 }
 
+async fn revocations_are_logged_and_announced(b: Backend) {
+    use engine::revocation::Signal;
+    let wait = std::time::Duration::from_secs(5);
+    let mut heard = b.feed.as_ref().map(|feed| feed.subscribe());
+    if let Some(heard) = &mut heard {
+        let first = tokio::time::timeout(wait, heard.recv()).await.unwrap();
+        assert_eq!(first, Some(Signal::Listening));
+    }
+    let (pat, one, _) = signed_in(&b, "pat").await;
+    let at = one.created_at;
+    let (two, three, kept) = (
+        session_for(&pat, at).0,
+        session_for(&pat, at).0,
+        session_for(&pat, at).0,
+    );
+    for s in [&two, &three, &kept] {
+        b.sessions.insert_session(s).await.unwrap();
+    }
+    assert!(b
+        .sessions
+        .revoke_session(pat.user.id, one.id, at)
+        .await
+        .unwrap());
+    assert!(b
+        .sessions
+        .revoke_session_by_id(two.id, at)
+        .await
+        .unwrap()
+        .is_some());
+    let rest = b
+        .sessions
+        .revoke_user_sessions(pat.user.id, Some(kept.id), at)
+        .await
+        .unwrap();
+    assert_eq!(rest, [three.id]);
+    let mut expected = vec![one.id, two.id, three.id];
+    expected.sort();
+
+    let logged = || async {
+        let mut ids = b.sessions.revoked_since(at).await.unwrap();
+        ids.sort();
+        ids
+    };
+    assert_eq!(logged().await, expected, "every way of revoking is logged");
+    assert!(b
+        .sessions
+        .revoked_since(at + Duration::seconds(1))
+        .await
+        .unwrap()
+        .is_empty());
+    if let Some(mut heard) = heard {
+        // Other tests' revocations may share the channel (one database).
+        let mut announced = Vec::new();
+        while announced.len() < expected.len() {
+            match tokio::time::timeout(wait, heard.recv()).await.unwrap() {
+                Some(Signal::Revoked(ids)) => {
+                    announced.extend(ids.into_iter().filter(|id| expected.contains(id)));
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        announced.sort();
+        assert_eq!(announced, expected, "each announced once");
+    }
+
+    // The log outlives the rows and the account, for RETAIN.
+    b.sessions.delete_expired(at).await.unwrap();
+    b.sessions
+        .revoke_user_sessions(pat.user.id, None, at)
+        .await
+        .unwrap();
+    assert!(b.users.delete_user(pat.user.id).await.unwrap());
+    b.sessions.delete_expired(at).await.unwrap();
+    assert_eq!(logged().await.len(), 4);
+    let later = at + engine::revoked::RETAIN + Duration::seconds(1);
+    b.sessions.delete_expired(later).await.unwrap();
+    assert!(logged().await.is_empty(), "forgotten after RETAIN");
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -802,6 +881,7 @@ macro_rules! conformance {
                 failed_sign_ins_are_counted_since_the_latest_sign_in,
                 notices_are_listed_newest_first_and_dismissed_by_their_owner,
                 rotated_refresh_tokens_are_deleted_after_their_retention,
+                revocations_are_logged_and_announced,
             );
         }
     };

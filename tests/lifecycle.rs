@@ -540,7 +540,9 @@ async fn unknown_names_take_as_long_as_wrong_passwords() {
         eprintln!(
             "FIGURES sign-in timing {label}: known {k:.4} s, unknown {u:.4} s, ratio {ratio:.2}"
         );
-        assert!(ratio < 1.5, "{label}: known {k:.4} s vs unknown {u:.4} s");
+        // Other tests hash passwords on the same cores meanwhile; a leak
+        // is a ratio of tens, noise below two.
+        assert!(ratio < 2.0, "{label}: known {k:.4} s vs unknown {u:.4} s");
     }
 }
 

@@ -68,6 +68,10 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
         (env.session_cleanup_interval, env.auth_events_retention),
         stopped.clone(),
     ));
+    let follow = tokio::spawn(tasks::follow_revocations(
+        state.auth.clone(),
+        stopped.clone(),
+    ));
     let sweep = tokio::spawn(tasks::sweep_limiters(state.throttle.clone(), stopped));
     let app = routes::router(state);
     tracing::info!(%addr, "listening on http://{addr}");
@@ -88,7 +92,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
     .map_err(StartupError::Serve)?;
 
     let _ = stop_tasks.send(true);
-    let _ = tokio::join!(purge, sweep);
+    let _ = tokio::join!(purge, follow, sweep);
     Ok(())
 }
 

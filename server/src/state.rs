@@ -123,10 +123,12 @@ impl AppState {
             database = stores.database.backend(),
             sessions = stores.session_backend,
             shared_rate_limits = stores.counters.is_some(),
+            revocations = stores.feed.name(),
             "storage ready"
         );
         let auth = Auth::new(stores.users, stores.sessions, config.session, clock)
-            .map_err(StartupError::Engine)?;
+            .map_err(StartupError::Engine)?
+            .with_revocation_feed(stores.feed, stores.cache);
         let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
         let jwt = JwtSettings {
             issuer: issuer(env),

@@ -34,6 +34,16 @@ pub async fn purge_expired_sessions(
     tracing::debug!("session purge task stopped");
 }
 
+/// Follows the revocation feed (`engine::revocation`): sessions revoked on
+/// any instance are refused here at once, until `shutdown` changes.
+pub async fn follow_revocations(auth: Auth, mut shutdown: watch::Receiver<bool>) {
+    tokio::select! {
+        () = auth.follow_revocations() => {}
+        _ = shutdown.changed() => {}
+    }
+    tracing::debug!("revocation follower stopped");
+}
+
 /// Forgets idle rate-limit buckets every [`LIMITER_SWEEP`] until `shutdown`
 /// changes.
 pub async fn sweep_limiters(throttle: Arc<Throttle>, shutdown: watch::Receiver<bool>) {

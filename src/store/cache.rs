@@ -145,6 +145,23 @@ impl CachedSessions {
         entries.insert(auth, now);
     }
 
+    /// Forgets `ids`, revoked on another instance (an in-flight lookup
+    /// may have read them before: it is not cached either).
+    pub fn forget(&self, ids: &[SessionId]) {
+        let mut entries = self.after_revocation();
+        for id in ids {
+            entries.remove_id(*id);
+        }
+    }
+
+    /// Forgets everything: after a gap in the revocation feed, any entry
+    /// may be of a session revoked meanwhile.
+    pub fn flush(&self) {
+        let mut entries = self.after_revocation();
+        entries.by_hash.clear();
+        entries.by_id.clear();
+    }
+
     /// The entries, once the store has revoked something: lookups in
     /// flight are marked too old to cache (a lookup that starts later reads
     /// the revocation), and the caller forgets the revoked sessions.
@@ -235,6 +252,10 @@ impl SessionStore for CachedSessions {
 
     async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
         self.inner.find_session_by_id(id).await
+    }
+
+    async fn revoked_since(&self, at: OffsetDateTime) -> Result<Vec<SessionId>, Error> {
+        self.inner.revoked_since(at).await
     }
 
     async fn revoke_session_by_id(

@@ -7,7 +7,7 @@
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use super::{RateCounters, SessionBackend, UserBackend};
-use crate::Error;
+use crate::{revocation::RevocationFeed, Error};
 
 /// Pool settings, the same for every backend.
 #[derive(Clone, Copy, Debug)]
@@ -131,6 +131,21 @@ impl Database {
             Self::Sqlite(_) => None,
             #[cfg(feature = "postgres")]
             Self::Postgres(pool) => Some(Arc::new(super::postgres::PgStore::new(pool.clone()))),
+        }
+    }
+
+    /// Where this database announces revocations: `LISTEN/NOTIFY` on
+    /// PostgreSQL, in process on SQLite (one instance per file).
+    #[must_use]
+    pub fn revocation_feed(&self, timeout: Duration) -> Arc<dyn RevocationFeed> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => {
+                let _ = timeout;
+                Arc::new(crate::revocation::InProcess::default())
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => Arc::new(super::postgres::PgFeed::new(pool.clone(), timeout)),
         }
     }
 

@@ -23,6 +23,8 @@
 //!   engine can tell "expired" (record an event, clear the cookie) from
 //!   "unknown";
 //! - revocation is immediate: the next `find_session` sees it;
+//! - every revocation is logged (`revoked_since`) and announced on the
+//!   store's [`crate::revocation::RevocationFeed`];
 //! - `delete_expired` removes expired *and* revoked rows (and ended
 //!   rate-limit windows);
 //! - a rate counter counts atomically: concurrent `count`s from several
@@ -37,6 +39,8 @@ pub mod open;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "redis")]
+pub mod redis_pubsub;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 #[cfg(feature = "sqlite")]
@@ -282,6 +286,16 @@ pub trait SessionStore: Send + Sync + 'static {
         id: SessionId,
         at: OffsetDateTime,
     ) -> Result<Option<UserId>, Error>;
+
+    /// The sessions revoked at or after `at`, from the revocation log: an
+    /// instance back from a gap in its revocation feed reloads its
+    /// deny-list from it ([`crate::revocation`]). Every revocation is
+    /// logged with the revocation itself, and the log outlives the session
+    /// rows (and the account) for [`crate::revoked::RETAIN`].
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn revoked_since(&self, at: OffsetDateTime) -> Result<Vec<SessionId>, Error>;
 }
 
 /// Refresh-token families: each session's chain of refresh tokens, of which
@@ -322,7 +336,9 @@ pub trait RefreshTokens: Send + Sync + 'static {
 #[async_trait]
 pub trait ExpiredDeletion: Send + Sync + 'static {
     /// Deletes every session that is expired at `now` or revoked, with its
-    /// refresh tokens. Returns how many sessions were deleted.
+    /// refresh tokens, and forgets the revocations logged longer than
+    /// [`crate::revoked::RETAIN`] before `now`. Returns how many sessions
+    /// were deleted.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use super::{cache::CachedSessions, database::Database, RateCounters, SessionBackend, UserBackend};
-use crate::{clock::Clock, Error};
+use crate::{clock::Clock, revocation::RevocationFeed, Error};
 
 /// What storage to open.
 #[derive(Clone, Copy, Debug)]
@@ -43,6 +43,11 @@ pub struct Opened {
     /// Rate-limit counters every instance shares: in Redis when sessions
     /// are, else in PostgreSQL; `None` on SQLite alone (one instance).
     pub counters: Option<Arc<dyn RateCounters>>,
+    /// Where revocations are announced: by the session store (PostgreSQL,
+    /// Redis), or in process (SQLite).
+    pub feed: Arc<dyn RevocationFeed>,
+    /// The cache in front of `sessions`, for the feed to evict from.
+    pub cache: Option<Arc<CachedSessions>>,
 }
 
 impl std::fmt::Debug for Opened {
@@ -78,15 +83,26 @@ pub async fn open(settings: StoreSettings<'_>, clock: Arc<dyn Clock>) -> Result<
         .map_err(OpenError::Database)?;
     database.migrate().await?;
     let (users, sql_sessions) = database.stores();
-    let (mut sessions, counters, session_backend) = match settings.session_store {
-        None => (sql_sessions, database.shared_counters(), database.backend()),
+    let (mut sessions, counters, session_backend, feed) = match settings.session_store {
+        None => {
+            let feed = database.revocation_feed(settings.pool.acquire_timeout);
+            (
+                sql_sessions,
+                database.shared_counters(),
+                database.backend(),
+                feed,
+            )
+        }
         Some(url) => {
-            let (sessions, counters) = session_store(url, &settings, users.clone()).await?;
-            (sessions, Some(counters), "redis")
+            let (sessions, counters, feed) = session_store(url, &settings, users.clone()).await?;
+            (sessions, Some(counters), "redis", feed)
         }
     };
-    if let Some(ttl) = settings.cache_ttl {
-        sessions = Arc::new(CachedSessions::new(sessions, ttl, clock));
+    let cache = settings
+        .cache_ttl
+        .map(|ttl| Arc::new(CachedSessions::new(sessions.clone(), ttl, clock)));
+    if let Some(cache) = &cache {
+        sessions = cache.clone();
     }
     Ok(Opened {
         database,
@@ -94,22 +110,34 @@ pub async fn open(settings: StoreSettings<'_>, clock: Arc<dyn Clock>) -> Result<
         sessions,
         session_backend,
         counters,
+        feed,
+        cache,
     })
 }
 
-/// The session store named by `url` (only Redis so far), and its counters.
+/// A separate session store's sessions, counters and revocation feed.
+type SessionStoreParts = (
+    Arc<dyn SessionBackend>,
+    Arc<dyn RateCounters>,
+    Arc<dyn RevocationFeed>,
+);
+
+/// The session store named by `url` (only Redis so far).
 #[cfg(feature = "redis")]
 async fn session_store(
     url: &str,
     settings: &StoreSettings<'_>,
     users: Arc<dyn UserBackend>,
-) -> Result<(Arc<dyn SessionBackend>, Arc<dyn RateCounters>), OpenError> {
-    use super::redis::RedisStore;
-    let conn = RedisStore::connect(url, settings.session_store_timeout)
+) -> Result<SessionStoreParts, OpenError> {
+    use super::{redis::RedisStore, redis_pubsub::RedisFeed};
+    let timeout = settings.session_store_timeout;
+    let conn = RedisStore::connect(url, timeout)
         .await
         .map_err(OpenError::SessionStore)?;
+    let feed =
+        RedisFeed::new(url, settings.key_prefix, timeout).map_err(OpenError::SessionStore)?;
     let store = Arc::new(RedisStore::new(conn, users, settings.key_prefix));
-    Ok((store.clone(), store))
+    Ok((store.clone(), store, Arc::new(feed)))
 }
 
 #[cfg(not(feature = "redis"))]
@@ -117,7 +145,7 @@ async fn session_store(
     _url: &str,
     _settings: &StoreSettings<'_>,
     _users: Arc<dyn UserBackend>,
-) -> Result<(Arc<dyn SessionBackend>, Arc<dyn RateCounters>), OpenError> {
+) -> Result<SessionStoreParts, OpenError> {
     Err(OpenError::SessionStore(Error::Invalid(
         "this build has no Redis support (feature `redis`)",
     )))

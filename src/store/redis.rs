@@ -14,6 +14,8 @@
 //! | `r:{refresh hash}` | hash | a refresh token: its session, and when it was rotated |
 //! | `sr:{id}` | set | a session's refresh token hashes |
 //! | `rotated` | sorted set | rotated refresh token hashes by when they were rotated (for their retention) |
+//! | `revoked` | sorted set | the revocation log: session ids by when they were revoked, kept for [`crate::revoked::RETAIN`] |
+//! | `revocations` | pub/sub channel | each revoked session's id, published by the revoking script ([`super::redis_pubsub`]) |
 //! | `c:{key}` | hash | a rate-limit counter: its count and when its window ends |
 //!
 //! Session, token and refresh keys expire an hour after the session's
@@ -99,6 +101,11 @@ impl RedisStore {
 
     fn key(&self, kind: &str, id: impl std::fmt::Display) -> String {
         format!("{}{kind}:{id}", self.prefix)
+    }
+
+    /// A key of its own under the prefix (`revoked`, `due`).
+    fn key_of(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
     }
 
     fn conn(&self) -> ConnectionManager {
@@ -212,7 +219,7 @@ return 1
 ";
 
 /// Revokes session ARGV[2] if active and (when ARGV[4] is set) owned by
-/// ARGV[4]; returns its owner, or false.
+/// ARGV[4], logs and announces it; returns its owner, or false.
 const REVOKE: &str = r"
 local key = ARGV[1] .. 's:' .. ARGV[2]
 local owner = redis.call('HGET', key, 'user_id')
@@ -220,11 +227,13 @@ if not owner or redis.call('HEXISTS', key, 'revoked_at') == 1 then return false 
 if ARGV[4] ~= '' and owner ~= ARGV[4] then return false end
 redis.call('HSET', key, 'revoked_at', ARGV[3])
 redis.call('ZADD', ARGV[1] .. 'due', tonumber(ARGV[3]), ARGV[2])
+redis.call('ZADD', ARGV[1] .. 'revoked', tonumber(ARGV[3]), ARGV[2])
+redis.call('PUBLISH', ARGV[1] .. 'revocations', ARGV[2])
 return owner
 ";
 
-/// Revokes every active session of user ARGV[2] except ARGV[4]; returns
-/// their ids.
+/// Revokes every active session of user ARGV[2] except ARGV[4], logs and
+/// announces each; returns their ids.
 const REVOKE_USER: &str = r"
 local revoked = {}
 local index = ARGV[1] .. 'u:' .. ARGV[2]
@@ -236,6 +245,8 @@ for _, id in ipairs(redis.call('SMEMBERS', index)) do
   elseif id ~= ARGV[4] and redis.call('HEXISTS', key, 'revoked_at') == 0 then
     redis.call('HSET', key, 'revoked_at', ARGV[3])
     redis.call('ZADD', ARGV[1] .. 'due', tonumber(ARGV[3]), id)
+    redis.call('ZADD', ARGV[1] .. 'revoked', tonumber(ARGV[3]), id)
+    redis.call('PUBLISH', ARGV[1] .. 'revocations', id)
     table.insert(revoked, id)
   end
 end
@@ -510,6 +521,14 @@ impl SessionStore for RedisStore {
             .await?;
         owner.map(|o| o.parse()).transpose()
     }
+
+    async fn revoked_since(&self, at: OffsetDateTime) -> Result<Vec<SessionId>, Error> {
+        let ids: Vec<String> = self
+            .conn()
+            .zrangebyscore(self.key_of("revoked"), ts(at), "+inf")
+            .await?;
+        ids.iter().map(|id| id.parse()).collect()
+    }
 }
 
 #[async_trait]
@@ -578,6 +597,11 @@ impl Readiness for RedisStore {
 #[async_trait]
 impl ExpiredDeletion for RedisStore {
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
+        let cutoff = ts(now - crate::revoked::RETAIN);
+        let _: u64 = self
+            .conn()
+            .zrembyscore(self.key_of("revoked"), "-inf", format!("({cutoff}"))
+            .await?;
         self.purge_in_batches(PURGE, now).await
     }
 

@@ -2,7 +2,10 @@
 
 use std::{str::FromStr, sync::Arc};
 
-use engine::store::{RateCounters, SessionBackend, UserBackend};
+use engine::{
+    revocation::RevocationFeed,
+    store::{RateCounters, SessionBackend, UserBackend},
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 /// One backend's stores, empty and migrated.
@@ -10,6 +13,9 @@ pub struct Backend {
     pub users: Arc<dyn UserBackend>,
     pub sessions: Arc<dyn SessionBackend>,
     pub counters: Arc<dyn RateCounters>,
+    /// The feed the store announces revocations on itself; `None` where
+    /// the engine announces them (SQLite, in process).
+    pub feed: Option<Arc<dyn RevocationFeed>>,
     pub cleanup: Cleanup,
 }
 
@@ -98,6 +104,7 @@ pub async fn sqlite() -> Option<Backend> {
         users: store.clone(),
         sessions: store.clone(),
         counters: store,
+        feed: None,
         cleanup: Cleanup::Dir(Arc::new(dir)),
     })
 }
@@ -115,6 +122,7 @@ pub async fn cached_sqlite() -> Option<Backend> {
         users: sql.users,
         sessions,
         counters: sql.counters,
+        feed: None,
         cleanup: sql.cleanup,
     })
 }
@@ -152,11 +160,14 @@ pub async fn postgres() -> Option<Backend> {
     engine::store::postgres::migrate(&pool)
         .await
         .expect("migrate");
+    let feed =
+        engine::store::postgres::PgFeed::new(pool.clone(), std::time::Duration::from_secs(2));
     let store = Arc::new(engine::store::postgres::PgStore::new(pool));
     Some(Backend {
         users: store.clone(),
         sessions: store.clone(),
         counters: store,
+        feed: Some(Arc::new(feed)),
         cleanup: Cleanup::Schema(admin, schema),
     })
 }
@@ -186,10 +197,17 @@ pub async fn redis() -> Option<Backend> {
         sql.users.clone(),
         &prefix,
     ));
+    let feed = engine::store::redis_pubsub::RedisFeed::new(
+        &url,
+        &prefix,
+        std::time::Duration::from_secs(2),
+    )
+    .expect("redis url");
     Some(Backend {
         users: sql.users,
         sessions: sessions.clone(),
         counters: sessions,
+        feed: Some(Arc::new(feed)),
         cleanup: Cleanup::Keys(conn, prefix, dir),
     })
 }

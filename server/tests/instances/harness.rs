@@ -180,11 +180,18 @@ impl Cluster {
 
     /// Starts an instance and waits until it is ready.
     pub async fn instance(&self, name: &str) -> Instance {
+        self.instance_with(name, &[]).await
+    }
+
+    /// An instance with settings of its own on top of the cluster's (its
+    /// own relay to the store, say).
+    pub async fn instance_with(&self, name: &str, env: &[(&str, String)]) -> Instance {
         let port = free_port();
         let site = self.dir.path().join(format!("site-{name}"));
         std::fs::create_dir_all(&site).unwrap();
         let child = self
             .command()
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_SITE_ROOT", site.display().to_string())
             .env("LEPTOS_RELOAD_PORT", (port + 1).to_string())
@@ -214,6 +221,34 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// `/readyz`'s `revocations.state`: `starting`, `live` or `down`.
+    pub async fn revocation_feed(&self) -> String {
+        let body: serde_json::Value = reqwest::get(format!("{}/readyz", self.base))
+            .await
+            .expect("request")
+            .json()
+            .await
+            .unwrap_or_default();
+        body["revocations"]["state"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned()
+    }
+
+    /// Waits until `/readyz` says the revocation feed is in `state`; how
+    /// long that took.
+    pub async fn feed_becomes(&self, state: &str, context: impl std::fmt::Debug) -> Duration {
+        let started = Instant::now();
+        while self.revocation_feed().await != state {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{context:?}: the revocation feed never became {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        started.elapsed()
+    }
+
     pub async fn wait_ready(&self) {
         let started = Instant::now();
         let client = reqwest::Client::new();
@@ -352,6 +387,27 @@ impl Browser {
             .post(format!("{}/api/auth/refresh", at.base))
             .header("x-csrf-token", self.csrf().unwrap_or_default());
         self.send(req).await
+    }
+
+    /// A fresh access token from `at` (a refresh), for [`Self::bearer`].
+    pub async fn access_token(&mut self, at: &Instance) -> String {
+        let res = self.refresh(at).await;
+        assert_eq!(res.status, StatusCode::OK, "refresh: {}", res.body);
+        let body: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET /api/me` on `at` with `token` (no cookies): whether it is
+    /// accepted.
+    pub async fn bearer(&self, at: &Instance, token: &str) -> bool {
+        let res = self
+            .client
+            .get(format!("{}/api/me", at.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        res.status() == StatusCode::OK
     }
 
     pub async fn signed_up(at: &Instance, name: &str) -> Self {

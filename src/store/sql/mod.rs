@@ -166,6 +166,11 @@ impl<DB: Dialect> ExpiredDeletion for SqlStore<DB> {
             &[Value::Int(super::unix_ms(now))],
         )
         .await?;
+        self.execute(
+            "DELETE FROM session_revocations WHERE revoked_at < $1",
+            &[Value::Int(ts(now - crate::revoked::RETAIN))],
+        )
+        .await?;
         // Refresh tokens go with their session (`ON DELETE CASCADE`).
         self.execute(
             "DELETE FROM sessions \

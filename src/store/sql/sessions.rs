@@ -180,4 +180,17 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
         row.map(|row| DB::text(&row, "user_id")?.parse())
             .transpose()
     }
+
+    async fn revoked_since(&self, at: OffsetDateTime) -> Result<Vec<SessionId>, Error> {
+        // Logged by the trigger on `sessions.revoked_at` (migration 0006).
+        let rows = self
+            .fetch_all(
+                "SELECT session_id FROM session_revocations WHERE revoked_at >= $1",
+                &[Value::Int(ts(at))],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| DB::text(row, "session_id")?.parse())
+            .collect()
+    }
 }
