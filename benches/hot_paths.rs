@@ -167,6 +167,7 @@ fn jwt(c: &mut Criterion) {
         return;
     };
     let settings = JwtSettings {
+        client_id: "web".into(),
         issuer: "bench".into(),
         audience: "bench".into(),
         ttl: time::Duration::minutes(5),

@@ -481,14 +481,27 @@ impl Auth {
     /// grace window is a replay: the whole session is revoked and the event
     /// recorded.
     ///
+    /// The refresh token only counts with `session_token`, the session
+    /// cookie it arrived with, naming its own session: a refresh cookie
+    /// copied on its own (or beside another session's cookie) mints nothing
+    /// and rotates nothing, so the real browser's next refresh is not taken
+    /// for a replay, and the thief cannot end the session either.
+    ///
     /// # Errors
     /// Only storage failures.
     pub async fn refresh(
         &self,
         raw_token: &str,
+        session_token: Option<&str>,
         client: &ClientInfo,
     ) -> Result<RefreshOutcome, Error> {
-        let Some(presented) = SessionToken::parse(raw_token) else {
+        let (Some(presented), Some(bound)) = (
+            SessionToken::parse(raw_token),
+            session_token.and_then(SessionToken::parse),
+        ) else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        let Some(owner) = self.sessions.find_session(&bound.hash()).await? else {
             return Ok(RefreshOutcome::Invalid);
         };
         let successor = SessionToken::generate();
@@ -498,6 +511,7 @@ impl Auth {
             .rotate_refresh_token(
                 &presented.hash(),
                 &successor.hash(),
+                owner.session.id,
                 now,
                 self.policy.refresh_grace,
             )
@@ -552,6 +566,33 @@ impl Auth {
         .await;
         tracing::info!(user = %s.user_id, session = %s.token_hash.short(), "signed out");
         Ok(())
+    }
+
+    /// Signs out the session `raw_refresh` belongs to, for a browser that
+    /// has only its refresh cookie left. Whether it named one still active.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    pub async fn logout_by_refresh(
+        &self,
+        raw_refresh: &str,
+        client: &ClientInfo,
+    ) -> Result<bool, Error> {
+        let Some(token) = SessionToken::parse(raw_refresh) else {
+            return Ok(false);
+        };
+        let Some(id) = self.sessions.refresh_token_session(&token.hash()).await? else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let Some(user) = self.sessions.revoke_session_by_id(id, now).await? else {
+            return Ok(false);
+        };
+        self.revocations.revoked_here(&[id], now);
+        self.event(Some(user), AuthEventKind::Logout, None, client)
+            .await;
+        tracing::info!(user = %user, "signed out by refresh cookie");
+        Ok(true)
     }
 
     /// Revokes one of the caller's own sessions.

@@ -68,6 +68,9 @@ pub struct AccessClaims {
     /// When the user last proved a credential in the session (Unix
     /// seconds; OpenID Connect's claim), so an API can demand recency.
     pub auth_time: i64,
+    /// The client the token was minted for (RFC 9068): the browser app,
+    /// through its refresh cookie.
+    pub client_id: String,
 }
 
 /// Why a token was refused. Callers answer every variant with the same 401;
@@ -167,6 +170,8 @@ pub struct JwtSettings {
     pub issuer: String,
     /// `aud`.
     pub audience: String,
+    /// `client_id` (RFC 9068).
+    pub client_id: String,
     /// Lifetime of an access token.
     pub ttl: time::Duration,
     /// Clock-skew allowance for `exp` and `nbf`, in seconds.
@@ -300,6 +305,7 @@ impl Jwt {
             name: auth.user.display_name.clone(),
             session_exp: auth.session.expires_at.unix_timestamp(),
             auth_time: auth.session.authenticated_at.unix_timestamp(),
+            client_id: self.settings.client_id.clone(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
@@ -395,6 +401,7 @@ mod tests {
     fn settings() -> JwtSettings {
         JwtSettings {
             issuer: "https://issuer.test".into(),
+            client_id: "web".into(),
             audience: "leptos-sessions".into(),
             ttl: time::Duration::minutes(5),
             leeway_secs: 5,

@@ -177,15 +177,19 @@ async fn notices_tell_of_new_devices_and_replays_until_dismissed() {
     assert!(kinds(auth.clone()).await.is_empty(), "a known browser");
 
     // A replayed refresh token, from the thief's address.
-    let RefreshOutcome::Refreshed { .. } =
-        auth.refresh(s.refresh.expose(), &client()).await.unwrap()
+    let RefreshOutcome::Refreshed { .. } = auth
+        .refresh(s.refresh.expose(), Some(s.token.expose()), &client())
+        .await
+        .unwrap()
     else {
         panic!("the first refresh rotates");
     };
     clock.advance(Duration::minutes(1));
     let thief = ClientInfo::new(Some("203.0.113.66".into()), Some("curl/8"));
     assert_eq!(
-        auth.refresh(s.refresh.expose(), &thief).await.unwrap(),
+        auth.refresh(s.refresh.expose(), Some(s.token.expose()), &thief)
+            .await
+            .unwrap(),
         RefreshOutcome::Invalid
     );
     let notices = auth.notices(user).await.unwrap();

@@ -62,15 +62,17 @@ fn session_for(user: &NewUser, at: OffsetDateTime) -> (SessionRecord, SessionTok
     (record, token)
 }
 
-/// Rotates `presented` into `successor` at `at`, with a 30-second grace.
+/// Rotates `presented` (of session `id`) into `successor` at `at`, with a
+/// 30-second grace.
 async fn rotate(
     b: &Backend,
     presented: &engine::TokenHash,
     successor: &engine::TokenHash,
+    id: SessionId,
     at: OffsetDateTime,
 ) -> Rotation {
     b.sessions
-        .rotate_refresh_token(presented, successor, at, Duration::seconds(30))
+        .rotate_refresh_token(presented, successor, id, at, Duration::seconds(30))
         .await
         .unwrap()
 }
@@ -352,24 +354,61 @@ async fn refresh_tokens_rotate_then_grace_then_reuse(b: Backend) {
     let first = refresh_token(&b, session.id, at).await;
 
     let second = SessionToken::generate();
-    let r = rotate(&b, &first.hash(), &second.hash(), at).await;
+    let r = rotate(&b, &first.hash(), &second.hash(), session.id, at).await;
     assert_eq!(r, Rotation::Rotated(session.id));
     let third = SessionToken::generate();
-    let r = rotate(&b, &first.hash(), &third.hash(), at + Duration::seconds(10)).await;
+    let r = rotate(
+        &b,
+        &first.hash(),
+        &third.hash(),
+        session.id,
+        at + Duration::seconds(10),
+    )
+    .await;
     assert_eq!(r, Rotation::WithinGrace(session.id), "a racing tab");
-    let r = rotate(&b, &first.hash(), &third.hash(), at + Duration::seconds(31)).await;
+    let r = rotate(
+        &b,
+        &first.hash(),
+        &third.hash(),
+        session.id,
+        at + Duration::seconds(31),
+    )
+    .await;
     assert_eq!(r, Rotation::Reused(session.id), "a replay");
     let r = rotate(
         &b,
         &second.hash(),
         &third.hash(),
+        session.id,
         at + Duration::seconds(31),
     )
     .await;
     assert_eq!(r, Rotation::Rotated(session.id), "the successor is current");
     let unknown = SessionToken::generate();
-    let r = rotate(&b, &unknown.hash(), &third.hash(), at).await;
+    let r = rotate(&b, &unknown.hash(), &third.hash(), session.id, at).await;
     assert_eq!(r, Rotation::Unknown);
+}
+
+async fn a_refresh_token_rotates_only_for_its_own_session(b: Backend) {
+    let (_, session, _) = signed_in(&b, "lee").await;
+    let (_, other, _) = signed_in(&b, "lia").await;
+    let at = now();
+    let token = refresh_token(&b, session.id, at).await;
+    let successor = SessionToken::generate();
+    let r = rotate(&b, &token.hash(), &successor.hash(), other.id, at).await;
+    assert_eq!(
+        r,
+        Rotation::Unknown,
+        "presented beside another session's cookie"
+    );
+    let r = rotate(&b, &successor.hash(), &token.hash(), session.id, at).await;
+    assert_eq!(r, Rotation::Unknown, "and nothing was stored");
+    let r = rotate(&b, &token.hash(), &successor.hash(), session.id, at).await;
+    assert_eq!(
+        r,
+        Rotation::Rotated(session.id),
+        "still current for its own"
+    );
 }
 
 async fn a_dead_sessions_refresh_token_is_not_rotated(b: Backend) {
@@ -381,10 +420,10 @@ async fn a_dead_sessions_refresh_token_is_not_rotated(b: Backend) {
         .await
         .unwrap();
     let successor = SessionToken::generate();
-    let r = rotate(&b, &token.hash(), &successor.hash(), at).await;
+    let r = rotate(&b, &token.hash(), &successor.hash(), session.id, at).await;
     assert!(!matches!(r, Rotation::Rotated(_)), "{r:?}");
     // The successor was not stored: presenting it is unknown.
-    let r = rotate(&b, &successor.hash(), &token.hash(), at).await;
+    let r = rotate(&b, &successor.hash(), &token.hash(), session.id, at).await;
     assert_eq!(r, Rotation::Unknown);
 }
 
@@ -395,11 +434,11 @@ async fn concurrent_rotations_of_one_token_rotate_it_exactly_once(b: Backend) {
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let sessions = b.sessions.clone();
-            let hash = token.hash();
+            let (hash, id) = (token.hash(), session.id);
             tokio::spawn(async move {
                 let successor = SessionToken::generate();
                 sessions
-                    .rotate_refresh_token(&hash, &successor.hash(), at, Duration::seconds(30))
+                    .rotate_refresh_token(&hash, &successor.hash(), id, at, Duration::seconds(30))
                     .await
             })
         })
@@ -450,7 +489,14 @@ async fn purge_deletes_expired_and_revoked_sessions_with_their_tokens(b: Backend
         .await
         .unwrap()
         .is_some());
-    let r = rotate(&b, &refresh.hash(), &SessionToken::generate().hash(), at).await;
+    let r = rotate(
+        &b,
+        &refresh.hash(),
+        &SessionToken::generate().hash(),
+        revoked.id,
+        at,
+    )
+    .await;
     assert_eq!(r, Rotation::Unknown, "its refresh tokens went with it");
     assert_eq!(b.sessions.delete_expired(at).await.unwrap(), 0);
 }
@@ -744,11 +790,11 @@ async fn rotated_refresh_tokens_are_deleted_after_their_retention(b: Backend) {
     let third = SessionToken::generate();
     let later = at + Duration::minutes(5);
     assert_eq!(
-        rotate(&b, &first.hash(), &second.hash(), at).await,
+        rotate(&b, &first.hash(), &second.hash(), session.id, at).await,
         Rotation::Rotated(session.id)
     );
     assert_eq!(
-        rotate(&b, &second.hash(), &third.hash(), later).await,
+        rotate(&b, &second.hash(), &third.hash(), session.id, later).await,
         Rotation::Rotated(session.id)
     );
     // Only `first` was rotated before the cutoff.
@@ -757,12 +803,12 @@ async fn rotated_refresh_tokens_are_deleted_after_their_retention(b: Backend) {
     let fourth = SessionToken::generate();
     let probe = later + Duration::minutes(1);
     assert_eq!(
-        rotate(&b, &first.hash(), &fourth.hash(), probe).await,
+        rotate(&b, &first.hash(), &fourth.hash(), session.id, probe).await,
         Rotation::Unknown,
         "past its retention a replay is refused as unknown"
     );
     assert_eq!(
-        rotate(&b, &second.hash(), &fourth.hash(), probe).await,
+        rotate(&b, &second.hash(), &fourth.hash(), session.id, probe).await,
         Rotation::Reused(session.id),
         "within it, still recognised"
     );
@@ -773,7 +819,7 @@ async fn rotated_refresh_tokens_are_deleted_after_their_retention(b: Backend) {
     let current = refresh_token(&b, fresh.1.id, at).await;
     b.sessions.delete_rotated_before(far).await.unwrap();
     assert_eq!(
-        rotate(&b, &current.hash(), &fourth.hash(), probe).await,
+        rotate(&b, &current.hash(), &fourth.hash(), fresh.1.id, probe).await,
         Rotation::Rotated(fresh.1.id)
     );
 }
@@ -870,6 +916,7 @@ macro_rules! conformance {
                 the_session_list_holds_active_sessions_newest_first,
                 revoke_by_id_returns_the_owner_once,
                 refresh_tokens_rotate_then_grace_then_reuse,
+                a_refresh_token_rotates_only_for_its_own_session,
                 a_dead_sessions_refresh_token_is_not_rotated,
                 concurrent_rotations_of_one_token_rotate_it_exactly_once,
                 purge_deletes_expired_and_revoked_sessions_with_their_tokens,

@@ -311,24 +311,38 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
         .unwrap();
     let first = s.refresh.expose().to_owned();
 
-    let (a, next) = refreshed(auth.refresh(&first, &client()).await.unwrap());
+    let (a, next) = refreshed(
+        auth.refresh(&first, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
+    );
     assert_eq!(a.session.id, s.auth.session.id);
     let second = next.expect("rotated").expose().to_owned();
     assert_ne!(first, second);
 
     // The successor rotates in turn.
-    let (_, third) = refreshed(auth.refresh(&second, &client()).await.unwrap());
+    let (_, third) = refreshed(
+        auth.refresh(&second, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
+    );
     assert!(third.is_some());
 
     // Within the grace window, the old one still works but rotates nothing.
     clock.advance(Duration::seconds(10));
-    let (_, none) = refreshed(auth.refresh(&first, &client()).await.unwrap());
+    let (_, none) = refreshed(
+        auth.refresh(&first, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
+    );
     assert!(none.is_none());
 
     // After it, the old one is a replay: the session dies.
     clock.advance(Duration::seconds(31));
     assert_eq!(
-        auth.refresh(&first, &client()).await.unwrap(),
+        auth.refresh(&first, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
         engine::RefreshOutcome::Invalid
     );
     assert_eq!(
@@ -337,11 +351,49 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     );
     let third = third.unwrap();
     assert_eq!(
-        auth.refresh(third.expose(), &client()).await.unwrap(),
+        auth.refresh(third.expose(), Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
         engine::RefreshOutcome::Invalid
     );
     let events = auth.list_events(s.auth.user.id, 10).await.unwrap();
     assert_eq!(events[0].kind, AuthEventKind::RefreshReuse);
+}
+
+/// A refresh token counts only beside its own session's cookie: copied on
+/// its own, or next to another session's cookie, it mints nothing, rotates
+/// nothing and ends nothing, and the real browser keeps refreshing.
+#[tokio::test]
+async fn a_refresh_token_needs_its_own_session_cookie() {
+    let (auth, _) = common::sqlite_auth().await;
+    let s = auth
+        .sign_up("nell", "amber falcon river", client())
+        .await
+        .unwrap();
+    let other = auth
+        .sign_up("otto", "amber falcon river", client())
+        .await
+        .unwrap();
+    let stolen = s.refresh.expose();
+    for beside in [None, Some(other.token.expose()), Some("garbage")] {
+        assert_eq!(
+            auth.refresh(stolen, beside, &client()).await.unwrap(),
+            engine::RefreshOutcome::Invalid,
+            "{beside:?}"
+        );
+    }
+    let (a, next) = refreshed(
+        auth.refresh(stolen, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(a.session.id, s.auth.session.id);
+    assert!(next.is_some(), "the refused attempts rotated nothing");
+    let events = auth.list_events(s.auth.user.id, 10).await.unwrap();
+    assert!(
+        events.iter().all(|e| e.kind != AuthEventKind::RefreshReuse),
+        "no reuse alarm"
+    );
 }
 
 #[tokio::test]
@@ -353,12 +405,16 @@ async fn refresh_fails_after_logout_and_for_garbage() {
         .unwrap();
     auth.logout(&s.auth, &client()).await.unwrap();
     assert_eq!(
-        auth.refresh(s.refresh.expose(), &client()).await.unwrap(),
+        auth.refresh(s.refresh.expose(), Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
         engine::RefreshOutcome::Invalid
     );
     for raw in ["", "x", &"A".repeat(43), &"z".repeat(10_000)] {
         assert_eq!(
-            auth.refresh(raw, &client()).await.unwrap(),
+            auth.refresh(raw, Some(s.token.expose()), &client())
+                .await
+                .unwrap(),
             engine::RefreshOutcome::Invalid
         );
     }
@@ -373,11 +429,12 @@ async fn concurrent_refreshes_with_one_token_all_succeed_and_rotate_once() {
         .await
         .unwrap();
     let token = s.refresh.expose().to_owned();
+    let session = s.token.expose().to_owned();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let auth = auth.clone();
-            let token = token.clone();
-            tokio::spawn(async move { auth.refresh(&token, &client()).await })
+            let (token, session) = (token.clone(), session.clone());
+            tokio::spawn(async move { auth.refresh(&token, Some(&session), &client()).await })
         })
         .collect();
     let mut rotations = 0;
@@ -560,21 +617,33 @@ async fn rotated_refresh_tokens_are_purged_after_their_retention() {
         .await
         .unwrap();
     let first = s.refresh.expose().to_owned();
-    let (_, second) = refreshed(auth.refresh(&first, &client()).await.unwrap());
+    let (_, second) = refreshed(
+        auth.refresh(&first, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
+    );
     let second = second.expect("rotated").expose().to_owned();
     clock.advance(auth.policy().rotated_token_retention() + Duration::minutes(1));
-    refreshed(auth.refresh(&second, &client()).await.unwrap());
+    refreshed(
+        auth.refresh(&second, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
+    );
 
     auth.purge_expired().await.unwrap();
     assert_eq!(
-        auth.refresh(&first, &client()).await.unwrap(),
+        auth.refresh(&first, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
         engine::RefreshOutcome::Invalid
     );
     valid(auth.validate(s.token.expose()).await.unwrap());
     // The one rotated just now is kept: replaying it still ends the session.
     clock.advance(Duration::minutes(1));
     assert_eq!(
-        auth.refresh(&second, &client()).await.unwrap(),
+        auth.refresh(&second, Some(s.token.expose()), &client())
+            .await
+            .unwrap(),
         engine::RefreshOutcome::Invalid
     );
     assert_eq!(

@@ -132,6 +132,7 @@ impl AppState {
         let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
         let jwt = JwtSettings {
             issuer: issuer(env),
+            client_id: WEB_CLIENT_ID.to_owned(),
             audience: env.jwt_audience.clone(),
             ttl: env.jwt_access_ttl,
             leeway_secs: 5,
@@ -242,6 +243,10 @@ impl AppState {
         }
     }
 }
+
+/// The `client_id` of every access token: the one client that mints them
+/// is the browser app, refreshing with its cookie.
+pub const WEB_CLIENT_ID: &str = "web";
 
 /// The access tokens' `iss`: `JWT_ISSUER`, else the public origin (what an
 /// API checking them expects to see), else the app's name in development.

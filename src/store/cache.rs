@@ -282,15 +282,23 @@ impl RefreshTokens for CachedSessions {
             .await
     }
 
+    async fn refresh_token_session(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<SessionId>, Error> {
+        self.inner.refresh_token_session(token_hash).await
+    }
+
     async fn rotate_refresh_token(
         &self,
         presented: &TokenHash,
         successor: &TokenHash,
+        session: SessionId,
         now: OffsetDateTime,
         grace: Duration,
     ) -> Result<Rotation, Error> {
         self.inner
-            .rotate_refresh_token(presented, successor, now, grace)
+            .rotate_refresh_token(presented, successor, session, now, grace)
             .await
     }
 }

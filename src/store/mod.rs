@@ -313,9 +313,21 @@ pub trait RefreshTokens: Send + Sync + 'static {
         at: OffsetDateTime,
     ) -> Result<(), Error>;
 
+    /// The session a refresh token (current or rotated) belongs to, if it
+    /// is known: how a browser holding only its refresh cookie signs out.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn refresh_token_session(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<SessionId>, Error>;
+
     /// Atomically exchanges the token `presented` for `successor`: marks it
-    /// rotated and stores the successor, only if it was not rotated yet and
-    /// its session is active at `now`. Concurrent calls with the same token
+    /// rotated and stores the successor, only if it belongs to `session`
+    /// (the session cookie it came with; otherwise [`Rotation::Unknown`],
+    /// and nothing changes), was not rotated yet, and its session is active
+    /// at `now`. Concurrent calls with the same token
     /// see exactly one [`Rotation::Rotated`]; the others see
     /// [`Rotation::WithinGrace`] or [`Rotation::Reused`] depending on
     /// `grace` ([`Rotation::for_presented_again`]).
@@ -326,6 +338,7 @@ pub trait RefreshTokens: Send + Sync + 'static {
         &self,
         presented: &TokenHash,
         successor: &TokenHash,
+        session: SessionId,
         now: OffsetDateTime,
         grace: time::Duration,
     ) -> Result<Rotation, Error>;

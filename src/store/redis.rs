@@ -267,12 +267,12 @@ return 1
 ";
 
 /// Rotates refresh token ARGV[2] into ARGV[3] at time ARGV[4], only if it
-/// is current and its session alive. Returns {'ok', id}, {'rotated', id,
-/// when}, {'dead', id} or {'unknown'}.
+/// belongs to session ARGV[5], is current and its session alive. Returns
+/// {'ok', id}, {'rotated', id, when}, {'dead', id} or {'unknown'}.
 const ROTATE: &str = r"
 local rkey = ARGV[1] .. 'r:' .. ARGV[2]
 local sid = redis.call('HGET', rkey, 'session')
-if not sid then return {'unknown'} end
+if not sid or sid ~= ARGV[5] then return {'unknown'} end
 local rotated = redis.call('HGET', rkey, 'rotated_at')
 if rotated then return {'rotated', sid, rotated} end
 local now = tonumber(ARGV[4])
@@ -550,10 +550,20 @@ impl RefreshTokens for RedisStore {
         Ok(())
     }
 
+    async fn refresh_token_session(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<SessionId>, Error> {
+        let key = format!("{}r:{}", self.prefix, hex(token_hash));
+        let sid: Option<String> = self.conn().hget(key, "session").await?;
+        sid.map(|sid| sid.parse()).transpose()
+    }
+
     async fn rotate_refresh_token(
         &self,
         presented: &TokenHash,
         successor: &TokenHash,
+        session: SessionId,
         now: OffsetDateTime,
         grace: time::Duration,
     ) -> Result<Rotation, Error> {
@@ -562,6 +572,7 @@ impl RefreshTokens for RedisStore {
             .arg(hex(presented))
             .arg(hex(successor))
             .arg(ts(now))
+            .arg(session.to_string())
             .invoke_async(&mut self.conn())
             .await?;
         let id = |i: usize| -> Result<SessionId, Error> {

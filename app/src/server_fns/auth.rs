@@ -84,13 +84,21 @@ pub async fn sign_in(
 ///
 /// # Errors
 /// Only if the database is unavailable; the cookie is cleared regardless.
-#[server(client = crate::csrf::CsrfClient)]
+// Under `/api/auth`, so the refresh cookie comes along: a browser that
+// has only that one left still ends its session.
+#[server(prefix = "/api/auth", client = crate::csrf::CsrfClient)]
 pub async fn logout() -> Result<(), AppError> {
     let ctx = ssr::ctx()?;
     session::clear_session_cookies(&ctx.cookies);
+    let client = session::client_info();
     if let Some(auth) = session::current() {
         ctx.auth
-            .logout(&auth, &session::client_info())
+            .logout(&auth, &client)
+            .await
+            .map_err(AppError::from)?;
+    } else if let Some(refresh) = session::request_cookie(ctx.cookies.refresh_name()) {
+        ctx.auth
+            .logout_by_refresh(&refresh, &client)
             .await
             .map_err(AppError::from)?;
     }

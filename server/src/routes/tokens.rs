@@ -15,7 +15,7 @@ use axum::{
 };
 use engine::{
     jwt::{AccessClaims, Jwt},
-    ClientInfo, RefreshOutcome,
+    ClientInfo, RefreshOutcome, SessionToken,
 };
 use serde_json::json;
 
@@ -27,7 +27,8 @@ use crate::{
 
 /// `POST /api/auth/refresh`: rotates the refresh cookie and returns a fresh
 /// access token for the database session behind it. Without a refresh
-/// cookie: 204 (nobody is signed in). With a bad one: 401, cookie cleared.
+/// cookie: 204 (nobody is signed in). With a bad one, or one that arrives
+/// without its own session's cookie: 401, refresh cookie cleared.
 ///
 /// # Errors
 /// 429 past the refresh rate limit, 503 when the store does not answer,
@@ -38,7 +39,8 @@ pub async fn refresh(
     req: Request,
 ) -> Result<Response, ServerError> {
     let cookies = &state.cookies;
-    let raw = match RequestCookies::of(&req, cookies).refresh {
+    let sent = RequestCookies::of(&req, cookies);
+    let raw = match sent.refresh {
         CookieValue::One(raw) => raw,
         // Not signed in is not an error: static pages ask on every load.
         // Nothing to rotate, so no limit to count against (no bucket).
@@ -59,15 +61,18 @@ pub async fn refresh(
         ip.map(|ip| ip.to_string()),
         user_agent.and_then(|v| v.to_str().ok()),
     );
-    let outcome =
-        state
-            .auth
-            .refresh(&raw, &client)
-            .await
-            .map_err(|source| ServerError::Unavailable {
-                shape: Shape::Json,
-                source,
-            })?;
+    let outcome = state
+        .auth
+        .refresh(
+            &raw,
+            sent.session.token().map(SessionToken::expose),
+            &client,
+        )
+        .await
+        .map_err(|source| ServerError::Unavailable {
+            shape: Shape::Json,
+            source,
+        })?;
     let RefreshOutcome::Refreshed { auth, rotated } = outcome else {
         return Ok(refused(
             cookies,
@@ -126,8 +131,8 @@ pub async fn me(State(jwt): State<Arc<Jwt>>, headers: HeaderMap) -> Result<Respo
 }
 
 /// `GET /api/validate-session`: whether the bearer token is valid, with its
-/// claims. No database access: a revoked session's token stays valid until
-/// its `exp` (minutes).
+/// claims. No database access: a revoked session's token is refused through
+/// the in-memory deny-list the revocation feed keeps.
 ///
 /// # Errors
 /// 401 without a valid bearer token.

@@ -17,7 +17,10 @@ async fn readyz_queries_the_database() {
     let app = spawn_app().await;
     let res = app.get("/readyz").await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.body, r#"{"status":"ready"}"#);
+    assert_eq!(
+        res.body,
+        r#"{"revocations":{"feed":"in process","state":"live"},"status":"ready"}"#
+    );
 
     // With the pool closed, the same probe must report unavailability.
     app.state.db.close().await;

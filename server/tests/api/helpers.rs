@@ -94,6 +94,13 @@ pub async fn spawn_app_in(
         .await
         .expect("state");
     static_routes.generate(&state.leptos).await;
+    // As `serve` does: follow the revocation feed, live before the first
+    // request.
+    let follower = state.auth.clone();
+    tokio::spawn(async move { follower.follow_revocations().await });
+    while state.auth.revocation_feed().1 != engine::revocation::FeedState::Live {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
     let router = server::routes::router(state.clone());
     TestApp {
         _serial: serial,

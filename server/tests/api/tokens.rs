@@ -99,7 +99,9 @@ async fn refresh_rotates_and_returns_a_verifiable_jwt() {
     let v = app.api("/api/validate-session", Some(&token)).await;
     assert_eq!(v.status, StatusCode::OK);
     assert_eq!(v.header("cache-control"), Some("no-store"));
-    assert!(v.body.contains(r#""valid":true"#));
+    let v: serde_json::Value = serde_json::from_str(&v.body).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["claims"]["client_id"], "web", "RFC 9068");
 
     let jwks = app.api("/.well-known/jwks.json", None).await;
     let jwks: serde_json::Value = serde_json::from_str(&jwks.body).unwrap();
@@ -245,4 +247,63 @@ async fn refresh_without_a_cookie_is_204_and_with_a_bad_one_401() {
     let res = app.refresh(&mut anon).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert!(res.header("set-cookie").unwrap().contains("Max-Age=0"));
+}
+
+/// A refresh cookie copied out of the browser is useless on its own, and
+/// beside another session's cookie: refused, rotating nothing, so the real
+/// browser keeps refreshing (and is not signed out as a replay).
+#[tokio::test]
+async fn a_copied_refresh_cookie_without_its_session_cookie_is_refused() {
+    let app = spawn_app().await;
+    let mut owner = app.signed_up("gia").await;
+    let mut stranger = app.signed_up("hal").await;
+    let stolen = owner.cookies[REFRESH].clone();
+
+    let mut alone = Browser::new();
+    app.visit(&mut alone, "/login").await; // its own CSRF cookie
+    alone.cookies.insert(REFRESH.into(), stolen.clone());
+    let res = app.refresh(&mut alone).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.body);
+
+    stranger.cookies.insert(REFRESH.into(), stolen);
+    let res = app.refresh(&mut stranger).await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNAUTHORIZED,
+        "beside another session's cookie"
+    );
+
+    for _ in 0..2 {
+        let res = app.refresh(&mut owner).await;
+        assert_eq!(res.status, StatusCode::OK, "the real browser: {}", res.body);
+    }
+    assert_eq!(
+        app.visit(&mut owner, "/dashboard").await.status,
+        StatusCode::OK
+    );
+}
+
+/// A browser left with only its refresh cookie (the session cookie gone)
+/// still ends its session when it signs out.
+#[tokio::test]
+async fn logout_with_only_the_refresh_cookie_revokes_the_session() {
+    let app = spawn_app().await;
+    let mut b = app.signed_up("ivy").await;
+    let kept = b.clone();
+    b.cookies.remove(engine::cookie::SESSION_COOKIE);
+    // The page it signs out from gave it a CSRF token for no session.
+    app.visit(&mut b, "/login").await;
+    let res = app.call::<Logout>(&mut b, &[], Submit::Js).await;
+    assert!(
+        !b.cookies.contains_key(REFRESH),
+        "cleared: {} {}",
+        res.status,
+        res.body
+    );
+    let mut before = kept;
+    assert_ne!(
+        app.visit(&mut before, "/dashboard").await.status,
+        StatusCode::OK,
+        "the session is over, on the server"
+    );
 }

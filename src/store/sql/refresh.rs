@@ -32,10 +32,25 @@ impl<DB: Dialect> RefreshTokens for SqlStore<DB> {
         Ok(())
     }
 
+    async fn refresh_token_session(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<SessionId>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT session_id FROM refresh_tokens WHERE token_hash = $1",
+                &[Value::Bytes(token_hash.as_bytes())],
+            )
+            .await?;
+        row.map(|row| DB::text(&row, "session_id")?.parse())
+            .transpose()
+    }
+
     async fn rotate_refresh_token(
         &self,
         presented: &TokenHash,
         successor: &TokenHash,
+        session: SessionId,
         now: OffsetDateTime,
         grace: time::Duration,
     ) -> Result<Rotation, Error> {
@@ -44,17 +59,22 @@ impl<DB: Dialect> RefreshTokens for SqlStore<DB> {
         // re-checks `rotated_at IS NULL` and matches nothing. Either way
         // exactly one caller gets the row back. Writing first (not reading
         // first) also avoids SQLite's deadlock on upgrading a read
-        // transaction to a write one. A token whose session has ended is not
-        // rotated: nothing is written for it.
+        // transaction to a write one. A token whose session has ended, or
+        // that came with another session's cookie, is not rotated: nothing is
+        // written for it.
         let mut tx = self.pool.begin().await?;
         let rotated = DB::fetch_optional(
             &mut *tx,
             "UPDATE refresh_tokens SET rotated_at = $1 \
-             WHERE token_hash = $2 AND rotated_at IS NULL AND session_id IN ( \
-                 SELECT id FROM sessions \
-                 WHERE revoked_at IS NULL AND idle_expires_at > $1 AND expires_at > $1) \
+             WHERE token_hash = $2 AND rotated_at IS NULL AND session_id = $3 AND EXISTS ( \
+                 SELECT 1 FROM sessions WHERE id = $3 \
+                 AND revoked_at IS NULL AND idle_expires_at > $1 AND expires_at > $1) \
              RETURNING session_id",
-            &[Value::Int(ts(now)), Value::Bytes(presented.as_bytes())],
+            &[
+                Value::Int(ts(now)),
+                Value::Bytes(presented.as_bytes()),
+                Value::Text(&session.to_string()),
+            ],
         )
         .await?;
         if let Some(row) = rotated {
@@ -77,8 +97,12 @@ impl<DB: Dialect> RefreshTokens for SqlStore<DB> {
 
         let row = self
             .fetch_optional(
-                "SELECT session_id, rotated_at FROM refresh_tokens WHERE token_hash = $1",
-                &[Value::Bytes(presented.as_bytes())],
+                "SELECT session_id, rotated_at FROM refresh_tokens \
+                 WHERE token_hash = $1 AND session_id = $2",
+                &[
+                    Value::Bytes(presented.as_bytes()),
+                    Value::Text(&session.to_string()),
+                ],
             )
             .await?;
         let Some(row) = row else {
