@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use crate::{
     clock::Clock,
     credentials::{verify_password, Password, Username},
+    dpop::KeyProof,
     hashing::{Hashing, HashingLimits},
     id::{SessionId, UserId},
     policy::SessionPolicy,
@@ -65,9 +66,15 @@ pub enum RefreshOutcome {
         /// presented token was already rotated within the grace window (the
         /// browser already holds the successor).
         rotated: Option<SessionToken>,
+        /// The DPoP key the session is bound to (for `cnf.jkt`), if any.
+        key: Option<String>,
     },
     /// Unknown, reused, or for an ended session: clear the refresh cookie.
     Invalid,
+    /// The session is bound to a DPoP key this refresh did not prove (no
+    /// proof, a bad one, or another key's): refused and recorded, and the
+    /// session left as it was, so whoever sent it cannot end it either.
+    Unbound,
 }
 
 /// The session engine's entry point. Cheap to clone.
@@ -493,17 +500,48 @@ impl Auth {
         &self,
         raw_token: &str,
         session_token: Option<&str>,
+        proof: KeyProof<'_>,
         client: &ClientInfo,
     ) -> Result<RefreshOutcome, Error> {
-        let (Some(presented), Some(bound)) = (
+        let (Some(presented), Some(cookie)) = (
             SessionToken::parse(raw_token),
             session_token.and_then(SessionToken::parse),
         ) else {
             return Ok(RefreshOutcome::Invalid);
         };
-        let Some(owner) = self.sessions.find_session(&bound.hash()).await? else {
+        let Some(owner) = self.sessions.find_session(&cookie.hash()).await? else {
             return Ok(RefreshOutcome::Invalid);
         };
+        // The token must be this session's before a key is bound to it, or
+        // a session cookie alone could bind a stranger's key.
+        let family = self
+            .sessions
+            .refresh_token_session(&presented.hash())
+            .await?;
+        if family != Some(owner.session.id) {
+            return Ok(RefreshOutcome::Invalid);
+        }
+        let offered = match proof {
+            KeyProof::Key(jkt) => Some(jkt),
+            KeyProof::Absent | KeyProof::Invalid => None,
+        };
+        let key = self.sessions.bind_key(owner.session.id, offered).await?;
+        let proven = match (&key, proof) {
+            (None, KeyProof::Absent) => true,
+            (Some(bound), KeyProof::Key(jkt)) => bound == jkt,
+            _ => false,
+        };
+        if !proven {
+            tracing::warn!(user = %owner.user.id, "refresh without the session's key refused");
+            self.event(
+                Some(owner.user.id),
+                AuthEventKind::RefreshUnbound,
+                Some(presented.hash().short()),
+                client,
+            )
+            .await;
+            return Ok(RefreshOutcome::Unbound);
+        }
         let successor = SessionToken::generate();
         let now = self.clock.now();
         let rotation = self
@@ -543,6 +581,7 @@ impl Auth {
             Some(auth) => Ok(RefreshOutcome::Refreshed {
                 auth: Box::new(auth),
                 rotated,
+                key,
             }),
             None => Ok(RefreshOutcome::Invalid),
         }

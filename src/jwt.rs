@@ -71,6 +71,16 @@ pub struct AccessClaims {
     /// The client the token was minted for (RFC 9068): the browser app,
     /// through its refresh cookie.
     pub client_id: String,
+    /// The DPoP key of the refresh that minted it (RFC 9449 §6.1), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// `cnf`: the key a token is bound to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The key's RFC 7638 thumbprint.
+    pub jkt: String,
 }
 
 /// Why a token was refused. Callers answer every variant with the same 401;
@@ -289,6 +299,20 @@ impl Jwt {
         auth: &Authenticated,
         now: OffsetDateTime,
     ) -> Result<(String, AccessClaims), JwtError> {
+        self.issue_bound(auth, now, None)
+    }
+
+    /// As [`Jwt::issue`], bound to the DPoP key with thumbprint `jkt`
+    /// (`cnf.jkt`) when there is one.
+    ///
+    /// # Errors
+    /// [`JwtError::Signing`] if signing fails.
+    pub fn issue_bound(
+        &self,
+        auth: &Authenticated,
+        now: OffsetDateTime,
+        jkt: Option<&str>,
+    ) -> Result<(String, AccessClaims), JwtError> {
         let iat = now.unix_timestamp();
         let exp = (now + self.settings.ttl)
             .min(auth.session.expires_at)
@@ -306,6 +330,9 @@ impl Jwt {
             session_exp: auth.session.expires_at.unix_timestamp(),
             auth_time: auth.session.authenticated_at.unix_timestamp(),
             client_id: self.settings.client_id.clone(),
+            cnf: jkt.map(|jkt| Confirmation {
+                jkt: jkt.to_owned(),
+            }),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());

@@ -15,6 +15,7 @@
 //! - [`store`]: the storage traits and their backends;
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
+//! - [`dpop`]: proof of possession for refreshes (RFC 9449);
 //! - [`cookie`]: the session, refresh and CSRF cookies' attributes;
 //! - [`csrf`]: signed CSRF tokens bound to a session;
 //! - [`throttle`]: brute-force limits on credentials and refreshes;
@@ -30,6 +31,7 @@ pub mod cookie;
 pub mod credentials;
 pub mod csrf;
 pub mod device;
+pub mod dpop;
 pub mod error;
 pub mod hashing;
 pub mod id;

@@ -137,6 +137,9 @@ pub enum AuthEventKind {
     Expired,
     /// A rotated refresh token was replayed; the session was revoked.
     RefreshReuse,
+    /// A refresh without a proof from the session's bound key (DPoP): refused,
+    /// the session left alone.
+    RefreshUnbound,
     /// Failed sign-ins spent the account's budget: browsers it had not
     /// signed in from were refused for a while.
     SignInLocked,
@@ -160,6 +163,7 @@ impl AuthEventKind {
             Self::RevokeAll => "revoke_all",
             Self::Expired => "expired",
             Self::RefreshReuse => "refresh_reuse",
+            Self::RefreshUnbound => "refresh_unbound",
             Self::SignInLocked => "signin_locked",
             Self::Confirmed => "confirmed",
             Self::PasswordChanged => "password_changed",
@@ -179,6 +183,7 @@ impl AuthEventKind {
             Self::RevokeAll,
             Self::Expired,
             Self::RefreshReuse,
+            Self::RefreshUnbound,
             Self::SignInLocked,
             Self::Confirmed,
             Self::PasswordChanged,
@@ -200,6 +205,7 @@ impl AuthEventKind {
             Self::RevokeAll => "Signed out everywhere",
             Self::Expired => "Session expired",
             Self::RefreshReuse => "Session ended: a refresh token was reused",
+            Self::RefreshUnbound => "Refused a refresh from another device's key",
             Self::SignInLocked => {
                 "Sign-in paused after repeated wrong passwords (browsers you had \
                  signed in from were not affected)"

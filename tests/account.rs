@@ -6,6 +6,7 @@
 
 mod common;
 
+use engine::dpop::KeyProof;
 use engine::{AuthEventKind, ClientInfo, Error, NoticeKind, RefreshOutcome, Validation};
 use time::Duration;
 
@@ -178,7 +179,12 @@ async fn notices_tell_of_new_devices_and_replays_until_dismissed() {
 
     // A replayed refresh token, from the thief's address.
     let RefreshOutcome::Refreshed { .. } = auth
-        .refresh(s.refresh.expose(), Some(s.token.expose()), &client())
+        .refresh(
+            s.refresh.expose(),
+            Some(s.token.expose()),
+            KeyProof::Absent,
+            &client(),
+        )
         .await
         .unwrap()
     else {
@@ -187,9 +193,14 @@ async fn notices_tell_of_new_devices_and_replays_until_dismissed() {
     clock.advance(Duration::minutes(1));
     let thief = ClientInfo::new(Some("203.0.113.66".into()), Some("curl/8"));
     assert_eq!(
-        auth.refresh(s.refresh.expose(), Some(s.token.expose()), &thief)
-            .await
-            .unwrap(),
+        auth.refresh(
+            s.refresh.expose(),
+            Some(s.token.expose()),
+            KeyProof::Absent,
+            &thief
+        )
+        .await
+        .unwrap(),
         RefreshOutcome::Invalid
     );
     let notices = auth.notices(user).await.unwrap();

@@ -411,6 +411,31 @@ async fn a_refresh_token_rotates_only_for_its_own_session(b: Backend) {
     );
 }
 
+async fn a_session_is_bound_to_one_key_for_good(b: Backend) {
+    let (_, session, _) = signed_in(&b, "lyn").await;
+    assert_eq!(b.sessions.bind_key(session.id, None).await.unwrap(), None);
+    let tasks: Vec<_> = ["a", "b", "c"]
+        .into_iter()
+        .map(|key| {
+            let sessions = b.sessions.clone();
+            tokio::spawn(async move { sessions.bind_key(session.id, Some(key)).await })
+        })
+        .collect();
+    let mut bound = Vec::new();
+    for task in tasks {
+        bound.push(task.await.unwrap().unwrap().expect("bound"));
+    }
+    assert!(
+        bound.windows(2).all(|w| w[0] == w[1]),
+        "one winner: {bound:?}"
+    );
+    let after = b.sessions.bind_key(session.id, Some("z")).await.unwrap();
+    assert_eq!(after.as_ref(), bound.first(), "never rebound");
+    assert_eq!(b.sessions.bind_key(session.id, None).await.unwrap(), after);
+    let unknown = SessionId::new();
+    assert_eq!(b.sessions.bind_key(unknown, Some("a")).await.unwrap(), None);
+}
+
 async fn a_dead_sessions_refresh_token_is_not_rotated(b: Backend) {
     let (lea, session, _) = signed_in(&b, "lea").await;
     let at = now();
@@ -917,6 +942,7 @@ macro_rules! conformance {
                 revoke_by_id_returns_the_owner_once,
                 refresh_tokens_rotate_then_grace_then_reuse,
                 a_refresh_token_rotates_only_for_its_own_session,
+                a_session_is_bound_to_one_key_for_good,
                 a_dead_sessions_refresh_token_is_not_rotated,
                 concurrent_rotations_of_one_token_rotate_it_exactly_once,
                 purge_deletes_expired_and_revoked_sessions_with_their_tokens,

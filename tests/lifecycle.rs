@@ -3,6 +3,7 @@
 
 mod common;
 
+use engine::dpop::KeyProof;
 use engine::{AuthEventKind, ClientInfo, Error, Validation};
 use time::Duration;
 
@@ -297,8 +298,8 @@ fn refreshed(
     outcome: engine::RefreshOutcome,
 ) -> (engine::Authenticated, Option<engine::SessionToken>) {
     match outcome {
-        engine::RefreshOutcome::Refreshed { auth, rotated } => (*auth, rotated),
-        engine::RefreshOutcome::Invalid => panic!("expected a refresh"),
+        engine::RefreshOutcome::Refreshed { auth, rotated, .. } => (*auth, rotated),
+        other => panic!("expected a refresh, got {other:?}"),
     }
 }
 
@@ -312,7 +313,7 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     let first = s.refresh.expose().to_owned();
 
     let (a, next) = refreshed(
-        auth.refresh(&first, Some(s.token.expose()), &client())
+        auth.refresh(&first, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
     );
@@ -322,7 +323,7 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
 
     // The successor rotates in turn.
     let (_, third) = refreshed(
-        auth.refresh(&second, Some(s.token.expose()), &client())
+        auth.refresh(&second, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
     );
@@ -331,7 +332,7 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     // Within the grace window, the old one still works but rotates nothing.
     clock.advance(Duration::seconds(10));
     let (_, none) = refreshed(
-        auth.refresh(&first, Some(s.token.expose()), &client())
+        auth.refresh(&first, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
     );
@@ -340,7 +341,7 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     // After it, the old one is a replay: the session dies.
     clock.advance(Duration::seconds(31));
     assert_eq!(
-        auth.refresh(&first, Some(s.token.expose()), &client())
+        auth.refresh(&first, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
         engine::RefreshOutcome::Invalid
@@ -351,9 +352,14 @@ async fn refresh_rotates_and_reuse_after_the_grace_window_revokes() {
     );
     let third = third.unwrap();
     assert_eq!(
-        auth.refresh(third.expose(), Some(s.token.expose()), &client())
-            .await
-            .unwrap(),
+        auth.refresh(
+            third.expose(),
+            Some(s.token.expose()),
+            KeyProof::Absent,
+            &client()
+        )
+        .await
+        .unwrap(),
         engine::RefreshOutcome::Invalid
     );
     let events = auth.list_events(s.auth.user.id, 10).await.unwrap();
@@ -377,13 +383,15 @@ async fn a_refresh_token_needs_its_own_session_cookie() {
     let stolen = s.refresh.expose();
     for beside in [None, Some(other.token.expose()), Some("garbage")] {
         assert_eq!(
-            auth.refresh(stolen, beside, &client()).await.unwrap(),
+            auth.refresh(stolen, beside, KeyProof::Absent, &client())
+                .await
+                .unwrap(),
             engine::RefreshOutcome::Invalid,
             "{beside:?}"
         );
     }
     let (a, next) = refreshed(
-        auth.refresh(stolen, Some(s.token.expose()), &client())
+        auth.refresh(stolen, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
     );
@@ -396,6 +404,55 @@ async fn a_refresh_token_needs_its_own_session_cookie() {
     );
 }
 
+/// The first refresh with a DPoP key binds the session to it; after that
+/// only that key refreshes. Refusals are recorded and end nothing.
+#[tokio::test]
+async fn a_session_bound_to_a_key_refreshes_only_with_it() {
+    let (auth, _) = common::sqlite_auth().await;
+    let s = auth
+        .sign_up("pia", "amber falcon river", client())
+        .await
+        .unwrap();
+    let cookie = Some(s.token.expose());
+    let outcome = auth
+        .refresh(
+            s.refresh.expose(),
+            cookie,
+            KeyProof::Key("key-a"),
+            &client(),
+        )
+        .await
+        .unwrap();
+    let engine::RefreshOutcome::Refreshed { key, rotated, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(key.as_deref(), Some("key-a"), "bound, for cnf.jkt");
+    let current = rotated.unwrap().expose().to_owned();
+    for wrong in [KeyProof::Absent, KeyProof::Key("key-b"), KeyProof::Invalid] {
+        assert_eq!(
+            auth.refresh(&current, cookie, wrong, &client())
+                .await
+                .unwrap(),
+            engine::RefreshOutcome::Unbound,
+            "{wrong:?}"
+        );
+    }
+    let (a, next) = refreshed(
+        auth.refresh(&current, cookie, KeyProof::Key("key-a"), &client())
+            .await
+            .unwrap(),
+    );
+    assert!(next.is_some(), "the refusals rotated nothing");
+    valid(auth.validate(s.token.expose()).await.unwrap());
+    assert_eq!(a.session.id, s.auth.session.id);
+    let events = auth.list_events(s.auth.user.id, 10).await.unwrap();
+    let refused = events
+        .iter()
+        .filter(|e| e.kind == AuthEventKind::RefreshUnbound)
+        .count();
+    assert_eq!(refused, 3);
+}
+
 #[tokio::test]
 async fn refresh_fails_after_logout_and_for_garbage() {
     let (auth, _) = common::sqlite_auth().await;
@@ -405,14 +462,19 @@ async fn refresh_fails_after_logout_and_for_garbage() {
         .unwrap();
     auth.logout(&s.auth, &client()).await.unwrap();
     assert_eq!(
-        auth.refresh(s.refresh.expose(), Some(s.token.expose()), &client())
-            .await
-            .unwrap(),
+        auth.refresh(
+            s.refresh.expose(),
+            Some(s.token.expose()),
+            KeyProof::Absent,
+            &client()
+        )
+        .await
+        .unwrap(),
         engine::RefreshOutcome::Invalid
     );
     for raw in ["", "x", &"A".repeat(43), &"z".repeat(10_000)] {
         assert_eq!(
-            auth.refresh(raw, Some(s.token.expose()), &client())
+            auth.refresh(raw, Some(s.token.expose()), KeyProof::Absent, &client())
                 .await
                 .unwrap(),
             engine::RefreshOutcome::Invalid
@@ -434,7 +496,10 @@ async fn concurrent_refreshes_with_one_token_all_succeed_and_rotate_once() {
         .map(|_| {
             let auth = auth.clone();
             let (token, session) = (token.clone(), session.clone());
-            tokio::spawn(async move { auth.refresh(&token, Some(&session), &client()).await })
+            tokio::spawn(async move {
+                auth.refresh(&token, Some(&session), KeyProof::Absent, &client())
+                    .await
+            })
         })
         .collect();
     let mut rotations = 0;
@@ -618,21 +683,21 @@ async fn rotated_refresh_tokens_are_purged_after_their_retention() {
         .unwrap();
     let first = s.refresh.expose().to_owned();
     let (_, second) = refreshed(
-        auth.refresh(&first, Some(s.token.expose()), &client())
+        auth.refresh(&first, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
     );
     let second = second.expect("rotated").expose().to_owned();
     clock.advance(auth.policy().rotated_token_retention() + Duration::minutes(1));
     refreshed(
-        auth.refresh(&second, Some(s.token.expose()), &client())
+        auth.refresh(&second, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
     );
 
     auth.purge_expired().await.unwrap();
     assert_eq!(
-        auth.refresh(&first, Some(s.token.expose()), &client())
+        auth.refresh(&first, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
         engine::RefreshOutcome::Invalid
@@ -641,7 +706,7 @@ async fn rotated_refresh_tokens_are_purged_after_their_retention() {
     // The one rotated just now is kept: replaying it still ends the session.
     clock.advance(Duration::minutes(1));
     assert_eq!(
-        auth.refresh(&second, Some(s.token.expose()), &client())
+        auth.refresh(&second, Some(s.token.expose()), KeyProof::Absent, &client())
             .await
             .unwrap(),
         engine::RefreshOutcome::Invalid

@@ -34,6 +34,9 @@ pub enum Challenge {
     InvalidRequest,
     /// `Bearer error="invalid_token"`: the token failed verification.
     InvalidToken,
+    /// `DPoP error="invalid_dpop_proof"` (RFC 9449 §7.1): the refresh lacks
+    /// a valid proof from the key its session is bound to.
+    InvalidDpopProof,
 }
 
 /// A request that cannot be served as asked.
@@ -96,6 +99,10 @@ impl IntoResponse for ServerError {
                         ("invalid_request", "Bearer error=\"invalid_request\"")
                     }
                     Challenge::InvalidToken => ("invalid_token", "Bearer error=\"invalid_token\""),
+                    Challenge::InvalidDpopProof => (
+                        "invalid_dpop_proof",
+                        "DPoP algs=\"ES256\", error=\"invalid_dpop_proof\"",
+                    ),
                 };
                 let mut res = (
                     StatusCode::UNAUTHORIZED,

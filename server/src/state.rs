@@ -55,6 +55,8 @@ pub struct Shared {
     pub csrf: engine::csrf::CsrfKey,
     /// Brute-force limits.
     pub throttle: Arc<engine::throttle::Throttle>,
+    /// DPoP proofs already used (shared when the rate counters are).
+    pub proofs: Arc<engine::dpop::SeenProofs>,
     /// Access-token signer and verifier.
     pub jwt: Arc<Jwt>,
     /// The app's routes, for the router.
@@ -151,6 +153,7 @@ impl AppState {
             refresh_per_ip: env.rate_limit_refresh_per_ip,
         };
         // Shared by every instance when the store can be (PostgreSQL, Redis).
+        let proofs = Arc::new(engine::dpop::SeenProofs::new(stores.counters.clone()));
         let throttle = Arc::new(match stores.counters {
             Some(counters) => Throttle::shared(limits, counters),
             None => Throttle::new(limits),
@@ -180,6 +183,7 @@ impl AppState {
             cookies: CookiePolicy::new(config.env.cookie_secure),
             csrf,
             throttle,
+            proofs,
             jwt: Arc::new(jwt),
             routes,
             access: Arc::new(access),

@@ -289,6 +289,14 @@ impl RefreshTokens for CachedSessions {
         self.inner.refresh_token_session(token_hash).await
     }
 
+    async fn bind_key(
+        &self,
+        session: SessionId,
+        key: Option<&str>,
+    ) -> Result<Option<String>, Error> {
+        self.inner.bind_key(session, key).await
+    }
+
     async fn rotate_refresh_token(
         &self,
         presented: &TokenHash,

@@ -323,6 +323,19 @@ pub trait RefreshTokens: Send + Sync + 'static {
         token_hash: &TokenHash,
     ) -> Result<Option<SessionId>, Error>;
 
+    /// The DPoP key `session`'s refresh tokens are bound to, binding it to
+    /// `key` first if it has none and `key` is given (once bound, never
+    /// changed: concurrent first binds leave exactly one). `None` for an
+    /// unbound (or unknown) session.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn bind_key(
+        &self,
+        session: SessionId,
+        key: Option<&str>,
+    ) -> Result<Option<String>, Error>;
+
     /// Atomically exchanges the token `presented` for `successor`: marks it
     /// rotated and stores the successor, only if it belongs to `session`
     /// (the session cookie it came with; otherwise [`Rotation::Unknown`],

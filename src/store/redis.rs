@@ -266,6 +266,15 @@ redis.call('EXPIRE', ARGV[1] .. 'sr:' .. ARGV[2], ttl)
 return 1
 ";
 
+/// The DPoP key of session ARGV[2], set to ARGV[3] first if it has none and
+/// ARGV[3] is not empty; nil for an unbound or unknown session.
+const BIND_KEY: &str = r"
+local key = ARGV[1] .. 's:' .. ARGV[2]
+if redis.call('EXISTS', key) == 0 then return false end
+if ARGV[3] ~= '' then redis.call('HSETNX', key, 'dpop_jkt', ARGV[3]) end
+return redis.call('HGET', key, 'dpop_jkt')
+";
+
 /// Rotates refresh token ARGV[2] into ARGV[3] at time ARGV[4], only if it
 /// belongs to session ARGV[5], is current and its session alive. Returns
 /// {'ok', id}, {'rotated', id, when}, {'dead', id} or {'unknown'}.
@@ -557,6 +566,20 @@ impl RefreshTokens for RedisStore {
         let key = format!("{}r:{}", self.prefix, hex(token_hash));
         let sid: Option<String> = self.conn().hget(key, "session").await?;
         sid.map(|sid| sid.parse()).transpose()
+    }
+
+    async fn bind_key(
+        &self,
+        session: SessionId,
+        key: Option<&str>,
+    ) -> Result<Option<String>, Error> {
+        let bound: Option<String> = Script::new(BIND_KEY)
+            .arg(&self.prefix)
+            .arg(session.to_string())
+            .arg(key.unwrap_or_default())
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(bound)
     }
 
     async fn rotate_refresh_token(

@@ -54,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/api/auth/refresh", post(tokens::refresh))
+        .route(tokens::REFRESH_PATH, post(tokens::refresh))
         .route(
             app::csrf::TOKEN_PATH,
             get(crate::csrf::token_endpoint).with_state(std::sync::Arc::new(state.csrf())),

@@ -14,6 +14,7 @@ use axum::{
     Extension, Json,
 };
 use engine::{
+    dpop::{self, KeyProof},
     jwt::{AccessClaims, Jwt},
     ClientInfo, RefreshOutcome, SessionToken,
 };
@@ -61,27 +62,45 @@ pub async fn refresh(
         ip.map(|ip| ip.to_string()),
         user_agent.and_then(|v| v.to_str().ok()),
     );
+    let unavailable = |source| ServerError::Unavailable {
+        shape: Shape::Json,
+        source,
+    };
+    let proof = proof_of(&state, req.headers()).await.map_err(unavailable)?;
+    let key = match &proof {
+        Ok(Some(proof)) => KeyProof::Key(&proof.jkt),
+        Ok(None) => KeyProof::Absent,
+        Err(why) => {
+            tracing::debug!(refusal = %why, "DPoP proof refused");
+            KeyProof::Invalid
+        }
+    };
+    let session = sent.session.token().map(SessionToken::expose);
     let outcome = state
         .auth
-        .refresh(
-            &raw,
-            sent.session.token().map(SessionToken::expose),
-            &client,
-        )
+        .refresh(&raw, session, key, &client)
         .await
-        .map_err(|source| ServerError::Unavailable {
-            shape: Shape::Json,
-            source,
-        })?;
-    let RefreshOutcome::Refreshed { auth, rotated } = outcome else {
-        return Ok(refused(
-            cookies,
-            "refresh token invalid, expired or revoked",
-        ));
+        .map_err(unavailable)?;
+    let (auth, rotated, key) = match outcome {
+        RefreshOutcome::Refreshed { auth, rotated, key } => (auth, rotated, key),
+        RefreshOutcome::Invalid => {
+            return Ok(refused(
+                cookies,
+                "refresh token invalid, expired or revoked",
+            ));
+        }
+        // The cookie stays: it may be the real browser's, whose key is
+        // the one that counts.
+        RefreshOutcome::Unbound => {
+            return Err(ServerError::Unauthenticated {
+                challenge: Challenge::InvalidDpopProof,
+                message: "this session refreshes only with a proof from its own key",
+            });
+        }
     };
     let (token, claims) = state
         .jwt
-        .issue(&auth, state.auth.now())
+        .issue_bound(&auth, state.auth.now(), key.as_deref())
         .map_err(|err| ServerError::Internal(err.into()))?;
     let body = TokenResponse {
         access_token: token,
@@ -101,6 +120,44 @@ pub async fn refresh(
     }
     Ok(no_store(res))
 }
+
+/// The request's DPoP proof: none, one that verified and was not seen
+/// before, or why not. Its `htu` is this endpoint at the public origin (in
+/// development, at the `Host` the browser used).
+///
+/// # Errors
+/// The shared store of used proofs failed.
+async fn proof_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Result<Option<dpop::Proof>, dpop::ProofError>, engine::Error> {
+    let mut values = headers.get_all(dpop::HEADER).iter();
+    let value = match (values.next(), values.next()) {
+        (None, _) => return Ok(Ok(None)),
+        (Some(value), None) => value.to_str().unwrap_or_default(),
+        (Some(_), Some(_)) => return Ok(Err(dpop::ProofError::Malformed)),
+    };
+    let origin = match &state.config.env.public_url {
+        Some(origin) => origin.as_str().to_owned(),
+        None => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            format!("http://{}", host.unwrap_or_default())
+        }
+    };
+    let now = state.auth.now();
+    let proof = match dpop::verify(value, "POST", &format!("{origin}{REFRESH_PATH}"), now) {
+        Ok(proof) => proof,
+        Err(why) => return Ok(Err(why)),
+    };
+    Ok(state
+        .proofs
+        .first_use(&proof, now)
+        .await?
+        .map(|()| Some(proof)))
+}
+
+/// Where the refresh endpoint is (the `htu` its proofs name).
+pub const REFRESH_PATH: &str = "/api/auth/refresh";
 
 /// A 401 for an unusable refresh cookie, which it clears.
 fn refused(cookies: &engine::CookiePolicy, message: &'static str) -> Response {
