@@ -12,6 +12,9 @@ use wasm_bindgen::{closure::Closure, JsCast as _};
 
 use super::{ClientSession, ClientState, TokenResponse};
 
+// Browser-only, like this file (beside it: a `#[path]` module's children are).
+mod dpop;
+
 const SNAPSHOT_KEY: &str = "leptos-sessions.snapshot";
 const TOKEN_KEY: &str = "leptos-sessions.access-token";
 const CHANNEL: &str = "leptos-sessions";
@@ -103,6 +106,9 @@ pub async fn access_token(session: ClientSession) -> Option<String> {
     refresh(session).await.map(|r| r.access_token)
 }
 
+/// The refresh endpoint (also the `htu` of its DPoP proofs).
+const REFRESH_PATH: &str = "/api/auth/refresh";
+
 thread_local! {
     static REFRESH: crate::single_flight::Slot<Option<TokenResponse>> =
         const { crate::single_flight::Slot::new() };
@@ -126,11 +132,13 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
         signed_out(session);
         return None;
     };
-    let response = gloo_net::http::Request::post("/api/auth/refresh")
+    let mut request = gloo_net::http::Request::post(REFRESH_PATH)
         .header("Accept", "application/json")
-        .header(crate::csrf::HEADER, &csrf)
-        .send()
-        .await;
+        .header(crate::csrf::HEADER, &csrf);
+    if let Some(proof) = dpop::proof(REFRESH_PATH).await {
+        request = request.header("DPoP", &proof);
+    }
+    let response = request.send().await;
     if let Ok(res) = &response {
         crate::session_clock::observe_header(
             res.headers().get(crate::session_clock::HEADER).as_deref(),
