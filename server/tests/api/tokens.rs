@@ -9,6 +9,13 @@ use time::Duration;
 
 use crate::helpers::{spawn_app, Browser, Submit, TestApp, TestResponse};
 
+#[path = "../support/dpop_key.rs"]
+mod dpop_key;
+use dpop_key::DpopKey;
+
+/// The refresh endpoint as the test client names it (`Host: localhost`).
+const HTU: &str = "http://localhost/api/auth/refresh";
+
 const REFRESH: &str = engine::cookie::REFRESH_COOKIE;
 
 impl TestApp {
@@ -308,41 +315,6 @@ async fn logout_with_only_the_refresh_cookie_revokes_the_session() {
     );
 }
 
-/// A browser's DPoP key, signing proofs as the WASM client does.
-struct DpopKey(p256::ecdsa::SigningKey);
-
-impl DpopKey {
-    fn new() -> Self {
-        Self(p256::ecdsa::SigningKey::from_slice(&rand::random::<[u8; 32]>()).unwrap())
-    }
-
-    /// A proof for the refresh endpoint, issued `skew` seconds from now.
-    fn proof_at(&self, skew: i64) -> String {
-        use jsonwebtoken::{jwk::Jwk, Algorithm, EncodingKey, Header};
-        use p256::pkcs8::EncodePrivateKey as _;
-        let key = EncodingKey::from_ec_der(self.0.to_pkcs8_der().unwrap().as_bytes());
-        let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some("dpop+jwt".into());
-        let jwk = Jwk::from_encoding_key(&key, Algorithm::ES256).unwrap();
-        header.jwk = Some(Jwk {
-            common: Default::default(),
-            algorithm: jwk.algorithm,
-        });
-        let iat = time::OffsetDateTime::now_utc().unix_timestamp() + skew;
-        let claims = serde_json::json!({
-            "jti": uuid::Uuid::now_v7().to_string(),
-            "htm": "POST",
-            "htu": "http://localhost/api/auth/refresh",
-            "iat": iat,
-        });
-        jsonwebtoken::encode(&header, &claims, &key).unwrap()
-    }
-
-    fn proof(&self) -> String {
-        self.proof_at(0)
-    }
-}
-
 impl TestApp {
     /// A refresh as the browser app makes it, with `proof` in `DPoP`.
     async fn refresh_proving(&self, browser: &mut Browser, proof: Option<&str>) -> TestResponse {
@@ -375,7 +347,7 @@ async fn copied_cookies_cannot_refresh_without_the_browsers_key() {
     let app = spawn_app().await;
     let mut owner = app.signed_up("jan").await;
     let key = DpopKey::new();
-    let res = app.refresh_proving(&mut owner, Some(&key.proof())).await;
+    let res = app.refresh_proving(&mut owner, Some(&key.proof(HTU))).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let token = access_token(&res);
     let claims = app.api("/api/validate-session", Some(&token)).await;
@@ -390,12 +362,12 @@ async fn copied_cookies_cannot_refresh_without_the_browsers_key() {
         .header("www-authenticate")
         .unwrap()
         .contains("invalid_dpop_proof"));
-    let other = DpopKey::new().proof();
+    let other = DpopKey::new().proof(HTU);
     let res = app.refresh_proving(&mut thief, Some(&other)).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "another key");
 
     for _ in 0..2 {
-        let res = app.refresh_proving(&mut owner, Some(&key.proof())).await;
+        let res = app.refresh_proving(&mut owner, Some(&key.proof(HTU))).await;
         assert_eq!(res.status, StatusCode::OK, "the real browser: {}", res.body);
     }
     assert_eq!(
@@ -410,16 +382,16 @@ async fn a_replayed_or_stale_proof_is_refused() {
     let app = spawn_app().await;
     let mut b = app.signed_up("kai").await;
     let key = DpopKey::new();
-    let proof = key.proof();
+    let proof = key.proof(HTU);
     assert_eq!(
         app.refresh_proving(&mut b, Some(&proof)).await.status,
         StatusCode::OK
     );
     let res = app.refresh_proving(&mut b, Some(&proof)).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "replayed");
-    let stale = key.proof_at(-120);
+    let stale = key.proof_at(HTU, -120);
     let res = app.refresh_proving(&mut b, Some(&stale)).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "two minutes old");
-    let res = app.refresh_proving(&mut b, Some(&key.proof())).await;
+    let res = app.refresh_proving(&mut b, Some(&key.proof(HTU))).await;
     assert_eq!(res.status, StatusCode::OK, "a fresh one: {}", res.body);
 }

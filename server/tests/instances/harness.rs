@@ -389,6 +389,16 @@ impl Browser {
         self.send(req).await
     }
 
+    /// `POST /api/auth/refresh` with `proof` in `DPoP`.
+    pub async fn refresh_proving(&mut self, at: &Instance, proof: &str) -> Reply {
+        let req = self
+            .client
+            .post(format!("{}/api/auth/refresh", at.base))
+            .header("x-csrf-token", self.csrf().unwrap_or_default())
+            .header("dpop", proof);
+        self.send(req).await
+    }
+
     /// A fresh access token from `at` (a refresh), for [`Self::bearer`].
     pub async fn access_token(&mut self, at: &Instance) -> String {
         let res = self.refresh(at).await;

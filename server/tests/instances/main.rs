@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../support/dpop_key.rs"]
+mod dpop_key;
 mod harness;
 
 use std::time::{Duration, Instant};
@@ -292,6 +294,49 @@ async fn revocation_missed_while_cut_is_caught_up(store: Store) {
     backing.finish().await;
 }
 
+/// A DPoP proof used on A is refused on B (the used `jti`s are shared), and
+/// the key bound through A is the one B asks for.
+async fn dpop_proofs_are_good_once_across_instances(store: Store) {
+    // Behind one public origin, as in production: every instance expects
+    // the same `htu`, so only the shared record of used proofs can tell.
+    let origin = "http://app.test";
+    let Some(backing) = backing(store, &[("PUBLIC_URL", origin.into())]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+    let mut browser = Browser::signed_up(&a, "gus").await;
+    let key = dpop_key::DpopKey::new();
+    let htu = format!("{origin}/api/auth/refresh");
+
+    let proof = key.proof(&htu);
+    let res = browser.refresh_proving(&a, &proof).await;
+    assert_eq!(res.status, StatusCode::OK, "{store:?}: {}", res.body);
+    let res = browser.refresh_proving(&b, &proof).await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNAUTHORIZED,
+        "{store:?}: replayed on B"
+    );
+    let other = dpop_key::DpopKey::new().proof(&htu);
+    let res = browser.refresh_proving(&b, &other).await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNAUTHORIZED,
+        "{store:?}: B knows the binding"
+    );
+    let res = browser.refresh_proving(&b, &key.proof(&htu)).await;
+    assert_eq!(
+        res.status,
+        StatusCode::OK,
+        "{store:?}: the bound key on B: {}",
+        res.body
+    );
+    drop((a, b));
+    backing.finish().await;
+}
+
 async fn racing_refreshes_then_reuse(store: Store) {
     let Some(backing) = backing(store, &[("REFRESH_GRACE_PERIOD", "2s".into())]).await else {
         return;
@@ -514,6 +559,8 @@ scenarios! {
     redis_revocation_is_pushed_to_every_instance: revocation_is_pushed(Store::Redis);
     postgres_revocation_missed_while_cut_is_caught_up: revocation_missed_while_cut_is_caught_up(Store::Postgres);
     redis_revocation_missed_while_cut_is_caught_up: revocation_missed_while_cut_is_caught_up(Store::Redis);
+    postgres_dpop_proofs_are_good_once_across_instances: dpop_proofs_are_good_once_across_instances(Store::Postgres);
+    redis_dpop_proofs_are_good_once_across_instances: dpop_proofs_are_good_once_across_instances(Store::Redis);
     postgres_racing_refreshes_succeed_and_later_reuse_revokes: racing_refreshes_then_reuse(Store::Postgres);
     redis_racing_refreshes_succeed_and_later_reuse_revokes: racing_refreshes_then_reuse(Store::Redis);
     postgres_outage_fails_fast_and_recovers: store_outage_fails_fast_and_recovers(Store::Postgres);
