@@ -8,7 +8,10 @@
 
 mod common;
 
-use engine::{ClientInfo, Validation};
+use engine::{
+    revocation::{FeedState, RevocationFeed, Signal},
+    ClientInfo, Validation,
+};
 use time::Duration;
 
 const TTL: Duration = Duration::seconds(2);
@@ -114,4 +117,99 @@ async fn a_session_slides_through_the_cache_as_without_it() {
     }
     clock.advance(policy.idle_timeout + Duration::minutes(1));
     assert_eq!(a.validate(&token).await.unwrap(), Validation::Invalid);
+}
+
+/// A feed the test speaks for: what another instance's store would
+/// announce, and when the connection drops and returns.
+struct Scripted(std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<Signal>>>);
+
+impl RevocationFeed for Scripted {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+
+    fn subscribe(&self) -> tokio::sync::mpsc::Receiver<Signal> {
+        let mut slot = self.0.lock().expect("not poisoned");
+        slot.take().expect("one follower")
+    }
+}
+
+/// Waits (real time, briefly) until `done` holds.
+async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..500 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("never: {what}");
+}
+
+/// The follower: a revocation heard is evicted from the cache and denied
+/// to access tokens at once, with no clock moving; one made while the feed
+/// was down is caught up from the log once it listens again.
+#[tokio::test]
+async fn a_follower_evicts_what_it_hears_and_catches_up_after_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let feed = std::sync::Arc::new(Scripted(std::sync::Mutex::new(Some(rx))));
+    let (a, b, _clock) = common::two_cached_instances_following(dir.path(), TTL, Some(feed)).await;
+    let follower = a.clone();
+    tokio::spawn(async move { follower.follow_revocations().await });
+    tx.send(Signal::Listening).await.unwrap();
+    until("live", async || a.revocation_feed().1 == FeedState::Live).await;
+
+    // Revoked through B; A holds it in its cache until it hears.
+    let signed_in = async |name: &str| {
+        let s = a
+            .sign_up(name, "amber falcon river", client())
+            .await
+            .unwrap();
+        let token = s.token.expose().to_owned();
+        assert!(is_valid(&a.validate(&token).await.unwrap()), "cached on A");
+        let Validation::Valid(on_b) = b.validate(&token).await.unwrap() else {
+            panic!("valid on B");
+        };
+        b.logout(&on_b, &client()).await.unwrap();
+        assert!(
+            is_valid(&a.validate(&token).await.unwrap()),
+            "A has not heard"
+        );
+        (token, s.auth.session.id)
+    };
+    let (heard, id) = signed_in("hana").await;
+    tx.send(Signal::Revoked(vec![id])).await.unwrap();
+    until("evicted", async || {
+        a.validate(&heard).await.unwrap() == Validation::Invalid
+    })
+    .await;
+    assert!(
+        a.revoked().contains(&id.to_string()),
+        "its access tokens denied"
+    );
+
+    tx.send(Signal::Lost("cut".into())).await.unwrap();
+    until("down", async || {
+        matches!(a.revocation_feed().1, FeedState::Down { .. })
+    })
+    .await;
+    let (missed, id) = signed_in("ines").await;
+    assert!(
+        !a.revoked().contains(&id.to_string()),
+        "not heard: the fallback bounds"
+    );
+    tx.send(Signal::Listening).await.unwrap();
+    until("live again", async || {
+        a.revocation_feed().1 == FeedState::Live
+    })
+    .await;
+    assert_eq!(
+        a.validate(&missed).await.unwrap(),
+        Validation::Invalid,
+        "cache flushed"
+    );
+    assert!(
+        a.revoked().contains(&id.to_string()),
+        "deny-list reloaded from the log"
+    );
 }

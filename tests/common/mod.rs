@@ -68,23 +68,39 @@ pub async fn two_cached_instances(
     dir: &std::path::Path,
     ttl: time::Duration,
 ) -> (Auth, Auth, ManualClock) {
+    two_cached_instances_following(dir, ttl, None).await
+}
+
+/// As [`two_cached_instances`], the first one following `feed` (its cache
+/// evicted by what it hears) when one is given.
+pub async fn two_cached_instances_following(
+    dir: &std::path::Path,
+    ttl: time::Duration,
+    feed: Option<Arc<dyn engine::revocation::RevocationFeed>>,
+) -> (Auth, Auth, ManualClock) {
     use engine::store::{cache::CachedSessions, SessionBackend};
     let store = Arc::new(store(file_options(dir), 4).await);
     let clock = ManualClock::new();
     let instance = || {
-        let cached: Arc<dyn SessionBackend> = Arc::new(CachedSessions::new(
+        let cache = Arc::new(CachedSessions::new(
             store.clone(),
             ttl,
             Arc::new(clock.clone()),
         ));
-        Auth::new(
+        let cached: Arc<dyn SessionBackend> = cache.clone();
+        let auth = Auth::new(
             store.clone(),
             cached,
             SessionPolicy::default(),
             Arc::new(clock.clone()),
         )
-        .expect("policy")
+        .expect("policy");
+        (auth, cache)
     };
-    let (a, b) = (instance(), instance());
+    let ((a, a_cache), (b, _)) = (instance(), instance());
+    let a = match feed {
+        Some(feed) => a.with_revocation_feed(feed, Some(a_cache)),
+        None => a,
+    };
     (a, b, clock)
 }
