@@ -563,8 +563,10 @@ impl RefreshTokens for RedisStore {
         &self,
         token_hash: &TokenHash,
     ) -> Result<Option<SessionId>, Error> {
-        let key = format!("{}r:{}", self.prefix, hex(token_hash));
-        let sid: Option<String> = self.conn().hget(key, "session").await?;
+        let sid: Option<String> = self
+            .conn()
+            .hget(self.key("r", hex(token_hash)), "session")
+            .await?;
         sid.map(|sid| sid.parse()).transpose()
     }
 

@@ -27,6 +27,11 @@ async fn readyz_queries_the_database() {
     let res = app.get("/readyz").await;
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!res.body.to_lowercase().contains("sqlx"), "{}", res.body);
+    let body: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(
+        body["revocations"]["feed"], "in process",
+        "the feed's state is reported when unready too"
+    );
 }
 
 #[tokio::test]

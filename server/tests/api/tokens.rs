@@ -27,13 +27,20 @@ impl TestApp {
 
     /// As [`TestApp::refresh`], from a browser that says it is `user_agent`.
     pub async fn refresh_as(&self, browser: &mut Browser, user_agent: &str) -> TestResponse {
-        // As the browser app sends it: same-origin, all cookies (the
-        // refresh cookie's path is `/api/auth`), and the CSRF header.
+        self.refresh_with(browser, &[(header::USER_AGENT.as_str(), user_agent)])
+            .await
+    }
+
+    /// A refresh as the browser app sends it: same-origin, all cookies (the
+    /// refresh cookie's path is `/api/auth`), the CSRF header, and `extra`.
+    async fn refresh_with(&self, browser: &mut Browser, extra: &[(&str, &str)]) -> TestResponse {
         let mut req = Request::builder()
             .method(Method::POST)
             .uri("/api/auth/refresh")
-            .header("sec-fetch-site", "same-origin")
-            .header(header::USER_AGENT, user_agent);
+            .header("sec-fetch-site", "same-origin");
+        for (name, value) in extra {
+            req = req.header(*name, *value);
+        }
         if let Some(cookies) = browser.cookie_header_value() {
             req = req.header(header::COOKIE, cookies);
         }
@@ -316,25 +323,12 @@ async fn logout_with_only_the_refresh_cookie_revokes_the_session() {
 }
 
 impl TestApp {
-    /// A refresh as the browser app makes it, with `proof` in `DPoP`.
+    /// A refresh as the browser app makes it, with `proof` in `DPoP` (the
+    /// proofs name `Host: localhost`).
     async fn refresh_proving(&self, browser: &mut Browser, proof: Option<&str>) -> TestResponse {
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri("/api/auth/refresh")
-            .header(header::HOST, "localhost")
-            .header("sec-fetch-site", "same-origin");
-        if let Some(cookies) = browser.cookie_header_value() {
-            req = req.header(header::COOKIE, cookies);
-        }
-        if let Some(token) = browser.csrf() {
-            req = req.header("x-csrf-token", token.as_str());
-        }
-        if let Some(proof) = proof {
-            req = req.header("dpop", proof);
-        }
-        let res = self.send(req.body(Body::empty()).unwrap()).await;
-        browser.absorb(&res);
-        res
+        let mut extra = vec![(header::HOST.as_str(), "localhost")];
+        extra.extend(proof.map(|proof| ("dpop", proof)));
+        self.refresh_with(browser, &extra).await
     }
 }
 

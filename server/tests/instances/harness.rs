@@ -382,21 +382,20 @@ impl Browser {
 
     /// `POST /api/auth/refresh`.
     pub async fn refresh(&mut self, at: &Instance) -> Reply {
-        let req = self
-            .client
-            .post(format!("{}/api/auth/refresh", at.base))
-            .header("x-csrf-token", self.csrf().unwrap_or_default());
+        let req = self.refresh_request(at);
         self.send(req).await
     }
 
     /// `POST /api/auth/refresh` with `proof` in `DPoP`.
     pub async fn refresh_proving(&mut self, at: &Instance, proof: &str) -> Reply {
-        let req = self
-            .client
+        let req = self.refresh_request(at).header("dpop", proof);
+        self.send(req).await
+    }
+
+    fn refresh_request(&self, at: &Instance) -> reqwest::RequestBuilder {
+        self.client
             .post(format!("{}/api/auth/refresh", at.base))
             .header("x-csrf-token", self.csrf().unwrap_or_default())
-            .header("dpop", proof);
-        self.send(req).await
     }
 
     /// A fresh access token from `at` (a refresh), for [`Self::bearer`].

@@ -52,24 +52,31 @@ impl<DB: Dialect> RefreshTokens for SqlStore<DB> {
         key: Option<&str>,
     ) -> Result<Option<String>, Error> {
         let id = session.to_string();
-        if let Some(key) = key {
-            // Conditional: of racing first binds, one wins; all read it back.
-            self.execute(
-                "UPDATE sessions SET dpop_jkt = $1 WHERE id = $2 AND dpop_jkt IS NULL",
-                &[Value::Text(key), Value::Text(&id)],
-            )
-            .await?;
-        }
-        let row = self
-            .fetch_optional(
-                "SELECT dpop_jkt FROM sessions WHERE id = $1",
-                &[Value::Text(&id)],
-            )
-            .await?;
-        Ok(match row {
-            Some(row) => DB::opt_text(&row, "dpop_jkt")?,
-            None => None,
-        })
+        let bound = || async {
+            let row = self
+                .fetch_optional(
+                    "SELECT dpop_jkt FROM sessions WHERE id = $1",
+                    &[Value::Text(&id)],
+                )
+                .await?;
+            Ok::<_, Error>(match row {
+                Some(row) => DB::opt_text(&row, "dpop_jkt")?,
+                None => None,
+            })
+        };
+        // Bound already (every refresh after the first), or nothing to
+        // bind: one read, no write.
+        let current = bound().await?;
+        let (Some(key), None) = (key, &current) else {
+            return Ok(current);
+        };
+        // Conditional: of racing first binds, one wins; all read it back.
+        self.execute(
+            "UPDATE sessions SET dpop_jkt = $1 WHERE id = $2 AND dpop_jkt IS NULL",
+            &[Value::Text(key), Value::Text(&id)],
+        )
+        .await?;
+        bound().await
     }
 
     async fn rotate_refresh_token(
