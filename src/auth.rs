@@ -11,8 +11,10 @@
 
 mod account;
 mod notices;
+mod passkeys;
 
 pub use notices::NOTICES_SHOWN;
+pub use passkeys::Started;
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ use crate::{
     dpop::KeyProof,
     hashing::{Hashing, HashingLimits},
     id::{SessionId, UserId},
+    passkey::RelyingParty,
     policy::SessionPolicy,
     record::{
         AuthEvent, AuthEventKind, Authenticated, ClientInfo, NoticeKind, SessionRecord, UserSummary,
@@ -91,6 +94,8 @@ pub struct Auth {
     /// Revocations made here or heard of from other instances: the
     /// deny-list [`crate::jwt::Jwt`] consults, and the feed that fills it.
     revocations: Arc<Revocations>,
+    /// Whom passkeys are for ([`crate::passkey`]).
+    rp: RelyingParty,
 }
 
 impl std::fmt::Debug for Auth {
@@ -125,7 +130,16 @@ impl Auth {
                 None,
                 Arc::default(),
             )),
+            rp: RelyingParty::localhost("Leptos sessions")?,
         })
+    }
+
+    /// Passkeys for `rp` (by default, the development relying party:
+    /// `localhost` on any port).
+    #[must_use]
+    pub fn with_relying_party(mut self, rp: RelyingParty) -> Self {
+        self.rp = rp;
+        self
     }
 
     /// Follows `feed` for revocations made by other instances, evicting
@@ -268,7 +282,7 @@ impl Auth {
         self.users
             .create_user(&NewUser {
                 user: user.clone(),
-                password_hash,
+                password_hash: Some(password_hash),
             })
             .await?;
         self.event(Some(user.id), AuthEventKind::SignUp, None, &client)
@@ -297,7 +311,9 @@ impl Auth {
             None => None,
         };
         let (user, stored) = match found {
-            Some((user, hash)) => (Some(user), Some(hash)),
+            // An account without a password (passkeys only) is checked
+            // against the dummy hash, like an unknown name.
+            Some((user, hash)) => (Some(user), hash),
             None => (None, None),
         };
         // Bounded so an enormous password cannot buy extra hashing time.

@@ -29,6 +29,18 @@ pub enum Error {
     /// A malformed identifier.
     #[error("invalid identifier")]
     InvalidId,
+    /// A passkey ceremony that did not verify: an unknown, expired or
+    /// already used ceremony, a foreign origin, a bad signature, an unknown
+    /// credential or one whose counter went back. One variant, so a caller
+    /// learns nothing of which (the detail is logged).
+    #[error("passkey not verified")]
+    PasskeyRejected,
+    /// This passkey is registered already (to this or another account).
+    #[error("passkey already registered")]
+    PasskeyTaken,
+    /// The last credential of an account without a password cannot go.
+    #[error("last credential")]
+    LastCredential,
     /// The session or account does not exist or is not the caller's.
     #[error("not found")]
     NotFound,

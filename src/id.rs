@@ -21,6 +21,18 @@ macro_rules! id_type {
             pub fn new() -> Self {
                 Self(Uuid::now_v7())
             }
+
+            /// The id as a UUID (a passkey's user handle is its user's).
+            #[must_use]
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+
+            /// The id a UUID stands for.
+            #[must_use]
+            pub fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
         }
 
         impl Default for $name {

@@ -16,6 +16,7 @@
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
 //! - [`dpop`]: proof of possession for refreshes (RFC 9449);
+//! - [`passkey`]: the WebAuthn relying party and its ceremonies' state;
 //! - [`cookie`]: the session, refresh and CSRF cookies' attributes;
 //! - [`csrf`]: signed CSRF tokens bound to a session;
 //! - [`throttle`]: brute-force limits on credentials and refreshes;
@@ -36,6 +37,7 @@ pub mod error;
 pub mod hashing;
 pub mod id;
 pub mod jwt;
+pub mod passkey;
 pub mod policy;
 pub mod record;
 pub mod revocation;

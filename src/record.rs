@@ -147,6 +147,12 @@ pub enum AuthEventKind {
     Confirmed,
     /// The password was changed; every other session was ended.
     PasswordChanged,
+    /// A passkey was added to the account.
+    PasskeyAdded,
+    /// A passkey was removed from the account.
+    PasskeyRemoved,
+    /// A sign-in with a passkey.
+    PasskeySignIn,
 }
 
 impl AuthEventKind {
@@ -167,6 +173,9 @@ impl AuthEventKind {
             Self::SignInLocked => "signin_locked",
             Self::Confirmed => "confirmed",
             Self::PasswordChanged => "password_changed",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::PasskeySignIn => "passkey_sign_in",
         }
     }
 
@@ -187,6 +196,9 @@ impl AuthEventKind {
             Self::SignInLocked,
             Self::Confirmed,
             Self::PasswordChanged,
+            Self::PasskeyAdded,
+            Self::PasskeyRemoved,
+            Self::PasskeySignIn,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -212,6 +224,9 @@ impl AuthEventKind {
             }
             Self::Confirmed => "Confirmed your password",
             Self::PasswordChanged => "Password changed; other devices were signed out",
+            Self::PasskeyAdded => "Added a passkey",
+            Self::PasskeyRemoved => "Removed a passkey",
+            Self::PasskeySignIn => "Signed in with a passkey",
         }
     }
 }

@@ -17,7 +17,7 @@ use engine::{
     record::{
         AuthEvent, AuthEventKind, ClientInfo, Notice, NoticeKind, SessionRecord, UserSummary,
     },
-    store::{NewUser, Rotation},
+    store::{NewUser, PasskeyRecord, Removal, Rotation},
     Error, SessionToken,
 };
 use time::{Duration, OffsetDateTime};
@@ -37,7 +37,7 @@ fn new_user(name: &str) -> NewUser {
             display_name: name.to_uppercase(),
             created_at: now(),
         },
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
     }
 }
 
@@ -655,7 +655,7 @@ async fn a_password_hash_is_replaced_and_a_deleted_user_is_gone(b: Backend) {
         .await
         .unwrap());
     let (_, hash) = b.users.find_user_by_username("jan").await.unwrap().unwrap();
-    assert_eq!(hash, "$argon2id$new");
+    assert_eq!(hash.as_deref(), Some("$argon2id$new"));
     assert!(!b.users.set_password_hash(UserId::new(), "x").await.unwrap());
 
     let event = AuthEvent {
@@ -928,6 +928,170 @@ async fn revocations_are_logged_and_announced(b: Backend) {
     assert!(logged().await.is_empty(), "forgotten after RETAIN");
 }
 
+fn passkey(user: &NewUser, credential_id: &str, at: OffsetDateTime) -> PasskeyRecord {
+    PasskeyRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.user.id,
+        credential_id: credential_id.to_owned(),
+        name: "Laptop".to_owned(),
+        credential: "{}".to_owned(),
+        created_at: at,
+        last_used_at: None,
+    }
+}
+
+async fn passkeys_are_one_per_credential_and_the_last_credential_stays(b: Backend) {
+    let at = now();
+    let (ada, _, _) = signed_in(&b, "ada").await;
+    let mut bo = new_user("bo");
+    bo.password_hash = None;
+    b.users.create_user(&bo).await.unwrap();
+    assert_eq!(
+        b.users
+            .find_user_by_username("bo")
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        None,
+        "no password"
+    );
+
+    let first = passkey(&bo, "cred-1", at);
+    b.users.add_passkey(&first).await.unwrap();
+    assert!(
+        matches!(
+            b.users.add_passkey(&passkey(&ada, "cred-1", at)).await,
+            Err(Error::PasskeyTaken)
+        ),
+        "a credential belongs to one account"
+    );
+    assert_eq!(
+        b.users.find_passkey("cred-1").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(b.users.find_passkey("cred-2").await.unwrap(), None);
+
+    b.users
+        .passkey_used(&first.id, "{\"counter\":2}", at + Duration::seconds(5))
+        .await
+        .unwrap();
+    let used = b.users.find_passkey("cred-1").await.unwrap().unwrap();
+    assert_eq!(used.credential, "{\"counter\":2}");
+    assert_eq!(used.last_used_at, Some(at + Duration::seconds(5)));
+
+    assert!(!b
+        .users
+        .rename_passkey(ada.user.id, &first.id, "Mine")
+        .await
+        .unwrap());
+    assert!(b
+        .users
+        .rename_passkey(bo.user.id, &first.id, "Phone")
+        .await
+        .unwrap());
+    assert_eq!(
+        b.users.list_passkeys(bo.user.id).await.unwrap()[0].name,
+        "Phone"
+    );
+
+    // Bo has no password: the only passkey stays, a second one can go.
+    assert_eq!(
+        b.users
+            .remove_passkey(ada.user.id, &first.id)
+            .await
+            .unwrap(),
+        Removal::NotFound,
+        "not another's"
+    );
+    assert_eq!(
+        b.users.remove_passkey(bo.user.id, &first.id).await.unwrap(),
+        Removal::LastCredential
+    );
+    let second = passkey(&bo, "cred-2", at + Duration::seconds(1));
+    b.users.add_passkey(&second).await.unwrap();
+    let listed = b.users.list_passkeys(bo.user.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        [&first.id, &second.id]
+    );
+    assert_eq!(
+        b.users.remove_passkey(bo.user.id, &first.id).await.unwrap(),
+        Removal::Removed
+    );
+    assert_eq!(
+        b.users
+            .remove_passkey(bo.user.id, &second.id)
+            .await
+            .unwrap(),
+        Removal::LastCredential
+    );
+
+    // With a password, the last passkey can go.
+    let own = passkey(&ada, "cred-3", at);
+    b.users.add_passkey(&own).await.unwrap();
+    assert_eq!(
+        b.users.remove_passkey(ada.user.id, &own.id).await.unwrap(),
+        Removal::Removed
+    );
+
+    // An account's passkeys go with it.
+    assert!(b.users.delete_user(bo.user.id).await.unwrap());
+    assert_eq!(b.users.find_passkey("cred-2").await.unwrap(), None);
+}
+
+async fn ceremonies_are_taken_once_until_they_expire(b: Backend) {
+    let at = now();
+    let key = SessionToken::generate().hash();
+    b.sessions
+        .put_ceremony(&key, "state {1}", at + Duration::minutes(5))
+        .await
+        .unwrap();
+    let other = SessionToken::generate().hash();
+    assert_eq!(b.sessions.take_ceremony(&other, at).await.unwrap(), None);
+    assert_eq!(
+        b.sessions.take_ceremony(&key, at).await.unwrap().as_deref(),
+        Some("state {1}")
+    );
+    assert_eq!(
+        b.sessions.take_ceremony(&key, at).await.unwrap(),
+        None,
+        "once"
+    );
+
+    // Expired: gone, for the taker and for the cleanup.
+    let stale = SessionToken::generate().hash();
+    b.sessions
+        .put_ceremony(&stale, "old", at + Duration::minutes(5))
+        .await
+        .unwrap();
+    let later = at + Duration::minutes(5);
+    assert_eq!(b.sessions.take_ceremony(&stale, later).await.unwrap(), None);
+    let left = SessionToken::generate().hash();
+    b.sessions
+        .put_ceremony(&left, "left", at + Duration::minutes(5))
+        .await
+        .unwrap();
+    b.sessions.delete_expired(later).await.unwrap();
+    assert_eq!(b.sessions.take_ceremony(&left, later).await.unwrap(), None);
+
+    // Concurrent takes of one ceremony: exactly one gets it.
+    let raced = SessionToken::generate().hash();
+    b.sessions
+        .put_ceremony(&raced, "raced", at + Duration::minutes(5))
+        .await
+        .unwrap();
+    let takes = (0..8).map(|_| {
+        let sessions = b.sessions.clone();
+        tokio::spawn(async move { sessions.take_ceremony(&raced, at).await.unwrap() })
+    });
+    let mut got = 0;
+    for take in takes {
+        got += usize::from(take.await.unwrap().is_some());
+    }
+    assert_eq!(got, 1);
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -955,6 +1119,8 @@ macro_rules! conformance {
                 notices_are_listed_newest_first_and_dismissed_by_their_owner,
                 rotated_refresh_tokens_are_deleted_after_their_retention,
                 revocations_are_logged_and_announced,
+                passkeys_are_one_per_credential_and_the_last_credential_stays,
+                ceremonies_are_taken_once_until_they_expire,
             );
         }
     };

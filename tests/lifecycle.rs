@@ -528,7 +528,7 @@ impl engine::store::UserStore for CountingEvents {
     async fn find_user_by_username(
         &self,
         username: &str,
-    ) -> Result<Option<(engine::UserSummary, String)>, Error> {
+    ) -> Result<Option<(engine::UserSummary, Option<String>)>, Error> {
         self.inner.find_user_by_username(username).await
     }
     async fn find_user_by_id(
@@ -577,6 +577,49 @@ impl engine::store::UserStore for CountingEvents {
     }
     async fn dismiss_notice(&self, user: engine::UserId, id: i64) -> Result<bool, Error> {
         self.inner.dismiss_notice(user, id).await
+    }
+}
+
+/// Passkeys pass straight through (only events are counted).
+#[async_trait::async_trait]
+impl engine::store::PasskeyStore for CountingEvents {
+    async fn add_passkey(&self, p: &engine::store::PasskeyRecord) -> Result<(), Error> {
+        self.inner.add_passkey(p).await
+    }
+    async fn list_passkeys(
+        &self,
+        user: engine::UserId,
+    ) -> Result<Vec<engine::store::PasskeyRecord>, Error> {
+        self.inner.list_passkeys(user).await
+    }
+    async fn find_passkey(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<engine::store::PasskeyRecord>, Error> {
+        self.inner.find_passkey(credential_id).await
+    }
+    async fn passkey_used(
+        &self,
+        id: &str,
+        credential: &str,
+        at: time::OffsetDateTime,
+    ) -> Result<(), Error> {
+        self.inner.passkey_used(id, credential, at).await
+    }
+    async fn rename_passkey(
+        &self,
+        user: engine::UserId,
+        id: &str,
+        name: &str,
+    ) -> Result<bool, Error> {
+        self.inner.rename_passkey(user, id, name).await
+    }
+    async fn remove_passkey(
+        &self,
+        user: engine::UserId,
+        id: &str,
+    ) -> Result<engine::store::Removal, Error> {
+        self.inner.remove_passkey(user, id).await
     }
 }
 

@@ -40,18 +40,7 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<(), Error> {
         self.check_password(auth, password, client).await?;
-        let session = auth.session.id;
-        if !self
-            .sessions
-            .record_authentication(session, self.clock.now())
-            .await?
-        {
-            return Err(Error::NotFound);
-        }
-        self.event(Some(auth.user.id), AuthEventKind::Confirmed, None, client)
-            .await;
-        tracing::info!(user = %auth.user.id, "password confirmed");
-        Ok(())
+        self.record_confirmation(auth, client).await
     }
 
     /// Replaces the password, after checking the current one. Every session
@@ -115,7 +104,7 @@ impl Auth {
             .users
             .find_user_by_username(&auth.user.username)
             .await?
-            .map(|(_, hash)| hash);
+            .and_then(|(_, hash)| hash);
         let password = password
             .chars()
             .take(PASSWORD_MAX_CHARS + 1)

@@ -33,7 +33,10 @@ use crate::{
     clock::Clock,
     id::{SessionId, UserId},
     record::{Authenticated, ClientInfo, SessionRecord},
-    store::{ExpiredDeletion, Readiness, RefreshTokens, Rotation, SessionBackend, SessionStore},
+    store::{
+        Ceremonies, ExpiredDeletion, Readiness, RefreshTokens, Rotation, SessionBackend,
+        SessionStore,
+    },
     token::TokenHash,
     Error,
 };
@@ -308,6 +311,26 @@ impl RefreshTokens for CachedSessions {
         self.inner
             .rotate_refresh_token(presented, successor, session, now, grace)
             .await
+    }
+}
+
+#[async_trait]
+impl Ceremonies for CachedSessions {
+    async fn put_ceremony(
+        &self,
+        key: &TokenHash,
+        state: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        self.inner.put_ceremony(key, state, expires_at).await
+    }
+
+    async fn take_ceremony(
+        &self,
+        key: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, Error> {
+        self.inner.take_ceremony(key, now).await
     }
 }
 

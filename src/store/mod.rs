@@ -5,8 +5,10 @@
 //! | trait | what | backends |
 //! |---|---|---|
 //! | [`UserStore`] | accounts and the auth event log | SQL (SQLite, PostgreSQL) |
+//! | [`PasskeyStore`] | accounts' passkeys | SQL |
 //! | [`SessionStore`] | server-side sessions | SQL, Redis, [`cache::CachedSessions`] in front of either |
 //! | [`RefreshTokens`] | refresh-token families and their rotation | same as sessions |
+//! | [`Ceremonies`] | passkey ceremonies between their two requests | same as sessions |
 //! | [`ExpiredDeletion`] | deleting expired and revoked rows | same as sessions |
 //! | [`Readiness`] | a cheap round trip for `/readyz` | every backend |
 //! | [`RateCounters`] | rate-limit counters every instance shares | SQL, Redis |
@@ -100,8 +102,40 @@ impl Rotation {
 pub struct NewUser {
     /// The account.
     pub user: UserSummary,
-    /// Argon2id PHC string.
-    pub password_hash: String,
+    /// Argon2id PHC string; `None` for an account made with a passkey alone.
+    pub password_hash: Option<String>,
+}
+
+/// A stored passkey.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// Our id for it (UUIDv7), for the rename and remove forms.
+    pub id: String,
+    /// Its owner.
+    pub user_id: UserId,
+    /// The WebAuthn credential id, base64url: unique across all accounts.
+    pub credential_id: String,
+    /// What its owner calls it.
+    pub name: String,
+    /// `webauthn-rs`'s `Passkey` as JSON: the public key, the signature
+    /// counter and the backup flags, updated after each use.
+    pub credential: String,
+    /// When it was added.
+    pub created_at: OffsetDateTime,
+    /// When it last signed in or confirmed.
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// What removing a passkey did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed.
+    Removed,
+    /// Not the user's, or not there.
+    NotFound,
+    /// Refused: it is the last credential of an account without a
+    /// password, which would then have no way to sign in.
+    LastCredential,
 }
 
 /// Accounts and the auth event log.
@@ -113,14 +147,15 @@ pub trait UserStore: Send + Sync + 'static {
     /// [`Error::UsernameTaken`] if the normalised name exists.
     async fn create_user(&self, user: &NewUser) -> Result<(), Error>;
 
-    /// An account and its password hash, by normalised name.
+    /// An account and its password hash (`None` if it has no password), by
+    /// normalised name.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn find_user_by_username(
         &self,
         username: &str,
-    ) -> Result<Option<(UserSummary, String)>, Error>;
+    ) -> Result<Option<(UserSummary, Option<String>)>, Error>;
 
     /// An account by id (the Redis session store copies it into sessions).
     ///
@@ -191,6 +226,84 @@ pub trait UserStore: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn dismiss_notice(&self, user_id: UserId, id: i64) -> Result<bool, Error>;
+}
+
+/// Accounts' passkeys (WebAuthn credentials). Deleting an account deletes
+/// its passkeys (`ON DELETE CASCADE`).
+#[async_trait]
+pub trait PasskeyStore: Send + Sync + 'static {
+    /// Stores a passkey.
+    ///
+    /// # Errors
+    /// [`Error::PasskeyTaken`] if its credential id is stored already (for
+    /// any account: WebAuthn requires the check).
+    async fn add_passkey(&self, passkey: &PasskeyRecord) -> Result<(), Error>;
+
+    /// A user's passkeys, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn list_passkeys(&self, user_id: UserId) -> Result<Vec<PasskeyRecord>, Error>;
+
+    /// The passkey with this credential id, whoever owns it.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn find_passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>, Error>;
+
+    /// Records a use: the credential as updated by it (its counter) and
+    /// when.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn passkey_used(
+        &self,
+        id: &str,
+        credential: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), Error>;
+
+    /// Renames one of the user's passkeys. Returns whether it was theirs.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn rename_passkey(&self, user_id: UserId, id: &str, name: &str) -> Result<bool, Error>;
+
+    /// Removes one of the user's passkeys, unless it is the last credential
+    /// of an account without a password (checked in the same statement).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn remove_passkey(&self, user_id: UserId, id: &str) -> Result<Removal, Error>;
+}
+
+/// Passkey ceremonies between their `start` and `finish` requests, kept
+/// where the sessions are so any instance can finish one.
+#[async_trait]
+pub trait Ceremonies: Send + Sync + 'static {
+    /// Keeps a ceremony's `state` under the hash of its token until
+    /// `expires_at`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn put_ceremony(
+        &self,
+        key: &TokenHash,
+        state: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), Error>;
+
+    /// Takes a ceremony out: returns its state if it is there and not
+    /// expired at `now`, and removes it either way. Single use: of
+    /// concurrent calls with the same key, at most one gets the state.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn take_ceremony(
+        &self,
+        key: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, Error>;
 }
 
 /// Server-side sessions: one row per signed-in browser, found by the hash of
@@ -362,7 +475,9 @@ pub trait RefreshTokens: Send + Sync + 'static {
 #[async_trait]
 pub trait ExpiredDeletion: Send + Sync + 'static {
     /// Deletes every session that is expired at `now` or revoked, with its
-    /// refresh tokens, and forgets the revocations logged longer than
+    /// refresh tokens, and the passkey ceremonies expired at `now` (Redis
+    /// expires those keys itself), and forgets the revocations logged
+    /// longer than
     /// [`crate::revoked::RETAIN`] before `now`. Returns how many sessions
     /// were deleted.
     ///
@@ -446,11 +561,17 @@ pub trait Readiness: Send + Sync + 'static {
 
 /// Everything the engine needs of a session backend. Implemented for every
 /// type that implements the four traits.
-pub trait SessionBackend: SessionStore + RefreshTokens + ExpiredDeletion + Readiness {}
+pub trait SessionBackend:
+    SessionStore + RefreshTokens + Ceremonies + ExpiredDeletion + Readiness
+{
+}
 
-impl<T: SessionStore + RefreshTokens + ExpiredDeletion + Readiness> SessionBackend for T {}
+impl<T: SessionStore + RefreshTokens + Ceremonies + ExpiredDeletion + Readiness> SessionBackend
+    for T
+{
+}
 
 /// Everything the engine needs of an account backend.
-pub trait UserBackend: UserStore + Readiness {}
+pub trait UserBackend: UserStore + PasskeyStore + Readiness {}
 
-impl<T: UserStore + Readiness> UserBackend for T {}
+impl<T: UserStore + PasskeyStore + Readiness> UserBackend for T {}

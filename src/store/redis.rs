@@ -17,6 +17,7 @@
 //! | `revoked` | sorted set | the revocation log: session ids by when they were revoked, kept for [`crate::revoked::RETAIN`] |
 //! | `revocations` | pub/sub channel | each revoked session's id, published by the revoking script ([`super::redis_pubsub`]) |
 //! | `c:{key}` | hash | a rate-limit counter: its count and when its window ends |
+//! | `pk:{key hash}` | string | a passkey ceremony: its expiry (Unix seconds), a space, its state; Redis expires it too |
 //!
 //! Session, token and refresh keys expire an hour after the session's
 //! absolute expiry, so Redis cleans up even without the purge task; the
@@ -33,8 +34,8 @@ use redis::{aio::ConnectionManager, AsyncCommands as _, Script};
 use time::OffsetDateTime;
 
 use super::{
-    from_unix_ms, unix_ms, window_ms, ExpiredDeletion, RateCounters, Readiness, RefreshTokens,
-    Rotation, SessionStore, UserStore, Window,
+    from_unix_ms, unix_ms, window_ms, Ceremonies, ExpiredDeletion, RateCounters, Readiness,
+    RefreshTokens, Rotation, SessionStore, UserStore, Window,
 };
 use crate::{
     id::{SessionId, UserId},
@@ -619,6 +620,47 @@ impl RefreshTokens for RedisStore {
             }
             _ => Rotation::Unknown,
         })
+    }
+}
+
+#[async_trait]
+impl Ceremonies for RedisStore {
+    async fn put_ceremony(
+        &self,
+        key: &TokenHash,
+        state: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        // The expiry goes in the value too: the engine's clock decides,
+        // and Redis' own TTL only cleans up.
+        let ttl = (expires_at - OffsetDateTime::now_utc())
+            .whole_seconds()
+            .max(1)
+            + 60;
+        let value = format!("{} {state}", expires_at.unix_timestamp());
+        let ttl = u64::try_from(ttl).unwrap_or(1);
+        let _: () = self
+            .conn()
+            .set_ex(self.key("pk", hex(key)), value, ttl)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_ceremony(
+        &self,
+        key: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, Error> {
+        // GETDEL: of two concurrent takes, one gets the value.
+        let value: Option<String> = redis::cmd("GETDEL")
+            .arg(self.key("pk", hex(key)))
+            .query_async(&mut self.conn())
+            .await?;
+        let Some((expires, state)) = value.as_deref().and_then(|v| v.split_once(' ')) else {
+            return Ok(None);
+        };
+        let expires: i64 = expires.parse().map_err(Error::storage)?;
+        Ok((expires > now.unix_timestamp()).then(|| state.to_owned()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Shared set-up for the engine's integration tests.
 #![allow(dead_code)]
 
+pub mod authenticator;
 #[allow(dead_code)]
 pub mod backends;
 

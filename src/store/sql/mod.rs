@@ -9,10 +9,12 @@
 //! This module holds the store, its row conversions and the two small
 //! traits; one file per remaining trait: `users.rs` (accounts and events),
 //! `sessions.rs`, `refresh.rs` (refresh-token families), `counters.rs`
-//! (shared rate-limit counters).
+//! (shared rate-limit counters), `passkeys.rs` (passkeys and their
+//! ceremonies).
 
 mod counters;
 mod dialect;
+mod passkeys;
 mod refresh;
 mod sessions;
 mod users;
@@ -169,6 +171,11 @@ impl<DB: Dialect> ExpiredDeletion for SqlStore<DB> {
         self.execute(
             "DELETE FROM session_revocations WHERE revoked_at < $1",
             &[Value::Int(ts(now - crate::revoked::RETAIN))],
+        )
+        .await?;
+        self.execute(
+            "DELETE FROM passkey_ceremonies WHERE expires_at <= $1",
+            &[Value::Int(ts(now))],
         )
         .await?;
         // Refresh tokens go with their session (`ON DELETE CASCADE`).

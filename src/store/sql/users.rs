@@ -22,7 +22,8 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
                 Value::Text(&id),
                 Value::Text(&new.user.username),
                 Value::Text(&new.user.display_name),
-                Value::Text(&new.password_hash),
+                // No password: the empty string (see migration 0008).
+                Value::Text(new.password_hash.as_deref().unwrap_or_default()),
                 Value::Int(ts(new.user.created_at)),
             ],
         )
@@ -37,7 +38,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     async fn find_user_by_username(
         &self,
         username: &str,
-    ) -> Result<Option<(UserSummary, String)>, Error> {
+    ) -> Result<Option<(UserSummary, Option<String>)>, Error> {
         let row = self
             .fetch_optional(
                 "SELECT id, username, display_name, created_at, password_hash \
@@ -48,7 +49,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         row.map(|row| {
             Ok((
                 user_from_row::<DB>(&row, "")?,
-                DB::text(&row, "password_hash")?,
+                Some(DB::text(&row, "password_hash")?).filter(|hash| !hash.is_empty()),
             ))
         })
         .transpose()
@@ -126,7 +127,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
                 "SELECT COUNT(*) AS n FROM auth_events \
                  WHERE user_id = $1 AND kind = 'signin_failed' AND id > COALESCE(( \
                    SELECT MAX(id) FROM auth_events \
-                   WHERE user_id = $2 AND kind IN ('signin', 'signup')), 0)",
+                   WHERE user_id = $2 AND kind IN ('signin', 'signup', 'passkey_sign_in')), 0)",
                 &[Value::Text(&id), Value::Text(&id)],
             )
             .await?;

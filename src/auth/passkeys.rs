@@ -1,0 +1,559 @@
+//! Passkeys in the session lifecycle: registering one, signing up and in
+//! with one, and confirming a sensitive action with one.
+//!
+//! Each ceremony has two halves. `*_start` makes the options the browser
+//! passes to `navigator.credentials`, and keeps the ceremony's state in the
+//! session store under the hash of a new random token ([`Started::token`]),
+//! which the web layer puts in a cookie: only that browser can finish it,
+//! once, within [`CEREMONY_TTL`], on any instance. `*_finish` takes the
+//! state out (so a replayed response finds nothing), checks that the
+//! ceremony is of the right kind and for the right account or session, and
+//! lets `webauthn-rs` verify the response.
+//!
+//! What a passkey proves leads to what a password leads to: a sign-in
+//! starts a session with [`Auth::start_session`], exactly as the password
+//! form does, and a confirmation records `authenticated_at` as
+//! [`Auth::confirm`] does.
+
+use webauthn_rs::prelude::{Passkey, WebauthnError};
+
+use super::Auth;
+use crate::{
+    credentials::Username,
+    id::{SessionId, UserId},
+    passkey::{
+        clean_name, Ceremony, CreationChallengeResponse, PublicKeyCredential,
+        RegisterPublicKeyCredential, RequestChallengeResponse, CEREMONY_TTL,
+    },
+    record::{AuthEventKind, Authenticated, ClientInfo, UserSummary},
+    store::{NewUser, PasskeyRecord, Removal},
+    token::SessionToken,
+    Error, NewSession,
+};
+
+/// A started ceremony: the options for the browser, and the token that
+/// lets this browser (and only it) finish the ceremony.
+#[derive(Debug)]
+pub struct Started<T> {
+    /// `{"publicKey": …}`, for `navigator.credentials.create` or `.get`.
+    pub options: T,
+    /// For the ceremony cookie; its hash is the stored state's key.
+    pub token: SessionToken,
+}
+
+/// The name a passkey gets when its owner gave none.
+const DEFAULT_NAME: &str = "Passkey";
+
+impl Auth {
+    /// Starts adding a passkey to the signed-in account (the web layer
+    /// checks the authentication is recent first). The account's passkeys
+    /// are excluded, so one authenticator is not registered twice.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn passkey_registration_start(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Started<CreationChallengeResponse>, Error> {
+        let exclude = self
+            .users
+            .list_passkeys(auth.user.id)
+            .await?
+            .iter()
+            .filter_map(|record| decode(record).ok())
+            .map(|passkey| passkey.cred_id().clone())
+            .collect();
+        let (options, state) = self
+            .rp
+            .webauthn()
+            .start_passkey_registration(
+                auth.user.id.as_uuid(),
+                &auth.user.username,
+                &auth.user.display_name,
+                Some(exclude),
+            )
+            .map_err(rejected)?;
+        let ceremony = Ceremony::Register {
+            user: auth.user.id.to_string(),
+            state,
+        };
+        Ok(Started {
+            options: prefer_discoverable(options),
+            token: self.begin(&ceremony).await?,
+        })
+    }
+
+    /// Finishes adding a passkey to the signed-in account.
+    ///
+    /// # Errors
+    /// [`Error::PasskeyRejected`] for a ceremony that is unknown, expired,
+    /// used, another account's, or whose response does not verify;
+    /// [`Error::PasskeyTaken`] for a credential stored already; a storage
+    /// failure.
+    pub async fn passkey_registration_finish(
+        &self,
+        auth: &Authenticated,
+        token: &str,
+        credential: &RegisterPublicKeyCredential,
+        name: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<PasskeyRecord, Error> {
+        let Ceremony::Register { user, state } = self.take(token).await? else {
+            return Err(Error::PasskeyRejected);
+        };
+        if user != auth.user.id.to_string() {
+            return Err(Error::PasskeyRejected);
+        }
+        let passkey = self
+            .rp
+            .webauthn()
+            .finish_passkey_registration(credential, &state)
+            .map_err(rejected)?;
+        let record = self.keep_passkey(auth.user.id, &passkey, name).await?;
+        self.event(
+            Some(auth.user.id),
+            AuthEventKind::PasskeyAdded,
+            None,
+            client,
+        )
+        .await;
+        tracing::info!(user = %auth.user.id, "passkey added");
+        Ok(record)
+    }
+
+    /// Starts creating an account whose only credential is a passkey. The
+    /// name is checked now (and again when the account is created, as two
+    /// browsers may race for it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidUsername`], [`Error::UsernameTaken`], or a storage
+    /// failure.
+    pub async fn passkey_sign_up_start(
+        &self,
+        username: &str,
+    ) -> Result<Started<CreationChallengeResponse>, Error> {
+        let username = Username::parse(username)?;
+        if self
+            .users
+            .find_user_by_username(username.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(Error::UsernameTaken);
+        }
+        let user = UserId::new();
+        let (options, state) = self
+            .rp
+            .webauthn()
+            .start_passkey_registration(user.as_uuid(), username.as_str(), username.as_str(), None)
+            .map_err(rejected)?;
+        let ceremony = Ceremony::SignUp {
+            user: user.to_string(),
+            username: username.as_str().to_owned(),
+            state,
+        };
+        Ok(Started {
+            options: prefer_discoverable(options),
+            token: self.begin(&ceremony).await?,
+        })
+    }
+
+    /// Finishes a passkey sign-up: creates the account (with no password)
+    /// and its passkey, and signs it in.
+    ///
+    /// # Errors
+    /// As [`Auth::passkey_registration_finish`], and
+    /// [`Error::UsernameTaken`] if the name was taken meanwhile.
+    pub async fn passkey_sign_up_finish(
+        &self,
+        token: &str,
+        credential: &RegisterPublicKeyCredential,
+        name: Option<&str>,
+        client: ClientInfo,
+    ) -> Result<NewSession, Error> {
+        let Ceremony::SignUp {
+            user,
+            username,
+            state,
+        } = self.take(token).await?
+        else {
+            return Err(Error::PasskeyRejected);
+        };
+        let passkey = self
+            .rp
+            .webauthn()
+            .finish_passkey_registration(credential, &state)
+            .map_err(rejected)?;
+        let user = UserSummary {
+            id: user.parse()?,
+            display_name: username.clone(),
+            username,
+            created_at: self.clock.now(),
+        };
+        self.users
+            .create_user(&NewUser {
+                user: user.clone(),
+                password_hash: None,
+            })
+            .await?;
+        if let Err(err) = self.keep_passkey(user.id, &passkey, name).await {
+            // No account without a credential: undo it.
+            self.users.delete_user(user.id).await?;
+            return Err(err);
+        }
+        self.event(Some(user.id), AuthEventKind::SignUp, None, &client)
+            .await;
+        self.event(Some(user.id), AuthEventKind::PasskeyAdded, None, &client)
+            .await;
+        tracing::info!(user = %user.id, "account created with a passkey");
+        self.start_session(user, false, client).await
+    }
+
+    /// Starts a sign-in with a passkey the browser discovers (no user name
+    /// needed).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn passkey_sign_in_start(&self) -> Result<Started<RequestChallengeResponse>, Error> {
+        let (options, state) = self
+            .rp
+            .webauthn()
+            .start_discoverable_authentication()
+            .map_err(rejected)?;
+        Ok(Started {
+            options,
+            token: self.begin(&Ceremony::SignIn { state }).await?,
+        })
+    }
+
+    /// The account a sign-in assertion claims, when its credential is
+    /// stored and its user handle names the credential's owner: what the
+    /// web layer counts the attempt against before verifying it.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn passkey_account(
+        &self,
+        credential: &PublicKeyCredential,
+    ) -> Result<Option<UserSummary>, Error> {
+        match self.stored_passkey(credential).await? {
+            Some(record) => self.users.find_user_by_id(record.user_id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Finishes a passkey sign-in: verifies the assertion (challenge,
+    /// origin, user verification, signature, and a signature counter that
+    /// must have moved forward where the authenticator keeps one), then
+    /// starts a new session exactly as a password sign-in does.
+    ///
+    /// # Errors
+    /// [`Error::PasskeyRejected`] (recorded as a failed sign-in of the
+    /// credential's account, if it has one), or a storage failure.
+    pub async fn passkey_sign_in_finish(
+        &self,
+        token: &str,
+        credential: &PublicKeyCredential,
+        remember: bool,
+        client: ClientInfo,
+    ) -> Result<NewSession, Error> {
+        let Ceremony::SignIn { state } = self.take(token).await? else {
+            return Err(Error::PasskeyRejected);
+        };
+        let record = self
+            .stored_passkey(credential)
+            .await?
+            .ok_or(Error::PasskeyRejected)?;
+        let verified = self
+            .rp
+            .webauthn()
+            .finish_discoverable_authentication_v2(credential, state, &decode(&record)?)
+            .map_err(rejected);
+        if let Err(err) = self.passkey_verified(&record, verified).await {
+            self.event(
+                Some(record.user_id),
+                AuthEventKind::SignInFailed,
+                None,
+                &client,
+            )
+            .await;
+            return Err(err);
+        }
+        let user = self
+            .users
+            .find_user_by_id(record.user_id)
+            .await?
+            .ok_or(Error::PasskeyRejected)?;
+        self.notice_sign_in(user.id, &client).await;
+        self.event(Some(user.id), AuthEventKind::PasskeySignIn, None, &client)
+            .await;
+        tracing::info!(user = %user.id, "signed in with a passkey");
+        self.start_session(user, remember, client).await
+    }
+
+    /// Starts confirming a sensitive action with one of the signed-in
+    /// user's passkeys.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the account has no passkey, or a storage
+    /// failure.
+    pub async fn passkey_confirm_start(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Started<RequestChallengeResponse>, Error> {
+        let passkeys = self
+            .users
+            .list_passkeys(auth.user.id)
+            .await?
+            .iter()
+            .filter_map(|record| decode(record).ok())
+            .collect::<Vec<_>>();
+        if passkeys.is_empty() {
+            return Err(Error::NotFound);
+        }
+        let (options, state) = self
+            .rp
+            .webauthn()
+            .start_passkey_authentication(&passkeys)
+            .map_err(rejected)?;
+        let ceremony = Ceremony::Confirm {
+            session: auth.session.id.to_string(),
+            state,
+        };
+        Ok(Started {
+            options,
+            token: self.begin(&ceremony).await?,
+        })
+    }
+
+    /// Finishes a confirmation: the assertion must come from one of the
+    /// session's user's passkeys, for a ceremony this session started.
+    /// Records on the session that its user proved a credential now.
+    ///
+    /// # Errors
+    /// [`Error::PasskeyRejected`] (recorded as a failed sign-in),
+    /// [`Error::NotFound`] if the session ended meanwhile, or a storage
+    /// failure.
+    pub async fn passkey_confirm_finish(
+        &self,
+        auth: &Authenticated,
+        token: &str,
+        credential: &PublicKeyCredential,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        let Ceremony::Confirm { session, state } = self.take(token).await? else {
+            return Err(Error::PasskeyRejected);
+        };
+        let record = match self.stored_passkey(credential).await? {
+            Some(record)
+                if session == auth.session.id.to_string() && record.user_id == auth.user.id =>
+            {
+                record
+            }
+            _ => return Err(Error::PasskeyRejected),
+        };
+        let verified = self
+            .rp
+            .webauthn()
+            .finish_passkey_authentication(credential, &state)
+            .map_err(rejected);
+        if let Err(err) = self.passkey_verified(&record, verified).await {
+            self.event(
+                Some(auth.user.id),
+                AuthEventKind::SignInFailed,
+                None,
+                client,
+            )
+            .await;
+            return Err(err);
+        }
+        self.record_confirmation(auth, client).await
+    }
+
+    /// The user's passkeys, oldest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn passkeys(&self, user: UserId) -> Result<Vec<PasskeyRecord>, Error> {
+        self.users.list_passkeys(user).await
+    }
+
+    /// Whether the account has a password (an account made with a passkey
+    /// has none until its owner sets one).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn has_password(&self, user: &UserSummary) -> Result<bool, Error> {
+        Ok(self
+            .users
+            .find_user_by_username(&user.username)
+            .await?
+            .is_some_and(|(_, hash)| hash.is_some()))
+    }
+
+    /// Renames one of the user's passkeys.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if it is not theirs, or a storage failure.
+    pub async fn rename_passkey(&self, user: UserId, id: &str, name: &str) -> Result<(), Error> {
+        let name = clean_name(Some(name), DEFAULT_NAME);
+        if self.users.rename_passkey(user, id, &name).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// Removes one of the user's passkeys, unless it is the last
+    /// credential of an account without a password.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if it is not theirs, [`Error::LastCredential`],
+    /// or a storage failure.
+    pub async fn remove_passkey(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        match self.users.remove_passkey(auth.user.id, id).await? {
+            Removal::Removed => {
+                self.event(
+                    Some(auth.user.id),
+                    AuthEventKind::PasskeyRemoved,
+                    None,
+                    client,
+                )
+                .await;
+                tracing::info!(user = %auth.user.id, "passkey removed");
+                Ok(())
+            }
+            Removal::NotFound => Err(Error::NotFound),
+            Removal::LastCredential => Err(Error::LastCredential),
+        }
+    }
+
+    /// Keeps `ceremony` for [`CEREMONY_TTL`] under a new token's hash.
+    async fn begin(&self, ceremony: &Ceremony) -> Result<SessionToken, Error> {
+        let token = SessionToken::generate();
+        let expires_at = self.clock.now() + CEREMONY_TTL;
+        self.sessions
+            .put_ceremony(&token.hash(), &ceremony.encode()?, expires_at)
+            .await?;
+        Ok(token)
+    }
+
+    /// Takes the ceremony `token` names out of the store: it can be
+    /// finished once.
+    async fn take(&self, token: &str) -> Result<Ceremony, Error> {
+        let token = SessionToken::parse(token).ok_or(Error::PasskeyRejected)?;
+        let state = self
+            .sessions
+            .take_ceremony(&token.hash(), self.clock.now())
+            .await?
+            .ok_or(Error::PasskeyRejected)?;
+        Ceremony::decode(&state)
+    }
+
+    /// The stored passkey an assertion names, if its user handle (when the
+    /// authenticator sent one) names the passkey's owner.
+    async fn stored_passkey(
+        &self,
+        credential: &PublicKeyCredential,
+    ) -> Result<Option<PasskeyRecord>, Error> {
+        let id = encode_id(credential.get_credential_id());
+        let Some(record) = self.users.find_passkey(&id).await? else {
+            return Ok(None);
+        };
+        let handle = credential
+            .get_user_unique_id()
+            .map(|handle| uuid_of(handle) == Some(record.user_id));
+        Ok((handle != Some(false)).then_some(record))
+    }
+
+    /// Stores a verified assertion's effect on its passkey (its new
+    /// counter, its last use), or passes the failure on.
+    async fn passkey_verified(
+        &self,
+        record: &PasskeyRecord,
+        verified: Result<webauthn_rs::prelude::AuthenticationResult, Error>,
+    ) -> Result<(), Error> {
+        let result = verified?;
+        let mut passkey = decode(record)?;
+        passkey.update_credential(&result);
+        let credential = serde_json::to_string(&passkey).map_err(Error::storage)?;
+        self.users
+            .passkey_used(&record.id, &credential, self.clock.now())
+            .await
+    }
+
+    async fn keep_passkey(
+        &self,
+        user: UserId,
+        passkey: &Passkey,
+        name: Option<&str>,
+    ) -> Result<PasskeyRecord, Error> {
+        let record = PasskeyRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: user,
+            credential_id: encode_id(passkey.cred_id()),
+            name: clean_name(name, DEFAULT_NAME),
+            credential: serde_json::to_string(passkey).map_err(Error::storage)?,
+            created_at: self.clock.now(),
+            last_used_at: None,
+        };
+        self.users.add_passkey(&record).await?;
+        Ok(record)
+    }
+
+    /// Records that the session's user proved a credential now.
+    pub(super) async fn record_confirmation(
+        &self,
+        auth: &Authenticated,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        let session: SessionId = auth.session.id;
+        if !self
+            .sessions
+            .record_authentication(session, self.clock.now())
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        self.event(Some(auth.user.id), AuthEventKind::Confirmed, None, client)
+            .await;
+        tracing::info!(user = %auth.user.id, "credential confirmed");
+        Ok(())
+    }
+}
+
+/// A stored passkey's `webauthn-rs` form.
+fn decode(record: &PasskeyRecord) -> Result<Passkey, Error> {
+    serde_json::from_str(&record.credential).map_err(Error::storage)
+}
+
+/// A credential id as stored: base64url without padding.
+fn encode_id(id: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+}
+
+fn uuid_of(handle: &[u8]) -> Option<UserId> {
+    uuid::Uuid::from_slice(handle).ok().map(UserId::from_uuid)
+}
+
+/// Asks for a discoverable credential (a passkey the browser can offer
+/// without a user name) where the authenticator can make one.
+fn prefer_discoverable(mut options: CreationChallengeResponse) -> CreationChallengeResponse {
+    if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+        selection.resident_key = Some(webauthn_rs_proto::ResidentKeyRequirement::Preferred);
+    }
+    options
+}
+
+/// A verification failure: logged with its detail, reported as one
+/// outcome.
+fn rejected(err: WebauthnError) -> Error {
+    tracing::info!(error = %err, "passkey ceremony refused");
+    Error::PasskeyRejected
+}
