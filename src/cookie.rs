@@ -37,6 +37,14 @@ pub const CSRF_COOKIE_INSECURE: &str = "csrf";
 pub const DEVICE_COOKIE: &str = "__Host-device";
 /// Device cookie name in insecure development mode.
 pub const DEVICE_COOKIE_INSECURE: &str = "device";
+/// The passkey ceremony cookie (see [`crate::passkey`]): `__Secure-`
+/// rather than `__Host-`, as it is scoped to [`CEREMONY_COOKIE_PATH`].
+pub const CEREMONY_COOKIE: &str = "__Secure-passkey";
+/// Its name in insecure dev mode.
+pub const CEREMONY_COOKIE_INSECURE: &str = "passkey";
+/// Sent only to the passkey endpoints.
+pub const CEREMONY_COOKIE_PATH: &str = "/api/passkeys";
+
 /// How long a browser is remembered after its last sign-in.
 pub const DEVICE_COOKIE_DAYS: i64 = 180;
 
@@ -150,6 +158,28 @@ impl CookiePolicy {
         self.removal_of(Kind::Device)
     }
 
+    /// The passkey ceremony cookie's name.
+    #[must_use]
+    pub fn ceremony_name(&self) -> &'static str {
+        self.pick(CEREMONY_COOKIE, CEREMONY_COOKIE_INSECURE)
+    }
+
+    /// The cookie naming this browser's passkey ceremony: `HttpOnly`,
+    /// `SameSite=Strict`, sent only to [`CEREMONY_COOKIE_PATH`], and gone
+    /// when the ceremony expires.
+    #[must_use]
+    pub fn ceremony_cookie(&self, token: &str) -> Cookie<'static> {
+        let mut cookie = self.build(Kind::Ceremony, token, None);
+        cookie.set_max_age(crate::passkey::CEREMONY_TTL);
+        cookie
+    }
+
+    /// A cookie that deletes the ceremony cookie (the ceremony is over).
+    #[must_use]
+    pub fn ceremony_removal(&self) -> Cookie<'static> {
+        self.removal_of(Kind::Ceremony)
+    }
+
     /// The secure name, or the insecure one in insecure dev mode.
     fn pick(&self, secure: &'static str, insecure: &'static str) -> &'static str {
         if self.secure {
@@ -178,6 +208,7 @@ impl CookiePolicy {
             Kind::Refresh => (self.refresh_name(), REFRESH_COOKIE_PATH, SameSite::Strict),
             Kind::Csrf => (self.csrf_name(), "/", SameSite::Strict),
             Kind::Device => (self.device_name(), "/", SameSite::Strict),
+            Kind::Ceremony => (self.ceremony_name(), CEREMONY_COOKIE_PATH, SameSite::Strict),
         };
         let mut cookie = Cookie::build((name, value.to_owned()))
             .http_only(!matches!(kind, Kind::Csrf))
@@ -230,6 +261,7 @@ enum Kind {
     Refresh,
     Csrf,
     Device,
+    Ceremony,
 }
 
 #[cfg(test)]

@@ -53,6 +53,19 @@ pub enum AppError {
     /// The thing does not exist, or is not the caller's.
     #[error("That session no longer exists.")]
     NotFound,
+    /// A passkey ceremony that did not verify (or expired, or was used).
+    #[error("That passkey could not be verified. Please try again, or sign in another way.")]
+    PasskeyFailed,
+    /// The passkey is registered already.
+    #[error("This passkey is already registered.")]
+    PasskeyTaken,
+    /// The passkey to rename or remove is not there (or not the caller's),
+    /// or the account has none to confirm with.
+    #[error("That passkey no longer exists.")]
+    NoPasskey,
+    /// Removing it would leave the account with no way to sign in.
+    #[error("This is the only way to sign in to your account: add a password or another passkey before removing it.")]
+    LastCredential,
     /// Too many sign-ins are being checked at once; `Retry-After` says when
     /// to try again.
     #[error("The server is busy checking other sign-ins. Please try again in a few seconds.")]
@@ -86,6 +99,10 @@ impl AppError {
             Self::TooManyAttempts => "too_many_attempts",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
+            Self::PasskeyFailed => "passkey_failed",
+            Self::PasskeyTaken => "passkey_taken",
+            Self::NoPasskey => "no_passkey",
+            Self::LastCredential => "last_credential",
             Self::Busy => "busy",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
@@ -111,6 +128,10 @@ impl AppError {
             Self::TooManyAttempts,
             Self::Unauthorized,
             Self::NotFound,
+            Self::PasskeyFailed,
+            Self::PasskeyTaken,
+            Self::NoPasskey,
+            Self::LastCredential,
             Self::Busy,
             Self::Unavailable,
             Self::Internal,
@@ -124,7 +145,7 @@ impl AppError {
     #[must_use]
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidCredentials | Self::Unauthorized => 401,
+            Self::InvalidCredentials | Self::Unauthorized | Self::PasskeyFailed => 401,
             Self::InvalidUsername
             | Self::InvalidPassword
             | Self::WeakPassword(_)
@@ -133,10 +154,10 @@ impl AppError {
             // RFC 9470 answers step-up with 401; 403 keeps a session that
             // exists from reading as signed out.
             Self::WrongPassword | Self::ReauthRequired => 403,
-            Self::UsernameTaken => 409,
+            Self::UsernameTaken | Self::PasskeyTaken | Self::LastCredential => 409,
             Self::StaleForm => 403,
             Self::TooManyAttempts => 429,
-            Self::NotFound => 404,
+            Self::NotFound | Self::NoPasskey => 404,
             Self::Busy | Self::Unavailable => 503,
             Self::Internal => 500,
         }
@@ -159,6 +180,9 @@ impl From<engine::Error> for AppError {
             E::InvalidCredentials => Self::InvalidCredentials,
             E::UsernameTaken => Self::UsernameTaken,
             E::NotFound | E::InvalidId => Self::NotFound,
+            E::PasskeyRejected => Self::PasskeyFailed,
+            E::PasskeyTaken => Self::PasskeyTaken,
+            E::LastCredential => Self::LastCredential,
             E::InvalidUsername(_) => Self::InvalidUsername,
             E::InvalidPassword(_) => Self::InvalidPassword,
             E::WeakPassword(advice) => Self::WeakPassword(advice),

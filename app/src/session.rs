@@ -222,6 +222,13 @@ pub fn set_header_value(name: header::HeaderName, value: &str) {
     }
 }
 
+/// Sets the response status (a success other than 200).
+pub fn set_status(code: http::StatusCode) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(code);
+    }
+}
+
 /// Sets the response status for an error, so failed server function calls
 /// are real 4xx/5xx responses.
 pub fn set_error_status(err: &AppError) {

@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 use axum::extract::FromRef;
 use engine::{
     jwt::{Jwt, JwtSettings},
+    passkey::RelyingParty,
     store::{
         database::{Database, PoolSettings},
         StoreSettings,
@@ -130,7 +131,8 @@ impl AppState {
         );
         let auth = Auth::new(stores.users, stores.sessions, config.session, clock)
             .map_err(StartupError::Engine)?
-            .with_revocation_feed(stores.feed, stores.cache);
+            .with_revocation_feed(stores.feed, stores.cache)
+            .with_relying_party(relying_party(env)?);
         let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
         let jwt = JwtSettings {
             issuer: issuer(env),
@@ -248,6 +250,23 @@ impl AppState {
     }
 }
 
+/// Whom passkeys are for: `PUBLIC_URL`'s host and origin, else (in
+/// development) `localhost` on any port.
+///
+/// # Errors
+/// [`StartupError::Engine`] for a `PUBLIC_URL` that names an IP address:
+/// WebAuthn scopes passkeys to a domain.
+pub fn relying_party(env: &crate::config::Env) -> Result<RelyingParty, StartupError> {
+    let rp = match &env.public_url {
+        Some(origin) => RelyingParty::for_origin(origin.as_str(), RP_NAME),
+        None => RelyingParty::localhost(RP_NAME),
+    };
+    rp.map_err(StartupError::Engine)
+}
+
+/// The name passkey prompts show for this site.
+const RP_NAME: &str = "Leptos sessions";
+
 /// The `client_id` of every access token: the one client that mints them
 /// is the browser app, refreshing with its cookie.
 pub const WEB_CLIENT_ID: &str = "web";
@@ -270,6 +289,18 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn passkeys_belong_to_the_public_host_or_to_localhost() {
+        let env = |pairs: &[(&str, &str)]| crate::config::Env::from_vars(&vars(pairs)).unwrap();
+        let rp = super::relying_party(&env(&[("PUBLIC_URL", "https://app.example")])).unwrap();
+        assert_eq!(rp.id(), "app.example");
+        assert_eq!(super::relying_party(&env(&[])).unwrap().id(), "localhost");
+        let err = super::relying_party(&env(&[("PUBLIC_URL", "https://192.0.2.1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("domain"), "{err}");
     }
 
     #[test]

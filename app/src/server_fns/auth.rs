@@ -192,14 +192,12 @@ pub(crate) mod ssr {
         session::set_cookie(&ctx.cookies.csrf_cookie(&csrf, persist));
     }
 
-    /// Completes a sign-in or sign-up: on success, drop the session the
-    /// browser came with, set the new cookies (this browser now recognised
-    /// for the account, given with the device cookie the browser sent) and
-    /// go to `next`; on failure, report the error the way the caller can
-    /// show it.
+    /// Completes a sign-in or sign-up: on success, the new session's
+    /// cookies ([`complete_sign_in`]) and go to `next`; on failure, report
+    /// the error the way the caller can show it.
     pub fn finish_sign_in(
         result: Result<engine::NewSession, AppError>,
-        (username, devices): (&str, Option<&str>),
+        account: (&str, Option<&str>),
         remember: bool,
         next: Option<&str>,
         form_path: &str,
@@ -207,23 +205,7 @@ pub(crate) mod ssr {
         let target = safe_next(next);
         match result {
             Ok(new) => {
-                let ctx = ctx()?;
-                if let Some(previous) = session::current() {
-                    // Fire-and-forget: the old session must not outlive the
-                    // new one, but a failure here must not fail the sign-in.
-                    let auth = ctx.auth.clone();
-                    let client = session::client_info();
-                    leptos::task::spawn(async move {
-                        if let Err(err) = auth.logout(&previous, &client).await {
-                            tracing::warn!(error = %err, "could not end the previous session");
-                        }
-                    });
-                }
-                set_session_cookies(&ctx, &new, remember);
-                let devices = ctx.device.remember(username, devices);
-                session::set_cookie(&ctx.cookies.device_cookie(&devices));
-                session::record_change(session::SessionChange::SignedIn);
-                session::set_header(http::header::CACHE_CONTROL, "no-store");
+                complete_sign_in(&ctx()?, &new, account, remember);
                 leptos_axum::redirect(&target);
                 Ok(())
             }
@@ -231,5 +213,33 @@ pub(crate) mod ssr {
             Err(err) => crate::server_fns::security::ssr::Form::new(form_path, Some(&target))
                 .finish(Err(err), false),
         }
+    }
+
+    /// What every sign-in (password or passkey) ends with: drop the
+    /// session the browser came with, set the new cookies (this browser
+    /// now recognised for the account, added to the device cookie it
+    /// sent), tell the session layer, and keep the answer out of caches.
+    pub fn complete_sign_in(
+        ctx: &ServerContext,
+        new: &engine::NewSession,
+        (username, devices): (&str, Option<&str>),
+        remember: bool,
+    ) {
+        if let Some(previous) = session::current() {
+            // Fire-and-forget: the old session must not outlive the
+            // new one, but a failure here must not fail the sign-in.
+            let auth = ctx.auth.clone();
+            let client = session::client_info();
+            leptos::task::spawn(async move {
+                if let Err(err) = auth.logout(&previous, &client).await {
+                    tracing::warn!(error = %err, "could not end the previous session");
+                }
+            });
+        }
+        set_session_cookies(ctx, new, remember);
+        let devices = ctx.device.remember(username, devices);
+        session::set_cookie(&ctx.cookies.device_cookie(&devices));
+        session::record_change(session::SessionChange::SignedIn);
+        session::set_header(http::header::CACHE_CONTROL, "no-store");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod passkeys;
 pub mod security;
 pub mod status;
 

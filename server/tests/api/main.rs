@@ -10,6 +10,7 @@ mod attacks;
 mod foundation;
 mod helpers;
 mod limits;
+mod passkeys;
 mod sessions;
 mod static_pages;
 mod tokens;

@@ -1,0 +1,421 @@
+//! Passkeys: the WebAuthn ceremonies under `/api/passkeys`, and the
+//! account's list of passkeys.
+//!
+//! Each ceremony is two JSON calls, in WebAuthn's standard shapes as
+//! `webauthn-rs` serialises them (binary fields base64url): `…/start`
+//! answers `{"publicKey": …}` for `navigator.credentials`, and sets a
+//! ceremony cookie (HttpOnly, `SameSite=Strict`, path `/api/passkeys`, five
+//! minutes) naming the state the server keeps; `…/finish` takes the
+//! browser's credential (its `toJSON()`) as `credential`. Like every POST,
+//! they pass the CSRF layer. The credential stays opaque JSON in the
+//! browser, so the WASM bundle carries none of WebAuthn's types.
+//!
+//! | call | needs | body of `finish` | answers |
+//! |---|---|---|---|
+//! | `register` | a recent authentication | `credential`, `name?` | 201, the passkey |
+//! | `signup` | nothing (`start` takes `username`) | `credential`, `name?` | 200, where to go |
+//! | `login` | nothing | `credential`, `remember?`, `next?` | 200, where to go |
+//! | `confirm` | a session | `credential` | 200 |
+//!
+//! A sign-in or sign-up this way ends exactly as the password form's does
+//! (`auth::ssr::complete_sign_in`), and a failed assertion counts against
+//! the same limits as a wrong password.
+
+use leptos::{prelude::*, server_fn::codec::Json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::AppError;
+
+/// One passkey, as `/account/passkeys` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    /// For the rename and remove forms.
+    pub id: String,
+    /// What its owner calls it.
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; `None` if never used to sign in or confirm.
+    pub last_used_at: Option<i64>,
+}
+
+/// The account's passkeys, and whether it has a password besides.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Passkeys {
+    /// Oldest first.
+    pub passkeys: Vec<PasskeyView>,
+    /// Whether the account has a password (if not, its last passkey
+    /// cannot be removed).
+    pub has_password: bool,
+}
+
+/// Where a browser goes once signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// A local path.
+    pub next: String,
+}
+
+/// Starts adding a passkey to the signed-in account.
+///
+/// # Errors
+/// [`AppError::Unauthorized`], [`AppError::ReauthRequired`] past the
+/// re-authentication window, or an unavailable store.
+#[server(prefix = "/api/passkeys", endpoint = "register/start", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn register_start() -> Result<Value, AppError> {
+    ssr::answer(async {
+        let auth = super::security::require_recent()?;
+        let started = ssr::ctx()?.auth.passkey_registration_start(&auth).await?;
+        ssr::started(&started)
+    })
+    .await
+}
+
+/// Finishes adding a passkey; answers 201 with it.
+///
+/// # Errors
+/// As [`register_start`], [`AppError::PasskeyFailed`] or
+/// [`AppError::PasskeyTaken`].
+#[server(prefix = "/api/passkeys", endpoint = "register/finish", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn register_finish(
+    credential: Value,
+    name: Option<String>,
+) -> Result<PasskeyView, AppError> {
+    ssr::answer(async {
+        let auth = super::security::require_recent()?;
+        let ctx = ssr::ctx()?;
+        let token = ssr::take_ceremony(&ctx)?;
+        let credential = ssr::parse(credential)?;
+        let client = session::client_info();
+        let record = ctx
+            .auth
+            .passkey_registration_finish(&auth, &token, &credential, name.as_deref(), &client)
+            .await?;
+        session::set_status(http::StatusCode::CREATED);
+        Ok(ssr::view(&record))
+    })
+    .await
+}
+
+/// Starts creating an account with a passkey and no password.
+///
+/// # Errors
+/// [`AppError::InvalidUsername`], [`AppError::UsernameTaken`],
+/// [`AppError::TooManyAttempts`], or an unavailable store.
+#[server(prefix = "/api/passkeys", endpoint = "signup/start", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn signup_start(username: String) -> Result<Value, AppError> {
+    ssr::answer(async {
+        let device = super::auth::ssr::device_cookie();
+        let ctx = super::auth::ssr::admit(&username, device.as_deref()).await?;
+        let started = ctx.auth.passkey_sign_up_start(&username).await?;
+        ssr::started(&started)
+    })
+    .await
+}
+
+/// Finishes a passkey sign-up: the account exists and is signed in.
+///
+/// # Errors
+/// [`AppError::PasskeyFailed`], [`AppError::UsernameTaken`] if the name
+/// was taken meanwhile, or an unavailable store.
+#[server(prefix = "/api/passkeys", endpoint = "signup/finish", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn signup_finish(
+    credential: Value,
+    name: Option<String>,
+    next: Option<String>,
+) -> Result<SignedIn, AppError> {
+    ssr::answer(async {
+        let ctx = ssr::ctx()?;
+        let token = ssr::take_ceremony(&ctx)?;
+        let credential = ssr::parse(credential)?;
+        let new = ctx
+            .auth
+            .passkey_sign_up_finish(&token, &credential, name.as_deref(), session::client_info())
+            .await?;
+        let username = new.auth.user.username.clone();
+        ssr::signed_in(&ctx, &new, &username, false, next.as_deref())
+    })
+    .await
+}
+
+/// Starts a sign-in with a passkey the browser offers (no user name).
+///
+/// # Errors
+/// [`AppError::TooManyAttempts`] or an unavailable store.
+#[server(prefix = "/api/passkeys", endpoint = "login/start", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn login_start() -> Result<Value, AppError> {
+    ssr::answer(async {
+        let ctx = ssr::ctx()?;
+        let started = ctx.auth.passkey_sign_in_start().await?;
+        ssr::started(&started)
+    })
+    .await
+}
+
+/// Finishes a passkey sign-in: a new session, as the password form makes.
+///
+/// # Errors
+/// [`AppError::PasskeyFailed`] (counted as a wrong password),
+/// [`AppError::TooManyAttempts`], or an unavailable store.
+#[server(prefix = "/api/passkeys", endpoint = "login/finish", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn login_finish(
+    credential: Value,
+    remember: Option<bool>,
+    next: Option<String>,
+) -> Result<SignedIn, AppError> {
+    ssr::answer(async {
+        let ctx = ssr::ctx()?;
+        let token = ssr::take_ceremony(&ctx)?;
+        let credential = ssr::parse(credential)?;
+        let account = ctx.auth.passkey_account(&credential).await?;
+        let username = account.map(|user| user.username);
+        let ctx = ssr::admit(username.as_deref()).await?;
+        let remember = remember.unwrap_or(false);
+        let device = super::auth::ssr::device_cookie();
+        let known = match (&username, device.as_deref()) {
+            (Some(name), Some(cookie)) => ctx.device.recognises(name, cookie),
+            _ => false,
+        };
+        let client = session::client_info().with_known_device(known);
+        match ctx
+            .auth
+            .passkey_sign_in_finish(&token, &credential, remember, client)
+            .await
+        {
+            Ok(new) => {
+                let username = new.auth.user.username.clone();
+                ssr::signed_in(&ctx, &new, &username, remember, next.as_deref())
+            }
+            Err(err) => {
+                if let Some(name) = &username {
+                    super::auth::ssr::count_failure(&ctx, name).await;
+                }
+                Err(err.into())
+            }
+        }
+    })
+    .await
+}
+
+/// Starts confirming a sensitive action with a passkey.
+///
+/// # Errors
+/// [`AppError::Unauthorized`], [`AppError::NoPasskey`] if the account has
+/// none, or an unavailable store.
+#[server(prefix = "/api/passkeys", endpoint = "confirm/start", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn confirm_start() -> Result<Value, AppError> {
+    ssr::answer(async {
+        let auth = session::require()?;
+        match ssr::ctx()?.auth.passkey_confirm_start(&auth).await {
+            Ok(started) => ssr::started(&started),
+            Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
+            Err(err) => Err(err.into()),
+        }
+    })
+    .await
+}
+
+/// Finishes a confirmation: the session counts as recently authenticated.
+///
+/// # Errors
+/// [`AppError::PasskeyFailed`] (counted as a wrong password),
+/// [`AppError::TooManyAttempts`] while the account is locked, or an
+/// unavailable store.
+#[server(prefix = "/api/passkeys", endpoint = "confirm/finish", input = Json, client = crate::csrf::CsrfClient)]
+pub async fn confirm_finish(credential: Value) -> Result<(), AppError> {
+    ssr::answer(async {
+        let auth = session::require()?;
+        let ctx = super::security::ssr::admitted(&auth).await?;
+        let token = ssr::take_ceremony(&ctx)?;
+        let credential = ssr::parse(credential)?;
+        let client = session::client_info();
+        match ctx
+            .auth
+            .passkey_confirm_finish(&auth, &token, &credential, &client)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                if matches!(err, engine::Error::PasskeyRejected) {
+                    super::auth::ssr::count_failure(&ctx, &auth.user.username).await;
+                }
+                Err(err.into())
+            }
+        }
+    })
+    .await
+}
+
+/// The signed-in user's passkeys.
+///
+/// # Errors
+/// [`AppError::Unauthorized`] without a session, or an unavailable store.
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn list_passkeys() -> Result<Passkeys, AppError> {
+    let auth = session::require().inspect_err(session::set_error_status)?;
+    let ctx = ssr::ctx()?;
+    let (passkeys, has_password) = futures::future::join(
+        ctx.auth.passkeys(auth.user.id),
+        ctx.auth.has_password(&auth.user),
+    )
+    .await;
+    Ok(Passkeys {
+        passkeys: passkeys
+            .map_err(AppError::from)?
+            .iter()
+            .map(ssr::view)
+            .collect(),
+        has_password: has_password.map_err(AppError::from)?,
+    })
+}
+
+/// Renames one of the user's passkeys (a form; works without JavaScript).
+///
+/// # Errors
+/// [`AppError::Unauthorized`], [`AppError::NoPasskey`], or an unavailable
+/// store.
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
+    let form = super::security::ssr::Form::new(PASSKEYS_PATH, Some(PASSKEYS_PATH));
+    let result = async {
+        let auth = session::require()?;
+        match ssr::ctx()?
+            .auth
+            .rename_passkey(auth.user.id, &id, &name)
+            .await
+        {
+            Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
+            other => other.map_err(AppError::from),
+        }
+    };
+    form.finish(result.await, true)
+}
+
+/// Removes one of the user's passkeys, after a recent authentication;
+/// never the last credential of an account without a password.
+///
+/// # Errors
+/// [`AppError::ReauthRequired`], [`AppError::NoPasskey`],
+/// [`AppError::LastCredential`], or an unavailable store.
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn remove_passkey(id: String) -> Result<(), AppError> {
+    let form = super::security::ssr::Form::new(PASSKEYS_PATH, Some(PASSKEYS_PATH));
+    let result = async {
+        let auth = super::security::require_recent()?;
+        let client = session::client_info();
+        match ssr::ctx()?.auth.remove_passkey(&auth, &id, &client).await {
+            Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
+            other => other.map_err(AppError::from),
+        }
+    };
+    form.finish(result.await, true)
+}
+
+/// The page that lists the passkeys.
+pub const PASSKEYS_PATH: &str = "/account/passkeys";
+
+#[cfg(feature = "ssr")]
+use crate::session;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use serde_json::Value;
+
+    pub use super::super::context::ctx;
+    use super::{PasskeyView, SignedIn};
+    use crate::{error::AppError, server_fns::context::ServerContext, session};
+
+    /// Runs a ceremony call: its error gets its status, and no answer is
+    /// ever cached.
+    pub async fn answer<T>(
+        call: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        session::set_header(http::header::CACHE_CONTROL, "no-store");
+        call.await.inspect_err(session::set_error_status)
+    }
+
+    /// The options of a started ceremony, its cookie set.
+    pub fn started<T: serde::Serialize>(
+        started: &engine::auth::Started<T>,
+    ) -> Result<Value, AppError> {
+        let cookies = ctx()?.cookies;
+        session::set_cookie(&cookies.ceremony_cookie(started.token.expose()));
+        serde_json::to_value(&started.options).map_err(|err| {
+            tracing::error!(error = %err, "could not serialise passkey options");
+            AppError::Internal
+        })
+    }
+
+    /// The ceremony this browser started (its cookie, now cleared: a
+    /// ceremony is finished once, whatever the outcome).
+    pub fn take_ceremony(ctx: &ServerContext) -> Result<String, AppError> {
+        session::set_cookie(&ctx.cookies.ceremony_removal());
+        session::request_cookie(ctx.cookies.ceremony_name()).ok_or(AppError::PasskeyFailed)
+    }
+
+    /// The browser's credential in `webauthn-rs`'s shape.
+    pub fn parse<T: serde::de::DeserializeOwned>(credential: Value) -> Result<T, AppError> {
+        serde_json::from_value(credential).map_err(|err| {
+            tracing::info!(error = %err, "malformed passkey credential");
+            AppError::PasskeyFailed
+        })
+    }
+
+    /// Admits a passkey sign-in: the address's budget always, and the
+    /// account's lock when the credential names one.
+    pub async fn admit(username: Option<&str>) -> Result<ServerContext, AppError> {
+        let ctx = ctx()?;
+        match username {
+            Some(name) => {
+                let device = super::super::auth::ssr::device_cookie();
+                super::super::auth::ssr::admit(name, device.as_deref()).await
+            }
+            None => match session::client_ip().filter(|_| !session::address_counted()) {
+                Some(ip) => match ctx.throttle.admit_address(ip).await {
+                    Ok(()) => Ok(ctx),
+                    Err(throttled) => {
+                        session::set_header_value(
+                            http::header::RETRY_AFTER,
+                            &throttled.retry_after_secs.to_string(),
+                        );
+                        Err(AppError::TooManyAttempts)
+                    }
+                },
+                None => Ok(ctx),
+            },
+        }
+    }
+
+    /// Ends a passkey sign-in or sign-up as the password form's ends, and
+    /// says where to go.
+    pub fn signed_in(
+        ctx: &ServerContext,
+        new: &engine::NewSession,
+        username: &str,
+        remember: bool,
+        next: Option<&str>,
+    ) -> Result<SignedIn, AppError> {
+        let device = super::super::auth::ssr::device_cookie();
+        super::super::auth::ssr::complete_sign_in(
+            ctx,
+            new,
+            (username, device.as_deref()),
+            remember,
+        );
+        Ok(SignedIn {
+            next: crate::redirect::safe_next(next),
+        })
+    }
+
+    pub fn view(record: &engine::store::PasskeyRecord) -> PasskeyView {
+        PasskeyView {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            created_at: record.created_at.unix_timestamp(),
+            last_used_at: record
+                .last_used_at
+                .map(time::OffsetDateTime::unix_timestamp),
+        }
+    }
+}
