@@ -380,6 +380,26 @@ impl Browser {
         self.send(req).await
     }
 
+    /// POSTs `body` as JSON to `path` on `at`, as the app's script does.
+    pub async fn call_json(
+        &mut self,
+        at: &Instance,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Reply {
+        if self.csrf().is_none() {
+            self.get(at, app::csrf::TOKEN_PATH).await;
+        }
+        let req = self
+            .client
+            .post(format!("{}{path}", at.base))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header("x-csrf-token", self.csrf().unwrap_or_default())
+            .body(body.to_string());
+        self.send(req).await
+    }
+
     /// `POST /api/auth/refresh`.
     pub async fn refresh(&mut self, at: &Instance) -> Reply {
         let req = self.refresh_request(at);

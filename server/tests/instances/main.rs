@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../../tests/common/authenticator.rs"]
+mod authenticator;
 #[path = "../support/dpop_key.rs"]
 mod dpop_key;
 mod harness;
@@ -541,6 +543,70 @@ async fn one_rate_limit_budget_for_every_instance(store: Store) {
     backing.finish().await;
 }
 
+/// A passkey ceremony started on one instance is finished on the other,
+/// once: sign-up through A then B, sign-in through B then A, and the same
+/// response replayed on B is refused.
+async fn passkey_ceremonies_span_instances(store: Store) {
+    use serde_json::{json, Value};
+    let Some(backing) = backing(store, &[]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+    let origin = "http://localhost:3000";
+    let options = |reply: &harness::Reply| -> Value {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        serde_json::from_str(&reply.body).unwrap()
+    };
+    let mut key = authenticator::Authenticator::new();
+
+    let mut browser = Browser::new();
+    let started = browser
+        .call_json(
+            &a,
+            "/api/passkeys/signup/start",
+            &json!({"username": "kai"}),
+        )
+        .await;
+    let credential = key.register(&options(&started), origin);
+    let done = browser
+        .call_json(
+            &b,
+            "/api/passkeys/signup/finish",
+            &json!({"credential": credential}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(browser.is_signed_in(&a).await);
+
+    let mut other = Browser::new();
+    let started = other
+        .call_json(&b, "/api/passkeys/login/start", &json!({}))
+        .await;
+    let ceremony = other.cookies.clone();
+    let credential = json!({"credential": key.assert(&options(&started), origin)});
+    let done = other
+        .call_json(&a, "/api/passkeys/login/finish", &credential)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(other.is_signed_in(&b).await);
+
+    let mut replayer = Browser::new();
+    replayer.cookies = ceremony;
+    let replayed = replayer
+        .call_json(&b, "/api/passkeys/login/finish", &credential)
+        .await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        replayed.body
+    );
+    drop((a, b));
+    backing.finish().await;
+}
+
 macro_rules! scenarios {
     ($($name:ident: $scenario:ident($store:expr);)*) => {
         $(
@@ -567,6 +633,8 @@ scenarios! {
     redis_outage_fails_fast_and_recovers: store_outage_fails_fast_and_recovers(Store::Redis);
     postgres_sigkill_keeps_sessions_and_keys: sigkill_keeps_sessions_and_keys(Store::Postgres);
     redis_sigkill_keeps_sessions_and_keys: sigkill_keeps_sessions_and_keys(Store::Redis);
+    postgres_passkey_ceremonies_span_instances: passkey_ceremonies_span_instances(Store::Postgres);
+    redis_passkey_ceremonies_span_instances: passkey_ceremonies_span_instances(Store::Redis);
     postgres_rate_limits_are_one_budget_for_every_instance: one_rate_limit_budget_for_every_instance(Store::Postgres);
     redis_rate_limits_are_one_budget_for_every_instance: one_rate_limit_budget_for_every_instance(Store::Redis);
 }
