@@ -20,6 +20,7 @@ pub mod session;
 pub mod session_clock;
 #[cfg(feature = "hydrate")]
 pub mod single_flight;
+pub mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};

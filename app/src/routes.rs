@@ -28,6 +28,7 @@ use crate::pages::{
     home::HomePage,
     login::LoginPage,
     not_found::NotFound,
+    passkeys::PasskeysPage,
     password::PasswordPage,
     sessions::SessionsPage,
     signup::SignupPage,
@@ -83,6 +84,7 @@ route_table! {
     "/dashboard" => DashboardPage, Session, SsrMode::Async;
     "/account/sessions" => SessionsPage, Session, SsrMode::Async;
     "/account/confirm" => ConfirmPage, Session, SsrMode::Async;
+    "/account/passkeys" => PasskeysPage, Session, SsrMode::Async;
     "/account/password" => PasswordPage, RecentAuthentication, SsrMode::Async;
     "/account/delete" => DeleteAccountPage, RecentAuthentication, SsrMode::Async;
 }
@@ -173,6 +175,7 @@ mod tests {
     fn protection_matches_whole_routes() {
         assert_eq!(access("/dashboard"), Some(Access::Session));
         assert_eq!(access("/account/sessions"), Some(Access::Session));
+        assert_eq!(access("/account/passkeys"), Some(Access::Session));
         assert_eq!(
             access("/account/password"),
             Some(Access::RecentAuthentication)

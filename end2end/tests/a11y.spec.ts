@@ -3,7 +3,7 @@ import path from "node:path";
 import { hydrated, SCREENSHOTS as shots, seriousViolations, signIn, signUp, uniqueUser } from "./helpers";
 
 const anonymousPages = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
-const signedInPages = ["/", "/dashboard", "/account/sessions", "/account/password", "/account/delete", "/account/confirm"];
+const signedInPages = ["/", "/dashboard", "/account/sessions", "/account/passkeys", "/account/password", "/account/delete", "/account/confirm"];
 
 for (const scheme of ["light", "dark"] as const) {
   test(`every page passes axe (no serious or critical violations), ${scheme} theme`, async ({ page }) => {

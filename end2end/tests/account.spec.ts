@@ -64,7 +64,7 @@ test("deleting the account signs out, frees the name and refuses the old passwor
 
   await page.getByLabel("User name or e-mail").fill(user);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByTestId("form-error")).toHaveText("Invalid user name or password.");
   // Only the answers to the refused attempts (400 mismatch, 401 sign-in).
   expect(problems.filter((p) => !/status of (400|401)/.test(p))).toEqual([]);
@@ -84,7 +84,7 @@ test("a sign-in from a new browser leaves notices, dismissed once for every devi
   await hydrated(laptop);
   await laptop.getByLabel("User name or e-mail").fill(user);
   await laptop.getByLabel("Password").fill("not my password");
-  await laptop.getByRole("button", { name: "Sign in" }).click();
+  await laptop.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(laptop.getByTestId("form-error")).toHaveText("Invalid user name or password.");
   await signIn(laptop, user);
   const notices = laptop.getByTestId("notice");
@@ -170,7 +170,7 @@ test.describe("step-up after the re-authentication window", () => {
       await page.goto("/signup");
       await page.getByLabel("User name or e-mail").fill(user);
       await page.getByLabel("Password").fill(PASSWORD);
-      await page.getByRole("button", { name: "Create account" }).click();
+      await page.getByRole("button", { name: "Create account", exact: true }).click();
       await expect(page).toHaveURL(/\/dashboard$/);
       await page.waitForTimeout(3_500);
       await page.goto("/account/delete");

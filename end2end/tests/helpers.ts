@@ -26,7 +26,7 @@ export async function signUp(page: Page, username: string): Promise<void> {
   await hydrated(page);
   await page.getByLabel("User name or e-mail").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Create account", exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("dashboard-user")).toHaveText(username);
 }
@@ -37,7 +37,7 @@ export async function signIn(page: Page, username: string): Promise<void> {
   await hydrated(page);
   await page.getByLabel("User name or e-mail").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
 }
 

@@ -46,7 +46,7 @@ test("static and SSR pages hydrate under a strict CSP, with no violation", async
   const name = uniqueUser("csp");
   await page.getByLabel("User name or e-mail").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Create account", exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("dashboard-user")).toHaveText(name);
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -71,7 +71,7 @@ test("a form whose CSRF token is forged is refused with a readable message", asy
   expect((await context.cookies()).find((c) => c.name === "__Host-csrf")?.value).toBe(forged);
   await page.getByLabel("User name or e-mail").fill(uniqueUser("csrf"));
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Create account", exact: true }).click();
   await expect(page.getByRole("alert")).toContainText("Reload the page");
   await expect(page).toHaveURL(/\/signup/);
 
@@ -81,7 +81,7 @@ test("a form whose CSRF token is forged is refused with a readable message", asy
   const name = uniqueUser("csrf");
   await page.getByLabel("User name or e-mail").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Create account", exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
 });
 
@@ -92,7 +92,7 @@ async function guessWrong(page: Page, name: string) {
   await hydrated(page);
   await page.getByLabel("User name or e-mail").fill(name);
   await page.getByLabel("Password").fill("wrong password");
-  const submit = page.getByRole("button", { name: "Sign in" });
+  const submit = page.getByRole("button", { name: "Sign in", exact: true });
   for (let i = 0; i < 5; i++) {
     await submit.click();
     await expect(page.getByRole("alert")).toContainText("Invalid user name or password");
@@ -167,7 +167,7 @@ test("forms work after arriving from a prerendered page and after signing out", 
   const name = uniqueUser("nav");
   await page.getByLabel("User name or e-mail").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Create account", exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
 
   // Signing out clears site data, cookies included; signing in again from
@@ -177,7 +177,7 @@ test("forms work after arriving from a prerendered page and after signing out", 
   await expect(page).toHaveURL(/\/login/);
   await page.getByLabel("User name or e-mail").fill(name);
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("dashboard-user")).toHaveText(name);
   // The header's re-check and the sign-in both needed a token after the

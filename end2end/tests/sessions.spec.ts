@@ -32,7 +32,7 @@ test("going back to the dashboard after signing out lands on the sign-in form, w
   await expect(page).toHaveURL(/\/login/);
   await page.goBack();
   await expect(page).toHaveURL(/\/login\?next=%2Fdashboard|\/login\?next=\/dashboard/);
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeVisible();
   expect(problems).toEqual([]);
 });
 
@@ -75,7 +75,7 @@ test.describe("without JavaScript", () => {
     await page.goto("/signup");
     await page.getByLabel("User name or e-mail").fill(user);
     await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("button", { name: "Create account", exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
     await context.clearCookies();
 
@@ -83,13 +83,13 @@ test.describe("without JavaScript", () => {
     await page.goto("/login");
     await page.getByLabel("User name or e-mail").fill(user);
     await page.getByLabel("Password").fill("not the password");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(/\/login\?error=invalid_credentials/);
     await expect(page.getByTestId("form-error")).toHaveText("Invalid user name or password.");
 
     await page.getByLabel("User name or e-mail").fill(user);
     await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
     await expect(page.getByTestId("dashboard-user")).toHaveText(user);
 
@@ -110,7 +110,7 @@ test("sign-in errors are announced without a page reload", async ({ page }) => {
   await page.getByLabel("Password").fill(PASSWORD);
   // After hydration the submit becomes an in-page action.
   await hydrated(page);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const error = page.getByTestId("form-error");
   await expect(error).toHaveText("Invalid user name or password.");
   await expect(error).toHaveAttribute("aria-live", "assertive");

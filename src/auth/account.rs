@@ -13,7 +13,7 @@
 use super::Auth;
 use crate::{
     credentials::{verify_password, Password, PASSWORD_MAX_CHARS},
-    record::{AuthEventKind, Authenticated, ClientInfo, SessionRecord},
+    record::{AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
     Error, NewSession,
 };
 
@@ -43,9 +43,11 @@ impl Auth {
         self.record_confirmation(auth, client).await
     }
 
-    /// Replaces the password, after checking the current one. Every session
-    /// of the user ends, this one included, and this browser gets a new one
-    /// (with the same remember-me choice), so the old cookie stops working.
+    /// Replaces the password, after checking the current one (an account
+    /// made with a passkey has none: its first password needs only the
+    /// recent authentication the web layer checks). Every session of the
+    /// user ends, this one included, and this browser gets a new one (with
+    /// the same remember-me choice), so the old cookie stops working.
     ///
     /// # Errors
     /// [`Error::InvalidCredentials`] for a wrong current password,
@@ -59,7 +61,9 @@ impl Auth {
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
         let new = Password::parse_new(new, &[auth.user.username.as_str()])?;
-        self.check_password(auth, current, &client).await?;
+        if let Some(stored) = self.stored_password(&auth.user).await? {
+            self.verify(auth, Some(stored), current, &client).await?;
+        }
         let hash = self.hash_work(move || new.hash()).await??;
         let user = auth.user.id;
         if !self.users.set_password_hash(user, &hash).await? {
@@ -93,18 +97,37 @@ impl Auth {
     }
 
     /// Checks `password` against the signed-in user's; a wrong one is
-    /// recorded like a failed sign-in.
+    /// recorded like a failed sign-in (as is any, for an account without a
+    /// password).
     async fn check_password(
         &self,
         auth: &Authenticated,
         password: &str,
         client: &ClientInfo,
     ) -> Result<(), Error> {
-        let stored = self
+        let stored = self.stored_password(&auth.user).await?;
+        self.verify(auth, stored, password, client).await
+    }
+
+    /// The user's password hash, if the account has a password.
+    pub(super) async fn stored_password(
+        &self,
+        user: &UserSummary,
+    ) -> Result<Option<String>, Error> {
+        Ok(self
             .users
-            .find_user_by_username(&auth.user.username)
+            .find_user_by_username(&user.username)
             .await?
-            .and_then(|(_, hash)| hash);
+            .and_then(|(_, hash)| hash))
+    }
+
+    async fn verify(
+        &self,
+        auth: &Authenticated,
+        stored: Option<String>,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
         let password = password
             .chars()
             .take(PASSWORD_MAX_CHARS + 1)

@@ -384,11 +384,7 @@ impl Auth {
     /// # Errors
     /// A storage failure.
     pub async fn has_password(&self, user: &UserSummary) -> Result<bool, Error> {
-        Ok(self
-            .users
-            .find_user_by_username(&user.username)
-            .await?
-            .is_some_and(|(_, hash)| hash.is_some()))
+        Ok(self.stored_password(user).await?.is_some())
     }
 
     /// Renames one of the user's passkeys.

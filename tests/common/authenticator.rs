@@ -10,6 +10,8 @@
 //! build, and switch on serde_json features that would split the build
 //! cache between `cargo test` and the site build.
 
+#![allow(dead_code)] // Each suite uses part of it.
+
 use p256::ecdsa::{signature::Signer as _, Signature, SigningKey};
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};

@@ -6,7 +6,9 @@
 use leptos::{html, prelude::*, server_fn::ServerFn};
 
 use crate::{
-    components::form_error::FormError, csrf::CsrfField, error::AppError,
+    components::{form_error::FormError, passkey::PasskeyConfirm},
+    csrf::CsrfField,
+    error::AppError,
     server_fns::security::ConfirmPassword,
 };
 
@@ -42,6 +44,12 @@ where
         !dismissed.get() && matches!(action.value().get(), Some(Err(AppError::ReauthRequired)))
     };
     let error = Signal::derive(move || confirm.value().get().and_then(Result::err));
+    // Confirmed with a passkey instead: the same retry.
+    let retry = Callback::new(move |()| {
+        if let Some(input) = last.get_value() {
+            action.dispatch(input);
+        }
+    });
     let input = NodeRef::<html::Input>::new();
     input.on_load(|el| {
         let _ = el.focus();
@@ -51,7 +59,7 @@ where
         <Show when=needed>
             <div class="reauth" role="group" aria-labelledby="reauth-title" data-testid="reauth-prompt">
                 <h2 id="reauth-title">"Confirm it's you"</h2>
-                <p class="muted">"Enter your password to continue. We will then finish what you asked."</p>
+                <p class="muted">"Enter your password, or use a passkey, to continue. We will then finish what you asked."</p>
                 <ActionForm action=confirm attr:class="form">
                     <CsrfField />
                     <div class="field">
@@ -66,6 +74,7 @@ where
                             on:click=move |_| dismissed.set(true)>"Cancel"</button>
                     </div>
                 </ActionForm>
+                <PasskeyConfirm next="" confirmed=retry />
             </div>
         </Show>
     }

@@ -8,7 +8,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::form_error::{form_error, FormError},
+    components::{
+        form_error::{form_error, FormError},
+        passkey::PasskeyConfirm,
+    },
     csrf::CsrfField,
     server_fns::security::ConfirmPassword,
 };
@@ -26,7 +29,7 @@ pub fn ConfirmPage() -> impl IntoView {
         <Title text="Confirm it's you" />
         <section class="card auth-card">
             <h1>"Confirm it's you"</h1>
-            <p class="muted">"This action changes how you sign in, or signs you out. Enter your password to continue."</p>
+            <p class="muted">"This action changes how you sign in, or signs you out. Enter your password, or use a passkey, to continue."</p>
             <ActionForm action attr:class="form">
                 <CsrfField />
                 <input type="hidden" name="next" value=next />
@@ -41,6 +44,7 @@ pub fn ConfirmPage() -> impl IntoView {
                     {move || if pending.get() { "Checking…" } else { "Continue" }}
                 </button>
             </ActionForm>
+            <PasskeyConfirm next=Signal::derive(next) />
         </section>
     }
 }

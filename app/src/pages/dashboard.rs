@@ -90,6 +90,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <section class="card">
                                 <h2>"Account"</h2>
                                 <ul class="links">
+                                    <li><A href="/account/passkeys">"Passkeys"</A></li>
                                     <li><A href="/account/password">"Change your password"</A></li>
                                     <li><A href="/account/delete">"Delete your account"</A></li>
                                 </ul>

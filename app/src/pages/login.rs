@@ -1,7 +1,7 @@
 //! `/login`: sign in. Works as a plain form without JavaScript, and as a
 //! server action (no reload) once hydrated.
 
-use leptos::prelude::*;
+use leptos::{html::Input, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
@@ -9,6 +9,7 @@ use crate::{
     components::{
         auth_state::{AuthVersion, Outcome},
         form_error::{form_error, FormError},
+        passkey::PasskeySignIn,
     },
     csrf::CsrfField,
     server_fns::auth::SignIn,
@@ -25,6 +26,7 @@ pub fn LoginPage() -> impl IntoView {
     let deleted = move || query.read().get("deleted").is_some();
     let error = form_error(action);
     let pending = action.pending();
+    let remember = NodeRef::<Input>::new();
 
     view! {
         <Title text="Sign in" />
@@ -43,7 +45,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="username">"User name or e-mail"</label>
-                    <input id="username" name="username" type="text" autocomplete="username"
+                    <input id="username" name="username" type="text" autocomplete="username webauthn"
                         required maxlength="254" autocapitalize="none" spellcheck="false" />
                 </div>
                 <div class="field">
@@ -52,7 +54,7 @@ pub fn LoginPage() -> impl IntoView {
                         autocomplete="current-password" required maxlength="128" />
                 </div>
                 <div class="field checkbox">
-                    <input id="remember" name="remember" type="checkbox" value="on" />
+                    <input id="remember" name="remember" type="checkbox" value="on" node_ref=remember />
                     <label for="remember">"Keep me signed in for 30 days on this device"</label>
                 </div>
                 <FormError error />
@@ -61,6 +63,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <PasskeySignIn remember next=Signal::derive(next) />
             <p class="muted">"No account yet? " <A href="/signup">"Create one"</A></p>
         </section>
     }

@@ -8,6 +8,7 @@ pub mod guides;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod passkeys;
 pub mod password;
 pub mod sessions;
 pub mod signup;

@@ -11,7 +11,7 @@ use crate::{
         reauth_prompt::ReauthPrompt,
     },
     csrf::CsrfField,
-    server_fns::security::ChangePassword,
+    server_fns::security::{has_password, ChangePassword},
 };
 
 /// The password form.
@@ -22,6 +22,25 @@ pub fn PasswordPage() -> impl IntoView {
     let changed = move || query.read().get("changed").is_some();
     let error = form_error(action);
     let pending = action.pending();
+    // An account made with a passkey sets its first password here, with
+    // no current one to give.
+    let existing = Resource::new(|| (), |()| has_password());
+    let current = move || {
+        Suspend::new(async move {
+            if existing.await == Ok(false) {
+                view! { <input type="hidden" name="current_password" value="" /> }.into_any()
+            } else {
+                view! {
+                    <div class="field">
+                        <label for="current-password">"Current password"</label>
+                        <input id="current-password" name="current_password" type="password"
+                            autocomplete="current-password" required maxlength="128" />
+                    </div>
+                }
+                .into_any()
+            }
+        })
+    };
 
     view! {
         <Title text="Change your password" />
@@ -34,11 +53,7 @@ pub fn PasswordPage() -> impl IntoView {
             </Show>
             <ActionForm action attr:class="form">
                 <CsrfField />
-                <div class="field">
-                    <label for="current-password">"Current password"</label>
-                    <input id="current-password" name="current_password" type="password"
-                        autocomplete="current-password" required maxlength="128" />
-                </div>
+                <Suspense fallback=|| ()>{current}</Suspense>
                 <div class="field">
                     <label for="new-password">"New password"</label>
                     <input id="new-password" name="new_password" type="password" autocomplete="new-password"

@@ -1,6 +1,6 @@
 //! `/signup`: create an account (and sign it in).
 
-use leptos::prelude::*;
+use leptos::{html::Input, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
@@ -8,6 +8,7 @@ use crate::{
     components::{
         auth_state::{AuthVersion, Outcome},
         form_error::{form_error, FormError},
+        passkey::PasskeySignUp,
     },
     csrf::CsrfField,
     server_fns::auth::SignUp,
@@ -22,6 +23,7 @@ pub fn SignupPage() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     let error = form_error(action);
     let pending = action.pending();
+    let username = NodeRef::<Input>::new();
 
     view! {
         <Title text="Create an account" />
@@ -34,7 +36,7 @@ pub fn SignupPage() -> impl IntoView {
                     <label for="username">"User name or e-mail"</label>
                     <input id="username" name="username" type="text" autocomplete="username"
                         required minlength="3" maxlength="254" autocapitalize="none" spellcheck="false"
-                        aria-describedby="username-hint" />
+                        aria-describedby="username-hint" node_ref=username />
                     <p id="username-hint" class="hint">"Letters, digits and . _ - + @ (3–254 characters)."</p>
                 </div>
                 <div class="field">
@@ -49,6 +51,7 @@ pub fn SignupPage() -> impl IntoView {
                     {move || if pending.get() { "Creating account…" } else { "Create account" }}
                 </button>
             </ActionForm>
+            <PasskeySignUp username next=Signal::derive(next) />
             <p class="muted">"Already have an account? " <A href="/login">"Sign in"</A></p>
         </section>
     }

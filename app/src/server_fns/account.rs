@@ -221,7 +221,7 @@ use super::context::ctx;
 use crate::session;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::{NoticeView, SessionView};
     use crate::{error::AppError, session};
 
@@ -302,7 +302,7 @@ mod ssr {
     }
 
     /// "Chrome on Linux", or a fallback for unknown agents.
-    fn describe_device(user_agent: Option<&str>) -> String {
+    pub(crate) fn describe_device(user_agent: Option<&str>) -> String {
         let parsed = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua));
         match parsed {
             Some(r) if r.name != "UNKNOWN" && r.os != "UNKNOWN" => {

@@ -88,9 +88,10 @@ pub async fn register_finish(
         let token = ssr::take_ceremony(&ctx)?;
         let credential = ssr::parse(credential)?;
         let client = session::client_info();
+        let name = ssr::name_or_device(name, &client);
         let record = ctx
             .auth
-            .passkey_registration_finish(&auth, &token, &credential, name.as_deref(), &client)
+            .passkey_registration_finish(&auth, &token, &credential, Some(&name), &client)
             .await?;
         session::set_status(http::StatusCode::CREATED);
         Ok(ssr::view(&record))
@@ -129,9 +130,11 @@ pub async fn signup_finish(
         let ctx = ssr::ctx()?;
         let token = ssr::take_ceremony(&ctx)?;
         let credential = ssr::parse(credential)?;
+        let client = session::client_info();
+        let name = ssr::name_or_device(name, &client);
         let new = ctx
             .auth
-            .passkey_sign_up_finish(&token, &credential, name.as_deref(), session::client_info())
+            .passkey_sign_up_finish(&token, &credential, Some(&name), client)
             .await?;
         let username = new.auth.user.username.clone();
         ssr::signed_in(&ctx, &new, &username, false, next.as_deref())
@@ -405,6 +408,14 @@ mod ssr {
         );
         Ok(SignedIn {
             next: crate::redirect::safe_next(next),
+        })
+    }
+
+    /// The name given, else the browser it is made in ("Chrome on Linux"):
+    /// a default its owner recognises in the list.
+    pub fn name_or_device(name: Option<String>, client: &engine::ClientInfo) -> String {
+        name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
+            crate::server_fns::account::ssr::describe_device(client.user_agent.as_deref())
         })
     }
 

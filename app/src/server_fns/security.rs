@@ -27,6 +27,17 @@ pub async fn reauth_status() -> Result<bool, AppError> {
     Ok(ctx()?.auth.is_recent(&auth.session))
 }
 
+/// Whether the signed-in account has a password (one made with a passkey
+/// has none until its owner sets one on the password page).
+///
+/// # Errors
+/// [`AppError::Unauthorized`] without a session.
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn has_password() -> Result<bool, AppError> {
+    let auth = session::require().inspect_err(session::set_error_status)?;
+    Ok(ctx()?.auth.has_password(&auth.user).await?)
+}
+
 /// Confirms the signed-in user's password, then goes to `next` if given
 /// (the confirmation page) or stays (the prompt of a hydrated page, which
 /// then retries its action).

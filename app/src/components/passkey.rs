@@ -1,0 +1,303 @@
+//! The passkey buttons: sign in, sign up, confirm, and add one.
+//!
+//! Each appears only once the page has hydrated in a browser that can use
+//! passkeys ([`crate::webauthn::supported`]); without JavaScript, or in a
+//! browser without WebAuthn, the page is its password form alone. Each
+//! runs one ceremony: `…/start`, the browser's prompt, `…/finish`, and
+//! says plainly what went wrong when the person cancels or the server
+//! refuses.
+
+use leptos::{html::Input, prelude::*, task::spawn_local};
+use leptos_router::hooks::use_navigate;
+
+use crate::{
+    components::auth_state::AuthVersion,
+    error::AppError,
+    server_fns::passkeys::{
+        confirm_finish, confirm_start, login_finish, login_start, register_finish, register_start,
+        signup_finish, signup_start, PasskeyView,
+    },
+    webauthn::{self, Abort, Failure},
+};
+
+/// A ceremony's failure, as the person is told it (`None`: say nothing).
+fn say(err: &Failed) -> Option<String> {
+    match err {
+        Failed::Browser(failure) => failure.message().map(str::to_owned),
+        Failed::Server(err) => Some(err.to_string()),
+    }
+}
+
+/// Where a ceremony failed.
+#[derive(Clone, Debug)]
+enum Failed {
+    Browser(Failure),
+    Server(AppError),
+}
+
+impl From<Failure> for Failed {
+    fn from(f: Failure) -> Self {
+        Self::Browser(f)
+    }
+}
+
+impl From<AppError> for Failed {
+    fn from(e: AppError) -> Self {
+        Self::Server(e)
+    }
+}
+
+/// Whether to show passkey buttons: set once hydrated (effects run only
+/// in the browser), so the server renders none.
+fn use_supported() -> ReadSignal<bool> {
+    let (supported, set) = signal(false);
+    Effect::new(move |_| set.set(webauthn::supported()));
+    supported
+}
+
+/// A ceremony's state for its button: busy, and the message to show.
+#[derive(Clone, Copy)]
+struct Ceremony {
+    busy: RwSignal<bool>,
+    message: RwSignal<Option<String>>,
+}
+
+impl Ceremony {
+    fn new() -> Self {
+        Self {
+            busy: RwSignal::new(false),
+            message: RwSignal::new(None),
+        }
+    }
+
+    /// Runs `flow` unless one is running; its error becomes the message.
+    fn run<F>(self, flow: F)
+    where
+        F: std::future::Future<Output = Result<(), Failed>> + 'static,
+    {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.message.set(None);
+        spawn_local(async move {
+            if let Err(err) = flow.await {
+                if let Failed::Browser(Failure::Browser(detail)) = &err {
+                    leptos::logging::log!("passkey request failed: {detail}");
+                }
+                self.message.set(say(&err));
+            }
+            self.busy.set(false);
+        });
+    }
+
+    fn view(
+        self,
+        id: &'static str,
+        label: &'static str,
+        working: &'static str,
+        click: impl Fn() + Clone + Send + Sync + 'static,
+    ) -> impl IntoView {
+        let busy = self.busy;
+        view! {
+            <button type="button" class="button secondary passkey-button" data-testid=id
+                on:click=move |_| click()
+                disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+                {move || if busy.get() { working } else { label }}
+            </button>
+            <p class="form-error" role="alert" aria-live="assertive" data-testid=format!("{id}-error")>
+                {move || self.message.get()}
+            </p>
+        }
+    }
+}
+
+/// What to do once signed in: tell this tab and the others, then go to
+/// the path given. Made in the component (it needs the router).
+fn on_signed_in() -> impl Fn(String) + Clone + Send + Sync + 'static {
+    let navigate = use_navigate();
+    let auth = AuthVersion::get();
+    move |to: String| {
+        auth.observe(true);
+        auth.bump();
+        navigate(&to, Default::default());
+    }
+}
+
+/// "Sign in with a passkey", and the same passkeys offered in the
+/// user-name field's autofill (conditional mediation) while the page is
+/// open. `remember` is the form's "keep me signed in" box.
+#[component]
+pub fn PasskeySignIn(
+    remember: NodeRef<Input>,
+    #[prop(into)] next: Signal<String>,
+) -> impl IntoView {
+    let supported = use_supported();
+    let ceremony = Ceremony::new();
+    let go = on_signed_in();
+    let remembered = move || remember.get_untracked().is_some_and(|el| el.checked());
+    let autofill = StoredValue::new(None::<Abort>);
+
+    // Autofill: one pending request, withdrawn when the button is used.
+    let go_autofill = go.clone();
+    Effect::new(move |_| {
+        let go = go_autofill.clone();
+        spawn_local(async move {
+            if !webauthn::autofill_available().await {
+                return;
+            }
+            let Some(abort) = Abort::new() else { return };
+            autofill.set_value(Some(abort.clone()));
+            let flow = async {
+                let options = login_start().await?;
+                let credential = webauthn::get(&options, Some(&abort)).await?;
+                let done = login_finish(credential, Some(remembered()), Some(next.get_untracked()))
+                    .await?;
+                Ok::<_, Failed>(done.next)
+            };
+            match flow.await {
+                Ok(to) => go(to),
+                Err(err) => ceremony.message.set(say(&err)),
+            }
+        });
+    });
+
+    let click = move || {
+        if let Some(abort) = autofill.get_value() {
+            abort.abort();
+        }
+        let go = go.clone();
+        ceremony.run(async move {
+            let options = login_start().await?;
+            let credential = webauthn::get(&options, None).await?;
+            let done =
+                login_finish(credential, Some(remembered()), Some(next.get_untracked())).await?;
+            go(done.next);
+            Ok(())
+        });
+    };
+    view! {
+        <Show when=move || supported.get()>
+            <div class="passkey">
+                {ceremony.view("passkey-sign-in", "Sign in with a passkey", "Waiting for your passkey…", click.clone())}
+            </div>
+        </Show>
+    }
+    .into_any()
+}
+
+/// "Create an account with a passkey": the name from the form's user-name
+/// field, no password.
+#[component]
+pub fn PasskeySignUp(
+    username: NodeRef<Input>,
+    #[prop(into)] next: Signal<String>,
+) -> impl IntoView {
+    let supported = use_supported();
+    let ceremony = Ceremony::new();
+    let go = on_signed_in();
+    let click = move || {
+        let name = username
+            .get_untracked()
+            .map(|el| el.value())
+            .unwrap_or_default();
+        let go = go.clone();
+        ceremony.run(async move {
+            let options = signup_start(name).await?;
+            let credential = webauthn::create(&options).await?;
+            let done = signup_finish(credential, None, Some(next.get_untracked())).await?;
+            go(done.next);
+            Ok(())
+        });
+    };
+    view! {
+        <Show when=move || supported.get()>
+            <div class="passkey">
+                {ceremony.view("passkey-sign-up", "Create account with a passkey", "Waiting for your passkey…", click.clone())}
+            </div>
+        </Show>
+    }
+    .into_any()
+}
+
+/// "Confirm with a passkey", then `confirmed` if given (a prompt that
+/// retries its action), else on to `next`.
+#[component]
+pub fn PasskeyConfirm(
+    #[prop(into)] next: Signal<String>,
+    #[prop(optional)] confirmed: Option<Callback<()>>,
+) -> impl IntoView {
+    let supported = use_supported();
+    let ceremony = Ceremony::new();
+    let navigate = use_navigate();
+    let click = move || {
+        let navigate = navigate.clone();
+        ceremony.run(async move {
+            let options = confirm_start().await?;
+            let credential = webauthn::get(&options, None).await?;
+            confirm_finish(credential).await?;
+            match confirmed {
+                Some(confirmed) => confirmed.run(()),
+                None => {
+                    let to = crate::redirect::safe_next(Some(&next.get_untracked()));
+                    navigate(&to, Default::default());
+                }
+            }
+            Ok(())
+        });
+    };
+    view! {
+        <Show when=move || supported.get()>
+            <div class="passkey">
+                {ceremony.view("passkey-confirm", "Confirm with a passkey", "Waiting for your passkey…", click.clone())}
+            </div>
+        </Show>
+    }
+    .into_any()
+}
+
+/// "Add a passkey", named from `name`; `added` runs with the new one.
+/// Past the re-authentication window, it goes to the confirmation page,
+/// which returns here.
+#[component]
+pub fn AddPasskey(name: NodeRef<Input>, added: Callback<PasskeyView>) -> impl IntoView {
+    let supported = use_supported();
+    let ceremony = Ceremony::new();
+    let navigate = use_navigate();
+    let click = move || {
+        let label = name
+            .get_untracked()
+            .map(|el| el.value())
+            .filter(|v| !v.trim().is_empty());
+        let navigate = navigate.clone();
+        ceremony.run(async move {
+            let options = match register_start().await {
+                Err(AppError::ReauthRequired) => {
+                    let to = format!(
+                        "{}?next={}",
+                        crate::server_fns::security::CONFIRM_PATH,
+                        crate::server_fns::passkeys::PASSKEYS_PATH
+                    );
+                    navigate(&to, Default::default());
+                    return Ok(());
+                }
+                other => other?,
+            };
+            let credential = webauthn::create(&options).await?;
+            let passkey = register_finish(credential, label).await?;
+            if let Some(input) = name.get_untracked() {
+                input.set_value("");
+            }
+            added.run(passkey);
+            Ok(())
+        });
+    };
+    view! {
+        <Show when=move || supported.get()>
+            <div class="passkey">
+                {ceremony.view("add-passkey", "Add a passkey", "Waiting for your passkey…", click.clone())}
+            </div>
+        </Show>
+    }
+    .into_any()
+}

@@ -1,0 +1,220 @@
+import { test, expect, type Page, type CDPSession } from "@playwright/test";
+import { hydrated, seriousViolations, signUp, uniqueUser, watchConsole } from "./helpers";
+
+// Passkeys in a real Chromium, with its virtual authenticator (CTAP2, an
+// internal platform authenticator that keeps resident keys and verifies
+// its user), driven through the DevTools protocol: what a person with a
+// laptop's fingerprint reader does.
+
+type Authenticator = { cdp: CDPSession; id: string };
+
+/**
+ * Chromium's virtual authenticator answers an autofill (conditional) request
+ * at once, as if the person had picked the passkey from the user-name
+ * field's suggestions: the page would sign in by itself. Tests of the
+ * button turn autofill off first.
+ */
+async function withoutAutofill(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const pkc = (window as unknown as { PublicKeyCredential?: { isConditionalMediationAvailable?: unknown } })
+      .PublicKeyCredential;
+    if (pkc) pkc.isConditionalMediationAvailable = async () => false;
+  });
+}
+
+async function virtualAuthenticator(page: Page): Promise<Authenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, id: authenticatorId };
+}
+
+async function credentials(auth: Authenticator): Promise<number> {
+  const { credentials } = await auth.cdp.send("WebAuthn.getCredentials", { authenticatorId: auth.id });
+  return credentials.length;
+}
+
+async function signUpWithPasskey(page: Page, username: string): Promise<void> {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("User name or e-mail").fill(username);
+  await page.getByRole("button", { name: "Create account with a passkey" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(username);
+}
+
+async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page).toHaveURL(/\/login/);
+}
+
+async function signInWithPasskey(page: Page): Promise<void> {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+test("sign up with a passkey only, sign out, and sign in with it", async ({ page }) => {
+  const problems = watchConsole(page);
+  await withoutAutofill(page);
+  const auth = await virtualAuthenticator(page);
+  const user = uniqueUser("pk");
+  await signUpWithPasskey(page, user);
+  expect(await credentials(auth)).toBe(1);
+  await signOut(page);
+
+  await signInWithPasskey(page);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(user);
+  await expect(page.getByText("Signed in with a passkey")).toBeVisible();
+
+  // The account has no password: its only passkey stays.
+  await page.goto("/account/passkeys");
+  await hydrated(page);
+  await expect(page.getByTestId("passkey")).toHaveCount(1);
+  await expect(page.getByTestId("only-credential")).toBeVisible();
+  await expect(page.getByRole("button", { name: /^Remove/ })).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
+test("a password account adds a passkey, signs in with it, renames and removes it", async ({ page }) => {
+  const problems = watchConsole(page);
+  await withoutAutofill(page);
+  const auth = await virtualAuthenticator(page);
+  const user = uniqueUser("pkadd");
+  await signUp(page, user);
+  await page.goto("/account/passkeys");
+  await hydrated(page);
+  await expect(page.getByTestId("no-passkeys")).toBeVisible();
+  await page.getByLabel("Name for a new passkey (optional)").fill("Test laptop");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page.getByTestId("passkey-added")).toHaveText("Added “Test laptop”.");
+  await expect(page.getByTestId("passkey-name")).toHaveText("Test laptop");
+  expect(await credentials(auth)).toBe(1);
+
+  // The same authenticator again: the browser itself refuses it.
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page.getByTestId("add-passkey-error")).toHaveText("This device already has a passkey for your account.");
+  expect(await credentials(auth)).toBe(1);
+
+  await signOut(page);
+  await signInWithPasskey(page);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(user);
+
+  await page.goto("/account/passkeys");
+  await hydrated(page);
+  await expect(page.getByText("Last used")).toBeVisible();
+  await page.getByLabel("New name for Test laptop").fill("Desk");
+  await page.getByRole("button", { name: "Rename" }).click();
+  await expect(page.getByTestId("passkey-name")).toHaveText("Desk");
+  await page.getByRole("button", { name: "Remove Desk" }).click();
+  await expect(page.getByTestId("no-passkeys")).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("a cancelled passkey prompt says so and changes nothing", async ({ page }) => {
+  await withoutAutofill(page);
+  const auth = await virtualAuthenticator(page);
+  const user = uniqueUser("pkno");
+  await signUpWithPasskey(page, user);
+  await signOut(page);
+  // The person does not verify (declines the fingerprint prompt).
+  await auth.cdp.send("WebAuthn.setUserVerified", { authenticatorId: auth.id, isUserVerified: false });
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await expect(page.getByTestId("passkey-sign-in-error")).toContainText(
+    /closed before it finished|could not be verified/,
+  );
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test("the user-name field's autofill offers the passkey and signs in with it", async ({ page }) => {
+  const problems = watchConsole(page);
+  await virtualAuthenticator(page);
+  const user = uniqueUser("pkauto");
+  await signUpWithPasskey(page, user);
+  // Signed out, the sign-in page asks for passkeys in the user-name
+  // field's autofill; the virtual authenticator picks the suggestion, and
+  // the page signs in without a click.
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page.getByText("Signed in with a passkey")).toBeVisible({ timeout: 15_000 });
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(user);
+  expect(problems).toEqual([]);
+});
+
+test("without a passkey-capable browser, the forms stand alone", async ({ page }) => {
+  await page.addInitScript(() => {
+    // A browser without WebAuthn.
+    delete (window as unknown as { PublicKeyCredential?: unknown }).PublicKeyCredential;
+  });
+  await page.goto("/login");
+  await hydrated(page);
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Sign in with a passkey" })).toHaveCount(0);
+});
+
+test("the passkey pages pass axe in both themes", async ({ page }) => {
+  await virtualAuthenticator(page);
+  const user = uniqueUser("pka11y");
+  await signUpWithPasskey(page, user);
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const p of ["/account/passkeys", "/account/confirm?next=/account/passkeys"]) {
+      await page.goto(p);
+      await hydrated(page);
+      expect(await seriousViolations(page), `${p} (${scheme})`).toEqual([]);
+    }
+  }
+  await page.context().clearCookies();
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const p of ["/login", "/signup"]) {
+      await page.goto(p);
+      await hydrated(page);
+      await expect(page.locator(".passkey-button")).toBeVisible();
+      expect(await seriousViolations(page), `${p} with passkeys (${scheme})`).toEqual([]);
+    }
+  }
+});
+
+test("a passkey-only account sets its first password without a current one", async ({ page }) => {
+  await virtualAuthenticator(page);
+  const user = uniqueUser("pkpw");
+  await signUpWithPasskey(page, user);
+  await page.goto("/account/password");
+  await hydrated(page);
+  await expect(page.getByLabel("Current password")).toHaveCount(0);
+  await page.getByLabel("New password").fill("quiet cedar meadow");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("password-changed")).toBeVisible();
+});
+
+test.describe("with a short re-authentication window", () => {
+  test.use({ baseURL: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 6}` });
+
+  test("a sensitive action is confirmed with a passkey", async ({ page }) => {
+    await virtualAuthenticator(page);
+    const user = uniqueUser("pkconfirm");
+    await signUpWithPasskey(page, user);
+    // Past the 3 s window, deleting the account asks to confirm first.
+    await page.waitForTimeout(3_500);
+    await page.goto("/account/delete");
+    await expect(page).toHaveURL(/\/account\/confirm\?next=/);
+    await hydrated(page);
+    await page.getByRole("button", { name: "Confirm with a passkey" }).click();
+    await expect(page).toHaveURL(/\/account\/delete$/);
+    await expect(page.getByTestId("delete-username")).toHaveText(user);
+  });
+
+});
