@@ -143,7 +143,7 @@ test.describe("step-up after the re-authentication window", () => {
     await expect(prompt.getByLabel("Password")).toBeFocused();
     expect(await seriousViolations(page)).toEqual([]);
     await prompt.getByLabel("Password").fill(PASSWORD);
-    await prompt.getByRole("button", { name: "Confirm" }).click();
+    await prompt.getByRole("button", { name: "Confirm", exact: true }).click();
     // The change is sent again with what was typed, and goes through.
     await expect(page.getByTestId("password-changed")).toBeVisible();
     await expect(prompt).toBeHidden();

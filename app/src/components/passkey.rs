@@ -105,9 +105,12 @@ impl Ceremony {
                 disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
                 {move || if busy.get() { working } else { label }}
             </button>
-            <p class="form-error" role="alert" aria-live="assertive" data-testid=format!("{id}-error")>
-                {move || self.message.get()}
-            </p>
+            // Inserted with its message (an alert is announced when it
+            // appears), so a page has no second empty alert beside its
+            // form's own.
+            {move || self.message.get().map(|message| view! {
+                <p class="form-error" role="alert" data-testid=format!("{id}-error")>{message}</p>
+            })}
         }
     }
 }

@@ -55,14 +55,24 @@ fn credentials() -> Result<JsValue, JsValue> {
 }
 
 pub fn supported() -> bool {
-    public_key_credential().is_some_and(|pkc| {
-        [
-            "parseCreationOptionsFromJSON",
-            "parseRequestOptionsFromJSON",
-        ]
-        .iter()
-        .all(|name| prop(&pkc, name).is_ok_and(|f| f.is_function()))
-    })
+    // WebAuthn scopes passkeys to a domain: on an address (the dev server
+    // opened as 127.0.0.1) every ceremony would fail, so none is offered.
+    let on_address = web_sys::window()
+        .and_then(|w| w.location().hostname().ok())
+        .is_some_and(|host| {
+            host.trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+        });
+    !on_address
+        && public_key_credential().is_some_and(|pkc| {
+            [
+                "parseCreationOptionsFromJSON",
+                "parseRequestOptionsFromJSON",
+            ]
+            .iter()
+            .all(|name| prop(&pkc, name).is_ok_and(|f| f.is_function()))
+        })
 }
 
 pub async fn autofill_available() -> bool {
