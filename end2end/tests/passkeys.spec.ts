@@ -165,6 +165,7 @@ test("without a passkey-capable browser, the forms stand alone", async ({ page }
 });
 
 test("the passkey pages pass axe in both themes", async ({ page }) => {
+  await withoutAutofill(page);
   await virtualAuthenticator(page);
   const user = uniqueUser("pka11y");
   await signUpWithPasskey(page, user);
@@ -217,4 +218,22 @@ test.describe("with a short re-authentication window", () => {
     await expect(page.getByTestId("delete-username")).toHaveText(user);
   });
 
+  test("signing out everywhere without a password asks for the passkey first", async ({ page }) => {
+    await virtualAuthenticator(page);
+    const user = uniqueUser("pkevery");
+    await signUpWithPasskey(page, user);
+    await page.waitForTimeout(3_500);
+    await page.goto("/account/sessions");
+    await hydrated(page);
+    await page.getByTestId("sign-out-everywhere").locator("summary").click();
+    await expect(page.getByLabel("Your password, to confirm")).toHaveCount(0);
+    await page.getByRole("link", { name: "Confirm it's you with a passkey first" }).click();
+    await expect(page).toHaveURL(/\/account\/confirm\?next=/);
+    await hydrated(page);
+    await page.getByRole("button", { name: "Confirm with a passkey" }).click();
+    // Back, confirmed (whether the 3 s window is still open by the time
+    // the button is pressed is up to the machine's speed, so this test
+    // stops here; signing out everywhere is tested on its own).
+    await expect(page).toHaveURL(/\/account\/sessions$/);
+  });
 });

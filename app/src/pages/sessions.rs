@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
+use leptos_router::components::{Redirect, A};
 
 use crate::{
     components::{
@@ -16,7 +16,7 @@ use crate::{
     format::utc,
     server_fns::{
         account::{list_sessions, RevokeOtherSessions, RevokeSession, SignOutEverywhere},
-        security::reauth_status,
+        security::{has_password, reauth_status},
     },
 };
 
@@ -36,6 +36,17 @@ pub fn SessionsPage() -> impl IntoView {
     // Whether the confirmation step must ask for the password (the last
     // proof of it is older than the re-authentication window).
     let recent = Resource::new(|| (), move |()| auth.unless_signed_out(reauth_status()));
+    // Asked only when the confirmation is needed: a passkey-only account
+    // has no password to type there.
+    let password = Resource::new(
+        || (),
+        move |()| async move {
+            if recent.await == Ok(true) {
+                return Ok(true);
+            }
+            auth.unless_signed_out(has_password()).await
+        },
+    );
     let error = Signal::derive(move || {
         [
             revoke.value().get(),
@@ -104,13 +115,22 @@ pub fn SessionsPage() -> impl IntoView {
                             <CsrfField />
                             <Suspense fallback=|| ()>
                                 {move || Suspend::new(async move {
-                                    (recent.await != Ok(true)).then(|| view! {
-                                        <div class="field">
-                                            <label for="everywhere-password">"Your password, to confirm"</label>
-                                            <input id="everywhere-password" name="password" type="password"
-                                                autocomplete="current-password" required maxlength="128" />
-                                        </div>
-                                    })
+                                    if recent.await == Ok(true) {
+                                        ().into_any()
+                                    } else if password.await == Ok(false) {
+                                        // No password to type: confirm with a passkey first.
+                                        view! {
+                                            <p><A href="/account/confirm?next=/account/sessions">"Confirm it's you with a passkey first"</A></p>
+                                        }.into_any()
+                                    } else {
+                                        view! {
+                                            <div class="field">
+                                                <label for="everywhere-password">"Your password, to confirm"</label>
+                                                <input id="everywhere-password" name="password" type="password"
+                                                    autocomplete="current-password" required maxlength="128" />
+                                            </div>
+                                        }.into_any()
+                                    }
                                 })}
                             </Suspense>
                             <button type="submit" class="button danger">"Yes, sign out everywhere"</button>
