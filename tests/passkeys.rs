@@ -360,32 +360,30 @@ async fn a_password_account_adds_a_passkey_and_confirms_with_it(b: Backend) {
     assert!(a.passkeys(pia.auth.user.id).await.unwrap().is_empty());
 }
 
+/// Runs `test` on `backend` if its server answers, then cleans up.
+async fn on<F: std::future::Future<Output = ()>>(
+    backend: Option<Backend>,
+    test: impl FnOnce(Backend) -> F,
+) {
+    if let Some(b) = backend {
+        let cleanup = b.cleanup.clone();
+        test(b).await;
+        cleanup.run().await;
+    }
+}
+
 macro_rules! on_every_backend {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
-            $(#[tokio::test] async fn $test() {
-                if let Some(b) = super::backends::sqlite().await { super::$test(b).await }
-            })*
+            $(#[tokio::test] async fn $test() { super::on(super::backends::sqlite().await, super::$test).await })*
         }
         #[cfg(feature = "postgres")]
         mod postgres {
-            $(#[tokio::test] async fn $test() {
-                if let Some(b) = super::backends::postgres().await {
-                    let cleanup = b.cleanup.clone();
-                    super::$test(b).await;
-                    cleanup.run().await;
-                }
-            })*
+            $(#[tokio::test] async fn $test() { super::on(super::backends::postgres().await, super::$test).await })*
         }
         #[cfg(feature = "redis")]
         mod redis {
-            $(#[tokio::test] async fn $test() {
-                if let Some(b) = super::backends::redis().await {
-                    let cleanup = b.cleanup.clone();
-                    super::$test(b).await;
-                    cleanup.run().await;
-                }
-            })*
+            $(#[tokio::test] async fn $test() { super::on(super::backends::redis().await, super::$test).await })*
         }
     };
 }

@@ -56,11 +56,9 @@ impl Auth {
         auth: &Authenticated,
     ) -> Result<Started<CreationChallengeResponse>, Error> {
         let exclude = self
-            .users
-            .list_passkeys(auth.user.id)
+            .usable_passkeys(auth.user.id)
             .await?
             .iter()
-            .filter_map(|record| decode(record).ok())
             .map(|passkey| passkey.cred_id().clone())
             .collect();
         let (options, state) = self
@@ -301,13 +299,7 @@ impl Auth {
         &self,
         auth: &Authenticated,
     ) -> Result<Started<RequestChallengeResponse>, Error> {
-        let passkeys = self
-            .users
-            .list_passkeys(auth.user.id)
-            .await?
-            .iter()
-            .filter_map(|record| decode(record).ok())
-            .collect::<Vec<_>>();
+        let passkeys = self.usable_passkeys(auth.user.id).await?;
         if passkeys.is_empty() {
             return Err(Error::NotFound);
         }
@@ -427,6 +419,13 @@ impl Auth {
             Removal::NotFound => Err(Error::NotFound),
             Removal::LastCredential => Err(Error::LastCredential),
         }
+    }
+
+    /// The user's passkeys in `webauthn-rs`'s form (a row that does not
+    /// decode, which only a hand-edited database has, is left out).
+    async fn usable_passkeys(&self, user: UserId) -> Result<Vec<Passkey>, Error> {
+        let records = self.users.list_passkeys(user).await?;
+        Ok(records.iter().filter_map(|r| decode(r).ok()).collect())
     }
 
     /// Keeps `ceremony` for [`CEREMONY_TTL`] under a new token's hash.

@@ -148,13 +148,18 @@ pub(crate) mod ssr {
                 // Debug only: a flood of refusals must not become a flood of
                 // log lines; the lock itself is logged and recorded once.
                 tracing::debug!(?ip, "credential attempts throttled");
-                session::set_header_value(
-                    http::header::RETRY_AFTER,
-                    &throttled.retry_after_secs.to_string(),
-                );
-                Err(AppError::TooManyAttempts)
+                Err(too_many(throttled))
             }
         }
+    }
+
+    /// A refused attempt: 429 with `Retry-After`.
+    pub fn too_many(throttled: engine::throttle::Throttled) -> AppError {
+        session::set_header_value(
+            http::header::RETRY_AFTER,
+            &throttled.retry_after_secs.to_string(),
+        );
+        AppError::TooManyAttempts
     }
 
     /// This browser's device cookie (read once per attempt: admission

@@ -377,13 +377,7 @@ mod ssr {
             None => match session::client_ip().filter(|_| !session::address_counted()) {
                 Some(ip) => match ctx.throttle.admit_address(ip).await {
                     Ok(()) => Ok(ctx),
-                    Err(throttled) => {
-                        session::set_header_value(
-                            http::header::RETRY_AFTER,
-                            &throttled.retry_after_secs.to_string(),
-                        );
-                        Err(AppError::TooManyAttempts)
-                    }
+                    Err(throttled) => Err(super::super::auth::ssr::too_many(throttled)),
                 },
                 None => Ok(ctx),
             },
