@@ -12,7 +12,7 @@
 //!
 //! | call | needs | body of `finish` | answers |
 //! |---|---|---|---|
-//! | `register` | a recent authentication | `credential`, `name?` | 201, the passkey |
+//! | `register` | a recent authentication (at `start`) | `credential`, `name?` | 201, the passkey |
 //! | `signup` | nothing (`start` takes `username`) | `credential`, `name?` | 200, where to go |
 //! | `login` | nothing | `credential`, `remember?`, `next?` | 200, where to go |
 //! | `confirm` | a session | `credential` | 200 |
@@ -75,7 +75,7 @@ pub async fn register_start() -> Result<Value, AppError> {
 /// Finishes adding a passkey; answers 201 with it.
 ///
 /// # Errors
-/// As [`register_start`], [`AppError::PasskeyFailed`] or
+/// [`AppError::Unauthorized`], [`AppError::PasskeyFailed`] or
 /// [`AppError::PasskeyTaken`].
 #[server(prefix = "/api/passkeys", endpoint = "register/finish", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn register_finish(
@@ -83,7 +83,10 @@ pub async fn register_finish(
     name: Option<String>,
 ) -> Result<PasskeyView, AppError> {
     ssr::answer(async {
-        let auth = super::security::require_recent()?;
+        // The recent authentication was checked when the ceremony started
+        // (bound to this account, for five minutes): a slow fingerprint
+        // must not lose it.
+        let auth = session::require()?;
         let ctx = ssr::ctx()?;
         let token = ssr::take_ceremony(&ctx)?;
         let credential = ssr::parse(credential)?;

@@ -286,3 +286,31 @@ async fn failed_assertions_count_against_the_account_like_wrong_passwords() {
         "for browsers it has not signed in from"
     );
 }
+
+#[tokio::test]
+async fn a_registration_started_in_the_window_finishes_after_it() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_up("sly").await;
+    let mut key = Authenticator::new();
+    app.clock.advance(time::Duration::minutes(9));
+    let started = app
+        .call_json(&mut browser, "/api/passkeys/register/start", &json!({}))
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    // The person takes two minutes over the fingerprint: the window has
+    // passed, the ceremony (five minutes) has not.
+    app.clock.advance(time::Duration::minutes(2));
+    let credential = json!({"credential": key.register(&body(&started), ORIGIN)});
+    let res = app
+        .call_json(&mut browser, "/api/passkeys/register/finish", &credential)
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let res = app
+        .call_json(&mut browser, "/api/passkeys/register/start", &json!({}))
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "a new one needs the window again"
+    );
+}
