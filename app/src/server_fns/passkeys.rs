@@ -139,16 +139,16 @@ pub async fn signup_finish(
             .auth
             .passkey_sign_up_finish(&token, &credential, Some(&name), client)
             .await?;
-        let username = new.auth.user.username.clone();
-        ssr::signed_in(&ctx, &new, &username, false, next.as_deref())
+        ssr::signed_in(&ctx, &new, false, next.as_deref())
     })
     .await
 }
 
 /// Starts a sign-in with a passkey the browser offers (no user name).
+/// (Counted against the limits at `finish`, where the account is known.)
 ///
 /// # Errors
-/// [`AppError::TooManyAttempts`] or an unavailable store.
+/// An unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "login/start", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn login_start() -> Result<Value, AppError> {
     ssr::answer(async {
@@ -189,10 +189,7 @@ pub async fn login_finish(
             .passkey_sign_in_finish(&token, &credential, remember, client)
             .await
         {
-            Ok(new) => {
-                let username = new.auth.user.username.clone();
-                ssr::signed_in(&ctx, &new, &username, remember, next.as_deref())
-            }
+            Ok(new) => ssr::signed_in(&ctx, &new, remember, next.as_deref()),
             Err(err) => {
                 if let Some(name) = &username {
                     super::auth::ssr::count_failure(&ctx, name).await;
@@ -392,17 +389,12 @@ mod ssr {
     pub fn signed_in(
         ctx: &ServerContext,
         new: &engine::NewSession,
-        username: &str,
         remember: bool,
         next: Option<&str>,
     ) -> Result<SignedIn, AppError> {
         let device = super::super::auth::ssr::device_cookie();
-        super::super::auth::ssr::complete_sign_in(
-            ctx,
-            new,
-            (username, device.as_deref()),
-            remember,
-        );
+        let account = (new.auth.user.username.as_str(), device.as_deref());
+        super::super::auth::ssr::complete_sign_in(ctx, new, account, remember);
         Ok(SignedIn {
             next: crate::redirect::safe_next(next),
         })
