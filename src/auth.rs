@@ -14,7 +14,7 @@ mod notices;
 mod passkeys;
 
 pub use notices::NOTICES_SHOWN;
-pub use passkeys::Started;
+pub use passkeys::{PasskeyClaim, Started};
 
 use std::sync::Arc;
 

@@ -16,6 +16,7 @@ use common::{
     backends::{self, Backend},
 };
 use engine::{
+    auth::PasskeyClaim,
     passkey::{PublicKeyCredential, RegisterPublicKeyCredential},
     Auth, ClientInfo, Error, ManualClock, NewSession, SessionPolicy, Validation,
 };
@@ -54,6 +55,11 @@ fn assertion(value: Value) -> PublicKeyCredential {
     serde_json::from_value(value).unwrap()
 }
 
+/// What the web layer makes of a sign-in assertion: the claim, read once.
+async fn claim(auth: &Auth, value: Value) -> PasskeyClaim {
+    auth.passkey_claim(assertion(value)).await.unwrap()
+}
+
 /// Signs up `name` with a new passkey: started on `a`, finished on `b`.
 async fn sign_up(a: &Auth, b: &Auth, name: &str) -> (Authenticator, NewSession) {
     let mut key = Authenticator::new();
@@ -75,7 +81,8 @@ async fn sign_up(a: &Auth, b: &Auth, name: &str) -> (Authenticator, NewSession) 
 async fn sign_in(a: &Auth, b: &Auth, key: &mut Authenticator) -> Result<NewSession, Error> {
     let started = a.passkey_sign_in_start().await.unwrap();
     let asserted = key.assert(&json(&started.options), ORIGIN);
-    b.passkey_sign_in_finish(started.token.expose(), &assertion(asserted), true, client())
+    let claim = claim(b, asserted).await;
+    b.passkey_sign_in_finish(started.token.expose(), &claim, true, client())
         .await
 }
 
@@ -117,7 +124,7 @@ async fn a_replayed_assertion_is_refused(b: Backend) {
     let (a, other, _) = instances(&b);
     let (mut key, _) = sign_up(&a, &other, "rex").await;
     let started = a.passkey_sign_in_start().await.unwrap();
-    let asserted = assertion(key.assert(&json(&started.options), ORIGIN));
+    let asserted = claim(&a, key.assert(&json(&started.options), ORIGIN)).await;
     let token = started.token.expose();
     a.passkey_sign_in_finish(token, &asserted, false, client())
         .await
@@ -160,27 +167,19 @@ async fn a_foreign_origin_is_refused(b: Backend) {
         &json(&started.options),
         "http://localhost.evil.example:3000",
     );
+    let asserted = claim(&a, asserted).await;
     assert!(matches!(
-        a.passkey_sign_in_finish(
-            started.token.expose(),
-            &assertion(asserted),
-            false,
-            client()
-        )
-        .await,
+        a.passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
+            .await,
         Err(Error::PasskeyRejected)
     ));
     // Any localhost port is the development origin.
     let started = a.passkey_sign_in_start().await.unwrap();
     let asserted = key.assert(&json(&started.options), "http://localhost:49152");
-    a.passkey_sign_in_finish(
-        started.token.expose(),
-        &assertion(asserted),
-        false,
-        client(),
-    )
-    .await
-    .unwrap();
+    let asserted = claim(&a, asserted).await;
+    a.passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
+        .await
+        .unwrap();
 }
 
 async fn an_expired_ceremony_is_refused(b: Backend) {
@@ -189,14 +188,10 @@ async fn an_expired_ceremony_is_refused(b: Backend) {
     let started = a.passkey_sign_in_start().await.unwrap();
     let asserted = key.assert(&json(&started.options), ORIGIN);
     clock.advance(engine::passkey::CEREMONY_TTL);
+    let asserted = claim(&other, asserted).await;
     assert!(matches!(
         other
-            .passkey_sign_in_finish(
-                started.token.expose(),
-                &assertion(asserted),
-                false,
-                client()
-            )
+            .passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
             .await,
         Err(Error::PasskeyRejected)
     ));
@@ -236,8 +231,8 @@ async fn the_user_handle_must_name_the_owner(b: Backend) {
     let started = a.passkey_sign_in_start().await.unwrap();
     let handle = someone.auth.user.id.as_uuid();
     let asserted = key.assert_as(&json(&started.options), ORIGIN, handle.as_bytes());
-    let asserted = assertion(asserted);
-    assert_eq!(a.passkey_account(&asserted).await.unwrap(), None);
+    let asserted = claim(&a, asserted).await;
+    assert_eq!(asserted.account(), None);
     assert!(matches!(
         a.passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
             .await,

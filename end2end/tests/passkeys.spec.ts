@@ -164,6 +164,14 @@ test("without a passkey-capable browser, the forms stand alone", async ({ page }
   await expect(page.getByRole("button", { name: "Sign in with a passkey" })).toHaveCount(0);
 });
 
+test("on an IP address, where WebAuthn cannot work, no passkey is offered", async ({ page, baseURL }) => {
+  await virtualAuthenticator(page);
+  await page.goto(`${baseURL!.replace("localhost", "127.0.0.1")}/login`);
+  await hydrated(page);
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Sign in with a passkey" })).toHaveCount(0);
+});
+
 test("the passkey pages pass axe in both themes", async ({ page }) => {
   await withoutAutofill(page);
   await virtualAuthenticator(page);

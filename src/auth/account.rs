@@ -43,6 +43,25 @@ impl Auth {
         self.record_confirmation(auth, client).await
     }
 
+    /// Records that the session's user proved a credential now.
+    pub(super) async fn record_confirmation(
+        &self,
+        auth: &Authenticated,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        if !self
+            .sessions
+            .record_authentication(auth.session.id, self.clock.now())
+            .await?
+        {
+            return Err(Error::NotFound);
+        }
+        self.event(Some(auth.user.id), AuthEventKind::Confirmed, None, client)
+            .await;
+        tracing::info!(user = %auth.user.id, "credential confirmed");
+        Ok(())
+    }
+
     /// Replaces the password, after checking the current one (an account
     /// made with a passkey has none: its first password needs only the
     /// recent authentication the web layer checks). Every session of the

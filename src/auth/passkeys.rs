@@ -20,7 +20,7 @@ use webauthn_rs::prelude::{Passkey, WebauthnError};
 use super::Auth;
 use crate::{
     credentials::Username,
-    id::{SessionId, UserId},
+    id::UserId,
     passkey::{
         clean_name, Ceremony, CreationChallengeResponse, PublicKeyCredential,
         RegisterPublicKeyCredential, RequestChallengeResponse, CEREMONY_TTL,
@@ -39,6 +39,22 @@ pub struct Started<T> {
     pub options: T,
     /// For the ceremony cookie; its hash is the stored state's key.
     pub token: SessionToken,
+}
+
+/// A sign-in assertion, with the stored passkey it names and that
+/// passkey's account ([`Auth::passkey_claim`]).
+#[derive(Debug)]
+pub struct PasskeyClaim {
+    credential: PublicKeyCredential,
+    owner: Option<(PasskeyRecord, UserSummary)>,
+}
+
+impl PasskeyClaim {
+    /// The account the assertion claims, if any.
+    #[must_use]
+    pub fn account(&self) -> Option<&UserSummary> {
+        self.owner.as_ref().map(|(_, user)| user)
+    }
 }
 
 /// The name a passkey gets when its owner gave none.
@@ -224,20 +240,27 @@ impl Auth {
         })
     }
 
-    /// The account a sign-in assertion claims, when its credential is
-    /// stored and its user handle names the credential's owner: what the
-    /// web layer counts the attempt against before verifying it.
+    /// Reads the passkey a sign-in assertion names, and its account, once:
+    /// the account is what the web layer counts the attempt against
+    /// before [`Auth::passkey_sign_in_finish`] verifies the same claim.
+    /// A credential that is not stored, or whose user handle does not name
+    /// its owner, claims no account.
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn passkey_account(
+    pub async fn passkey_claim(
         &self,
-        credential: &PublicKeyCredential,
-    ) -> Result<Option<UserSummary>, Error> {
-        match self.stored_passkey(credential).await? {
-            Some(record) => self.users.find_user_by_id(record.user_id).await,
-            None => Ok(None),
-        }
+        credential: PublicKeyCredential,
+    ) -> Result<PasskeyClaim, Error> {
+        let owner = match self.stored_passkey(&credential).await? {
+            Some(record) => self
+                .users
+                .find_user_by_id(record.user_id)
+                .await?
+                .map(|user| (record, user)),
+            None => None,
+        };
+        Ok(PasskeyClaim { credential, owner })
     }
 
     /// Finishes a passkey sign-in: verifies the assertion (challenge,
@@ -251,42 +274,29 @@ impl Auth {
     pub async fn passkey_sign_in_finish(
         &self,
         token: &str,
-        credential: &PublicKeyCredential,
+        claim: &PasskeyClaim,
         remember: bool,
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
         let Ceremony::SignIn { state } = self.take(token).await? else {
             return Err(Error::PasskeyRejected);
         };
-        let record = self
-            .stored_passkey(credential)
-            .await?
-            .ok_or(Error::PasskeyRejected)?;
+        let (record, user) = claim.owner.as_ref().ok_or(Error::PasskeyRejected)?;
         let verified = self
             .rp
             .webauthn()
-            .finish_discoverable_authentication_v2(credential, state, &decode(&record)?)
+            .finish_discoverable_authentication_v2(&claim.credential, state, &decode(record)?)
             .map_err(rejected);
-        if let Err(err) = self.passkey_verified(&record, verified).await {
-            self.event(
-                Some(record.user_id),
-                AuthEventKind::SignInFailed,
-                None,
-                &client,
-            )
-            .await;
+        if let Err(err) = self.passkey_verified(record, verified).await {
+            self.event(Some(user.id), AuthEventKind::SignInFailed, None, &client)
+                .await;
             return Err(err);
         }
-        let user = self
-            .users
-            .find_user_by_id(record.user_id)
-            .await?
-            .ok_or(Error::PasskeyRejected)?;
         self.notice_sign_in(user.id, &client).await;
         self.event(Some(user.id), AuthEventKind::PasskeySignIn, None, &client)
             .await;
         tracing::info!(user = %user.id, "signed in with a passkey");
-        self.start_session(user, remember, client).await
+        self.start_session(user.clone(), remember, client).await
     }
 
     /// Starts confirming a sensitive action with one of the signed-in
@@ -499,26 +509,6 @@ impl Auth {
         };
         self.users.add_passkey(&record).await?;
         Ok(record)
-    }
-
-    /// Records that the session's user proved a credential now.
-    pub(super) async fn record_confirmation(
-        &self,
-        auth: &Authenticated,
-        client: &ClientInfo,
-    ) -> Result<(), Error> {
-        let session: SessionId = auth.session.id;
-        if !self
-            .sessions
-            .record_authentication(session, self.clock.now())
-            .await?
-        {
-            return Err(Error::NotFound);
-        }
-        self.event(Some(auth.user.id), AuthEventKind::Confirmed, None, client)
-            .await;
-        tracing::info!(user = %auth.user.id, "credential confirmed");
-        Ok(())
     }
 }
 

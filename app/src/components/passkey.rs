@@ -127,6 +127,16 @@ fn on_signed_in() -> impl Fn(String) + Clone + Send + Sync + 'static {
     }
 }
 
+/// One passkey sign-in (from the prompt, or with `autofill` from the
+/// user-name field's suggestions): where to go next.
+async fn sign_in(autofill: Option<&Abort>, remember: bool, next: String) -> Result<String, Failed> {
+    let options = login_start().await?;
+    let credential = webauthn::get(&options, autofill).await?;
+    Ok(login_finish(credential, Some(remember), Some(next))
+        .await?
+        .next)
+}
+
 /// "Sign in with a passkey", and the same passkeys offered in the
 /// user-name field's autofill (conditional mediation) while the page is
 /// open. `remember` is the form's "keep me signed in" box.
@@ -151,14 +161,7 @@ pub fn PasskeySignIn(
             }
             let Some(abort) = Abort::new() else { return };
             autofill.set_value(Some(abort.clone()));
-            let flow = async {
-                let options = login_start().await?;
-                let credential = webauthn::get(&options, Some(&abort)).await?;
-                let done = login_finish(credential, Some(remembered()), Some(next.get_untracked()))
-                    .await?;
-                Ok::<_, Failed>(done.next)
-            };
-            match flow.await {
+            match sign_in(Some(&abort), remembered(), next.get_untracked()).await {
                 Ok(to) => go(to),
                 Err(err) => ceremony.message.set(say(&err)),
             }
@@ -171,11 +174,7 @@ pub fn PasskeySignIn(
         }
         let go = go.clone();
         ceremony.run(async move {
-            let options = login_start().await?;
-            let credential = webauthn::get(&options, None).await?;
-            let done =
-                login_finish(credential, Some(remembered()), Some(next.get_untracked())).await?;
-            go(done.next);
+            go(sign_in(None, remembered(), next.get_untracked()).await?);
             Ok(())
         });
     };

@@ -139,7 +139,8 @@ pub async fn signup_finish(
             .auth
             .passkey_sign_up_finish(&token, &credential, Some(&name), client)
             .await?;
-        ssr::signed_in(&ctx, &new, false, next.as_deref())
+        let device = super::auth::ssr::device_cookie();
+        ssr::signed_in(&ctx, &new, device.as_deref(), false, next.as_deref())
     })
     .await
 }
@@ -173,25 +174,26 @@ pub async fn login_finish(
     ssr::answer(async {
         let ctx = ssr::ctx()?;
         let token = ssr::take_ceremony(&ctx)?;
-        let credential = ssr::parse(credential)?;
-        let account = ctx.auth.passkey_account(&credential).await?;
-        let username = account.map(|user| user.username);
-        let ctx = ssr::admit(username.as_deref()).await?;
-        let remember = remember.unwrap_or(false);
+        // The passkey and its account are read once, for the limits and
+        // for the verification.
+        let claim = ctx.auth.passkey_claim(ssr::parse(credential)?).await?;
+        let username = claim.account().map(|user| user.username.as_str());
         let device = super::auth::ssr::device_cookie();
-        let known = match (&username, device.as_deref()) {
+        let ctx = ssr::admit(username, device.as_deref()).await?;
+        let remember = remember.unwrap_or(false);
+        let known = match (username, device.as_deref()) {
             (Some(name), Some(cookie)) => ctx.device.recognises(name, cookie),
             _ => false,
         };
         let client = session::client_info().with_known_device(known);
         match ctx
             .auth
-            .passkey_sign_in_finish(&token, &credential, remember, client)
+            .passkey_sign_in_finish(&token, &claim, remember, client)
             .await
         {
-            Ok(new) => ssr::signed_in(&ctx, &new, remember, next.as_deref()),
+            Ok(new) => ssr::signed_in(&ctx, &new, device.as_deref(), remember, next.as_deref()),
             Err(err) => {
-                if let Some(name) = &username {
+                if let Some(name) = username {
                     super::auth::ssr::count_failure(&ctx, name).await;
                 }
                 Err(err.into())
@@ -367,13 +369,13 @@ mod ssr {
 
     /// Admits a passkey sign-in: the address's budget always, and the
     /// account's lock when the credential names one.
-    pub async fn admit(username: Option<&str>) -> Result<ServerContext, AppError> {
+    pub async fn admit(
+        username: Option<&str>,
+        device: Option<&str>,
+    ) -> Result<ServerContext, AppError> {
         let ctx = ctx()?;
         match username {
-            Some(name) => {
-                let device = super::super::auth::ssr::device_cookie();
-                super::super::auth::ssr::admit(name, device.as_deref()).await
-            }
+            Some(name) => super::super::auth::ssr::admit(name, device).await,
             None => match session::client_ip().filter(|_| !session::address_counted()) {
                 Some(ip) => match ctx.throttle.admit_address(ip).await {
                     Ok(()) => Ok(ctx),
@@ -384,16 +386,16 @@ mod ssr {
         }
     }
 
-    /// Ends a passkey sign-in or sign-up as the password form's ends, and
-    /// says where to go.
+    /// Ends a passkey sign-in or sign-up as the password form's ends (with
+    /// the device cookie the request sent), and says where to go.
     pub fn signed_in(
         ctx: &ServerContext,
         new: &engine::NewSession,
+        device: Option<&str>,
         remember: bool,
         next: Option<&str>,
     ) -> Result<SignedIn, AppError> {
-        let device = super::super::auth::ssr::device_cookie();
-        let account = (new.auth.user.username.as_str(), device.as_deref());
+        let account = (new.auth.user.username.as_str(), device);
         super::super::auth::ssr::complete_sign_in(ctx, new, account, remember);
         Ok(SignedIn {
             next: crate::redirect::safe_next(next),
@@ -417,5 +419,25 @@ mod ssr {
                 .last_used_at
                 .map(time::OffsetDateTime::unix_timestamp),
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn an_unnamed_passkey_is_named_for_its_browser() {
+        let chrome = engine::ClientInfo::new(
+            None,
+            Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"),
+        );
+        assert_eq!(super::ssr::name_or_device(None, &chrome), "Chrome on Linux");
+        assert_eq!(
+            super::ssr::name_or_device(Some("  ".into()), &chrome),
+            "Chrome on Linux"
+        );
+        assert_eq!(
+            super::ssr::name_or_device(Some("Desk".into()), &chrome),
+            "Desk"
+        );
     }
 }

@@ -34,6 +34,22 @@ impl TestApp {
             .await;
         assert_eq!(started.status, StatusCode::OK, "{}", started.body);
         assert_eq!(started.header("cache-control"), Some("no-store"));
+        // Only this browser's requests to the ceremony endpoints carry it,
+        // for the ceremony's five minutes.
+        let cookie = started
+            .headers_all("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with("__Secure-passkey="))
+            .expect("a ceremony cookie");
+        for attribute in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/api/passkeys",
+            "Max-Age=300",
+        ] {
+            assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+        }
         let credential = respond(&body(&started));
         self.call_json(
             browser,
