@@ -56,8 +56,8 @@ pub use crate::{
     id::{SessionId, UserId},
     policy::SessionPolicy,
     record::{
-        AuthEvent, AuthEventKind, Authenticated, ClientInfo, Notice, NoticeKind, SessionRecord,
-        StoredNotice, UserSummary,
+        Activity, AuthEvent, AuthEventKind, Authenticated, ClientInfo, Notice, NoticeKind,
+        SessionRecord, StoredNotice, UserSummary,
     },
     token::{SessionToken, TokenHash},
 };

@@ -293,6 +293,15 @@ pub struct Notice {
     pub created_at: OffsetDateTime,
 }
 
+/// What the dashboard shows of an account's recent history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Notices not yet dismissed, newest first.
+    pub notices: Vec<StoredNotice>,
+    /// Events, newest first, without failed sign-ins.
+    pub events: Vec<AuthEvent>,
+}
+
 /// A stored notice, with the id that dismisses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredNotice {

@@ -774,6 +774,44 @@ async fn notices_are_listed_newest_first_and_dismissed_by_their_owner(b: Backend
         [NoticeKind::RefreshReuse, NoticeKind::FailedSignIns]
     );
     assert_eq!(listed[1].notice, notice(NoticeKind::FailedSignIns, 3, at));
+    // The dashboard reads notices and events in one query: each list as it
+    // is listed alone (failed sign-ins left out, each limit kept, no other
+    // user's rows).
+    let event = |kind, created_at| AuthEvent {
+        kind,
+        session_ref: Some("ab12".to_owned()),
+        ip_address: None,
+        user_agent: Some("ua".to_owned()),
+        created_at,
+    };
+    for (kind, ago) in [
+        (AuthEventKind::SignUp, 3),
+        (AuthEventKind::SignInFailed, 2),
+        (AuthEventKind::SignIn, 1),
+    ] {
+        let e = event(kind, at - Duration::seconds(ago));
+        b.users.record_event(Some(ray.user.id), &e).await.unwrap();
+    }
+    let theirs = event(AuthEventKind::Logout, at);
+    b.users
+        .record_event(Some(sam.user.id), &theirs)
+        .await
+        .unwrap();
+    let activity = b.users.activity(ray.user.id, 2, 10).await.unwrap();
+    assert_eq!(activity.notices, listed);
+    assert_eq!(
+        activity.events,
+        b.users.list_events(ray.user.id, 10).await.unwrap()
+    );
+    assert_eq!(
+        activity.events,
+        [
+            event(AuthEventKind::SignIn, at - Duration::seconds(1)),
+            event(AuthEventKind::SignUp, at - Duration::seconds(3))
+        ]
+    );
+    let fewer = b.users.activity(ray.user.id, 1, 1).await.unwrap();
+    assert_eq!((fewer.notices.len(), fewer.events.len()), (1, 1));
     let failed = listed[1].id;
     assert!(!b.users.dismiss_notice(sam.user.id, failed).await.unwrap());
     assert!(b.users.dismiss_notice(ray.user.id, failed).await.unwrap());

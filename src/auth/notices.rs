@@ -9,7 +9,7 @@
 use super::Auth;
 use crate::{
     id::UserId,
-    record::{ClientInfo, Notice, NoticeKind, StoredNotice},
+    record::{Activity, ClientInfo, Notice, NoticeKind, StoredNotice},
     Error,
 };
 
@@ -60,6 +60,15 @@ impl Auth {
     /// A storage failure.
     pub async fn notices(&self, user: UserId) -> Result<Vec<StoredNotice>, Error> {
         self.users.list_notices(user, NOTICES_SHOWN).await
+    }
+
+    /// What the dashboard shows: the user's notices not yet dismissed and
+    /// their latest `events` events, newest first, read together.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn activity(&self, user: UserId, events: u32) -> Result<Activity, Error> {
+        self.users.activity(user, NOTICES_SHOWN, events).await
     }
 
     /// Dismisses one of the user's notices.

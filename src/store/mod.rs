@@ -57,7 +57,8 @@ use time::OffsetDateTime;
 use crate::{
     id::{SessionId, UserId},
     record::{
-        AuthEvent, Authenticated, ClientInfo, Notice, SessionRecord, StoredNotice, UserSummary,
+        Activity, AuthEvent, Authenticated, ClientInfo, Notice, SessionRecord, StoredNotice,
+        UserSummary,
     },
     token::TokenHash,
     Error,
@@ -219,6 +220,25 @@ pub trait UserStore: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn list_notices(&self, user_id: UserId, limit: u32) -> Result<Vec<StoredNotice>, Error>;
+
+    /// The latest `notices` notices and `events` events of a user, as
+    /// [`UserStore::list_notices`] and [`UserStore::list_events`] list
+    /// them, for the dashboard. The SQL stores read both in one query: a
+    /// signed-in page's cost is mostly its round trips to the database.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn activity(
+        &self,
+        user_id: UserId,
+        notices: u32,
+        events: u32,
+    ) -> Result<Activity, Error> {
+        Ok(Activity {
+            notices: self.list_notices(user_id, notices).await?,
+            events: self.list_events(user_id, events).await?,
+        })
+    }
 
     /// Dismisses (deletes) one of the user's notices. Returns whether it
     /// was theirs and there: no user can dismiss another's by guessing ids.

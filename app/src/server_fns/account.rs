@@ -74,8 +74,8 @@ pub struct Dashboard {
     pub now: i64,
 }
 
-/// The dashboard's data, from the already-validated session plus two
-/// queries (events and notices, run together).
+/// The dashboard's data, from the already-validated session plus one
+/// query (the notices and the events together: `Auth::activity`).
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] without a session.
@@ -83,12 +83,12 @@ pub struct Dashboard {
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
     let auth = ssr::authed()?;
     let ctx = ctx()?;
-    let (events, notices) = futures::future::join(
-        ctx.auth.list_events(auth.user.id, 10),
-        ctx.auth.notices(auth.user.id),
-    )
-    .await;
-    let (events, notices) = (events.map_err(ssr::fail)?, notices.map_err(ssr::fail)?);
+    let activity = ctx
+        .auth
+        .activity(auth.user.id, 10)
+        .await
+        .map_err(ssr::fail)?;
+    let (events, notices) = (activity.events, activity.notices);
     Ok(Dashboard {
         display_name: auth.user.display_name.clone(),
         username: auth.user.username.clone(),

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::{from_ts, ts, user_from_row, Dialect, SqlStore, Value};
 use crate::{
     id::UserId,
-    record::{AuthEvent, AuthEventKind, Notice, NoticeKind, StoredNotice, UserSummary},
+    record::{Activity, AuthEvent, AuthEventKind, Notice, NoticeKind, StoredNotice, UserSummary},
     store::{NewUser, UserStore},
     Error,
 };
@@ -164,21 +164,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
                 ],
             )
             .await?;
-        rows.iter()
-            .filter_map(|row| Some((NoticeKind::parse(&DB::text(row, "kind").ok()?)?, row)))
-            .map(|(kind, row)| {
-                Ok(StoredNotice {
-                    id: DB::int(row, "id")?,
-                    notice: Notice {
-                        kind,
-                        count: u64::try_from(DB::int(row, "count")?).unwrap_or(0),
-                        ip_address: DB::opt_text(row, "ip_address")?,
-                        user_agent: DB::opt_text(row, "user_agent")?,
-                        created_at: from_ts(DB::int(row, "created_at")?)?,
-                    },
-                })
-            })
-            .collect()
+        rows.iter().filter_map(notice_from_row::<DB>).collect()
     }
 
     async fn dismiss_notice(&self, user_id: UserId, id: i64) -> Result<bool, Error> {
@@ -194,7 +180,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
         let rows = self
             .fetch_all(
-                "SELECT kind, session_ref, ip_address, user_agent, created_at FROM auth_events \
+                "SELECT id, kind, session_ref, ip_address, user_agent, created_at FROM auth_events \
                  WHERE user_id = $1 AND kind <> 'signin_failed' \
                  ORDER BY created_at DESC, id DESC LIMIT $2",
                 &[
@@ -204,17 +190,86 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
             )
             .await?;
         rows.iter()
-            // Kinds this build does not know (written by a newer one) are skipped.
-            .filter_map(|row| Some((AuthEventKind::parse(&DB::text(row, "kind").ok()?)?, row)))
-            .map(|(kind, row)| {
-                Ok(AuthEvent {
-                    kind,
-                    session_ref: DB::opt_text(row, "session_ref")?,
-                    ip_address: DB::opt_text(row, "ip_address")?,
-                    user_agent: DB::opt_text(row, "user_agent")?,
-                    created_at: from_ts(DB::int(row, "created_at")?)?,
-                })
-            })
+            .filter_map(event_from_row::<DB>)
+            .map(|event| event.map(|(_, event)| event))
             .collect()
     }
+
+    async fn activity(
+        &self,
+        user_id: UserId,
+        notices: u32,
+        events: u32,
+    ) -> Result<Activity, Error> {
+        // The two lists of `list_notices` and `list_events`, each with its
+        // own order and limit, in one round trip.
+        let rows = self
+            .fetch_all(
+                "SELECT * FROM (SELECT 'notice' AS source, id, kind, count, NULL AS session_ref, \
+                 ip_address, user_agent, created_at FROM security_notices \
+                 WHERE user_id = $1 ORDER BY id DESC LIMIT $2) AS n \
+                 UNION ALL \
+                 SELECT * FROM (SELECT 'event' AS source, id, kind, 0 AS count, session_ref, \
+                 ip_address, user_agent, created_at FROM auth_events \
+                 WHERE user_id = $1 AND kind <> 'signin_failed' \
+                 ORDER BY created_at DESC, id DESC LIMIT $3) AS e",
+                &[
+                    Value::Text(&user_id.to_string()),
+                    Value::Int(i64::from(notices)),
+                    Value::Int(i64::from(events)),
+                ],
+            )
+            .await?;
+        let mut activity = Activity::default();
+        let mut listed = Vec::new();
+        for row in &rows {
+            if DB::text(row, "source")? == "notice" {
+                if let Some(notice) = notice_from_row::<DB>(row) {
+                    activity.notices.push(notice?);
+                }
+            } else if let Some(event) = event_from_row::<DB>(row) {
+                listed.push(event?);
+            }
+        }
+        // A union keeps no order: each list is sorted as its own query does.
+        activity.notices.sort_by_key(|n| std::cmp::Reverse(n.id));
+        listed.sort_by_key(|(id, e)| std::cmp::Reverse((e.created_at, *id)));
+        activity.events = listed.into_iter().map(|(_, e)| e).collect();
+        Ok(activity)
+    }
+}
+
+/// A notice row; `None` for a kind this build does not know (written by a
+/// newer one), which is skipped.
+fn notice_from_row<DB: Dialect>(row: &DB::Row) -> Option<Result<StoredNotice, Error>> {
+    let kind = NoticeKind::parse(&DB::text(row, "kind").ok()?)?;
+    Some((|| -> Result<StoredNotice, Error> {
+        Ok(StoredNotice {
+            id: DB::int(row, "id")?,
+            notice: Notice {
+                kind,
+                count: u64::try_from(DB::int(row, "count")?).unwrap_or(0),
+                ip_address: DB::opt_text(row, "ip_address")?,
+                user_agent: DB::opt_text(row, "user_agent")?,
+                created_at: from_ts(DB::int(row, "created_at")?)?,
+            },
+        })
+    })())
+}
+
+/// An event row with its id; `None` for a kind this build does not know.
+fn event_from_row<DB: Dialect>(row: &DB::Row) -> Option<Result<(i64, AuthEvent), Error>> {
+    let kind = AuthEventKind::parse(&DB::text(row, "kind").ok()?)?;
+    Some((|| -> Result<(i64, AuthEvent), Error> {
+        Ok((
+            DB::int(row, "id")?,
+            AuthEvent {
+                kind,
+                session_ref: DB::opt_text(row, "session_ref")?,
+                ip_address: DB::opt_text(row, "ip_address")?,
+                user_agent: DB::opt_text(row, "user_agent")?,
+                created_at: from_ts(DB::int(row, "created_at")?)?,
+            },
+        ))
+    })())
 }
