@@ -42,6 +42,28 @@ test("a static page shows signed out, then signed in after sign-in", async ({ pa
   expect(problems).toEqual([]);
 });
 
+test("from a static page, the header's links reach the signed-in pages", async ({ page }) => {
+  // The prerendered header says "signed out" until the browser learns the
+  // session; the links it then shows must not be refused as signed out.
+  const problems = watchConsole(page);
+  const user = uniqueUser("links");
+  await signUp(page, user);
+  await page.goto("/");
+  await hydrated(page);
+  await expect(page.getByTestId("nav-user")).toHaveText(user);
+  const nav = page.getByRole("navigation");
+  await nav.getByRole("link", { name: "Dashboard", exact: true }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("dashboard-user")).toHaveText(user);
+  await page.goto("/about");
+  await hydrated(page);
+  await expect(page.getByTestId("nav-user")).toHaveText(user);
+  await nav.getByRole("link", { name: "Sessions", exact: true }).click();
+  await expect(page).toHaveURL(/\/account\/sessions$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your sessions");
+  expect(problems).toEqual([]);
+});
+
 test("logout in one tab flips the other tab to signed out", async ({ context }) => {
   const first = await context.newPage();
   const user = uniqueUser("tabs");

@@ -35,6 +35,15 @@ pub fn SiteHeader() -> impl IntoView {
         _ => {}
     });
 
+    // A static page's header starts out "signed out" (the server rendered
+    // it for no one); once the browser learns the session, the protected
+    // pages its links lead to must not be refused as signed out.
+    Effect::new(move |_| {
+        if matches!(client.state(), ClientState::SignedIn { .. }) {
+            version.observe(true);
+        }
+    });
+
     view! {
         <header class="site-header">
             <nav class="nav" aria-label="Main">
