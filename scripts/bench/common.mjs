@@ -1,7 +1,9 @@
 // What the benchmark drivers share (`load.mjs`, `flood.mjs`): a cookie jar,
 // starting and stopping the release server, and the real forms' requests.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 export const PASSWORD = "correct horse battery";
@@ -45,9 +47,9 @@ export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
     DATABASE_URL: dbUrl,
     JWT_KEYS_DIR: path.join(dir, "keys"),
     APP_ENV: "dev",
-    // The access token must outlive the run; the limits must not be what
+    // The access token must outlive a run (15 min is the most allowed); the limits must not be what
     // is measured (sign-in is measured separately, against argon2).
-    JWT_ACCESS_TTL: "1h",
+    JWT_ACCESS_TTL: "15m",
     RATE_LIMIT_CREDENTIALS_PER_IP: "1000000/1m",
     RATE_LIMIT_CREDENTIALS_PER_ACCOUNT: "1000000/1m",
     RATE_LIMIT_REFRESH_PER_IP: "1000000/1m",
@@ -132,4 +134,65 @@ export async function refresh(base, jar) {
   jar.absorb(res);
   const body = await res.text();
   return { status: res.status, body };
+}
+
+/**
+ * One `wrk --latency` run: requests per second, p50 and p99 in ms, and
+ * errors (non-2xx/3xx answers and socket errors).
+ */
+export function wrk(url, { threads, connections, duration, headers = [] }) {
+  const args = [`-t${threads}`, `-c${connections}`, `-d${duration}s`, "--latency", "--timeout", "10s"];
+  for (const h of headers) args.push("-H", h);
+  const out = execFileSync("wrk", [...args, url], { encoding: "utf8" });
+  const ms = (v) => {
+    const m = /([\d.]+)(us|ms|s)/.exec(v ?? "");
+    if (!m) return NaN;
+    return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
+  };
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
+    p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
+    errors: non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+  };
+}
+
+/**
+ * Starts a release build of Leptos' `projects/session_auth_axum` example on
+ * `port`, in a throw-away directory with its own copy of the site.
+ */
+export async function startExample(bin, site, port) {
+  const dir = mkdtempSync(path.join(tmpdir(), "session-auth-axum-"));
+  cpSync(site, path.join(dir, "site"), { recursive: true });
+  // It opens `sqlite:Todos.db` in its working directory, which must exist.
+  writeFileSync(path.join(dir, "Todos.db"), "");
+  const child = spawn(bin, [], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ROOT: path.join(dir, "site"),
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_OUTPUT_NAME: "session_auth_axum",
+      LEPTOS_RELOAD_PORT: String(port + 1),
+      LEPTOS_ENV: "PROD",
+    },
+    // It prints a line per server-function call: not kept.
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  child.stderr.on("data", (d) => (log = (log + d).slice(-4096)));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`example exited:\n${log}`);
+    try {
+      if ((await fetch(`${base}/`)).status === 200) return { child, base };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill();
+  throw new Error(`example not ready after 30 s:\n${log}`);
 }

@@ -22,7 +22,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { Jar, credentials, refresh, sleep, startServer, stopServer } from "./common.mjs";
+import { Jar, credentials, refresh, sleep, startServer, stopServer, wrk as wrkRun } from "./common.mjs";
+
+const wrk = (url, connections, headers = []) => wrkRun(url, { threads: 2, connections, duration: DURATION, headers });
 
 const opts = parseArgs(process.argv.slice(2));
 const DURATION = Number(opts.duration ?? 30);
@@ -62,24 +64,6 @@ function resetPeak(server) {
 const fmtMemory = (m) => `${m.rss.toFixed(1)} MB (${m.anon.toFixed(1)} anonymous, ${m.file.toFixed(1)} file-backed)`;
 
 /** Runs wrk; req/s, p50/p99 in ms, and the error count. */
-function wrk(url, connections, headers = []) {
-  const args = ["-t2", `-c${connections}`, `-d${DURATION}s`, "--latency", "--timeout", "10s"];
-  for (const h of headers) args.push("-H", h);
-  const out = execFileSync("wrk", [...args, url], { encoding: "utf8" });
-  const ms = (v) => {
-    const m = /([\d.]+)(us|ms|s)/.exec(v ?? "");
-    if (!m) return NaN;
-    return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
-  };
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
-    p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
-    p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
-    errors: non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
-  };
-}
 
 function sqliteDigest(file) {
   try {

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// This app's signed-in SSR pages against Leptos' `projects/session_auth_axum`
+// example, side by side in one run; run it through `scripts/versus.sh`.
+// See BENCHMARKS.md.
+//
+// Both release builds, on throw-away SQLite databases, each with one user
+// signed in through its own sign-up server function; then `wrk -t1 -c32`
+// (the same settings for every route, one after the other) on this app's
+// `/dashboard`, `/account/sessions` and anonymous `/login`, and the
+// example's `/settings` (signed in) and `/` (signed in). Every response must
+// be a 200 with the signed-in page, checked before each run.
+//
+//   node scripts/bench/versus.mjs --server BIN --site DIR --example BIN --example-site DIR
+//        [--duration 10] [--connections 32]
+
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { Jar, PASSWORD, credentials, startExample, startServer, stopServer, wrk as wrkRun } from "./common.mjs";
+
+const wrk = (url, headers) => wrkRun(url, { threads: 1, connections: CONNECTIONS, duration: DURATION, headers });
+
+const opts = {};
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 2) opts[argv[i].replace(/^--/, "")] = argv[i + 1];
+for (const required of ["server", "site", "example", "example-site"]) {
+  if (!opts[required]) {
+    console.error(`missing --${required}; run scripts/versus.sh instead`);
+    process.exit(2);
+  }
+}
+const DURATION = Number(opts.duration ?? 10);
+const CONNECTIONS = Number(opts.connections ?? 32);
+
+
+/** Fails unless `url` with `cookie` answers 200 with `expect` in its body. */
+async function check(url, cookie, expect) {
+  const res = await fetch(url, { headers: cookie ? { cookie } : {}, redirect: "manual" });
+  const body = await res.text();
+  if (res.status !== 200 || !body.includes(expect)) {
+    throw new Error(`${url}: ${res.status}, ${body.length} B, without "${expect}"`);
+  }
+  return body.length;
+}
+
+
+/** Signs up on the example through its `signup` server function; its session cookie. */
+async function exampleSession(base) {
+  const page = await (await fetch(`${base}/signup`)).text();
+  const action = /action="(\/api\/signup[^"]*)"/.exec(page)?.[1];
+  if (!action) throw new Error("no signup form on the example's /signup");
+  const jar = new Jar();
+  const res = await fetch(`${base}${action}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username: "bench", password: PASSWORD, password_confirmation: PASSWORD, remember: "on" }),
+  });
+  jar.absorb(res);
+  await res.arrayBuffer();
+  if (res.status >= 400 || !jar.get("session")) throw new Error(`example sign-up: ${res.status}`);
+  return jar.header();
+}
+
+const rows = [];
+const run = (site, route, note, url, headers) => {
+  const r = wrk(url, headers);
+  console.log(`${site} ${route}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}`);
+  rows.push({ site, route, note, ...r });
+  return r;
+};
+
+const dir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-versus-"));
+cpSync(opts.site, path.join(dir, "site"), { recursive: true });
+const ours = await startServer(opts.server, { port: 3600, dbUrl: `sqlite://${path.join(dir, "versus.db")}`, dir });
+const sizes = {};
+try {
+  const jar = new Jar();
+  if (!(await credentials(ours.base, jar, "/signup", "sign_up", "bench"))) throw new Error("sign-up failed");
+  const cookie = jar.header("session");
+  sizes.dashboard = await check(`${ours.base}/dashboard`, cookie, 'data-testid="dashboard-user">bench<');
+  sizes.sessions = await check(`${ours.base}/account/sessions`, cookie, "Your sessions");
+  sizes.login = await check(`${ours.base}/login`, null, "Sign in");
+  run("this app", "/dashboard", "signed in", `${ours.base}/dashboard`, [`Cookie: ${cookie}`]);
+  run("this app", "/account/sessions", "signed in", `${ours.base}/account/sessions`, [`Cookie: ${cookie}`]);
+  run("this app", "/login", "anonymous", `${ours.base}/login`, []);
+} finally {
+  await stopServer(ours);
+}
+const ex = await startExample(opts.example, opts["example-site"], 3700);
+try {
+  const cookie = await exampleSession(ex.base);
+  sizes.settings = await check(`${ex.base}/settings`, cookie, "<h1>Settings</h1>");
+  run("session_auth_axum", "/settings", "signed in", `${ex.base}/settings`, [`Cookie: ${cookie}`]);
+} finally {
+  ex.child.kill("SIGTERM");
+}
+
+const settings = rows.find((r) => r.route === "/settings").rps;
+const lines = [
+  `| site | route | | req/s | p50 | p99 | errors | vs. the example's \`/settings\` |`,
+  "|---|---|---|---|---|---|---|---|",
+  ...rows.map(
+    (r) =>
+      `| ${r.site} | \`${r.route}\` | ${r.note} | ${r.rps.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} | ${(r.rps / settings).toFixed(2)}× |`,
+  ),
+  "",
+  `HTML sizes: /dashboard ${sizes.dashboard} B, /account/sessions ${sizes.sessions} B, /login ${sizes.login} B; the example's /settings ${sizes.settings} B.`,
+];
+const out = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../target/bench");
+mkdirSync(out, { recursive: true });
+writeFileSync(path.join(out, "versus.md"), lines.join("\n") + "\n");
+console.log(`\n${lines.join("\n")}`);
