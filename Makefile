@@ -12,7 +12,7 @@ setup: ## Only install the tools (WASM target, cargo-leptos, wasm-bindgen, Chrom
 	@scripts/setup.sh --test
 
 watch: ## Development server with live reload
-	@scripts/setup.sh && cargo leptos watch
+	@scripts/setup.sh && cargo leptos watch --split
 
 release: ## The release build to deploy (optimised, content-hashed, precompressed)
 	@scripts/release.sh

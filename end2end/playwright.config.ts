@@ -46,10 +46,13 @@ function server(port: number, extraEnv: Record<string, string>) {
   };
 }
 
+// The built site: the debug build's, or E2E_SITE (the release bundle's).
+const site = process.env.E2E_SITE ?? path.join(targetDir, "site");
+
 /** Copies the built site so servers do not overwrite each other's pages. */
 function siteCopy(dataDir: string): string {
   const dest = path.join(dataDir, "site");
-  cpSync(path.join(repoRoot, "target", "site"), dest, { recursive: true });
+  cpSync(site, dest, { recursive: true });
   return dest;
 }
 

@@ -75,3 +75,18 @@ host_port() {
 binaryen_bin() {
   echo "$(target_dir)/tools/node_modules/.bin"
 }
+
+# ensure_binaryen — installs npm's binaryen (wasm-opt) if missing and puts it
+# first on PATH: cargo-leptos runs the first wasm-opt it finds.
+ensure_binaryen() {
+  have npm || fail "npm not found" "install Node.js 20 or newer with npm, then re-run"
+  if [ -x "$(binaryen_bin)/wasm-opt" ] && "$(binaryen_bin)/wasm-opt" --version | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+    echo "already installed: $("$(binaryen_bin)/wasm-opt" --version)"
+  else
+    npm install --prefix "$(target_dir)/tools" --no-audit --no-fund --loglevel=error --no-save "binaryen@$BINARYEN_VERSION" \
+      || fail "could not install binaryen from npm" "check your network; the npm registry must be reachable"
+  fi
+  export PATH="$(binaryen_bin):$PATH"
+  wasm-opt --version | grep -q "version ${BINARYEN_VERSION%%.*}" \
+    || fail "wasm-opt is not binaryen $BINARYEN_VERSION" "delete $(target_dir)/tools and re-run"
+}

@@ -8,5 +8,6 @@ cd "$REPO_ROOT"
 "$REPO_ROOT/scripts/setup.sh"
 STEPS=1
 STEP=0
-step "Build and serve (cargo leptos serve) at http://localhost:3000"
-exec cargo leptos serve
+step "Build and serve (cargo leptos serve --split) at http://localhost:3000"
+# --split: each lazy page is a WebAssembly chunk of its own (app/src/routes.rs).
+exec cargo leptos serve --split

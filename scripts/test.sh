@@ -7,10 +7,10 @@ cd "$REPO_ROOT"
 
 "$REPO_ROOT/scripts/setup.sh" --test
 
-STEPS=5
+STEPS=6
 # The template test runs in the template only; a generated app has no generator.
 template=""
-[ -x "$REPO_ROOT/scripts/check-template.sh" ] && template=1 && STEPS=6
+[ -x "$REPO_ROOT/scripts/check-template.sh" ] && template=1 && STEPS=7
 STEP=0
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
@@ -22,8 +22,8 @@ cargo clippy --workspace --exclude frontend --all-targets --quiet -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings \
   || fail "clippy found problems (browser side)" "fix the warnings above"
 
-step "Build the site (cargo leptos build)"
-cargo leptos build || fail "the build failed" "read the compiler errors above"
+step "Build the site (cargo leptos build --split)"
+cargo leptos build --split || fail "the build failed" "read the compiler errors above"
 
 step "Storage backends for the conformance suite"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -47,6 +47,22 @@ step "End-to-end tests (Playwright, Chromium)"
 (cd end2end && SERVER_BIN="$(target_dir)/debug/server" npx playwright test) 2>&1 | tee "$logs/e2e.log" \
   || fail "end-to-end tests failed" "open end2end/playwright-report/index.html; traces of failed tests are kept in end2end/test-results/"
 
+step "The release bundle (split, wasm-opt, hashed, precompressed) in Chromium"
+# What ships: the size profile, wasm-opt, a chunk per lazy page, hashed
+# names and brotli copies. Its own site root, so the debug site stays. The
+# debug server serves it (the browser half is what is under test), with the
+# release hash.txt beside a copy of the binary, as deployed.
+ensure_binaryen
+release_site="$(target_dir)/site-release"
+LEPTOS_SITE_ROOT="$release_site" LEPTOS_HASH_FILES=true \
+  cargo leptos build --release --split --precompress --frontend-only \
+  || fail "the release bundle did not build" "read the compiler errors above"
+mkdir -p "$logs/release"
+cp "$(target_dir)/debug/server" "$(target_dir)/release/hash.txt" "$logs/release/"
+(cd end2end && SERVER_BIN="$logs/release/server" E2E_SITE="$release_site" E2E_RELEASE=1 \
+  npx playwright test foundation security static-session bundle) 2>&1 | tee "$logs/e2e-release.log" \
+  || fail "the release bundle failed in Chromium" "build it with scripts/release.sh and open the page; traces are in end2end/test-results/"
+
 if [ -n "$template" ]; then
   step "Template (generate a renamed app, check both sides compile)"
   "$REPO_ROOT/scripts/check-template.sh" 2>&1 | tee "$logs/template.log" \
@@ -55,8 +71,9 @@ fi
 
 rust=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/rust.log" | awk '{n += $4} END {print n + 0}')
 e2e=$(grep -Eo '^ *[0-9]+ passed' "$logs/e2e.log" | tail -n 1 | awk '{print $1 + 0}')
+e2e_release=$(grep -Eo '^ *[0-9]+ passed' "$logs/e2e-release.log" | tail -n 1 | awk '{print $1 + 0}')
 gen=$(grep -Eo '^template: [0-9]+ passed' "$logs/template.log" 2>/dev/null | awk '{print $2 + 0}')
 gen=${gen:-0}
-printf '\nall tests passed (Rust: %s, Playwright: %s, template: %s)\n' "$rust" "$e2e" "$gen"
+printf '\nall tests passed (Rust: %s, Playwright: %s, Playwright on the release bundle: %s, template: %s)\n' "$rust" "$e2e" "$e2e_release" "$gen"
 printf 'store conformance suite ran on: %s%s\n' "$ran" "${skipped:+ (skipped:$skipped)}"
-echo "tests: $((rust + e2e + gen)) passed, 0 failed"
+echo "tests: $((rust + e2e + e2e_release + gen)) passed, 0 failed"

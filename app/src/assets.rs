@@ -7,10 +7,26 @@
 //! (`immutable`), and a new release is fetched at once because its names
 //! are new. Without hashes (development, tests) the plain names are used.
 //!
+//! The build is split (`cargo leptos build --split`): each lazy page
+//! (`routes::LAZY`) is a WebAssembly chunk of its own, loaded by the
+//! `__wasm_split` module that the JS glue imports. The split manifest maps
+//! each lazy function to the chunks it needs; a render that ran one adds
+//! preload links for them ([`preload_chunks`]), so hydrating a lazy page
+//! costs no second round trip. Chunks are hashed and cached like the rest.
+//!
 //! The server reads the names once at start-up ([`AssetNames::load`]);
 //! Leptos' own `HydrationScripts` would read `hash.txt` on every render.
 
-/// Where the bundle's three files are served, under `/{pkg}/`.
+use std::collections::HashMap;
+
+/// The split loader's name before hashing (cargo-leptos' placeholder).
+#[cfg(feature = "ssr")]
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+/// The split manifest's name before hashing.
+#[cfg(feature = "ssr")]
+const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
+
+/// Where the bundle's files are served, under `/{pkg}/`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetNames {
     /// The site's package directory (`pkg`).
@@ -23,6 +39,52 @@ pub struct AssetNames {
     pub css: String,
     /// Whether the names carry content hashes (and may be cached forever).
     pub hashed: bool,
+    /// The split build's lazy chunks (empty for an unsplit build).
+    pub split: Split,
+}
+
+/// A split build's chunks: the loader module the JS glue imports, and the
+/// chunk files each lazy function needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Split {
+    /// `__wasm_split.<hash>.js`.
+    pub loader: Option<String>,
+    /// Lazy function id → its chunk files (`split_….wasm`, `chunk_….wasm`).
+    pub chunks: HashMap<String, Vec<String>>,
+}
+
+impl Split {
+    /// The chunks of a manifest as cargo-leptos writes it
+    /// (`{"<lazy fn id>": ["<file stem>", …]}`); `None` if it is not one.
+    /// A stem is a plain file name, never a path.
+    #[must_use]
+    pub fn from_manifest(loader: String, manifest: &str) -> Option<Self> {
+        let stems: HashMap<String, Vec<String>> = serde_json::from_str(manifest).ok()?;
+        let plain = |stem: &String| {
+            !stem.is_empty()
+                && stem
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && !stem.starts_with('.')
+        };
+        if !stems.values().flatten().all(plain) {
+            return None;
+        }
+        let chunks = stems
+            .into_iter()
+            .map(|(id, stems)| (id, stems.into_iter().map(|s| s + ".wasm").collect()))
+            .collect();
+        Some(Self {
+            loader: Some(loader),
+            chunks,
+        })
+    }
+
+    /// Whether `name` is the loader or one of the chunks.
+    fn holds(&self, name: &str) -> bool {
+        self.loader.as_deref() == Some(name)
+            || self.chunks.values().flatten().any(|chunk| chunk == name)
+    }
 }
 
 impl AssetNames {
@@ -35,6 +97,7 @@ impl AssetNames {
             wasm: format!("{output_name}.wasm"),
             css: format!("{output_name}.css"),
             hashed: false,
+            split: Split::default(),
         }
     }
 
@@ -48,41 +111,34 @@ impl AssetNames {
         hashes: &str,
         exists: impl Fn(&str) -> bool,
     ) -> Self {
-        let hash = |ext: &str| {
-            hashes.lines().find_map(|line| {
-                let (kind, hash) = line.split_once(':')?;
-                (kind.trim() == ext).then(|| hash.trim().to_owned())
-            })
-        };
-        let named = |ext: &str| {
-            let hash = hash(ext).filter(|h| {
-                !h.is_empty()
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            })?;
-            let name = format!("{output_name}.{hash}.{ext}");
-            exists(&name).then_some(name)
-        };
-        match (named("js"), named("wasm"), named("css")) {
-            (Some(js), Some(wasm), Some(css)) => Self {
-                pkg: pkg.to_owned(),
-                js,
-                wasm,
-                css,
-                hashed: true,
-            },
+        match (
+            hashed_name(hashes, "js", output_name, "js"),
+            hashed_name(hashes, "wasm", output_name, "wasm"),
+            hashed_name(hashes, "css", output_name, "css"),
+        ) {
+            (Some(js), Some(wasm), Some(css)) if exists(&js) && exists(&wasm) && exists(&css) => {
+                Self {
+                    pkg: pkg.to_owned(),
+                    js,
+                    wasm,
+                    css,
+                    hashed: true,
+                    split: Split::default(),
+                }
+            }
             _ => Self::plain(output_name, pkg),
         }
     }
 
-    /// The URL path of `name` (one of the three).
+    /// The URL path of `name` (one of the bundle's files).
     #[must_use]
     pub fn path(&self, name: &str) -> String {
         format!("/{}/{name}", self.pkg)
     }
 
     /// Whether `path` is one of the hashed files (or its precompressed
-    /// variant, served under the same path).
+    /// variant, served under the same path): the three, the split loader
+    /// and every chunk.
     #[must_use]
     pub fn is_hashed_path(&self, path: &str) -> bool {
         self.hashed
@@ -90,15 +146,33 @@ impl AssetNames {
                 .strip_prefix('/')
                 .and_then(|p| p.strip_prefix(self.pkg.as_str()))
                 .and_then(|p| p.strip_prefix('/'))
-                .is_some_and(|name| [&self.js, &self.wasm, &self.css].iter().any(|n| *n == name))
+                .is_some_and(|name| {
+                    [&self.js, &self.wasm, &self.css].iter().any(|n| *n == name)
+                        || self.split.holds(name)
+                })
     }
+}
+
+/// `{stem}.{hash}.{ext}` for the `kind: <hash>` line of `hashes`, if it
+/// has one that is a plain hash (never a path).
+fn hashed_name(hashes: &str, kind: &str, stem: &str, ext: &str) -> Option<String> {
+    let hash = hashes.lines().find_map(|line| {
+        let (k, hash) = line.split_once(':')?;
+        (k.trim() == kind).then(|| hash.trim())
+    })?;
+    let plain = !hash.is_empty()
+        && hash
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    plain.then(|| format!("{stem}.{hash}.{ext}"))
 }
 
 /// Reading the names from disk: server-only (the browser never needs them).
 #[cfg(feature = "ssr")]
 impl AssetNames {
     /// The names for the site at `site_root`, given the `hash.txt` at
-    /// `hash_file` if there is one.
+    /// `hash_file` if there is one, with the split manifest if the build
+    /// was split.
     #[must_use]
     pub fn load(
         output_name: &str,
@@ -106,54 +180,146 @@ impl AssetNames {
         pkg: &str,
         hash_file: &std::path::Path,
     ) -> Self {
-        match std::fs::read_to_string(hash_file) {
-            Ok(hashes) => Self::from_hashes(output_name, pkg, &hashes, |name| {
-                site_root.join(pkg).join(name).is_file()
-            }),
-            Err(_) => Self::plain(output_name, pkg),
+        let dir = site_root.join(pkg);
+        let hashes = std::fs::read_to_string(hash_file).ok();
+        let mut names = match &hashes {
+            Some(hashes) => {
+                Self::from_hashes(output_name, pkg, hashes, |name| dir.join(name).is_file())
+            }
+            None => Self::plain(output_name, pkg),
+        };
+        let (loader, manifest) = match hashes.as_deref().filter(|_| names.hashed) {
+            Some(hashes) => (
+                hashed_name(hashes, "split", "__wasm_split", "js"),
+                hashed_name(hashes, "manifest", "__wasm_split_manifest", "json"),
+            ),
+            None => (
+                Some(SPLIT_LOADER.to_owned()),
+                Some(SPLIT_MANIFEST.to_owned()),
+            ),
+        };
+        let (Some(loader), Some(manifest)) = (loader, manifest) else {
+            return names;
+        };
+        if !dir.join(&loader).is_file() {
+            return names;
         }
+        match std::fs::read_to_string(dir.join(&manifest))
+            .ok()
+            .and_then(|text| Split::from_manifest(loader, &text))
+        {
+            Some(split) => names.split = split,
+            None => {
+                tracing::warn!(%manifest, "the split manifest is missing or unreadable: lazy pages load without preloads")
+            }
+        }
+        names
     }
 }
 
-/// Leptos' hydration loader (from `leptos` 0.8, MIT): imports the JS glue,
-/// instantiates the WASM, then hydrates.
-const HYDRATION_SCRIPT: &str = r#"(function (root, pkg_path, output_name, wasm_output_name) {
-	import(`${root}/${pkg_path}/${output_name}.js`)
-		.then(mod => {
-			mod.default({module_or_path: `${root}/${pkg_path}/${wasm_output_name}.wasm`}).then(() => {
-				mod.hydrate();
-			});
+/// Adds a `<link rel="preload">` (through `leptos_meta`, so it lands in
+/// `<head>`) for every chunk of the lazy functions this render has run.
+///
+/// Leptos records each lazy function a server render runs (its
+/// `PrefetchLazyFn` context, which `#[lazy]` fills on the server); each
+/// lazy page calls this right after its own entry. Leptos' own version of
+/// this step needs its `HydrationScripts`, whose preload tags carry no
+/// nonce and would break the strict CSP.
+#[cfg(feature = "ssr")]
+pub fn preload_chunks() {
+    use leptos::prelude::*;
+    use leptos_meta::Link;
+
+    let (Some(names), Some(ran)) = (
+        use_context::<std::sync::Arc<AssetNames>>(),
+        use_context::<leptos::PrefetchLazyFn>(),
+    ) else {
+        return;
+    };
+    let mut files: Vec<&String> = ran.0.with_value(|ids| {
+        ids.iter()
+            .filter_map(|id| names.split.chunks.get(*id))
+            .flatten()
+            .collect::<Vec<_>>()
+    });
+    files.sort_unstable();
+    files.dedup();
+    for file in files {
+        // `to_html` on a `leptos_meta` tag registers it for `<head>`.
+        let _ = view! {
+            <Link
+                rel="preload"
+                href=names.path(file)
+                as_="fetch"
+                type_="application/wasm"
+                crossorigin="anonymous"
+            />
+        }
+        .to_html();
+    }
+}
+
+/// Makes the bundle's names, and a record of the lazy functions a render
+/// runs, available to the render: the prerenderer provides no such
+/// record, and a request render replaces this one with its own.
+#[cfg(feature = "ssr")]
+pub fn provide(names: std::sync::Arc<AssetNames>) {
+    use leptos::prelude::*;
+    provide_context(names);
+    if use_context::<leptos::PrefetchLazyFn>().is_none() {
+        provide_context(leptos::PrefetchLazyFn::default());
+    }
+}
+
+/// The bundle loader, a classic inline script so that it runs as soon as
+/// the parser reaches it. It adds the JS glue as a module `<script>`: a
+/// script that a trusted script inserts is trusted under `'strict-dynamic'`
+/// (and so are the split loader and the chunks the glue loads), with no
+/// nonce needed, which a prerendered page cannot have. (An `import()` from
+/// this script would be refused there: it is parser-inserted and allowed by
+/// its hash, and such a script passes no trust on.) Once the module has
+/// run, `import()` finds it in the page's module map, without a second
+/// fetch, and the loader instantiates the WebAssembly and hydrates once the
+/// document is parsed.
+const LOADER: &str = r#"(function (js, wasm) {
+	var parsed = new Promise(function (done) {
+		if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", done, { once: true });
+		else done();
+	});
+	var glue = document.createElement("script");
+	glue.type = "module";
+	glue.src = js;
+	glue.onload = function () {
+		import(js).then(function (mod) {
+			return mod.default({ module_or_path: wasm }).then(function () { return parsed; }).then(function () { mod.hydrate(); });
 		});
+	};
+	document.head.appendChild(glue);
 })"#;
 
-/// The stylesheet and the hydration loader, with preloads, for `<head>`.
-/// The names are shared (`Arc`): every SSR render links them.
+/// The stylesheet and the bundle loader, with the WebAssembly's preload,
+/// for `<head>`. The names are shared (`Arc`): every SSR render links them.
 /// The inline script carries this response's CSP nonce (prerendered pages
 /// are allowed by the hash of its text instead).
 #[leptos::component]
 pub fn BundleTags(names: std::sync::Arc<AssetNames>) -> impl leptos::IntoView {
     use leptos::prelude::*;
     let nonce = leptos::nonce::use_nonce();
-    let stem = |name: &str, ext: &str| name.strip_suffix(ext).unwrap_or(name).to_owned();
     let loader = format!(
-        "{HYDRATION_SCRIPT}(\"\", {:?}, {:?}, {:?});",
-        names.pkg,
-        stem(&names.js, ".js"),
-        stem(&names.wasm, ".wasm"),
+        "{LOADER}({:?}, {:?});",
+        names.path(&names.js),
+        names.path(&names.wasm),
     );
     view! {
         <link rel="stylesheet" id="leptos" href=names.path(&names.css) />
-        <link rel="modulepreload" href=names.path(&names.js) crossorigin="" />
         <link
             rel="preload"
             href=names.path(&names.wasm)
             r#as="fetch"
             r#type="application/wasm"
-            crossorigin=""
+            crossorigin="anonymous"
         />
-        <script type="module" nonce=nonce>
-            {loader}
-        </script>
+        <script nonce=nonce>{loader}</script>
     }
 }
 
@@ -161,7 +327,7 @@ pub fn BundleTags(names: std::sync::Arc<AssetNames>) -> impl leptos::IntoView {
 mod tests {
     use super::*;
 
-    const HASHES: &str = "js: AbC-1_x\nwasm: DeF2\ncss: GhI3\n";
+    const HASHES: &str = "js: AbC-1_x\nwasm: DeF2\ncss: GhI3\nmanifest: Jk4\nsplit: Lm5\n";
 
     #[test]
     fn hashed_names_are_used_when_every_file_was_built() {
@@ -196,5 +362,42 @@ mod tests {
             !plain.is_hashed_path("/pkg/app.js"),
             "plain names revalidate"
         );
+    }
+
+    #[test]
+    fn every_chunk_of_a_hashed_split_build_is_immutable() {
+        let mut names = AssetNames::from_hashes("app", "pkg", HASHES, |_| true);
+        names.split = Split::from_manifest(
+            "__wasm_split.Lm5.js".into(),
+            r#"{"dashboard_view_1": ["split_dashboard.Zz9", "chunk_3.Yy8"], "login_view_2": ["split_login.Xx7"]}"#,
+        )
+        .expect("a manifest");
+        assert_eq!(
+            names.split.chunks["dashboard_view_1"],
+            ["split_dashboard.Zz9.wasm", "chunk_3.Yy8.wasm"]
+        );
+        for file in [
+            "__wasm_split.Lm5.js",
+            "split_login.Xx7.wasm",
+            "chunk_3.Yy8.wasm",
+        ] {
+            assert!(names.is_hashed_path(&format!("/pkg/{file}")), "{file}");
+        }
+        assert!(!names.is_hashed_path("/pkg/chunk_4.Yy8.wasm"));
+        assert!(!names.is_hashed_path("/pkg/__wasm_split_manifest.Jk4.json"));
+    }
+
+    #[test]
+    fn a_manifest_names_files_not_paths() {
+        assert_eq!(Split::from_manifest("l.js".into(), "not json"), None);
+        assert_eq!(
+            Split::from_manifest("l.js".into(), r#"{"a": ["../../etc/passwd"]}"#),
+            None
+        );
+        assert_eq!(
+            Split::from_manifest("l.js".into(), r#"{"a": [".."]}"#),
+            None
+        );
+        assert!(Split::from_manifest("l.js".into(), "{}").is_some());
     }
 }

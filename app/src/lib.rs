@@ -45,6 +45,8 @@ pub fn shell(
     token_storage: client_session::TokenStorage,
     assets: std::sync::Arc<assets::AssetNames>,
 ) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    assets::provide(assets.clone());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -52,6 +54,10 @@ pub fn shell(
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <meta
+                    name="description"
+                    content="A Leptos template for session management done right: server-rendered and prerendered pages, database-backed sessions, short-lived JWTs and passkeys."
+                />
                 <meta name="token-storage" content=token_storage.as_str() />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options />
@@ -65,6 +71,15 @@ pub fn shell(
     }
 }
 
+/// Marks the document once the WASM app has taken over, the page's own
+/// chunk included: for tests and for styling that needs interactivity.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// The root component: the layout around the route table
 /// ([`routes::AppRoutes`]).
 #[component]
@@ -73,13 +88,6 @@ pub fn App() -> impl IntoView {
     AuthVersion::provide();
     ClientSession::provide();
     session_clock::SessionClock::provide();
-    // Effects run only in the browser: mark the document once the WASM app
-    // has taken over, for tests and for styling that needs interactivity.
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Title formatter=|page: String| format!("{page} · Leptos Sessions") />

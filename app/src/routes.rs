@@ -51,19 +51,61 @@ pub enum Access {
     RecentAuthentication,
 }
 
-/// Declares the routes: `path => View, Access, ssr mode;`.
+/// Declares the routes: `path => View, Access, ssr mode;`, or
+/// `path => View in Chunk, Access, ssr mode;` for a page whose code is
+/// loaded on demand (see "Lazy pages" below).
 macro_rules! route_table {
-    ($($path:tt => $view:ident, $access:ident, $ssr:expr;)+) => {
+    ($($path:tt => $view:ident $(in $chunk:ident)?, $access:ident, $ssr:expr;)+) => {
         /// Every page's path (the router's `:param` syntax) and its access.
         pub const ACCESS: &[(&str, Access)] = &[$(($path, Access::$access)),+];
+
+        /// The pages whose code is a chunk of its own, by path.
+        pub const LAZY: &[&str] = &[$($(route_table!(@path $path $chunk),)?)+];
+
+        $($(lazy_page!($chunk, $view, $access);)?)+
 
         /// The router's routes, from the same table.
         #[component]
         pub fn AppRoutes() -> impl IntoView {
             view! {
                 <Routes fallback=NotFound>
-                    $(<Route path=path!($path) view=move || guard(Access::$access, $view) ssr=$ssr />)+
+                    $(<Route path=path!($path) view={route_view!($view $(in $chunk)?, $access)} ssr=$ssr />)+
                 </Routes>
+            }
+        }
+    };
+    (@path $path:tt $chunk:ident) => { $path };
+}
+
+/// A route's view: the page itself, or the chunk that loads it.
+macro_rules! route_view {
+    ($view:ident, $access:ident) => {
+        move || guard(Access::$access, $view)
+    };
+    ($view:ident in $chunk:ident, $access:ident) => {
+        leptos_router::Lazy::<$chunk>::new()
+    };
+}
+
+/// A lazy page: `#[lazy_route]` makes its view a split point, so the build
+/// (`cargo leptos build --split`) moves the page's code, and everything
+/// only it uses, into a WebAssembly chunk fetched when the page is first
+/// shown (or hydrated: the server names the chunk in a preload link).
+macro_rules! lazy_page {
+    ($chunk:ident, $view:ident, $access:ident) => {
+        #[doc = concat!("The chunk holding [`", stringify!($view), "`].")]
+        pub struct $chunk;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $chunk {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                #[cfg(feature = "ssr")]
+                crate::assets::preload_chunks();
+                guard(Access::$access, $view)
             }
         }
     };
@@ -73,20 +115,25 @@ macro_rules! route_table {
 // from memory; they learn about the session only after hydration.
 // `SsrMode::Async` routes render on every request, after all their server
 // data has resolved, so the first HTML response is complete.
+//
+// Lazy pages: every page but the home page and the small public ones lives
+// in its own chunk, so the first load of `/` carries the framework, the
+// shell (header, session client, idle prompt) and the home page only, and
+// a new page adds its own chunk rather than bytes to everyone's first load.
 route_table! {
     "/" => HomePage, Public, SsrMode::Static(StaticRoute::new());
     "/about" => AboutPage, Public, SsrMode::Static(StaticRoute::new());
-    "/guides" => GuideIndexPage, Public, SsrMode::Static(StaticRoute::new());
-    "/guides/:slug" => GuidePage, Public, SsrMode::Static(guide_params());
-    "/status" => StatusPage, Public, SsrMode::Async;
-    "/login" => LoginPage, Public, SsrMode::Async;
-    "/signup" => SignupPage, Public, SsrMode::Async;
-    "/dashboard" => DashboardPage, Session, SsrMode::Async;
-    "/account/sessions" => SessionsPage, Session, SsrMode::Async;
-    "/account/confirm" => ConfirmPage, Session, SsrMode::Async;
-    "/account/passkeys" => PasskeysPage, Session, SsrMode::Async;
-    "/account/password" => PasswordPage, RecentAuthentication, SsrMode::Async;
-    "/account/delete" => DeleteAccountPage, RecentAuthentication, SsrMode::Async;
+    "/guides" => GuideIndexPage in GuideIndexChunk, Public, SsrMode::Static(StaticRoute::new());
+    "/guides/:slug" => GuidePage in GuideChunk, Public, SsrMode::Static(guide_params());
+    "/status" => StatusPage in StatusChunk, Public, SsrMode::Async;
+    "/login" => LoginPage in LoginChunk, Public, SsrMode::Async;
+    "/signup" => SignupPage in SignupChunk, Public, SsrMode::Async;
+    "/dashboard" => DashboardPage in DashboardChunk, Session, SsrMode::Async;
+    "/account/sessions" => SessionsPage in SessionsChunk, Session, SsrMode::Async;
+    "/account/confirm" => ConfirmPage in ConfirmChunk, Session, SsrMode::Async;
+    "/account/passkeys" => PasskeysPage in PasskeysChunk, Session, SsrMode::Async;
+    "/account/password" => PasswordPage in PasswordChunk, RecentAuthentication, SsrMode::Async;
+    "/account/delete" => DeleteAccountPage in DeleteAccountChunk, RecentAuthentication, SsrMode::Async;
 }
 
 /// A page as its access needs it rendered: behind [`RecentGate`] when it
@@ -204,5 +251,19 @@ mod tests {
         paths.sort_unstable();
         paths.dedup();
         assert_eq!(paths.len(), ACCESS.len());
+    }
+
+    #[test]
+    fn a_page_is_a_chunk_of_its_own_unless_it_is_the_first_load() {
+        // Only the pages a visitor lands on first stay in the main bundle
+        // (they are prerendered and small); a new page must be declared
+        // `in SomeChunk`, or it adds its code to everyone's first load.
+        let eager: Vec<_> = ACCESS
+            .iter()
+            .map(|(path, _)| *path)
+            .filter(|path| !LAZY.contains(path))
+            .collect();
+        assert_eq!(eager, ["/", "/about"]);
+        assert!(LAZY.contains(&"/dashboard") && LAZY.contains(&"/guides/:slug"));
     }
 }

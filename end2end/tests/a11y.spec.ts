@@ -12,6 +12,8 @@ for (const scheme of ["light", "dark"] as const) {
       await page.goto(p);
       await hydrated(page);
       expect(await seriousViolations(page), `${p} (${scheme})`).toEqual([]);
+      // What search engines show (Lighthouse's SEO audit asks for it).
+      await expect(page.locator('meta[name="description"]'), p).toHaveAttribute("content", /.{40,}/);
     }
     const user = uniqueUser("a11y");
     await signUp(page, user);

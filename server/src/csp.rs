@@ -10,6 +10,11 @@
 //!   scripts instead ([`inline_script_hashes`], computed once per page),
 //!   which the static-pages layer attaches to its response as
 //!   [`ScriptHashes`].
+//! - `'strict-dynamic'` extends that trust to what those scripts load: the
+//!   JS glue they `import()`, and the split loader and WebAssembly chunks
+//!   the glue fetches as pages need them. No host source (not even `'self'`)
+//!   is in `script-src`, so a script file someone manages to put on this
+//!   origin still does not run unless a trusted script loads it.
 //! - `'wasm-unsafe-eval'` lets the page compile its WebAssembly; it does not
 //!   allow `eval` of JavaScript.
 //!
@@ -45,7 +50,7 @@ pub struct ScriptHashes(pub Arc<str>);
 pub fn policy(scripts: &str, live_reload: bool) -> String {
     let connect = if live_reload { "'self' ws:" } else { "'self'" };
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
+        "default-src 'self'; script-src {scripts} 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src {connect}; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
@@ -96,6 +101,16 @@ mod tests {
             !hashes.contains(&format!("'sha256-{foreign}'")),
             "a script the app did not stamp is not allowed"
         );
+    }
+
+    #[test]
+    fn scripts_are_trusted_by_nonce_or_hash_and_what_they_load() {
+        let policy = policy("'nonce-x'", false);
+        let script_src = policy
+            .split(';')
+            .find_map(|d| d.trim().strip_prefix("script-src "))
+            .expect("a script-src directive");
+        assert_eq!(script_src, "'nonce-x' 'strict-dynamic' 'wasm-unsafe-eval'");
     }
 
     #[test]

@@ -86,7 +86,9 @@ async fn every_kind_of_response_carries_the_security_headers() {
         }
         let csp = res.header("content-security-policy").unwrap();
         assert!(
-            csp.contains("script-src 'self' 'wasm-unsafe-eval' ")
+            csp.contains("script-src '")
+                && csp.contains(" 'strict-dynamic' 'wasm-unsafe-eval';")
+                && !csp.contains("script-src 'self'")
                 && csp.contains("frame-ancestors 'none'")
                 && !csp.contains("unsafe-inline"),
             "{path}: {csp}"
