@@ -17,7 +17,7 @@
 //! The server reads the names once at start-up ([`AssetNames::load`]);
 //! Leptos' own `HydrationScripts` would read `hash.txt` on every render.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The split loader's name before hashing (cargo-leptos' placeholder).
 #[cfg(feature = "ssr")]
@@ -47,10 +47,11 @@ pub struct AssetNames {
 /// chunk files each lazy function needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Split {
-    /// `__wasm_split.<hash>.js`.
-    pub loader: Option<String>,
     /// Lazy function id → its chunk files (`split_….wasm`, `chunk_….wasm`).
     pub chunks: HashMap<String, Vec<String>>,
+    /// The loader (`__wasm_split.<hash>.js`) and every chunk, once each:
+    /// what every request for a bundle file is looked up in.
+    files: HashSet<String>,
 }
 
 impl Split {
@@ -70,20 +71,17 @@ impl Split {
         if !stems.values().flatten().all(plain) {
             return None;
         }
-        let chunks = stems
+        let chunks: HashMap<String, Vec<String>> = stems
             .into_iter()
             .map(|(id, stems)| (id, stems.into_iter().map(|s| s + ".wasm").collect()))
             .collect();
-        Some(Self {
-            loader: Some(loader),
-            chunks,
-        })
-    }
-
-    /// Whether `name` is the loader or one of the chunks.
-    fn holds(&self, name: &str) -> bool {
-        self.loader.as_deref() == Some(name)
-            || self.chunks.values().flatten().any(|chunk| chunk == name)
+        let files = chunks
+            .values()
+            .flatten()
+            .cloned()
+            .chain(std::iter::once(loader))
+            .collect();
+        Some(Self { chunks, files })
     }
 }
 
@@ -148,7 +146,7 @@ impl AssetNames {
                 .and_then(|p| p.strip_prefix('/'))
                 .is_some_and(|name| {
                     [&self.js, &self.wasm, &self.css].iter().any(|n| *n == name)
-                        || self.split.holds(name)
+                        || self.split.files.contains(name)
                 })
     }
 }

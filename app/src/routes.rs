@@ -116,7 +116,7 @@ macro_rules! lazy_page {
 // `SsrMode::Async` routes render on every request, after all their server
 // data has resolved, so the first HTML response is complete.
 //
-// Lazy pages: every page but the home page and the small public ones lives
+// Lazy pages: every page but the home and about pages lives
 // in its own chunk, so the first load of `/` carries the framework, the
 // shell (header, session client, idle prompt) and the home page only, and
 // a new page adds its own chunk rather than bytes to everyone's first load.

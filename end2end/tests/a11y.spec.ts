@@ -1,9 +1,15 @@
 import { test, expect } from "@playwright/test";
 import path from "node:path";
-import { hydrated, SCREENSHOTS as shots, seriousViolations, signIn, signUp, uniqueUser } from "./helpers";
-
-const anonymousPages = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
-const signedInPages = ["/", "/dashboard", "/account/sessions", "/account/passkeys", "/account/password", "/account/delete", "/account/confirm"];
+import {
+  ANONYMOUS_PAGES as anonymousPages,
+  SIGNED_IN_PAGES as signedInPages,
+  hydrated,
+  SCREENSHOTS as shots,
+  seriousViolations,
+  signIn,
+  signUp,
+  uniqueUser,
+} from "./helpers";
 
 for (const scheme of ["light", "dark"] as const) {
   test(`every page passes axe (no serious or critical violations), ${scheme} theme`, async ({ page }) => {

@@ -41,6 +41,11 @@ export async function signIn(page: Page, username: string): Promise<void> {
   await expect(page).toHaveURL(/\/dashboard$/);
 }
 
+/** Every page a visitor can reach signed out (and a 404). */
+export const ANONYMOUS_PAGES = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
+/** Every page of a signed-in account. */
+export const SIGNED_IN_PAGES = ["/", "/dashboard", "/account/sessions", "/account/passkeys", "/account/password", "/account/delete", "/account/confirm"];
+
 /** Waits until the WASM app has hydrated the current page. */
 export async function hydrated(page: Page): Promise<void> {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");

@@ -1,5 +1,14 @@
 import { test, expect, type Page } from "@playwright/test";
-import { PASSWORD, hydrated, signIn, signUp, uniqueUser, watchConsole } from "./helpers";
+import {
+  ANONYMOUS_PAGES,
+  PASSWORD,
+  SIGNED_IN_PAGES,
+  hydrated,
+  signIn,
+  signUp,
+  uniqueUser,
+  watchConsole,
+} from "./helpers";
 
 /** Collects CSP violations the page reports (console and DOM events). */
 async function watchCsp(page: Page): Promise<string[]> {
@@ -195,22 +204,7 @@ type Finding = { directive: string; value?: string; description: string };
 
 test("Google's CSP Evaluator finds nothing in any page's policy", async ({ page }) => {
   await signUp(page, uniqueUser("cspeval"));
-  const pages = [
-    "/",
-    "/about",
-    "/guides",
-    "/guides/token-model",
-    "/status",
-    "/login",
-    "/signup",
-    "/dashboard",
-    "/account/sessions",
-    "/account/confirm",
-    "/account/passkeys",
-    "/account/password",
-    "/account/delete",
-    "/no-such-page",
-  ];
+  const pages = new Set([...ANONYMOUS_PAGES, ...SIGNED_IN_PAGES]);
   const findings: string[] = [];
   for (const path of pages) {
     // The page's own request, with the signed-in session's cookies.

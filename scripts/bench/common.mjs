@@ -47,8 +47,9 @@ export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
     DATABASE_URL: dbUrl,
     JWT_KEYS_DIR: path.join(dir, "keys"),
     APP_ENV: "dev",
-    // The access token must outlive a run (15 min is the most allowed); the limits must not be what
-    // is measured (sign-in is measured separately, against argon2).
+    // The access token must outlive a run (15 minutes, the most the server
+    // accepts); the limits must not be what is measured (sign-in is
+    // measured separately, against argon2).
     JWT_ACCESS_TTL: "15m",
     RATE_LIMIT_CREDENTIALS_PER_IP: "1000000/1m",
     RATE_LIMIT_CREDENTIALS_PER_ACCOUNT: "1000000/1m",
