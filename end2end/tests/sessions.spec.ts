@@ -36,6 +36,41 @@ test("going back to the dashboard after signing out lands on the sign-in form, w
   expect(problems).toEqual([]);
 });
 
+test("a page opened while signing out waits for it, and asks the server nothing it would refuse", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueUser("midout"));
+  await hydrated(page);
+  // The server has ended the session, but its answer is still on the way.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let ended = () => {};
+  const serverEnded = new Promise<void>((resolve) => (ended = resolve));
+  await page.route("**/api/auth/logout*", async (route) => {
+    const response = await route.fetch();
+    ended();
+    await held;
+    await route.fulfill({ response });
+  });
+  const refused: string[] = [];
+  page.on("response", (r) => {
+    if (r.url().includes("/api/") && r.status() === 401) refused.push(r.url());
+  });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await serverEnded;
+  // A protected page opened now must not load with the ended session.
+  await page.getByRole("navigation").getByRole("link", { name: "Sessions", exact: true }).click();
+  await expect(page).toHaveURL(/\/account\/sessions$/);
+  // Time for the page's chunk and its loads to go out, if they would.
+  await page.waitForTimeout(500);
+  release();
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeVisible();
+  expect(refused).toEqual([]);
+  expect(problems).toEqual([]);
+});
+
 test("an anonymous visit to a protected page lands on the login form", async ({ page }) => {
   await page.goto("/account/sessions");
   await expect(page).toHaveURL(/\/login\?next=%2Faccount%2Fsessions$/);
