@@ -4,23 +4,31 @@ import {
   ANONYMOUS_PAGES as anonymousPages,
   SIGNED_IN_PAGES as signedInPages,
   hydrated,
+  looseCards,
   SCREENSHOTS as shots,
   seriousViolations,
   signIn,
   signUp,
   uniqueUser,
+  watchConsole,
 } from "./helpers";
 
 for (const scheme of ["light", "dark"] as const) {
-  test(`every page passes axe (no serious or critical violations), ${scheme} theme`, async ({ page }) => {
+  test(`every page passes axe (no serious or critical violations), with a clean console and cards that sit on their padding, ${scheme} theme`, async ({ page }) => {
     await page.emulateMedia({ colorScheme: scheme });
+    const problems = watchConsole(page);
     for (const p of anonymousPages) {
+      problems.length = 0;
       await page.goto(p);
       await hydrated(page);
       expect(await seriousViolations(page), `${p} (${scheme})`).toEqual([]);
+      expect(await looseCards(page), p).toEqual([]);
+      // The missing page's own 404 is the one console line allowed.
+      expect(problems.filter((m) => !(p === "/nope" && m.includes("status of 404"))), p).toEqual([]);
       // What search engines show (Lighthouse's SEO audit asks for it).
       await expect(page.locator('meta[name="description"]'), p).toHaveAttribute("content", /.{40,}/);
     }
+    problems.length = 0;
     const user = uniqueUser("a11y");
     await signUp(page, user);
     // Signed in again as from a browser the account does not know, so the
@@ -32,7 +40,9 @@ for (const scheme of ["light", "dark"] as const) {
       await page.goto(p);
       await hydrated(page);
       expect(await seriousViolations(page), `${p} signed in (${scheme})`).toEqual([]);
+      expect(await looseCards(page), `${p} signed in`).toEqual([]);
     }
+    expect(problems).toEqual([]);
   });
 }
 

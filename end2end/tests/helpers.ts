@@ -51,6 +51,33 @@ export async function hydrated(page: Page): Promise<void> {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
 }
 
+/**
+ * Cards whose content does not sit on their padding: a first child's top
+ * margin or a last child's bottom margin adds a gap inside the card that
+ * the other cards do not have (a heading pushed down from the card's top).
+ */
+export async function looseCards(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const card of document.querySelectorAll<HTMLElement>(".card")) {
+      const shown = [...card.children].filter(
+        (c) => c.getClientRects().length > 0 && getComputedStyle(c).position !== "absolute",
+      );
+      if (shown.length === 0) continue;
+      const style = getComputedStyle(card);
+      const box = card.getBoundingClientRect();
+      const top = box.top + parseFloat(style.borderTopWidth) + parseFloat(style.paddingTop);
+      const bottom = box.bottom - parseFloat(style.borderBottomWidth) - parseFloat(style.paddingBottom);
+      const above = shown[0].getBoundingClientRect().top - top;
+      const below = bottom - shown[shown.length - 1].getBoundingClientRect().bottom;
+      const name = card.querySelector("h1, h2")?.textContent?.trim() || card.className;
+      if (above > 1) found.push(`"${name}": ${Math.round(above)} px above its first line`);
+      if (below > 1) found.push(`"${name}": ${Math.round(below)} px below its last line`);
+    }
+    return found;
+  });
+}
+
 /** Where the suite saves the README's screenshots. */
 export const SCREENSHOTS = path.resolve(__dirname, "..", "..", "docs", "screenshots");
 

@@ -153,6 +153,56 @@ test("the user-name field's autofill offers the passkey and signs in with it", a
   expect(problems).toEqual([]);
 });
 
+test("leaving the sign-in page withdraws its autofill request, even before the browser has answered", async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  // Counts the page's autofill (conditional) requests and their
+  // withdrawals; the availability check answers after `delay` ms.
+  await page.addInitScript(() => {
+    const w = window as unknown as {
+      autofill: { requests: number; withdrawn: number };
+      PublicKeyCredential?: { isConditionalMediationAvailable?: unknown };
+    };
+    w.autofill = { requests: 0, withdrawn: 0 };
+    const delay = Number(sessionStorage.getItem("delay") ?? "0");
+    if (w.PublicKeyCredential) {
+      w.PublicKeyCredential.isConditionalMediationAvailable = () =>
+        new Promise((resolve) => setTimeout(() => resolve(true), delay));
+    }
+    const get = navigator.credentials.get.bind(navigator.credentials);
+    navigator.credentials.get = (options?: CredentialRequestOptions) => {
+      if (options?.mediation === "conditional") {
+        w.autofill.requests += 1;
+        options.signal?.addEventListener("abort", () => (w.autofill.withdrawn += 1));
+      }
+      return get(options);
+    };
+  });
+  const autofill = () => page.evaluate(() => (window as unknown as { autofill: object }).autofill);
+  const leave = () => page.getByRole("navigation").getByRole("link", { name: "How it works" }).click();
+
+  // The request waits in the user-name field while the page is open...
+  await page.goto("/login");
+  await hydrated(page);
+  await expect.poll(autofill).toEqual({ requests: 1, withdrawn: 0 });
+  // ...and is withdrawn when the person goes elsewhere in the app.
+  await leave();
+  await expect(page).toHaveURL(/\/about$/);
+  await expect.poll(autofill).toEqual({ requests: 1, withdrawn: 1 });
+
+  // Left before the browser said whether autofill is available: no
+  // request is made for a page that is gone (and nothing panics).
+  await page.evaluate(() => sessionStorage.setItem("delay", "800"));
+  await page.goto("/login");
+  await hydrated(page);
+  await leave();
+  await expect(page).toHaveURL(/\/about$/);
+  await page.waitForTimeout(1_200);
+  expect(await autofill()).toEqual({ requests: 0, withdrawn: 0 });
+  expect(problems).toEqual([]);
+});
+
 test("without a passkey-capable browser, the forms stand alone", async ({ page }) => {
   await page.addInitScript(() => {
     // A browser without WebAuthn.

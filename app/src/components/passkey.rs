@@ -70,6 +70,12 @@ impl Ceremony {
         }
     }
 
+    /// Whether the component that owns it is still on the page (a flow
+    /// resumes after awaits; the callbacks its parent gave it go with it).
+    fn alive(self) -> bool {
+        self.busy.try_get_untracked().is_some()
+    }
+
     /// Runs `flow` unless one is running; its error becomes the message.
     fn run<F>(self, flow: F)
     where
@@ -128,10 +134,17 @@ fn on_signed_in() -> impl Fn(String) + Clone + Send + Sync + 'static {
 }
 
 /// One passkey sign-in (from the prompt, or with `autofill` from the
-/// user-name field's suggestions): where to go next.
-async fn sign_in(autofill: Option<&Abort>, remember: bool, next: String) -> Result<String, Failed> {
+/// user-name field's suggestions): where to go next. `choice` gives the
+/// "keep me signed in" box and the next path, read once the person has
+/// picked a passkey (an autofill request waits from the page's load, and
+/// the box may be ticked meanwhile).
+async fn sign_in(
+    autofill: Option<&Abort>,
+    choice: impl Fn() -> (bool, String),
+) -> Result<String, Failed> {
     let options = login_start().await?;
     let credential = webauthn::get(&options, autofill).await?;
+    let (remember, next) = choice();
     Ok(login_finish(credential, Some(remember), Some(next))
         .await?
         .next)
@@ -148,10 +161,19 @@ pub fn PasskeySignIn(
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let go = on_signed_in();
-    let remembered = move || remember.get_untracked().is_some_and(|el| el.checked());
+    // Read after awaits, so the page may be gone by then: `try_`, which
+    // says "not ticked" instead of panicking.
+    let choice = move || {
+        let ticked = remember
+            .try_get_untracked()
+            .flatten()
+            .is_some_and(|el| el.checked());
+        (ticked, next.try_get_untracked().unwrap_or_default())
+    };
     let autofill = StoredValue::new(None::<Abort>);
 
-    // Autofill: one pending request, withdrawn when the button is used.
+    // Autofill: one pending request, withdrawn when the button is used or
+    // the page is left (it would otherwise outlive the field it serves).
     let go_autofill = go.clone();
     Effect::new(move |_| {
         let go = go_autofill.clone();
@@ -160,12 +182,19 @@ pub fn PasskeySignIn(
                 return;
             }
             let Some(abort) = Abort::new() else { return };
-            autofill.set_value(Some(abort.clone()));
-            match sign_in(Some(&abort), remembered(), next.get_untracked()).await {
+            if autofill.try_set_value(Some(abort.clone())).is_some() {
+                return; // the page was left while the browser answered
+            }
+            match sign_in(Some(&abort), choice).await {
                 Ok(to) => go(to),
                 Err(err) => ceremony.message.set(say(&err)),
             }
         });
+    });
+    on_cleanup(move || {
+        if let Some(Some(abort)) = autofill.try_get_value() {
+            abort.abort();
+        }
     });
 
     let click = move || {
@@ -174,7 +203,7 @@ pub fn PasskeySignIn(
         }
         let go = go.clone();
         ceremony.run(async move {
-            go(sign_in(None, remembered(), next.get_untracked()).await?);
+            go(sign_in(None, choice).await?);
             Ok(())
         });
     };
@@ -207,7 +236,8 @@ pub fn PasskeySignUp(
         ceremony.run(async move {
             let options = signup_start(name).await?;
             let credential = webauthn::create(&options).await?;
-            let done = signup_finish(credential, None, Some(next.get_untracked())).await?;
+            let next = next.try_get_untracked().unwrap_or_default();
+            let done = signup_finish(credential, None, Some(next)).await?;
             go(done.next);
             Ok(())
         });
@@ -239,9 +269,13 @@ pub fn PasskeyConfirm(
             let credential = webauthn::get(&options, None).await?;
             confirm_finish(credential).await?;
             match confirmed {
-                Some(confirmed) => confirmed.run(()),
+                Some(confirmed) => {
+                    if ceremony.alive() {
+                        confirmed.run(());
+                    }
+                }
                 None => {
-                    let to = crate::redirect::safe_next(Some(&next.get_untracked()));
+                    let to = crate::redirect::safe_next(next.try_get_untracked().as_deref());
                     navigate(&to, Default::default());
                 }
             }
@@ -287,10 +321,12 @@ pub fn AddPasskey(name: NodeRef<Input>, added: Callback<PasskeyView>) -> impl In
             };
             let credential = webauthn::create(&options).await?;
             let passkey = register_finish(credential, label).await?;
-            if let Some(input) = name.get_untracked() {
+            if let Some(input) = name.try_get_untracked().flatten() {
                 input.set_value("");
             }
-            added.run(passkey);
+            if ceremony.alive() {
+                added.run(passkey);
+            }
             Ok(())
         });
     };

@@ -44,7 +44,7 @@ pub fn GuidePage() -> impl IntoView {
                         <article class="card prose guide">
                             <p class="muted"><A href="/guides">"← All guides"</A></p>
                             <h1>{g.title}</h1>
-                            <div inner_html=g.html />
+                            <div class="guide-body" inner_html=g.html />
                         </article>
                     }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
