@@ -153,6 +153,31 @@ test("the user-name field's autofill offers the passkey and signs in with it", a
   expect(problems).toEqual([]);
 });
 
+test("the \"keep me signed in\" box counts as it is when the autofill passkey is picked", async ({ page }) => {
+  const problems = watchConsole(page);
+  await virtualAuthenticator(page);
+  const user = uniqueUser("pkkeep");
+  await signUpWithPasskey(page, user);
+  // The person takes a moment before picking the suggestion: the browser
+  // answers the autofill request 1.5 s after the page asked.
+  await page.addInitScript(() => {
+    const get = navigator.credentials.get.bind(navigator.credentials);
+    navigator.credentials.get = (options?: CredentialRequestOptions) =>
+      options?.mediation === "conditional"
+        ? new Promise((resolve) => setTimeout(resolve, 1_500)).then(() => get(options))
+        : get(options);
+  });
+  await page.context().clearCookies();
+  await page.goto("/login");
+  await hydrated(page);
+  // Ticked after the page loaded, before the passkey was picked.
+  await page.getByLabel("Keep me signed in for 30 days on this device").check();
+  await expect(page).toHaveURL(/\/dashboard$/, { timeout: 15_000 });
+  await expect(page.getByTestId("dashboard-user")).toHaveText(user);
+  await expect(page.getByTestId("session-facts").locator("dt:text-is('Remember me') + dd")).toHaveText("yes");
+  expect(problems).toEqual([]);
+});
+
 test("leaving the sign-in page withdraws its autofill request, even before the browser has answered", async ({
   page,
 }) => {
