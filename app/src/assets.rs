@@ -61,14 +61,7 @@ impl Split {
     #[must_use]
     pub fn from_manifest(loader: String, manifest: &str) -> Option<Self> {
         let stems: HashMap<String, Vec<String>> = serde_json::from_str(manifest).ok()?;
-        let plain = |stem: &String| {
-            !stem.is_empty()
-                && stem
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                && !stem.starts_with('.')
-        };
-        if !stems.values().flatten().all(plain) {
+        if !stems.values().flatten().all(|stem| is_plain(stem, &['.'])) {
             return None;
         }
         let chunks: HashMap<String, Vec<String>> = stems
@@ -158,11 +151,18 @@ fn hashed_name(hashes: &str, kind: &str, stem: &str, ext: &str) -> Option<String
         let (k, hash) = line.split_once(':')?;
         (k.trim() == kind).then(|| hash.trim())
     })?;
-    let plain = !hash.is_empty()
-        && hash
+    is_plain(hash, &[]).then(|| format!("{stem}.{hash}.{ext}"))
+}
+
+/// Whether `name` is a plain file name part: letters, digits, `-`, `_` and
+/// the characters in `also`, not empty and not starting with `.`: what
+/// build files may be named, never a path.
+fn is_plain(name: &str, also: &[char]) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    plain.then(|| format!("{stem}.{hash}.{ext}"))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_') || also.contains(&c))
 }
 
 /// Reading the names from disk: server-only (the browser never needs them).
@@ -397,5 +397,49 @@ mod tests {
             None
         );
         assert!(Split::from_manifest("l.js".into(), "{}").is_some());
+    }
+
+    /// `load` at start-up: a hashed, split release site is read whole; a
+    /// split manifest that is missing leaves the page working (no preloads)
+    /// with the hashed names kept.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn load_reads_the_hashes_and_the_split_manifest_from_the_site() {
+        let site = tempfile::tempdir().expect("a temporary directory");
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir(&pkg).expect("pkg");
+        for file in [
+            "app.AbC-1_x.js",
+            "app.DeF2.wasm",
+            "app.GhI3.css",
+            "__wasm_split.Lm5.js",
+            "split_login.Xx7.wasm",
+        ] {
+            std::fs::write(pkg.join(file), "").expect("a bundle file");
+        }
+        let hash_file = site.path().join("hash.txt");
+        std::fs::write(&hash_file, HASHES).expect("hash.txt");
+
+        let without_manifest = AssetNames::load("app", site.path(), "pkg", &hash_file);
+        assert!(without_manifest.hashed);
+        assert_eq!(without_manifest.split, Split::default());
+
+        std::fs::write(
+            pkg.join("__wasm_split_manifest.Jk4.json"),
+            r#"{"login_view_2": ["split_login.Xx7"]}"#,
+        )
+        .expect("the manifest");
+        let names = AssetNames::load("app", site.path(), "pkg", &hash_file);
+        assert_eq!(names.split.chunks["login_view_2"], ["split_login.Xx7.wasm"]);
+        assert!(names.is_hashed_path("/pkg/split_login.Xx7.wasm"));
+        assert!(names.is_hashed_path("/pkg/__wasm_split.Lm5.js"));
+
+        let unhashed = AssetNames::load("app", site.path(), "pkg", &site.path().join("none.txt"));
+        assert!(!unhashed.hashed);
+        assert_eq!(
+            unhashed.split,
+            Split::default(),
+            "no unhashed loader in this site"
+        );
     }
 }

@@ -164,7 +164,9 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
                 ],
             )
             .await?;
-        rows.iter().filter_map(notice_from_row::<DB>).collect()
+        rows.iter()
+            .filter_map(|row| notice_from_row::<DB>(row).transpose())
+            .collect()
     }
 
     async fn dismiss_notice(&self, user_id: UserId, id: i64) -> Result<bool, Error> {
@@ -190,7 +192,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
             )
             .await?;
         rows.iter()
-            .filter_map(event_from_row::<DB>)
+            .filter_map(|row| event_from_row::<DB>(row).transpose())
             .map(|event| event.map(|(_, event)| event))
             .collect()
     }
@@ -224,11 +226,9 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         let mut listed = Vec::new();
         for row in &rows {
             if DB::text(row, "source")? == "notice" {
-                if let Some(notice) = notice_from_row::<DB>(row) {
-                    activity.notices.push(notice?);
-                }
-            } else if let Some(event) = event_from_row::<DB>(row) {
-                listed.push(event?);
+                activity.notices.extend(notice_from_row::<DB>(row)?);
+            } else {
+                listed.extend(event_from_row::<DB>(row)?);
             }
         }
         // A union keeps no order: each list is sorted as its own query does.
@@ -241,35 +241,41 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
 
 /// A notice row; `None` for a kind this build does not know (written by a
 /// newer one), which is skipped.
-fn notice_from_row<DB: Dialect>(row: &DB::Row) -> Option<Result<StoredNotice, Error>> {
-    let kind = NoticeKind::parse(&DB::text(row, "kind").ok()?)?;
-    Some((|| -> Result<StoredNotice, Error> {
-        Ok(StoredNotice {
-            id: DB::int(row, "id")?,
-            notice: Notice {
-                kind,
-                count: u64::try_from(DB::int(row, "count")?).unwrap_or(0),
-                ip_address: DB::opt_text(row, "ip_address")?,
-                user_agent: DB::opt_text(row, "user_agent")?,
-                created_at: from_ts(DB::int(row, "created_at")?)?,
-            },
-        })
-    })())
+fn notice_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<StoredNotice>, Error> {
+    let Some(kind) = DB::text(row, "kind")
+        .ok()
+        .and_then(|k| NoticeKind::parse(&k))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(StoredNotice {
+        id: DB::int(row, "id")?,
+        notice: Notice {
+            kind,
+            count: u64::try_from(DB::int(row, "count")?).unwrap_or(0),
+            ip_address: DB::opt_text(row, "ip_address")?,
+            user_agent: DB::opt_text(row, "user_agent")?,
+            created_at: from_ts(DB::int(row, "created_at")?)?,
+        },
+    }))
 }
 
 /// An event row with its id; `None` for a kind this build does not know.
-fn event_from_row<DB: Dialect>(row: &DB::Row) -> Option<Result<(i64, AuthEvent), Error>> {
-    let kind = AuthEventKind::parse(&DB::text(row, "kind").ok()?)?;
-    Some((|| -> Result<(i64, AuthEvent), Error> {
-        Ok((
-            DB::int(row, "id")?,
-            AuthEvent {
-                kind,
-                session_ref: DB::opt_text(row, "session_ref")?,
-                ip_address: DB::opt_text(row, "ip_address")?,
-                user_agent: DB::opt_text(row, "user_agent")?,
-                created_at: from_ts(DB::int(row, "created_at")?)?,
-            },
-        ))
-    })())
+fn event_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<(i64, AuthEvent)>, Error> {
+    let Some(kind) = DB::text(row, "kind")
+        .ok()
+        .and_then(|k| AuthEventKind::parse(&k))
+    else {
+        return Ok(None);
+    };
+    Ok(Some((
+        DB::int(row, "id")?,
+        AuthEvent {
+            kind,
+            session_ref: DB::opt_text(row, "session_ref")?,
+            ip_address: DB::opt_text(row, "ip_address")?,
+            user_agent: DB::opt_text(row, "user_agent")?,
+            created_at: from_ts(DB::int(row, "created_at")?)?,
+        },
+    )))
 }
