@@ -40,6 +40,7 @@ function server(port: number, extraEnv: Record<string, string>) {
       // Every test signs in from 127.0.0.1: keep the per-address limit out
       // of the way (the per-account limit stays at its default).
       RATE_LIMIT_CREDENTIALS_PER_IP: "1000/1m",
+      RATE_LIMIT_PASSKEY_STARTS_PER_IP: "1000/1m",
       RUST_LOG: process.env.RUST_LOG ?? "warn,server=info",
       ...extraEnv,
     },

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The sign-in flood scenario, one command (see BENCHMARKS.md):
+# The flood scenarios, one command (see BENCHMARKS.md, "Floods"):
 #
-#   scripts/flood.sh                      # 30 s quiet, then 30 s of flood
-#   FLOOD_DURATION=5 scripts/flood.sh     # a quick look
+#   scripts/flood.sh                          # each: 30 s quiet, then 30 s of flood
+#   FLOOD_DURATION=5 scripts/flood.sh         # a quick look
+#   FLOOD_SCENARIOS=passkey-start scripts/flood.sh
 #
 # Builds the release site, then runs scripts/bench/flood.mjs against it on
-# SQLite: a signed-in user's /dashboard latency, alone and under a flood of
-# bad sign-ins from 1,000 addresses behind a trusted proxy. Prints the
-# table; saves it in target/bench/flood.md.
+# SQLite, once per scenario: a signed-in user's /dashboard latency, alone
+# and under a flood of bad sign-ins from 1,000 addresses (sign-in), of
+# passkey sign-in starts from one address (passkey-start), or of sign-ups
+# with a crafted slow-to-judge password (crafted-password). Prints each
+# table; saves them in target/bench/flood-<scenario>.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -24,7 +27,10 @@ step "Release build (scripts/release.sh)"
 cp "$(target_dir)/release/server" "$work/server"
 cp "$(target_dir)/release/hash.txt" "$work/hash.txt"
 
-step "Flood (${FLOOD_DURATION:-30} s quiet, then ${FLOOD_DURATION:-30} s of flood)"
-node scripts/bench/flood.mjs --server "$work/server" --site "$(target_dir)/site" \
-  --duration "${FLOOD_DURATION:-30}" --workers "${FLOOD_WORKERS:-48}" \
-  || fail "the flood scenario failed (the user saw a failure, or the run broke)" "read the output above"
+step "Floods (each ${FLOOD_DURATION:-30} s quiet, then ${FLOOD_DURATION:-30} s of flood)"
+for scenario in ${FLOOD_SCENARIOS:-sign-in passkey-start crafted-password}; do
+  printf '\n== %s\n' "$scenario"
+  node scripts/bench/flood.mjs --server "$work/server" --site "$(target_dir)/site" \
+    --scenario "$scenario" --duration "${FLOOD_DURATION:-30}" --workers "${FLOOD_WORKERS:-48}" \
+    || fail "the $scenario flood failed (the user saw a failure, or the run broke)" "read the output above"
+done

@@ -10,6 +10,7 @@
 //! - Every failure to validate looks the same to the client ("no session").
 
 mod account;
+mod devices;
 mod notices;
 mod passkeys;
 
@@ -26,6 +27,8 @@ use crate::{
     dpop::KeyProof,
     hashing::{Hashing, HashingLimits},
     id::{SessionId, UserId},
+    once::UsedOnce,
+    passkey::CeremonySeal,
     passkey::RelyingParty,
     policy::SessionPolicy,
     record::{
@@ -38,6 +41,9 @@ use crate::{
     Error,
 };
 
+/// The credentials version of an account just created.
+const NEW_ACCOUNT_VERSION: i64 = 0;
+
 /// A fresh session: the tokens go into cookies, never into storage.
 #[derive(Debug)]
 pub struct NewSession {
@@ -47,6 +53,9 @@ pub struct NewSession {
     pub refresh: SessionToken,
     /// The stored session and its user.
     pub auth: Authenticated,
+    /// The account's credentials version the session was started at, for
+    /// this browser's device cookie ([`crate::device`]).
+    pub credentials_version: i64,
 }
 
 /// The result of checking a session cookie.
@@ -96,6 +105,11 @@ pub struct Auth {
     revocations: Arc<Revocations>,
     /// Whom passkeys are for ([`crate::passkey`]).
     rp: RelyingParty,
+    /// Signs the sign-in ceremonies the browser carries.
+    seal: CeremonySeal,
+    /// Signed ceremonies already finished (shared by instances when the
+    /// store can be).
+    once: Arc<UsedOnce>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -131,7 +145,20 @@ impl Auth {
                 Arc::default(),
             )),
             rp: RelyingParty::localhost("Leptos sessions")?,
+            seal: CeremonySeal::generate(),
+            once: Arc::new(UsedOnce::new(None)),
         })
+    }
+
+    /// Signs passkey sign-in ceremonies with `seal` and finishes each once
+    /// in `once`: every instance needs the same seal (derived from the
+    /// site's secret) and a shared `once`. By default a random seal and an
+    /// in-memory set, for one instance.
+    #[must_use]
+    pub fn with_ceremony_signing(mut self, seal: CeremonySeal, once: Arc<UsedOnce>) -> Self {
+        self.seal = seal;
+        self.once = once;
+        self
     }
 
     /// Passkeys for `rp` (by default, the development relying party:
@@ -239,6 +266,15 @@ impl Auth {
         }
     }
 
+    /// The same engine hashing through `hashing` (its own limits, or a
+    /// queue shared with other work) instead of the default one (one hash
+    /// per core, four per core waiting).
+    #[must_use]
+    pub fn with_hashing(mut self, hashing: Arc<Hashing>) -> Self {
+        self.hashing = hashing;
+        self
+    }
+
     /// Whether password hashing takes no more attempts now (see
     /// [`crate::hashing`]): a sign-in or sign-up would be refused as busy.
     #[must_use]
@@ -271,8 +307,13 @@ impl Auth {
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
         let username = Username::parse(username)?;
-        let password = Password::parse_new(password, &[username.as_str()])?;
-        let password_hash = self.hash_work(move || password.hash()).await??;
+        // The length rule answers at once; the strength estimate runs with
+        // the hash, inside the bounded hashing queue.
+        let password = Password::parse(password)?;
+        let name = username.as_str().to_owned();
+        let password_hash = self
+            .hash_work(move || password.hash_new(&[name.as_str()]))
+            .await??;
         let user = UserSummary {
             id: UserId::new(),
             display_name: username.as_str().to_owned(),
@@ -288,7 +329,8 @@ impl Auth {
         self.event(Some(user.id), AuthEventKind::SignUp, None, &client)
             .await;
         tracing::info!(user = %user.id, "account created");
-        self.start_session(user, false, client).await
+        self.start_session(user, NEW_ACCOUNT_VERSION, false, client)
+            .await
     }
 
     /// Checks credentials and, if they match, starts a new session.
@@ -313,7 +355,10 @@ impl Auth {
         let (user, stored) = match found {
             // An account without a password (passkeys only) is checked
             // against the dummy hash, like an unknown name.
-            Some((user, hash)) => (Some(user), hash),
+            Some(account) => (
+                Some((account.user, account.credentials_version)),
+                account.password_hash,
+            ),
             None => (None, None),
         };
         // Bounded so an enormous password cannot buy extra hashing time.
@@ -326,14 +371,14 @@ impl Auth {
             .await?;
 
         match user {
-            Some(user) if ok => {
+            Some((user, version)) if ok => {
                 self.notice_sign_in(user.id, &client).await;
                 self.event(Some(user.id), AuthEventKind::SignIn, None, &client)
                     .await;
                 tracing::info!(user = %user.id, "signed in");
-                self.start_session(user, remember, client).await
+                self.start_session(user, version, remember, client).await
             }
-            Some(user) => {
+            Some((user, _)) => {
                 self.event(Some(user.id), AuthEventKind::SignInFailed, None, &client)
                     .await;
                 tracing::info!(user = %user.id, "sign-in failed: wrong password");
@@ -363,16 +408,24 @@ impl Auth {
             Ok(name) => self.users.find_user_by_username(name.as_str()).await?,
             Err(_) => None,
         };
-        let id = user.map(|(user, _)| user.id);
+        let id = user.map(|account| account.user.id);
         self.event(id, AuthEventKind::SignInLocked, None, client)
             .await;
         tracing::warn!(user = ?id, "sign-in locked for unrecognised browsers");
         Ok(())
     }
 
+    /// Starts a session for `user`, whose credentials were proved at
+    /// `version`. Once it is stored, the version is read again: if a
+    /// password change, a credential's removal, "sign out everywhere" or
+    /// the account's deletion moved it meanwhile, that change's revocation
+    /// may have run before this insert, so the new session is ended here
+    /// ([`Error::CredentialsChanged`]). Each of those moves the version
+    /// before it revokes, so one side or the other always ends it.
     async fn start_session(
         &self,
         user: UserSummary,
+        version: i64,
         remember: bool,
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
@@ -394,8 +447,20 @@ impl Auth {
             user_agent: client.user_agent,
             revoked_at: None,
             authenticated_at: now,
+            confirmed_at: None,
         };
         self.sessions.insert_session(&session).await?;
+        if self.users.credentials_version(user.id).await? != Some(version) {
+            if self
+                .sessions
+                .revoke_session(user.id, session.id, now)
+                .await?
+            {
+                self.revocations.revoked_here(&[session.id], now);
+            }
+            tracing::info!(user = %user.id, "sign-in raced a credential change: its session ended");
+            return Err(Error::CredentialsChanged);
+        }
         let refresh = SessionToken::generate();
         self.sessions
             .insert_refresh_token(session.id, &refresh.hash(), now)
@@ -404,6 +469,7 @@ impl Auth {
             token,
             refresh,
             auth: Authenticated { session, user },
+            credentials_version: version,
         })
     }
 
@@ -534,7 +600,7 @@ impl Auth {
             .sessions
             .refresh_token_session(&presented.hash())
             .await?;
-        if family != Some(owner.session.id) {
+        if family.map(|f| f.session) != Some(owner.session.id) {
             return Ok(RefreshOutcome::Invalid);
         }
         let offered = match proof {
@@ -548,7 +614,14 @@ impl Auth {
             _ => false,
         };
         if !proven {
-            tracing::warn!(user = %owner.user.id, "refresh without the session's key refused");
+            static WARNED: crate::log_budget::LogBudget = crate::log_budget::LogBudget::new();
+            if let Some(left_out) = WARNED.allow() {
+                tracing::warn!(
+                    user = %owner.user.id,
+                    left_out,
+                    "refresh without the session's key refused"
+                );
+            }
             self.event(
                 Some(owner.user.id),
                 AuthEventKind::RefreshUnbound,
@@ -625,6 +698,9 @@ impl Auth {
 
     /// Signs out the session `raw_refresh` belongs to, for a browser that
     /// has only its refresh cookie left. Whether it named one still active.
+    /// Only the session's *current* refresh token counts: a rotated one
+    /// (kept for hours to recognise a replay) may be a copy in a thief's
+    /// hands, and must not sign the owner out.
     ///
     /// # Errors
     /// Only storage failures.
@@ -636,8 +712,9 @@ impl Auth {
         let Some(token) = SessionToken::parse(raw_refresh) else {
             return Ok(false);
         };
-        let Some(id) = self.sessions.refresh_token_session(&token.hash()).await? else {
-            return Ok(false);
+        let id = match self.sessions.refresh_token_session(&token.hash()).await? {
+            Some(family) if family.current => family.session,
+            _ => return Ok(false),
         };
         let now = self.clock.now();
         let Some(user) = self.sessions.revoke_session_by_id(id, now).await? else {
@@ -690,7 +767,11 @@ impl Auth {
         .await
     }
 
-    /// Revokes every session of the caller, the current one included.
+    /// Revokes every session of the caller, the current one included, and
+    /// moves the account's credentials version on: sign-ins in flight end
+    /// too, and every device cookie issued so far stops counting. Returns
+    /// how many sessions, and the new version (for this browser's new
+    /// device cookie).
     ///
     /// # Errors
     /// A storage failure.
@@ -698,9 +779,16 @@ impl Auth {
         &self,
         auth: &Authenticated,
         client: &ClientInfo,
-    ) -> Result<u64, Error> {
-        self.revoke_many(auth, None, AuthEventKind::RevokeAll, client)
-            .await
+    ) -> Result<(u64, i64), Error> {
+        let version = self
+            .users
+            .bump_credentials_version(auth.user.id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let n = self
+            .revoke_many(auth, None, AuthEventKind::RevokeAll, client)
+            .await?;
+        Ok((n, version))
     }
 
     async fn revoke_many(
@@ -795,6 +883,7 @@ impl Auth {
             ip_address: client.ip_address.clone(),
             user_agent: client.user_agent.clone(),
             created_at: self.clock.now(),
+            count: 1,
         };
         if let Err(err) = self.users.record_event(user, &event).await {
             tracing::warn!(error = %err, kind = kind.as_str(), "could not record auth event");

@@ -93,9 +93,27 @@ impl Password {
     /// with the estimator's advice in words a person understands.
     pub fn parse_new(raw: &str, context: &[&str]) -> Result<Self, Error> {
         let password = Self::parse(raw)?;
-        let estimate = zxcvbn::zxcvbn(raw, context);
+        password.check_strength(context)?;
+        Ok(password)
+    }
+
+    /// A new password's whole CPU work, for one hashing slot
+    /// ([`crate::hashing`]): the strength estimate of
+    /// [`Password::parse_new`] (which a crafted password can make take
+    /// hundreds of milliseconds), then the hash.
+    ///
+    /// # Errors
+    /// [`Error::WeakPassword`] as [`Password::parse_new`], or as
+    /// [`Password::hash`].
+    pub fn hash_new(&self, context: &[&str]) -> Result<String, Error> {
+        self.check_strength(context)?;
+        self.hash()
+    }
+
+    fn check_strength(&self, context: &[&str]) -> Result<(), Error> {
+        let estimate = zxcvbn::zxcvbn(&self.0, context);
         if estimate.score() >= MIN_STRENGTH {
-            return Ok(password);
+            return Ok(());
         }
         let advice = estimate
             .feedback()

@@ -11,11 +11,6 @@
 //! to it on first use and refuses any other key after. Signature checks and
 //! thumbprints are `jsonwebtoken`'s; only the rules of RFC 9449 are here.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
-};
-
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{
     errors::ErrorKind,
@@ -26,7 +21,7 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::{store::RateCounters, Error};
+use crate::{once::UsedOnce, Error};
 
 /// The request header that carries a proof.
 pub const HEADER: &str = "dpop";
@@ -71,6 +66,10 @@ pub enum ProofError {
     /// This `jti` was seen before.
     #[error("proof replayed")]
     Replayed,
+    /// Sent with an access token, but its `ath` is missing or is not that
+    /// token's hash.
+    #[error("proof for another access token")]
+    AccessToken,
 }
 
 /// What a refresh proved about the key it was made with.
@@ -98,14 +97,24 @@ struct Claims {
     htm: String,
     htu: String,
     iat: i64,
+    #[serde(default)]
+    ath: Option<String>,
 }
 
 /// Checks `proof` for a request of method `htm` to `htu` (scheme, host and
-/// path; no query) at `now`. Does not check replay: see [`SeenProofs`].
+/// path; no query) at `now`, sent with `access_token` if it was (a request
+/// to a resource: the proof's `ath` must be that token's hash, RFC 9449
+/// §7). Does not check replay: see [`first_use`].
 ///
 /// # Errors
 /// [`ProofError`] for any rule it breaks.
-pub fn verify(proof: &str, htm: &str, htu: &str, now: OffsetDateTime) -> Result<Proof, ProofError> {
+pub fn verify(
+    proof: &str,
+    htm: &str,
+    htu: &str,
+    access_token: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Proof, ProofError> {
     if proof.is_empty() || proof.len() > MAX_PROOF_LEN {
         return Err(ProofError::Malformed);
     }
@@ -145,8 +154,15 @@ pub fn verify(proof: &str, htm: &str, htu: &str, now: OffsetDateTime) -> Result<
     if claims.htm != htm || target != htu {
         return Err(ProofError::Target);
     }
-    if (claims.iat - now.unix_timestamp()).abs() > MAX_SKEW.whole_seconds() {
+    if !within_skew(claims.iat, now) {
         return Err(ProofError::Time);
+    }
+    if let Some(token) = access_token {
+        let expected = access_token_hash(token);
+        let sent = claims.ath.as_deref().unwrap_or_default().as_bytes();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(sent, expected.as_bytes())) {
+            return Err(ProofError::AccessToken);
+        }
     }
     let jkt = jwk
         .thumbprint(ThumbprintHash::SHA256)
@@ -155,6 +171,15 @@ pub fn verify(proof: &str, htm: &str, htu: &str, now: OffsetDateTime) -> Result<
         jkt,
         jti: claims.jti,
     })
+}
+
+/// Whether `iat` (any `i64` a client sends) is within [`MAX_SKEW`] of
+/// `now`. Computed in `i128`: `iat - now` in `i64` overflows for values
+/// near `i64::MIN`, which panicked in debug builds and wrapped into the
+/// window in release ones.
+fn within_skew(iat: i64, now: OffsetDateTime) -> bool {
+    let skew = i128::from(iat) - i128::from(now.unix_timestamp());
+    skew.abs() <= i128::from(MAX_SKEW.whole_seconds())
 }
 
 /// Whether the proof's header carries a `jwk` with a `d` member.
@@ -171,87 +196,39 @@ fn has_private_part(proof: &str) -> bool {
     }
 }
 
-/// Local entries kept at most; past it the oldest are dropped (each proof
-/// also needs a valid refresh and session cookie, so this is generous).
-const LOCAL_CAPACITY: usize = 100_000;
+/// How long a proof's `jti` is remembered: as long as its `iat` can be
+/// within [`MAX_SKEW`] of the clock.
+pub const PROOF_LIFETIME: Duration = Duration::seconds(120);
 
-/// The `jti`s of proofs already used, for as long as a proof is accepted
-/// (`2 × MAX_SKEW`). Shared by every instance through the store's counters
-/// (PostgreSQL, Redis); in memory on a lone SQLite instance.
-pub struct SeenProofs {
-    shared: Option<Arc<dyn RateCounters>>,
-    local: Mutex<HashMap<[u8; 32], OffsetDateTime>>,
+/// Records `proof` as used at `now` in `seen` (shared across instances when
+/// the store can be).
+///
+/// # Errors
+/// [`ProofError::Replayed`] (as `Ok(Err(..))`) if it was used before;
+/// [`Error::Storage`] if the shared store fails.
+pub async fn first_use(
+    seen: &UsedOnce,
+    proof: &Proof,
+    now: OffsetDateTime,
+) -> Result<Result<(), ProofError>, Error> {
+    let id: [u8; 32] = Sha256::new()
+        .chain_update(proof.jkt.as_bytes())
+        .chain_update(b".")
+        .chain_update(proof.jti.as_bytes())
+        .finalize()
+        .into();
+    Ok(if seen.first_use("dpop", id, PROOF_LIFETIME, now).await? {
+        Ok(())
+    } else {
+        Err(ProofError::Replayed)
+    })
 }
 
-impl std::fmt::Debug for SeenProofs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeenProofs")
-            .field("shared", &self.shared.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl SeenProofs {
-    /// In the store's `shared` counters, or in memory.
-    #[must_use]
-    pub fn new(shared: Option<Arc<dyn RateCounters>>) -> Self {
-        Self {
-            shared,
-            local: Mutex::default(),
-        }
-    }
-
-    /// Records `proof` as used at `now`.
-    ///
-    /// # Errors
-    /// [`ProofError::Replayed`] (as `Ok(Err(..))`) if it was used before;
-    /// [`Error::Storage`] if the shared store fails.
-    pub async fn first_use(
-        &self,
-        proof: &Proof,
-        now: OffsetDateTime,
-    ) -> Result<Result<(), ProofError>, Error> {
-        let id: [u8; 32] = Sha256::new()
-            .chain_update(proof.jkt.as_bytes())
-            .chain_update(b".")
-            .chain_update(proof.jti.as_bytes())
-            .finalize()
-            .into();
-        let lifetime: Duration = MAX_SKEW * 2;
-        let first = match &self.shared {
-            Some(counters) => {
-                let key = format!("dpop:{}", URL_SAFE_NO_PAD.encode(id));
-                counters
-                    .count(&key, lifetime.unsigned_abs(), now)
-                    .await?
-                    .count
-                    == 1
-            }
-            None => {
-                let mut seen = self.local.lock().unwrap_or_else(PoisonError::into_inner);
-                if seen.len() >= LOCAL_CAPACITY {
-                    seen.retain(|_, until| *until > now);
-                }
-                if seen.len() >= LOCAL_CAPACITY {
-                    if let Some(oldest) = seen.iter().min_by_key(|(_, t)| **t).map(|(k, _)| *k) {
-                        seen.remove(&oldest);
-                    }
-                }
-                match seen.get(&id) {
-                    Some(until) if *until > now => false,
-                    _ => {
-                        seen.insert(id, now + lifetime);
-                        true
-                    }
-                }
-            }
-        };
-        Ok(if first {
-            Ok(())
-        } else {
-            Err(ProofError::Replayed)
-        })
-    }
+/// RFC 9449's `ath`: the base64url SHA-256 of an access token, which a
+/// proof sent with that token must carry.
+#[must_use]
+pub fn access_token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]
@@ -306,10 +283,10 @@ mod tests {
     #[test]
     fn a_good_proof_names_its_key() {
         let key = Key::new();
-        let a = verify(&key.proof("1", now()), "POST", HTU, now()).unwrap();
-        let b = verify(&key.proof("2", now()), "POST", HTU, now()).unwrap();
+        let a = verify(&key.proof("1", now()), "POST", HTU, None, now()).unwrap();
+        let b = verify(&key.proof("2", now()), "POST", HTU, None, now()).unwrap();
         assert_eq!(a.jkt, b.jkt, "one key, one thumbprint");
-        let other = verify(&Key::new().proof("1", now()), "POST", HTU, now()).unwrap();
+        let other = verify(&Key::new().proof("1", now()), "POST", HTU, None, now()).unwrap();
         assert_ne!(a.jkt, other.jkt);
         assert_eq!(a.jkt.len(), 43, "base64url SHA-256");
     }
@@ -318,18 +295,30 @@ mod tests {
     fn proofs_for_other_requests_or_times_are_refused() {
         let key = Key::new();
         let proof = key.proof("1", now());
-        assert_eq!(verify(&proof, "GET", HTU, now()), Err(ProofError::Target));
+        assert_eq!(
+            verify(&proof, "GET", HTU, None, now()),
+            Err(ProofError::Target)
+        );
         let elsewhere = "https://evil.test/api/auth/refresh";
         assert_eq!(
-            verify(&proof, "POST", elsewhere, now()),
+            verify(&proof, "POST", elsewhere, None, now()),
             Err(ProofError::Target)
         );
         let late = now() + Duration::seconds(61);
-        assert_eq!(verify(&proof, "POST", HTU, late), Err(ProofError::Time));
+        assert_eq!(
+            verify(&proof, "POST", HTU, None, late),
+            Err(ProofError::Time)
+        );
         let early = key.proof("2", now() + Duration::seconds(61));
-        assert_eq!(verify(&early, "POST", HTU, now()), Err(ProofError::Time));
+        assert_eq!(
+            verify(&early, "POST", HTU, None, now()),
+            Err(ProofError::Time)
+        );
         let edge = now() + Duration::seconds(60);
-        assert!(verify(&proof, "POST", HTU, edge).is_ok(), "±60 s is in");
+        assert!(
+            verify(&proof, "POST", HTU, None, edge).is_ok(),
+            "±60 s is in"
+        );
     }
 
     #[test]
@@ -341,7 +330,7 @@ mod tests {
             serde_json::json!({"jti": "1", "htm": "POST", "htu": HTU, "iat": now().unix_timestamp()}),
         );
         assert_eq!(
-            verify(&forged, "POST", HTU, now()),
+            verify(&forged, "POST", HTU, None, now()),
             Err(ProofError::Signature)
         );
 
@@ -349,7 +338,7 @@ mod tests {
         plain.typ = Some("JWT".into());
         let wrong_type = key.sign(plain, serde_json::json!({}));
         assert_eq!(
-            verify(&wrong_type, "POST", HTU, now()),
+            verify(&wrong_type, "POST", HTU, None, now()),
             Err(ProofError::Type)
         );
 
@@ -357,25 +346,31 @@ mod tests {
         keyless.jwk = None;
         let claims = serde_json::json!({"jti": "1", "htm": "POST", "htu": HTU, "iat": now().unix_timestamp()});
         let keyless = key.sign(keyless, claims.clone());
-        assert_eq!(verify(&keyless, "POST", HTU, now()), Err(ProofError::Key));
+        assert_eq!(
+            verify(&keyless, "POST", HTU, None, now()),
+            Err(ProofError::Key)
+        );
 
         let no_jti = key.sign(
             key.header(),
             serde_json::json!({"htm": "POST", "htu": HTU, "iat": 0}),
         );
         assert_eq!(
-            verify(&no_jti, "POST", HTU, now()),
+            verify(&no_jti, "POST", HTU, None, now()),
             Err(ProofError::Malformed)
         );
         for junk in ["", "a.b.c", &"x".repeat(5000)] {
-            assert_eq!(verify(junk, "POST", HTU, now()), Err(ProofError::Malformed));
+            assert_eq!(
+                verify(junk, "POST", HTU, None, now()),
+                Err(ProofError::Malformed)
+            );
         }
         // A query on htu is ignored, as RFC 9449 says.
         let queried = key.sign(
             key.header(),
             serde_json::json!({"jti": "1", "htm": "POST", "htu": format!("{HTU}?x=1"), "iat": now().unix_timestamp()}),
         );
-        assert!(verify(&queried, "POST", HTU, now()).is_ok());
+        assert!(verify(&queried, "POST", HTU, None, now()).is_ok());
     }
 
     #[test]
@@ -388,21 +383,85 @@ mod tests {
         json["jwk"]["d"] = "leaked".into();
         let header = URL_SAFE_NO_PAD.encode(json.to_string());
         let leaky = format!("{header}.{rest}");
-        assert_eq!(verify(&leaky, "POST", HTU, now()), Err(ProofError::Key));
+        assert_eq!(
+            verify(&leaky, "POST", HTU, None, now()),
+            Err(ProofError::Key)
+        );
+    }
+
+    #[test]
+    fn extreme_issue_times_are_refused_not_wrapped() {
+        let key = Key::new();
+        let now_secs = now().unix_timestamp();
+        // `i64::MIN + now` wrapped to a value within the window.
+        for iat in [i64::MIN, i64::MIN + now_secs, i64::MIN + 1, i64::MAX, -1, 0] {
+            let proof = key.sign(
+                key.header(),
+                serde_json::json!({"jti": "1", "htm": "POST", "htu": HTU, "iat": iat}),
+            );
+            assert_eq!(
+                verify(&proof, "POST", HTU, None, now()),
+                Err(ProofError::Time),
+                "iat {iat}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn only_issue_times_within_the_skew_pass(iat in proptest::num::i64::ANY, offset in -120_i64..120) {
+            // Any `iat`, and ones near now: accepted exactly when within
+            // MAX_SKEW, never by overflow.
+            let now = now();
+            for iat in [iat, now.unix_timestamp() + offset] {
+                let expected = (i128::from(iat) - i128::from(now.unix_timestamp())).abs() <= 60;
+                proptest::prop_assert_eq!(within_skew(iat, now), expected, "iat {}", iat);
+            }
+        }
     }
 
     #[tokio::test]
     async fn a_proof_is_good_once() {
-        let seen = SeenProofs::new(None);
+        let seen = UsedOnce::new(None);
         let key = Key::new();
-        let proof = verify(&key.proof("1", now()), "POST", HTU, now()).unwrap();
-        assert_eq!(seen.first_use(&proof, now()).await.unwrap(), Ok(()));
+        let proof = verify(&key.proof("1", now()), "POST", HTU, None, now()).unwrap();
+        assert_eq!(first_use(&seen, &proof, now()).await.unwrap(), Ok(()));
         let again = now() + Duration::seconds(100);
         assert_eq!(
-            seen.first_use(&proof, again).await.unwrap(),
+            first_use(&seen, &proof, again).await.unwrap(),
             Err(ProofError::Replayed)
         );
-        let other = verify(&key.proof("2", now()), "POST", HTU, now()).unwrap();
-        assert_eq!(seen.first_use(&other, now()).await.unwrap(), Ok(()));
+        let other = verify(&key.proof("2", now()), "POST", HTU, None, now()).unwrap();
+        assert_eq!(first_use(&seen, &other, now()).await.unwrap(), Ok(()));
+    }
+
+    #[test]
+    fn a_proof_sent_with_an_access_token_names_its_hash() {
+        let key = Key::new();
+        let proof = |ath: Option<&str>| {
+            let mut claims = serde_json::json!({
+                "jti": "1", "htm": "GET", "htu": HTU, "iat": now().unix_timestamp(),
+            });
+            if let Some(ath) = ath {
+                claims["ath"] = ath.into();
+            }
+            key.sign(key.header(), claims)
+        };
+        let ath = access_token_hash("the.access.token");
+        assert!(verify(
+            &proof(Some(&ath)),
+            "GET",
+            HTU,
+            Some("the.access.token"),
+            now()
+        )
+        .is_ok());
+        for wrong in [None, Some("x"), Some(access_token_hash("another").as_str())] {
+            assert_eq!(
+                verify(&proof(wrong), "GET", HTU, Some("the.access.token"), now()),
+                Err(ProofError::AccessToken),
+                "{wrong:?}"
+            );
+        }
     }
 }

@@ -44,6 +44,16 @@ pub enum Error {
     /// The session or account does not exist or is not the caller's.
     #[error("not found")]
     NotFound,
+    /// The act needs a credential proved again within this session (a
+    /// confirmation), not only the sign-in that began it: adding a
+    /// credential, changing the password without the current one,
+    /// dismissing a notice raised since the session began.
+    #[error("a fresh credential proof is needed")]
+    ConfirmationRequired,
+    /// The account's credentials changed (or the account was deleted)
+    /// while this sign-in ran: the session it made is ended.
+    #[error("the account's credentials changed during the sign-in")]
+    CredentialsChanged,
     /// The storage backend failed or is unreachable.
     #[error("storage error: {0}")]
     Storage(String),

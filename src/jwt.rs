@@ -452,6 +452,7 @@ mod tests {
                 last_user_agent: None,
                 revoked_at: None,
                 authenticated_at: now - time::Duration::minutes(2),
+                confirmed_at: None,
             },
             user: UserSummary {
                 id: UserId::new(),

@@ -15,11 +15,15 @@
 //! - [`store`]: the storage traits and their backends;
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
-//! - [`dpop`]: proof of possession for refreshes (RFC 9449);
+//! - [`dpop`]: proof of possession for refreshes and API calls (RFC 9449);
+//! - [`once`]: single-use ids (proofs, signed ceremonies), shared by instances;
 //! - [`passkey`]: the WebAuthn relying party and its ceremonies' state;
 //! - [`cookie`]: the session, refresh and CSRF cookies' attributes;
 //! - [`csrf`]: signed CSRF tokens bound to a session;
 //! - [`throttle`]: brute-force limits on credentials and refreshes;
+//! - [`device`]: device cookies, which spare their browser an account's lock;
+//! - [`log_budget`]: at most a line a second for what anyone can cause;
+//! - [`recent`]: a probe's answer reused for a moment;
 //! - [`clock`]: injectable time.
 //!
 //! The web layers (`app/`, `server/`) call into this crate; it never calls out.
@@ -37,8 +41,11 @@ pub mod error;
 pub mod hashing;
 pub mod id;
 pub mod jwt;
+pub mod log_budget;
+pub mod once;
 pub mod passkey;
 pub mod policy;
+pub mod recent;
 pub mod record;
 pub mod revocation;
 pub mod revoked;
@@ -56,7 +63,7 @@ pub use crate::{
     id::{SessionId, UserId},
     policy::SessionPolicy,
     record::{
-        Activity, AuthEvent, AuthEventKind, Authenticated, ClientInfo, Notice, NoticeKind,
+        Account, Activity, AuthEvent, AuthEventKind, Authenticated, ClientInfo, Notice, NoticeKind,
         SessionRecord, StoredNotice, UserSummary,
     },
     token::{SessionToken, TokenHash},

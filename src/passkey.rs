@@ -15,7 +15,8 @@
 //!   store ([`crate::store::Ceremonies`]) under the hash of a random token
 //!   that only the browser that started it holds (in a cookie), single-use
 //!   and for [`CEREMONY_TTL`]; any instance can finish what another
-//!   started.
+//!   started. A sign-in's, which anyone may start, is kept by the browser
+//!   instead, signed by [`CeremonySeal`]: starting one stores nothing.
 //!
 //! The checks themselves (challenge, origin, RP ID hash, user
 //! verification, signature, signature counter) are `webauthn-rs`'s.
@@ -149,6 +150,92 @@ impl Ceremony {
     }
 }
 
+/// Signs a ceremony's state into the token the browser's ceremony cookie
+/// carries, `s1.<expiry>.<state>.<mac>` (the state base64url, the MAC
+/// HMAC-SHA256 over both). The state holds the challenge, which the
+/// browser was given anyway; the MAC keeps it from being altered or
+/// extended. Derived from the site's secret, so every instance opens what
+/// another sealed.
+#[derive(Clone)]
+pub struct CeremonySeal([u8; 32]);
+
+/// The prefix of a sealed token (a stored ceremony's token is bare
+/// base64url, without dots).
+const SEALED: &str = "s1.";
+
+impl CeremonySeal {
+    /// The seal for `site`'s secret (a key of its own: a MAC made for
+    /// another purpose never opens here).
+    #[must_use]
+    pub fn derive(site: &crate::csrf::CsrfKey) -> Self {
+        Self(crate::device::hmac_sha256(
+            site.as_bytes(),
+            &[b"passkey-ceremony-v1"],
+        ))
+    }
+
+    /// A random seal, for one instance (and tests).
+    #[must_use]
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut key);
+        Self(key)
+    }
+
+    /// Whether `token` is a sealed ceremony rather than a stored one's key.
+    #[must_use]
+    pub fn is_sealed(token: &str) -> bool {
+        token.starts_with(SEALED)
+    }
+
+    /// `state`, good until `expires_at`.
+    #[must_use]
+    pub fn seal(&self, state: &str, expires_at: time::OffsetDateTime) -> String {
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+        let body = format!(
+            "{SEALED}{}.{}",
+            expires_at.unix_timestamp(),
+            URL_SAFE_NO_PAD.encode(state)
+        );
+        let mac = URL_SAFE_NO_PAD.encode(self.mac(&body));
+        format!("{body}.{mac}")
+    }
+
+    /// The state sealed in `token`, if the seal holds and it has not
+    /// expired at `now`.
+    #[must_use]
+    pub fn open(&self, token: &str, now: time::OffsetDateTime) -> Option<String> {
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+        use subtle::ConstantTimeEq as _;
+        if token.len() > MAX_SEALED_LEN {
+            return None;
+        }
+        let (body, mac) = token.rsplit_once('.')?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        if !bool::from(self.mac(body).as_slice().ct_eq(&mac)) {
+            return None;
+        }
+        let (expires, state) = body.strip_prefix(SEALED)?.split_once('.')?;
+        if now.unix_timestamp() >= expires.parse::<i64>().ok()? {
+            return None;
+        }
+        String::from_utf8(URL_SAFE_NO_PAD.decode(state).ok()?).ok()
+    }
+
+    fn mac(&self, body: &str) -> [u8; 32] {
+        crate::device::hmac_sha256(&self.0, &[body.as_bytes()])
+    }
+}
+
+/// Longest sealed token read (a sign-in's state is a few hundred bytes).
+const MAX_SEALED_LEN: usize = 2048;
+
+impl std::fmt::Debug for CeremonySeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CeremonySeal(<redacted>)")
+    }
+}
+
 /// A passkey's display name: trimmed, control characters dropped, at most
 /// [`NAME_MAX_CHARS`]; an empty one becomes `fallback`.
 #[must_use]
@@ -180,6 +267,38 @@ mod tests {
         assert!(RelyingParty::for_origin("https://127.0.0.1:8443", "App").is_err());
         assert!(RelyingParty::for_origin("http://[::1]:3000", "App").is_err());
         assert_eq!(RelyingParty::localhost("App").unwrap().id(), "localhost");
+    }
+
+    #[test]
+    fn a_sealed_state_opens_only_unaltered_unexpired_and_under_its_seal() {
+        let seal = CeremonySeal::generate();
+        let now = time::OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap();
+        let token = seal.seal(r#"{"state":1}"#, now + CEREMONY_TTL);
+        assert!(CeremonySeal::is_sealed(&token));
+        assert_eq!(seal.open(&token, now).as_deref(), Some(r#"{"state":1}"#));
+        assert_eq!(seal.open(&token, now + CEREMONY_TTL), None, "expired");
+        assert_eq!(
+            CeremonySeal::generate().open(&token, now),
+            None,
+            "another seal"
+        );
+        // Any one character changed, anywhere, breaks it.
+        for at in 0..token.len() {
+            let mut bytes = token.clone().into_bytes();
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            let altered = String::from_utf8(bytes).unwrap();
+            if altered != token {
+                assert_eq!(seal.open(&altered, now), None, "changed at {at}");
+            }
+        }
+        // A later expiry cannot be written in.
+        let later = token.replacen(
+            &(now + CEREMONY_TTL).unix_timestamp().to_string(),
+            &(now + CEREMONY_TTL * 100_i32).unix_timestamp().to_string(),
+            1,
+        );
+        assert_eq!(seal.open(&later, now), None);
+        assert_eq!(seal.open(&"x".repeat(5000), now), None);
     }
 
     #[test]

@@ -39,6 +39,11 @@ pub struct SessionRecord {
     /// and again at each confirmation before a sensitive action
     /// ([`crate::Auth::confirm`]).
     pub authenticated_at: OffsetDateTime,
+    /// When the user last proved a credential *within* this session (a
+    /// confirmation), as opposed to the sign-in that began it: adding a
+    /// credential needs one, so a stolen session cannot add its own
+    /// ([`crate::Auth::is_confirmed`]). `None` until the first.
+    pub confirmed_at: Option<OffsetDateTime>,
 }
 
 impl SessionRecord {
@@ -70,6 +75,21 @@ pub struct Authenticated {
     pub session: SessionRecord,
     /// Its owner.
     pub user: UserSummary,
+}
+
+/// An account as sign-in needs it: its password hash (`None` for an
+/// account made with a passkey alone) and its credentials version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// The account.
+    pub user: UserSummary,
+    /// Argon2id PHC string, if the account has a password.
+    pub password_hash: Option<String>,
+    /// Moves on whenever the account's credentials change (a password set,
+    /// changed or removed, a passkey removed) or its owner signs out
+    /// everywhere. A sign-in checks it did not move while it ran, and a
+    /// device cookie names the version it was issued at.
+    pub credentials_version: i64,
 }
 
 /// Where a sign-in came from; stored with the session for the session list.
@@ -153,6 +173,8 @@ pub enum AuthEventKind {
     PasskeyRemoved,
     /// A sign-in with a passkey.
     PasskeySignIn,
+    /// The password was removed (the account signs in with its passkeys).
+    PasswordRemoved,
 }
 
 impl AuthEventKind {
@@ -176,7 +198,17 @@ impl AuthEventKind {
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
             Self::PasskeySignIn => "passkey_sign_in",
+            Self::PasswordRemoved => "password_removed",
         }
+    }
+
+    /// Whether someone other than the owner can cause this event at will
+    /// (a stranger's wrong passwords lock the account; a cookie thief's
+    /// refreshes are refused): stored as one counted line per kind and
+    /// day, so they never push the owner's own events off the list.
+    #[must_use]
+    pub fn is_grouped(self) -> bool {
+        matches!(self, Self::SignInLocked | Self::RefreshUnbound)
     }
 
     /// Parses a stored name.
@@ -199,6 +231,7 @@ impl AuthEventKind {
             Self::PasskeyAdded,
             Self::PasskeyRemoved,
             Self::PasskeySignIn,
+            Self::PasswordRemoved,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -227,6 +260,7 @@ impl AuthEventKind {
             Self::PasskeyAdded => "Added a passkey",
             Self::PasskeyRemoved => "Removed a passkey",
             Self::PasskeySignIn => "Signed in with a passkey",
+            Self::PasswordRemoved => "Removed the password; passkeys sign in",
         }
     }
 }
@@ -242,8 +276,11 @@ pub struct AuthEvent {
     pub ip_address: Option<String>,
     /// Client `User-Agent`.
     pub user_agent: Option<String>,
-    /// When.
+    /// When (for a grouped kind, the latest of the day's).
     pub created_at: OffsetDateTime,
+    /// How many times: 1, or more for a kind
+    /// [`AuthEventKind::is_grouped`] on one day.
+    pub count: u64,
 }
 
 /// What a security notice is about.
@@ -255,9 +292,28 @@ pub enum NoticeKind {
     FailedSignIns,
     /// A rotated refresh token was replayed, and its session ended.
     RefreshReuse,
+    /// A password was set or changed.
+    PasswordChanged,
+    /// The password was removed.
+    PasswordRemoved,
+    /// A passkey was added.
+    PasskeyAdded,
+    /// A passkey was removed.
+    PasskeyRemoved,
 }
 
 impl NoticeKind {
+    /// Every kind, once.
+    pub const ALL: [Self; 7] = [
+        Self::NewDevice,
+        Self::FailedSignIns,
+        Self::RefreshReuse,
+        Self::PasswordChanged,
+        Self::PasswordRemoved,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+    ];
+
     /// Stable storage name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -265,15 +321,17 @@ impl NoticeKind {
             Self::NewDevice => "new_device",
             Self::FailedSignIns => "failed_sign_ins",
             Self::RefreshReuse => "refresh_reuse",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordRemoved => "password_removed",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 
     /// Parses a stored name.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::NewDevice, Self::FailedSignIns, Self::RefreshReuse]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -325,7 +383,7 @@ mod tests {
             assert_eq!(AuthEventKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(AuthEventKind::parse("drop table"), None);
-        for kind in [NoticeKind::NewDevice, NoticeKind::FailedSignIns] {
+        for kind in NoticeKind::ALL {
             assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
         }
     }

@@ -8,7 +8,11 @@
 //! recognise until the next failure would be allowed. A browser that has
 //! signed in to the account before (a device cookie, [`crate::device`]) is
 //! not locked out, so a stranger's guesses cannot lock the owner out, and a
-//! right password never counts. Refreshes have a per-IP bucket.
+//! right password never counts. Each device token has a failure budget of
+//! its own, the size of an account's ([`Throttle::record_device_failure`]):
+//! spent, the token stops sparing its browser until the budget refills, so
+//! a copied device cookie buys no more guesses than the account allows.
+//! Refreshes have a per-IP bucket, and so do passkey ceremony starts.
 //!
 //! A client address means an IPv4 address, or the IPv6 /64 it is in: one
 //! subscriber usually holds a whole /64, so rotating within it buys no new
@@ -118,6 +122,9 @@ pub struct ThrottleSettings {
     pub credentials_per_account: Limit,
     /// Refreshes per client IP.
     pub refresh_per_ip: Limit,
+    /// Passkey ceremonies started per client IP (sign-in, sign-up,
+    /// registration, confirmation).
+    pub passkey_starts_per_ip: Limit,
 }
 
 impl Default for ThrottleSettings {
@@ -130,6 +137,7 @@ impl Default for ThrottleSettings {
             credentials_per_ip: limit(20, 60),
             credentials_per_account: limit(5, 60),
             refresh_per_ip: limit(120, 60),
+            passkey_starts_per_ip: limit(30, 60),
         }
     }
 }
@@ -155,6 +163,11 @@ pub struct Throttle {
     locked: Locks,
     refresh_ip: Buckets<IpAddr>,
     refresh_site: Buckets<IpAddr>,
+    starts_ip: Buckets<IpAddr>,
+    starts_site: Buckets<IpAddr>,
+    /// IPv6 sites (/48) whose budget is spent, until when: their addresses
+    /// are refused before a bucket is made for each new /64.
+    spent_sites: Locks,
 }
 
 /// Longest account key kept (names are at most this long anyway).
@@ -174,6 +187,9 @@ impl Throttle {
             locked: Locks::default(),
             refresh_ip: Buckets::new(settings.refresh_per_ip, MAX_KEYS),
             refresh_site: site(settings.refresh_per_ip),
+            starts_ip: Buckets::new(settings.passkey_starts_per_ip, MAX_KEYS),
+            starts_site: site(settings.passkey_starts_per_ip),
+            spent_sites: Locks::default(),
         }
     }
 
@@ -213,11 +229,15 @@ impl Throttle {
         if recognised {
             return Ok(());
         }
-        let key = account_key(account);
+        self.failures_spent(&account_key(account)).await
+    }
+
+    /// Refuses while `key`'s failure budget is spent (shared or own).
+    async fn failures_spent(&self, key: &str) -> Result<(), Throttled> {
         if let Some(shared) = &self.shared {
             let spent = u64::from(self.settings.credentials_per_account.count.get());
             match shared
-                .peek(&failure_key(&key), OffsetDateTime::now_utc())
+                .peek(&failure_key(key), OffsetDateTime::now_utc())
                 .await
             {
                 Ok(Some(window)) if window.count >= spent => return Err(until(window)),
@@ -225,7 +245,27 @@ impl Throttle {
                 Err(err) => fall_back(&err),
             }
         }
-        self.locked.check(&key)
+        self.locked.check(key)
+    }
+
+    /// Counts a passkey ceremony's start from `ip`.
+    ///
+    /// # Errors
+    /// [`Throttled`] when the address's budget is spent.
+    pub async fn admit_ceremony(&self, ip: IpAddr) -> Result<(), Throttled> {
+        self.address(Scope::Ceremony, ip).await
+    }
+
+    /// Counts a wrong password sent from a browser whose device token
+    /// (its nonce) the account recognised.
+    pub async fn record_device_failure(&self, nonce: &str) {
+        self.count_failure(device_key(nonce)).await;
+    }
+
+    /// Whether the device token `nonce` has spent its failure budget: it
+    /// then spares its browser from the account's lock no more.
+    pub async fn device_spent(&self, nonce: &str) -> bool {
+        self.failures_spent(&device_key(nonce)).await.is_err()
     }
 
     /// Counts a credential attempt against `ip`'s budget alone, for a gate
@@ -242,7 +282,11 @@ impl Throttle {
     /// failure spent the account's budget and locked it (once per lock: the
     /// moment to tell the account's owner).
     pub async fn record_failure(&self, account: &str) -> bool {
-        let key = account_key(account);
+        self.count_failure(account_key(account)).await
+    }
+
+    /// Counts one failure against `key`; `true` when this one locked it.
+    async fn count_failure(&self, key: String) -> bool {
         let limit = self.settings.credentials_per_account;
         if let Some(shared) = &self.shared {
             let now = OffsetDateTime::now_utc();
@@ -285,6 +329,11 @@ impl Throttle {
                 &self.refresh_site,
                 self.settings.refresh_per_ip,
             ),
+            Scope::Ceremony => (
+                &self.starts_ip,
+                &self.starts_site,
+                self.settings.passkey_starts_per_ip,
+            ),
         };
         if let Some(shared) = &self.shared {
             match shared_address(shared.as_ref(), scope, limit, ip).await {
@@ -292,7 +341,7 @@ impl Throttle {
                 Err(err) => fall_back(&err),
             }
         }
-        check_address(own, site, ip)
+        check_address(own, site, &self.spent_sites, scope, ip)
     }
 
     /// Drops buckets that are full again, so memory follows recent traffic
@@ -305,6 +354,9 @@ impl Throttle {
         self.locked.sweep();
         self.refresh_ip.sweep();
         self.refresh_site.sweep();
+        self.starts_ip.sweep();
+        self.starts_site.sweep();
+        self.spent_sites.sweep();
     }
 
     /// How many buckets are kept, over every limit (for tests and metrics).
@@ -316,21 +368,33 @@ impl Throttle {
             + self.locked.len()
             + self.refresh_ip.len()
             + self.refresh_site.len()
+            + self.starts_ip.len()
+            + self.starts_site.len()
+            + self.spent_sites.len()
     }
 }
 
 /// The address's own bucket (IPv4 address or IPv6 /64), then, for IPv6,
-/// its site's (/48).
+/// its site's (/48). A site found spent is remembered until it refills, so
+/// an address rotating through its /64s is refused before each new /64
+/// gets a bucket.
 fn check_address(
     own: &Buckets<IpAddr>,
     site: &Buckets<IpAddr>,
+    spent_sites: &Locks,
+    scope: Scope,
     ip: IpAddr,
 ) -> Result<(), Throttled> {
     match ip.to_canonical() {
         ip @ IpAddr::V4(_) => own.check(&ip)?,
         IpAddr::V6(v6) => {
+            let site_key = format!("{scope:?}:{}", prefix(v6, 48));
+            spent_sites.check(&site_key)?;
             own.check(&prefix(v6, 64))?;
-            site.check(&prefix(v6, 48))?
+            site.check(&prefix(v6, 48)).inspect_err(|refused| {
+                let until = Instant::now() + Duration::from_secs(refused.retry_after_secs);
+                spent_sites.lock(site_key, until);
+            })?
         }
     };
     Ok(())
@@ -341,11 +405,17 @@ fn failure_key(key: &str) -> String {
     format!("fail:{key}")
 }
 
+/// The failure key of a device token (account keys never hold a `:`).
+fn device_key(nonce: &str) -> String {
+    format!("device:{nonce}")
+}
+
 /// Which per-address budget.
 #[derive(Clone, Copy, Debug)]
 enum Scope {
     Credentials,
     Refresh,
+    Ceremony,
 }
 
 /// [`check_address`] on shared counters: `Ok(result)` when the store
@@ -359,6 +429,7 @@ async fn shared_address(
     let name = match scope {
         Scope::Credentials => "ip",
         Scope::Refresh => "refresh",
+        Scope::Ceremony => "ceremony",
     };
     let keys = match ip.to_canonical() {
         ip @ IpAddr::V4(_) => vec![(format!("{name}:{ip}"), limit)],
@@ -591,7 +662,51 @@ mod tests {
             credentials_per_ip: limit(100, Duration::from_secs(60)),
             credentials_per_account: each,
             refresh_per_ip: each,
+            passkey_starts_per_ip: each,
         }
+    }
+
+    #[tokio::test]
+    async fn a_device_token_has_a_failure_budget_of_its_own() {
+        let throttle = Throttle::new(settings(3, 60));
+        assert!(!throttle.device_spent("nonce-a").await);
+        for _ in 0..3 {
+            throttle.record_device_failure("nonce-a").await;
+        }
+        assert!(throttle.device_spent("nonce-a").await, "spent after 3");
+        assert!(
+            !throttle.device_spent("nonce-b").await,
+            "another token's is whole"
+        );
+        throttle.admit(None, "nonce-a", false).await.unwrap();
+        assert!(
+            !throttle.record_failure("nonce-a").await,
+            "an account of that name has a budget apart"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_spent_ipv6_site_makes_no_bucket_for_each_new_64() {
+        let throttle = Throttle::new(ThrottleSettings {
+            passkey_starts_per_ip: limit(1, Duration::from_secs(60)),
+            ..settings(100, 60)
+        });
+        let site = 0x2001_0db8_0001_u128 << 80;
+        // SITE_FACTOR /64s spend the /48's budget of SITE_FACTOR.
+        for n in 0..u128::from(SITE_FACTOR) {
+            let ip = IpAddr::V6(Ipv6Addr::from(site | (n << 64)));
+            throttle.admit_ceremony(ip).await.unwrap();
+        }
+        let refused = IpAddr::V6(Ipv6Addr::from(site | (1000 << 64)));
+        assert!(throttle.admit_ceremony(refused).await.is_err());
+        let before = throttle.starts_ip.len();
+        for n in 2000..2100_u128 {
+            let ip = IpAddr::V6(Ipv6Addr::from(site | (n << 64)));
+            assert!(throttle.admit_ceremony(ip).await.is_err());
+        }
+        assert_eq!(throttle.starts_ip.len(), before, "no new /64 buckets");
+        let elsewhere = IpAddr::V6(Ipv6Addr::from(0x2001_0db8_0002_u128 << 80));
+        throttle.admit_ceremony(elsewhere).await.unwrap();
     }
 
     #[tokio::test]

@@ -73,12 +73,12 @@ async fn a_password_change_ends_every_session_and_starts_a_new_one() {
     let new = "quiet cedar meadow";
 
     assert!(matches!(
-        auth.change_password(&here.auth, "wrong", new, client())
+        auth.change_password(&here.auth, Some("wrong"), new, client())
             .await,
         Err(Error::InvalidCredentials)
     ));
     assert!(matches!(
-        auth.change_password(&here.auth, PASSWORD, "password1", client())
+        auth.change_password(&here.auth, Some(PASSWORD), "password1", client())
             .await,
         Err(Error::WeakPassword(_))
     ));
@@ -88,7 +88,7 @@ async fn a_password_change_ends_every_session_and_starts_a_new_one() {
     );
 
     let replaced = auth
-        .change_password(&elsewhere.auth, PASSWORD, new, client())
+        .change_password(&elsewhere.auth, Some(PASSWORD), new, client())
         .await
         .unwrap();
     assert!(
@@ -174,7 +174,7 @@ async fn notices_tell_of_new_devices_and_replays_until_dismissed() {
     };
     assert!(kinds(auth.clone()).await.is_empty(), "sign-up raises none");
     let known = client().with_known_device(true);
-    auth.sign_in("eve", PASSWORD, false, known).await.unwrap();
+    let owner = auth.sign_in("eve", PASSWORD, false, known).await.unwrap();
     assert!(kinds(auth.clone()).await.is_empty(), "a known browser");
 
     // A replayed refresh token, from the thief's address.
@@ -213,10 +213,21 @@ async fn notices_tell_of_new_devices_and_replays_until_dismissed() {
 
     let other = auth.sign_up("fred", PASSWORD, client()).await.unwrap();
     assert!(matches!(
-        auth.dismiss_notice(other.auth.user.id, notices[0].id).await,
+        auth.dismiss_notice(&other.auth, notices[0].id).await,
         Err(Error::NotFound)
     ));
-    auth.dismiss_notice(user, notices[0].id).await.unwrap();
+    // Raised after this session's proof: it needs a new one first.
+    assert!(matches!(
+        auth.dismiss_notice(&owner.auth, notices[0].id).await,
+        Err(Error::ConfirmationRequired)
+    ));
+    auth.confirm(&owner.auth, PASSWORD, &client())
+        .await
+        .unwrap();
+    let confirmed = valid(&auth, &owner.token).await.unwrap();
+    auth.dismiss_notice(&confirmed, notices[0].id)
+        .await
+        .unwrap();
     assert!(kinds(auth.clone()).await.is_empty());
 }
 

@@ -28,9 +28,13 @@ fn client() -> ClientInfo {
     ClientInfo::new(Some("192.0.2.7".to_owned()), Some("passkey test"))
 }
 
-/// Two engines (instances) on one backend, sharing a manual clock.
+/// Two engines (instances) on one backend, sharing a manual clock, the
+/// ceremony seal (derived from the site's secret in the server) and the
+/// store's single-use ids.
 fn instances(b: &Backend) -> (Auth, Auth, ManualClock) {
     let clock = ManualClock::new();
+    let seal = engine::passkey::CeremonySeal::generate();
+    let once = Arc::new(engine::once::UsedOnce::new(Some(b.counters.clone())));
     let auth = || {
         Auth::new(
             b.users.clone(),
@@ -39,8 +43,21 @@ fn instances(b: &Backend) -> (Auth, Auth, ManualClock) {
             Arc::new(clock.clone()),
         )
         .unwrap()
+        .with_ceremony_signing(seal.clone(), once.clone())
     };
     (auth(), auth(), clock)
+}
+
+/// The session `token` as a request would find it now.
+async fn current(auth: &Auth, token: &engine::SessionToken) -> engine::Authenticated {
+    match auth
+        .validate_token(token, ClientInfo::default)
+        .await
+        .unwrap()
+    {
+        Validation::Valid(auth) => *auth,
+        Validation::Invalid => panic!("session ended"),
+    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Value {
@@ -67,7 +84,7 @@ async fn sign_up(a: &Auth, b: &Auth, name: &str) -> (Authenticator, NewSession) 
     let created = key.register(&json(&started.options), ORIGIN);
     let session = b
         .passkey_sign_up_finish(
-            started.token.expose(),
+            &started.token,
             &registration(created),
             Some("Test key"),
             client(),
@@ -79,10 +96,10 @@ async fn sign_up(a: &Auth, b: &Auth, name: &str) -> (Authenticator, NewSession) 
 
 /// A discoverable sign-in with `key`: started on `a`, finished on `b`.
 async fn sign_in(a: &Auth, b: &Auth, key: &mut Authenticator) -> Result<NewSession, Error> {
-    let started = a.passkey_sign_in_start().await.unwrap();
+    let started = a.passkey_sign_in_start().unwrap();
     let asserted = key.assert(&json(&started.options), ORIGIN);
     let claim = claim(b, asserted).await;
-    b.passkey_sign_in_finish(started.token.expose(), &claim, true, client())
+    b.passkey_sign_in_finish(&started.token, &claim, true, client())
         .await
 }
 
@@ -123,9 +140,9 @@ async fn a_passkey_account_signs_up_and_in_like_a_password_one(b: Backend) {
 async fn a_replayed_assertion_is_refused(b: Backend) {
     let (a, other, _) = instances(&b);
     let (mut key, _) = sign_up(&a, &other, "rex").await;
-    let started = a.passkey_sign_in_start().await.unwrap();
+    let started = a.passkey_sign_in_start().unwrap();
     let asserted = claim(&a, key.assert(&json(&started.options), ORIGIN)).await;
-    let token = started.token.expose();
+    let token = &started.token;
     a.passkey_sign_in_finish(token, &asserted, false, client())
         .await
         .unwrap();
@@ -138,9 +155,9 @@ async fn a_replayed_assertion_is_refused(b: Backend) {
         ));
     }
     // And under a new ceremony it answers the wrong challenge.
-    let fresh = a.passkey_sign_in_start().await.unwrap();
+    let fresh = a.passkey_sign_in_start().unwrap();
     assert!(matches!(
-        a.passkey_sign_in_finish(fresh.token.expose(), &asserted, false, client())
+        a.passkey_sign_in_finish(&fresh.token, &asserted, false, client())
             .await,
         Err(Error::PasskeyRejected)
     ));
@@ -152,32 +169,27 @@ async fn a_foreign_origin_is_refused(b: Backend) {
     let started = a.passkey_sign_up_start("fay").await.unwrap();
     let created = key.register(&json(&started.options), "https://evil.example");
     assert!(matches!(
-        a.passkey_sign_up_finish(
-            started.token.expose(),
-            &registration(created),
-            None,
-            client()
-        )
-        .await,
+        a.passkey_sign_up_finish(&started.token, &registration(created), None, client())
+            .await,
         Err(Error::PasskeyRejected)
     ));
     let (mut key, _) = sign_up(&a, &other, "fay").await;
-    let started = a.passkey_sign_in_start().await.unwrap();
+    let started = a.passkey_sign_in_start().unwrap();
     let asserted = key.assert(
         &json(&started.options),
         "http://localhost.evil.example:3000",
     );
     let asserted = claim(&a, asserted).await;
     assert!(matches!(
-        a.passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
+        a.passkey_sign_in_finish(&started.token, &asserted, false, client())
             .await,
         Err(Error::PasskeyRejected)
     ));
     // Any localhost port is the development origin.
-    let started = a.passkey_sign_in_start().await.unwrap();
+    let started = a.passkey_sign_in_start().unwrap();
     let asserted = key.assert(&json(&started.options), "http://localhost:49152");
     let asserted = claim(&a, asserted).await;
-    a.passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
+    a.passkey_sign_in_finish(&started.token, &asserted, false, client())
         .await
         .unwrap();
 }
@@ -185,13 +197,13 @@ async fn a_foreign_origin_is_refused(b: Backend) {
 async fn an_expired_ceremony_is_refused(b: Backend) {
     let (a, other, clock) = instances(&b);
     let (mut key, _) = sign_up(&a, &other, "eve").await;
-    let started = a.passkey_sign_in_start().await.unwrap();
+    let started = a.passkey_sign_in_start().unwrap();
     let asserted = key.assert(&json(&started.options), ORIGIN);
     clock.advance(engine::passkey::CEREMONY_TTL);
     let asserted = claim(&other, asserted).await;
     assert!(matches!(
         other
-            .passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
+            .passkey_sign_in_finish(&started.token, &asserted, false, client())
             .await,
         Err(Error::PasskeyRejected)
     ));
@@ -228,13 +240,13 @@ async fn the_user_handle_must_name_the_owner(b: Backend) {
     let (a, other, _) = instances(&b);
     let (mut key, _) = sign_up(&a, &other, "uma").await;
     let (_, someone) = sign_up(&a, &other, "sam").await;
-    let started = a.passkey_sign_in_start().await.unwrap();
+    let started = a.passkey_sign_in_start().unwrap();
     let handle = someone.auth.user.id.as_uuid();
     let asserted = key.assert_as(&json(&started.options), ORIGIN, handle.as_bytes());
     let asserted = claim(&a, asserted).await;
     assert_eq!(asserted.account(), None);
     assert!(matches!(
-        a.passkey_sign_in_finish(started.token.expose(), &asserted, false, client())
+        a.passkey_sign_in_finish(&started.token, &asserted, false, client())
             .await,
         Err(Error::PasskeyRejected)
     ));
@@ -246,8 +258,17 @@ async fn a_password_account_adds_a_passkey_and_confirms_with_it(b: Backend) {
         .sign_up("max", "correct horse battery staple", client())
         .await
         .unwrap();
-    let auth = new.auth;
     let mut key = Authenticator::new();
+    // A fresh sign-in is not enough to add a credential: only a proof
+    // within the session is (a stolen session cannot add its own).
+    assert!(matches!(
+        a.passkey_registration_start(&new.auth).await,
+        Err(Error::ConfirmationRequired)
+    ));
+    a.confirm(&new.auth, "correct horse battery staple", &client())
+        .await
+        .unwrap();
+    let auth = current(&a, &new.token).await;
     let started = a.passkey_registration_start(&auth).await.unwrap();
     let options = json(&started.options);
     assert_eq!(
@@ -266,26 +287,14 @@ async fn a_password_account_adds_a_passkey_and_confirms_with_it(b: Backend) {
         .unwrap();
     assert!(matches!(
         other
-            .passkey_registration_finish(
-                &stranger.auth,
-                started.token.expose(),
-                &created,
-                None,
-                &client()
-            )
+            .passkey_registration_finish(&stranger.auth, &started.token, &created, None, &client())
             .await,
         Err(Error::PasskeyRejected)
     ));
     let started = a.passkey_registration_start(&auth).await.unwrap();
     let created = registration(key.register(&json(&started.options), ORIGIN));
     let record = other
-        .passkey_registration_finish(
-            &auth,
-            started.token.expose(),
-            &created,
-            Some("  Phone "),
-            &client(),
-        )
+        .passkey_registration_finish(&auth, &started.token, &created, Some("  Phone "), &client())
         .await
         .unwrap();
     assert_eq!(record.name, "Phone");
@@ -296,7 +305,7 @@ async fn a_password_account_adds_a_passkey_and_confirms_with_it(b: Backend) {
     assert_eq!(excluded.as_array().unwrap().len(), 1);
     let created = registration(key.register(&json(&again.options), ORIGIN));
     assert!(matches!(
-        a.passkey_registration_finish(&auth, again.token.expose(), &created, None, &client())
+        a.passkey_registration_finish(&auth, &again.token, &created, None, &client())
             .await,
         Err(Error::PasskeyRejected | Error::PasskeyTaken)
     ));
@@ -316,14 +325,14 @@ async fn a_password_account_adds_a_passkey_and_confirms_with_it(b: Backend) {
     let asserted = assertion(key.assert(&json(&started.options), ORIGIN));
     // A sign-in ceremony's token cannot finish a confirmation, and the
     // confirmation is this session's only.
-    let sign_in = a.passkey_sign_in_start().await.unwrap();
+    let sign_in = a.passkey_sign_in_start().unwrap();
     assert!(matches!(
-        a.passkey_confirm_finish(&current, sign_in.token.expose(), &asserted, &client())
+        a.passkey_confirm_finish(&current, &sign_in.token, &asserted, &client())
             .await,
         Err(Error::PasskeyRejected)
     ));
     other
-        .passkey_confirm_finish(&current, started.token.expose(), &asserted, &client())
+        .passkey_confirm_finish(&current, &started.token, &asserted, &client())
         .await
         .unwrap();
     let current = match a

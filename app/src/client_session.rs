@@ -61,7 +61,8 @@ impl TokenStorage {
 pub struct TokenResponse {
     /// The access JWT.
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `DPoP` when the token is bound to the browser's key (send it with a
+    /// proof), else `Bearer`.
     pub token_type: String,
     /// Seconds until the token expires.
     pub expires_in: i64,

@@ -76,6 +76,10 @@ pub enum AppError {
     /// Anything else; details are in the server log.
     #[error("Something went wrong. Please try again.")]
     Internal,
+    /// The request itself was malformed (a body that is not the JSON or
+    /// form the endpoint takes, a missing field).
+    #[error("The request was not understood. Reload the page and try again.")]
+    BadRequest,
     /// The server function machinery itself failed (network, encoding).
     #[error("The request could not be completed. Check your connection and try again.")]
     Transport,
@@ -106,6 +110,7 @@ impl AppError {
             Self::Busy => "busy",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
+            Self::BadRequest => "bad_request",
             Self::Transport => "transport",
         }
     }
@@ -135,6 +140,7 @@ impl AppError {
             Self::Busy,
             Self::Unavailable,
             Self::Internal,
+            Self::BadRequest,
             Self::Transport,
         ]
         .into_iter()
@@ -150,6 +156,7 @@ impl AppError {
             | Self::InvalidPassword
             | Self::WeakPassword(_)
             | Self::ConfirmationMismatch
+            | Self::BadRequest
             | Self::Transport => 400,
             // RFC 9470 answers step-up with 401; 403 keeps a session that
             // exists from reading as signed out.
@@ -167,8 +174,17 @@ impl AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
-    fn from_server_fn_error(_: ServerFnErrorErr) -> Self {
-        Self::Transport
+    /// What the server function machinery reports: on the server, a
+    /// request it could not decode (arguments, body) is the caller's
+    /// mistake (400, [`AppError::BadRequest`]); in the browser, anything it
+    /// reports is the way there or back ([`AppError::Transport`]).
+    fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
+        match err {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => Self::BadRequest,
+            _ => Self::Transport,
+        }
     }
 }
 
@@ -180,6 +196,10 @@ impl From<engine::Error> for AppError {
             E::InvalidCredentials => Self::InvalidCredentials,
             E::UsernameTaken => Self::UsernameTaken,
             E::NotFound | E::InvalidId => Self::NotFound,
+            // The same prompt as a stale sign-in: confirm, then retry.
+            E::ConfirmationRequired => Self::ReauthRequired,
+            // The password used is no longer the account's.
+            E::CredentialsChanged => Self::InvalidCredentials,
             E::PasskeyRejected => Self::PasskeyFailed,
             E::PasskeyTaken => Self::PasskeyTaken,
             E::LastCredential => Self::LastCredential,

@@ -95,8 +95,16 @@ test("a sign-in from a new browser leaves notices, dismissed once for every devi
   await expect(laptop.getByTestId("events")).not.toContainText("Failed sign-in");
   expect(await seriousViolations(laptop)).toEqual([]);
 
-  await notices.nth(1).getByRole("button", { name: "Dismiss" }).click();
+  // Raised by this browser's own sign-in: whoever caused a notice must
+  // prove a credential again to dismiss it (in place, then it goes).
+  await notices.nth(1).getByRole("button", { name: "Confirm it's you to dismiss" }).click();
+  const prompt = laptop.getByTestId("reauth-prompt");
+  await expect(prompt).toBeVisible();
+  await prompt.getByLabel("Password").fill(PASSWORD);
+  await prompt.getByRole("button", { name: "Confirm", exact: true }).click();
   await expect(notices).toHaveCount(1);
+  // Confirmed since it was raised: the other one now goes at once.
+  await expect(notices.first().getByRole("button", { name: "Dismiss", exact: true })).toBeVisible();
   await page.reload();
   await expect(page.getByTestId("notice")).toHaveCount(1);
   await expect(page.getByTestId("notice")).toContainText("New sign-in");
@@ -125,7 +133,11 @@ test.describe("step-up after the re-authentication window", () => {
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Continue" }).click();
     await expect(page).toHaveURL(/\/account\/password$/);
-    await changePassword(page, PASSWORD, NEW_PASSWORD);
+    // Just confirmed: the confirmation stands in for the current password.
+    await expect(page.getByTestId("no-current-password")).toBeVisible();
+    await expect(page.getByLabel("Current password")).toHaveCount(0);
+    await page.getByLabel("New password").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
     await expect(page.getByTestId("password-changed")).toBeVisible();
     // The wrong password's 403 is the only console line.
     expect(problems.filter((p) => !p.includes("403"))).toEqual([]);

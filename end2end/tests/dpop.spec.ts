@@ -61,6 +61,38 @@ test("refreshes carry a proof from a key that cannot be read out, the same acros
   expect(problems).toEqual([]);
 });
 
+test("the bound access token reaches the API only with a proof of the key, which a copy lacks", async ({
+  page,
+  request,
+}) => {
+  const problems = watchConsole(page);
+  const user = uniqueUser("dpopapi");
+  await signUp(page, user);
+  await page.goto("/");
+  await hydrated(page);
+  await expect(page.getByTestId("client-state")).toContainText(`Signed in as ${user}`);
+  const sent = page.waitForRequest((req) => req.url().endsWith("/api/me"));
+  await page.getByRole("button", { name: "Call /api/me with the token" }).click();
+  await expect(page.getByTestId("api-me")).toContainText(`"name":"${user}"`);
+  const headers = (await sent).headers();
+  const [scheme, token] = headers["authorization"].split(" ");
+  expect(scheme).toBe("DPoP");
+  const claims = JSON.parse(Buffer.from(headers["dpop"].split(".")[1], "base64url").toString());
+  expect(claims).toMatchObject({ htm: "GET", htu: expect.stringMatching(/\/api\/me$/) });
+  expect(claims.ath).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  // The same token copied out of the page: refused as a bearer token, and
+  // with the page's own (used) proof.
+  for (const extra of [
+    { authorization: `Bearer ${token}` },
+    { authorization: `DPoP ${token}` },
+    { authorization: `DPoP ${token}`, dpop: headers["dpop"] },
+  ]) {
+    const res = await request.get("/api/me", { headers: extra });
+    expect(res.status(), JSON.stringify(Object.keys(extra))).toBe(401);
+  }
+  expect(problems).toEqual([]);
+});
+
 test("cookies copied into another browser do not refresh there", async ({ page, browser }) => {
   const user = uniqueUser("copied");
   await signUp(page, user);

@@ -1,5 +1,5 @@
 import { test, expect, type Page, type CDPSession } from "@playwright/test";
-import { hydrated, seriousViolations, signUp, uniqueUser, watchConsole } from "./helpers";
+import { PASSWORD, hydrated, seriousViolations, signUp, uniqueUser, watchConsole } from "./helpers";
 
 // Passkeys in a real Chromium, with its virtual authenticator (CTAP2, an
 // internal platform authenticator that keeps resident keys and verifies
@@ -95,9 +95,20 @@ test("a password account adds a passkey, signs in with it, renames and removes i
   await page.goto("/account/passkeys");
   await hydrated(page);
   await expect(page.getByTestId("no-passkeys")).toBeVisible();
+  // A fresh sign-in is not proof enough to add a credential: the page
+  // sends the person to confirm first, and back.
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page).toHaveURL(/\/account\/confirm\?next=\/account\/passkeys$/);
+  await hydrated(page);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page).toHaveURL(/\/account\/passkeys$/);
+  await hydrated(page);
   await page.getByLabel("Name for a new passkey (optional)").fill("Test laptop");
   await page.getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.getByTestId("passkey-added")).toHaveText("Added “Test laptop”.");
+  // Adding a credential offers to end every other session.
+  await expect(page.getByTestId("sign-out-others-offer")).toBeVisible();
   await expect(page.getByTestId("passkey-name")).toHaveText("Test laptop");
   expect(await credentials(auth)).toBe(1);
 
@@ -118,6 +129,9 @@ test("a password account adds a passkey, signs in with it, renames and removes i
   await expect(page.getByTestId("passkey-name")).toHaveText("Desk");
   await page.getByRole("button", { name: "Remove Desk" }).click();
   await expect(page.getByTestId("no-passkeys")).toBeVisible();
+  await expect(page.getByTestId("passkey-removed")).toBeVisible();
+  await page.getByRole("button", { name: "Sign out every other session" }).click();
+  await expect(page.getByTestId("others-signed-out")).toBeVisible();
   expect(problems).toEqual([]);
 });
 
@@ -272,7 +286,8 @@ test("the passkey pages pass axe in both themes", async ({ page }) => {
   }
 });
 
-test("a passkey-only account sets its first password without a current one", async ({ page }) => {
+test("a passkey-only account sets its first password with a passkey proved first", async ({ page }) => {
+  await withoutAutofill(page);
   await virtualAuthenticator(page);
   const user = uniqueUser("pkpw");
   await signUpWithPasskey(page, user);
@@ -281,7 +296,14 @@ test("a passkey-only account sets its first password without a current one", asy
   await expect(page.getByLabel("Current password")).toHaveCount(0);
   await page.getByLabel("New password").fill("quiet cedar meadow");
   await page.getByRole("button", { name: "Change password" }).click();
+  // The sign-up alone does not let a first password be set: the passkey
+  // is asked for in place, and the change then goes through.
+  const prompt = page.getByTestId("reauth-prompt");
+  await expect(prompt).toBeVisible();
+  await prompt.getByRole("button", { name: "Confirm with a passkey" }).click();
   await expect(page.getByTestId("password-changed")).toBeVisible();
+  // The passkeys added lately are listed, to remove one not recognised.
+  await expect(page.getByTestId("recent-passkey")).toHaveCount(1);
 });
 
 test.describe("with a short re-authentication window", () => {

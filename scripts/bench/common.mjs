@@ -54,6 +54,7 @@ export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
     RATE_LIMIT_CREDENTIALS_PER_IP: "1000000/1m",
     RATE_LIMIT_CREDENTIALS_PER_ACCOUNT: "1000000/1m",
     RATE_LIMIT_REFRESH_PER_IP: "1000000/1m",
+    RATE_LIMIT_PASSKEY_STARTS_PER_IP: "1000000/1m",
     RUST_LOG: "warn",
     ...extraEnv,
   };

@@ -1,19 +1,27 @@
 #!/usr/bin/env node
-// The flood scenario of the load benchmark; run it through
+// The flood scenarios of the load benchmark; run them through
 // `scripts/flood.sh`, which builds the release server first. See
-// BENCHMARKS.md ("Sign-in flood").
+// BENCHMARKS.md ("Floods").
 //
 // Behind TRUSTED_PROXIES=127.0.0.1 and the default rate limits, WORKERS
-// concurrent loops send bad sign-ins as fast as they can, each from the
-// next of 1,000 client addresses (half IPv4, half IPv6 in distinct /48s,
-// through X-Forwarded-For), for DURATION seconds. Meanwhile one signed-in
-// user loads /dashboard again and again and refreshes every few seconds;
-// then signs out, and signs in again. The same user runs first on a quiet
-// server, for the comparison. The driver shares the machine with the
-// server, so the flood also takes CPU from the server through the driver.
+// concurrent loops send as fast as they can, for DURATION seconds, one of:
+// - `sign-in`: bad sign-ins, each from the next of 1,000 client addresses
+//   (half IPv4, half IPv6 in distinct /48s, through X-Forwarded-For);
+// - `passkey-start`: passkey sign-in starts (anyone can send them), all
+//   from one address, as the security review did;
+// - `crafted-password`: sign-ups with a 78-character password built to
+//   make the strength estimate slow, from 8 addresses (within their
+//   budgets: what reaches the server is the estimate's cost).
+// Meanwhile one signed-in user loads /dashboard again and again and
+// refreshes every few seconds; then signs out, and signs in again. The
+// same user runs first on a quiet server, for the comparison. The driver
+// shares the machine with the server, so the flood also takes CPU from the
+// server through the driver.
 //
-//   node scripts/bench/flood.mjs --server BIN --site DIR [--duration 30] [--workers 48]
+//   node scripts/bench/flood.mjs --server BIN --site DIR [--scenario sign-in]
+//     [--duration 30] [--workers 48]
 
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -30,12 +38,62 @@ for (const required of ["server", "site"]) {
 }
 const DURATION = Number(opts.duration ?? 30) * 1000;
 const WORKERS = Number(opts.workers ?? 48);
+const SCENARIO = opts.scenario ?? "sign-in";
 const ADDRESSES = 1000;
+// The review's crafted password: l33t-heavy runs that keep the strength
+// estimator busy, repeated to 78 characters.
+const CRAFTED = "4@8({[</369&#!1/|0$5+7%2/".repeat(4).slice(0, 78);
 const REFRESH_EVERY_MS = 5000;
 
 /** The `i`th client address: even ones IPv4, odd ones IPv6 (each its own /48). */
 function address(i) {
   return i % 2 === 0 ? `10.1.${(i >> 8) & 255}.${i & 255}` : `2001:db8:${i.toString(16)}::1`;
+}
+
+/** Counts one answer (or error) of the flood. */
+function count(statuses, key) {
+  statuses[key] = (statuses[key] ?? 0) + 1;
+}
+
+/** Passkey sign-in starts from one address until `stopAt`. */
+async function passkeyStarter(base, stopAt, statuses) {
+  const jar = new Jar();
+  const { csrf } = await form(base, jar, "/login", "sign_in");
+  while (Date.now() < stopAt) {
+    try {
+      const res = await fetch(`${base}/api/passkeys/login/start`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json",
+          "sec-fetch-site": "same-origin",
+          "x-csrf-token": csrf,
+          "x-forwarded-for": "203.0.113.50",
+          cookie: jar.header(),
+        },
+        body: "{}",
+      });
+      await res.arrayBuffer();
+      count(statuses, res.status);
+    } catch {
+      count(statuses, "error");
+    }
+  }
+}
+
+/** Sign-ups with the crafted password from 8 addresses until `stopAt`. */
+async function craftedSignUps(base, w, stopAt, statuses) {
+  const jar = new Jar();
+  const { action, csrf } = await form(base, jar, "/signup", "sign_up");
+  for (let n = w; Date.now() < stopAt; n += WORKERS) {
+    try {
+      const fields = { username: `crafted-${w}-${n}`, password: CRAFTED, csrf_token: csrf };
+      const res = await post(base, jar, action, fields, { "x-forwarded-for": `10.9.0.${n % 8}` });
+      count(statuses, res.status);
+    } catch {
+      count(statuses, "error");
+    }
+  }
 }
 
 /** Bad sign-ins from rotating addresses until `stopAt`; counts statuses. */
@@ -109,6 +167,7 @@ const server = await startServer(opts.server, {
     RATE_LIMIT_CREDENTIALS_PER_IP: "20/1m",
     RATE_LIMIT_CREDENTIALS_PER_ACCOUNT: "5/1m",
     RATE_LIMIT_REFRESH_PER_IP: "120/1m",
+    RATE_LIMIT_PASSKEY_STARTS_PER_IP: "30/1m",
   },
 });
 const base = server.base;
@@ -119,10 +178,20 @@ if (!(await credentials(base, jar, "/signup", "sign_up", name))) throw new Error
 console.log(`quiet: the user alone for ${DURATION / 1000} s`);
 const quiet = summary(await user(base, jar, name, Date.now() + DURATION));
 
-console.log(`flood: ${WORKERS} concurrent bad sign-ins from ${ADDRESSES} addresses for ${DURATION / 1000} s, the user as before`);
+const what = {
+  "sign-in": `${WORKERS} concurrent bad sign-ins from ${ADDRESSES} addresses`,
+  "passkey-start": `${WORKERS} concurrent passkey sign-in starts from one address`,
+  "crafted-password": `${WORKERS} concurrent sign-ups with a crafted 78-character password from 8 addresses`,
+}[SCENARIO];
+if (!what) throw new Error(`unknown scenario ${SCENARIO}`);
+console.log(`flood: ${what} for ${DURATION / 1000} s, the user as before`);
 const statuses = {};
 const stopAt = Date.now() + DURATION;
-const attackers = Array.from({ length: WORKERS }, (_, w) => attacker(base, w, stopAt, statuses, name));
+const attackers = Array.from({ length: WORKERS }, (_, w) => {
+  if (SCENARIO === "passkey-start") return passkeyStarter(base, stopAt, statuses);
+  if (SCENARIO === "crafted-password") return craftedSignUps(base, w, stopAt, statuses);
+  return attacker(base, w, stopAt, statuses, name);
+});
 const flooded = summary(await user(base, jar, name, stopAt));
 await Promise.all(attackers);
 
@@ -132,6 +201,13 @@ const signedOut = await signOut(base, jar);
 const signedInAgain = await credentials(base, jar, "/login", "sign_in", name);
 await sleep(100);
 await stopServer(server);
+// What the flood left in the store (through Python's sqlite3, when there).
+const stored = spawnSync("python3", [
+  "-c",
+  "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM passkey_ceremonies').fetchone()[0])",
+  path.join(dir, "flood.db"),
+]);
+const ceremoniesStored = stored.status === 0 ? String(stored.stdout).trim() : "not counted (no python3)";
 
 const attempts = Object.values(statuses).reduce((a, b) => a + b, 0);
 const ratio = flooded.p99 / quiet.p99;
@@ -148,14 +224,18 @@ const flood = Object.entries(statuses)
 const md = [
   ...rows,
   "",
-  `flood: ${attempts} bad sign-ins in ${DURATION / 1000} s (${(attempts / (DURATION / 1000)).toFixed(0)}/s) from ${ADDRESSES} addresses by ${WORKERS} workers; answers ${flood}`,
+  `flood (${SCENARIO}): ${attempts} requests in ${DURATION / 1000} s (${(attempts / (DURATION / 1000)).toFixed(0)}/s): ${what}; answers ${flood}`,
+  `passkey ceremonies stored at the end: ${ceremoniesStored}`,
   `user p99 under flood / quiet: ${ratio.toFixed(2)}× (target < 3×)`,
   `then: signed out ${signedOut ? "yes" : "NO"}; signed in again during the flood's locks ${signedInAgain ? "yes" : "NO"}`,
 ].join("\n");
 console.log(`\n${md}`);
 for (const f of flooded.failures.slice(0, 10)) console.log(`user failure: ${f}`);
 mkdirSync("target/bench", { recursive: true });
-writeFileSync("target/bench/flood.md", `${md}\n`);
-writeFileSync("target/bench/flood.json", JSON.stringify({ quiet, flooded, statuses, signedOut, signedInAgain }, null, 2));
-console.log("\nsaved target/bench/flood.md and target/bench/flood.json");
+writeFileSync(`target/bench/flood-${SCENARIO}.md`, `${md}\n`);
+writeFileSync(
+  `target/bench/flood-${SCENARIO}.json`,
+  JSON.stringify({ quiet, flooded, statuses, signedOut, signedInAgain, ceremoniesStored }, null, 2),
+);
+console.log(`\nsaved target/bench/flood-${SCENARIO}.md and .json`);
 if (flooded.failures.length > 0 || !signedOut || !signedInAgain) process.exit(1);

@@ -22,6 +22,17 @@
 //!
 //! The form's `next` is in the body, which the gate does not read, so a
 //! refused plain form post returns to the bare form.
+//!
+//! Passkey ceremony starts pass the same gate with a budget of their own
+//! (`RATE_LIMIT_PASSKEY_STARTS_PER_IP`): anyone can start a sign-in, and
+//! each start costs a challenge, so a flood of them is refused here too.
+//!
+//! A request another site made the browser send is not counted: the gate
+//! checks where it came from (`Sec-Fetch-Site`, `Origin`, `Referer`, the
+//! CSRF layer's first test, which reads no body) before it spends any
+//! budget, and lets the CSRF layer refuse it. Otherwise a hostile page could
+//! spend its visitors' budgets (and everyone's behind the same NAT) with
+//! cross-site posts that fail anyway.
 
 use std::{sync::Arc, time::Duration};
 
@@ -35,7 +46,10 @@ use leptos::server_fn::ServerFn as _;
 
 use app::{
     error::AppError,
-    server_fns::auth::{SignIn, SignUp},
+    server_fns::{
+        auth::{SignIn, SignUp},
+        passkeys::{ConfirmStart, LoginStart, RegisterStart, SignupStart},
+    },
     session::{accepts_html, AddressCounted, ClientIp, BUSY_RETRY_AFTER_SECS},
 };
 use engine::{throttle::Throttle, Auth};
@@ -54,16 +68,20 @@ pub struct CredentialGate {
     throttle: Arc<Throttle>,
     /// Places for refusals being held.
     delayed: tokio::sync::Semaphore,
+    /// `PUBLIC_URL`'s origin, for the cross-site test (else the `Host`).
+    public_origin: Option<Arc<str>>,
 }
 
 impl CredentialGate {
-    /// A gate in front of `auth`'s hashing and `throttle`'s budgets.
+    /// A gate in front of `auth`'s hashing and `throttle`'s budgets, for a
+    /// site at `public_origin`.
     #[must_use]
-    pub fn new(auth: Auth, throttle: Arc<Throttle>) -> Self {
+    pub fn new(auth: Auth, throttle: Arc<Throttle>, public_origin: Option<Arc<str>>) -> Self {
         Self {
             auth,
             throttle,
             delayed: tokio::sync::Semaphore::new(DELAYED_AT_ONCE),
+            public_origin,
         }
     }
 
@@ -75,12 +93,30 @@ impl CredentialGate {
     }
 }
 
-/// The form page of each credential endpoint, for plain form posts.
-fn form_page(path: &str) -> Option<&'static str> {
+/// What a gated endpoint is.
+#[derive(Clone, Copy)]
+enum Gated {
+    /// A password sign-in or sign-up, and the form page it is posted from.
+    Credentials(&'static str),
+    /// A passkey ceremony's start (JSON only).
+    CeremonyStart,
+}
+
+/// The gated endpoints.
+fn gated(path: &str) -> Option<Gated> {
     if path == SignIn::PATH {
-        Some("/login")
+        Some(Gated::Credentials("/login"))
     } else if path == SignUp::PATH {
-        Some("/signup")
+        Some(Gated::Credentials("/signup"))
+    } else if [
+        LoginStart::PATH,
+        SignupStart::PATH,
+        RegisterStart::PATH,
+        ConfirmStart::PATH,
+    ]
+    .contains(&path)
+    {
+        Some(Gated::CeremonyStart)
     } else {
         None
     }
@@ -93,37 +129,58 @@ pub async fn credential_gate(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let page = match form_page(req.uri().path()) {
-        Some(page) if req.method() == Method::POST => page,
+    let kind = match gated(req.uri().path()) {
+        Some(kind) if req.method() == Method::POST => kind,
         _ => return next.run(req).await,
     };
-    let refusal = if gate.auth.hashing_saturated() {
-        Some((AppError::Busy, BUSY_RETRY_AFTER_SECS))
-    } else if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>().copied() {
-        match gate.throttle.admit_address(ip).await {
-            Ok(()) => {
-                req.extensions_mut().insert(AddressCounted);
-                None
-            }
-            Err(throttled) => Some((AppError::TooManyAttempts, throttled.retry_after_secs)),
+    // Another site's post: the CSRF layer refuses it, and it spends nothing.
+    if crate::csrf::is_cross_site(req.headers(), gate.public_origin.as_deref()) {
+        return next.run(req).await;
+    }
+    let ip = req.extensions().get::<ClientIp>().copied();
+    let refusal = match kind {
+        Gated::Credentials(_) if gate.auth.hashing_saturated() => {
+            Some((AppError::Busy, BUSY_RETRY_AFTER_SECS))
         }
-    } else {
-        None
+        Gated::Credentials(_) => match ip {
+            Some(ClientIp(ip)) => match gate.throttle.admit_address(ip).await {
+                Ok(()) => {
+                    req.extensions_mut().insert(AddressCounted);
+                    None
+                }
+                Err(throttled) => Some((AppError::TooManyAttempts, throttled.retry_after_secs)),
+            },
+            None => None,
+        },
+        Gated::CeremonyStart => match ip {
+            Some(ClientIp(ip)) => gate
+                .throttle
+                .admit_ceremony(ip)
+                .await
+                .err()
+                .map(|throttled| (AppError::TooManyAttempts, throttled.retry_after_secs)),
+            None => None,
+        },
     };
     match refusal {
         None => next.run(req).await,
         Some((err, retry_after_secs)) => {
             gate.hold().await;
+            let page = match kind {
+                Gated::Credentials(page) => Some(page),
+                Gated::CeremonyStart => None,
+            };
             refuse(&req, page, &err, retry_after_secs)
         }
     }
 }
 
 /// The server function's own answer to `err`: for a plain form post, back
-/// to the form with the error's code; from script, the typed error as JSON
-/// with its status. Both say when to try again.
-fn refuse(req: &Request, page: &str, err: &AppError, retry_after_secs: u64) -> Response {
-    let mut res = if accepts_html(req.headers()) {
+/// to the form (`page`) with the error's code; from script, the typed error
+/// as JSON with its status. Both say when to try again.
+fn refuse(req: &Request, page: Option<&str>, err: &AppError, retry_after_secs: u64) -> Response {
+    let form_page = page.filter(|_| accepts_html(req.headers()));
+    let mut res = if let Some(page) = form_page {
         Redirect::to(&format!("{page}?error={}", err.code())).into_response()
     } else {
         let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

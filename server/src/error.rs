@@ -37,6 +37,9 @@ pub enum Challenge {
     /// `DPoP error="invalid_dpop_proof"` (RFC 9449 §7.1): the refresh lacks
     /// a valid proof from the key its session is bound to.
     InvalidDpopProof,
+    /// `DPoP error="invalid_token"` (RFC 9449 §7.1): a token bound to a key,
+    /// sent as a bearer token (or an unbound one sent as DPoP).
+    DpopInvalidToken,
 }
 
 /// A request that cannot be served as asked.
@@ -87,7 +90,11 @@ impl IntoResponse for ServerError {
             }
             Self::Internal(source) => tracing::error!(error = %source, "internal error"),
             Self::CrossSite(_) | Self::BadCsrfToken(_) | Self::TooLarge => {
-                tracing::warn!(refusal = %self, "refused a state-changing request");
+                // Anyone can cause these: at most a line a second.
+                static WARNED: engine::log_budget::LogBudget = engine::log_budget::LogBudget::new();
+                if let Some(left_out) = WARNED.allow() {
+                    tracing::warn!(refusal = %self, left_out, "refused a state-changing request");
+                }
             }
             _ => {}
         }
@@ -102,6 +109,10 @@ impl IntoResponse for ServerError {
                     Challenge::InvalidDpopProof => (
                         "invalid_dpop_proof",
                         "DPoP algs=\"ES256\", error=\"invalid_dpop_proof\"",
+                    ),
+                    Challenge::DpopInvalidToken => (
+                        "invalid_token",
+                        "DPoP algs=\"ES256\", error=\"invalid_token\"",
                     ),
                 };
                 let mut res = (

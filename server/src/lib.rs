@@ -23,6 +23,7 @@ pub mod keys;
 pub mod limits;
 pub mod origin;
 pub mod routes;
+pub mod server_fn_errors;
 pub mod session_layer;
 pub mod state;
 pub mod static_pages;

@@ -4,7 +4,9 @@
 
 use std::{fmt, str::FromStr};
 
-/// `http(s)://host[:port]`, in lower case, without a trailing slash.
+/// `http(s)://host[:port]`, in lower case, without a trailing slash, and
+/// without the scheme's default port (a browser's `Origin` never names it,
+/// so `https://app.example:443` would match no request).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicOrigin(String);
 
@@ -42,10 +44,13 @@ impl FromStr for PublicOrigin {
         {
             return Err(NotAnOrigin);
         }
-        Ok(Self(format!(
-            "{scheme}://{}",
-            authority.to_ascii_lowercase()
-        )))
+        let authority = authority.to_ascii_lowercase();
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        let authority = authority
+            .strip_suffix(default_port)
+            .filter(|host| !host.is_empty())
+            .unwrap_or(&authority);
+        Ok(Self(format!("{scheme}://{authority}")))
     }
 }
 
@@ -68,6 +73,24 @@ mod tests {
             .parse::<PublicOrigin>()
             .unwrap()
             .is_https());
+    }
+
+    #[test]
+    fn the_default_port_is_dropped_as_browsers_drop_it() {
+        for (raw, origin) in [
+            ("https://app.example:443", "https://app.example"),
+            ("http://app.example:80/", "http://app.example"),
+            ("https://app.example:80", "https://app.example:80"),
+            ("http://app.example:443", "http://app.example:443"),
+            ("https://[::1]:443", "https://[::1]"),
+            ("https://app.example:4430", "https://app.example:4430"),
+        ] {
+            assert_eq!(
+                raw.parse::<PublicOrigin>().unwrap().as_str(),
+                origin,
+                "{raw}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use axum::extract::FromRef;
 use engine::{
     jwt::{Jwt, JwtSettings},
-    passkey::RelyingParty,
+    passkey::{CeremonySeal, RelyingParty},
     store::{
         database::{Database, PoolSettings},
         StoreSettings,
@@ -56,8 +56,9 @@ pub struct Shared {
     pub csrf: engine::csrf::CsrfKey,
     /// Brute-force limits.
     pub throttle: Arc<engine::throttle::Throttle>,
-    /// DPoP proofs already used (shared when the rate counters are).
-    pub proofs: Arc<engine::dpop::SeenProofs>,
+    /// Single-use ids already used: DPoP proofs, and signed passkey
+    /// ceremonies (shared when the rate counters are).
+    pub proofs: Arc<engine::once::UsedOnce>,
     /// Access-token signer and verifier.
     pub jwt: Arc<Jwt>,
     /// The app's routes, for the router.
@@ -70,6 +71,10 @@ pub struct Shared {
     pub assets: Arc<app::assets::AssetNames>,
     /// The configuration, for the background tasks.
     pub config: Arc<Config>,
+    /// `/readyz`'s last storage check, reused for a second.
+    pub readiness: engine::recent::Recent<Result<(), String>>,
+    /// `/status`'s last database read, reused for a second.
+    pub status: Arc<engine::recent::Recent<Result<i64, String>>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -129,10 +134,14 @@ impl AppState {
             revocations = stores.feed.name(),
             "storage ready"
         );
+        let csrf = crate::keys::csrf_key(&env.jwt_keys_dir, config.csrf_key.as_ref())?;
+        // Shared by every instance when the store can be (PostgreSQL, Redis).
+        let proofs = Arc::new(engine::once::UsedOnce::new(stores.counters.clone()));
         let auth = Auth::new(stores.users, stores.sessions, config.session, clock)
             .map_err(StartupError::Engine)?
             .with_revocation_feed(stores.feed, stores.cache)
-            .with_relying_party(relying_party(env)?);
+            .with_relying_party(relying_party(env)?)
+            .with_ceremony_signing(CeremonySeal::derive(&csrf), proofs.clone());
         let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
         let jwt = JwtSettings {
             issuer: issuer(env),
@@ -148,14 +157,12 @@ impl AppState {
                 source: err.into(),
             })?
             .refusing(auth.revoked());
-        let csrf = crate::keys::csrf_key(&env.jwt_keys_dir, config.csrf_key.as_ref())?;
         let limits = ThrottleSettings {
             credentials_per_ip: env.rate_limit_credentials_per_ip,
             credentials_per_account: env.rate_limit_credentials_per_account,
             refresh_per_ip: env.rate_limit_refresh_per_ip,
+            passkey_starts_per_ip: env.rate_limit_passkey_starts_per_ip,
         };
-        // Shared by every instance when the store can be (PostgreSQL, Redis).
-        let proofs = Arc::new(engine::dpop::SeenProofs::new(stores.counters.clone()));
         let throttle = Arc::new(match stores.counters {
             Some(counters) => Throttle::shared(limits, counters),
             None => Throttle::new(limits),
@@ -192,6 +199,8 @@ impl AppState {
             static_pages,
             assets,
             config: Arc::new(config),
+            readiness: engine::recent::Recent::new(PROBE_REUSE),
+            status: Arc::new(engine::recent::Recent::new(PROBE_REUSE)),
         }));
         Ok((state, static_routes))
     }
@@ -206,6 +215,7 @@ impl AppState {
             device: engine::device::DeviceKey::derive(&self.csrf),
             throttle: self.throttle.clone(),
             db: self.db.clone(),
+            status: self.status.clone(),
         }
     }
 
@@ -263,6 +273,10 @@ pub fn relying_party(env: &crate::config::Env) -> Result<RelyingParty, StartupEr
     };
     rp.map_err(StartupError::Engine)
 }
+
+/// How long a probe's answer (`/readyz`, `/status`) is reused: they are
+/// public, so a flood of them costs one database round trip a second.
+const PROBE_REUSE: Duration = Duration::from_secs(1);
 
 /// The name passkey prompts show for this site.
 const RP_NAME: &str = "Leptos sessions";

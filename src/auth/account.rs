@@ -1,29 +1,47 @@
-//! The account around the session: confirming the password before a
-//! sensitive action, changing it, and deleting the account.
+//! The account around the session: confirming a credential before a
+//! sensitive action, setting, changing or removing the password, and
+//! deleting the account.
 //!
 //! - A session records when its user last proved a credential
-//!   (`authenticated_at`); [`Auth::is_recent`] says whether that is within
-//!   the re-authentication window (OWASP ASVS V3.7.1, ASVS 5 V7.5.1).
+//!   (`authenticated_at`, at sign-in and at each confirmation);
+//!   [`Auth::is_recent`] says whether that is within the re-authentication
+//!   window (OWASP ASVS V3.7.1, ASVS 5 V7.5.1).
+//! - Adding a credential needs more: a proof made *within* the session
+//!   (`confirmed_at`, [`Auth::is_confirmed`]), so whoever holds a stolen
+//!   session, even a fresh one, cannot add a password or passkey of their
+//!   own that would outlive the owner's recovery.
 //! - A password change ends every session of the user, this one too, and
 //!   starts a new one for this browser: the old cookie stops working
-//!   (ASVS V3.3.3, ASVS 5 V7.4.3).
+//!   (ASVS V3.3.3, ASVS 5 V7.4.3). Every credential change raises a notice
+//!   on the dashboard.
 //! - Deletion ends every session first, then deletes the account with all
 //!   that is stored of it (ASVS 5 V7.4.2).
 
 use super::Auth;
 use crate::{
     credentials::{verify_password, Password, PASSWORD_MAX_CHARS},
-    record::{AuthEventKind, Authenticated, ClientInfo, SessionRecord, UserSummary},
+    record::{AuthEventKind, Authenticated, ClientInfo, NoticeKind, SessionRecord, UserSummary},
+    store::Removal,
     Error, NewSession,
 };
 
 impl Auth {
     /// Whether the session's user proved a credential recently enough for
-    /// a sensitive action.
+    /// a sensitive action (at sign-in or since).
     #[must_use]
     pub fn is_recent(&self, session: &SessionRecord) -> bool {
         self.policy
             .is_recent(session.authenticated_at, self.clock.now())
+    }
+
+    /// Whether the session's user proved a credential *within* the session
+    /// (a confirmation, not the sign-in that began it) recently enough to
+    /// add a credential or change the password without the current one.
+    #[must_use]
+    pub fn is_confirmed(&self, session: &SessionRecord) -> bool {
+        session
+            .confirmed_at
+            .is_some_and(|at| self.policy.is_recent(at, self.clock.now()))
     }
 
     /// Checks the signed-in user's password again and records on the
@@ -62,39 +80,84 @@ impl Auth {
         Ok(())
     }
 
-    /// Replaces the password, after checking the current one (an account
-    /// made with a passkey has none: its first password needs only the
-    /// recent authentication the web layer checks). Every session of the
-    /// user ends, this one included, and this browser gets a new one (with
-    /// the same remember-me choice), so the old cookie stops working.
+    /// Sets a new password. The proof is the `current` password where the
+    /// account has one and it is given, else a confirmation in this
+    /// session ([`Auth::is_confirmed`]: a passkey's stands in for the
+    /// password, and an account made with a passkey sets its first password
+    /// that way). Every session of the user ends, this one included, and
+    /// this browser gets a new one (with the same remember-me choice), so
+    /// the old cookie stops working; the owner is told by a notice.
+    ///
+    /// The length rule is checked at once; the strength estimate runs with
+    /// the hash, in the bounded hashing queue.
     ///
     /// # Errors
     /// [`Error::InvalidCredentials`] for a wrong current password,
+    /// [`Error::ConfirmationRequired`] with neither proof,
     /// [`Error::InvalidPassword`] or [`Error::WeakPassword`] for the new
     /// one, or a storage or hashing failure.
     pub async fn change_password(
         &self,
         auth: &Authenticated,
-        current: &str,
+        current: Option<&str>,
         new: &str,
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
-        let new = Password::parse_new(new, &[auth.user.username.as_str()])?;
-        if let Some(stored) = self.stored_password(&auth.user).await? {
-            self.verify(auth, Some(stored), current, &client).await?;
+        let new = Password::parse(new)?;
+        let stored = self.stored_password(&auth.user).await?;
+        match (stored, current.filter(|c| !c.is_empty())) {
+            (Some(stored), Some(current)) => {
+                self.verify(auth, Some(stored), current, &client).await?;
+            }
+            _ if self.is_confirmed(&auth.session) => {}
+            _ => return Err(Error::ConfirmationRequired),
         }
-        let hash = self.hash_work(move || new.hash()).await??;
+        let name = auth.user.username.clone();
+        let hash = self
+            .hash_work(move || new.hash_new(&[name.as_str()]))
+            .await??;
         let user = auth.user.id;
-        if !self.users.set_password_hash(user, &hash).await? {
-            return Err(Error::NotFound);
-        }
+        let version = self
+            .users
+            .set_password_hash(user, &hash)
+            .await?
+            .ok_or(Error::NotFound)?;
         let ended = self.revoke_user(user, None).await?;
         self.event(Some(user), AuthEventKind::PasswordChanged, None, &client)
             .await;
+        self.notice(user, NoticeKind::PasswordChanged, 0, &client)
+            .await;
         tracing::info!(user = %user, ended, "password changed");
         let persistent = auth.session.persistent;
-        self.start_session(auth.user.clone(), persistent, client)
+        self.start_session(auth.user.clone(), version, persistent, client)
             .await
+    }
+
+    /// Removes the password of an account that keeps a passkey (the web
+    /// layer checks the authentication is recent first); the owner is told
+    /// by a notice.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the account has no password,
+    /// [`Error::LastCredential`] if it has no passkey, or a storage failure.
+    pub async fn remove_password(
+        &self,
+        auth: &Authenticated,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        let user = auth.user.id;
+        match self.users.remove_password(user).await? {
+            Removal::Removed => {
+                self.event(Some(user), AuthEventKind::PasswordRemoved, None, client)
+                    .await;
+                self.notice(user, NoticeKind::PasswordRemoved, 0, client)
+                    .await;
+                tracing::info!(user = %user, "password removed");
+                Ok(())
+            }
+            Removal::NotFound => Err(Error::NotFound),
+            Removal::LastCredential => Err(Error::LastCredential),
+        }
     }
 
     /// Deletes the account: ends its sessions (their access tokens with
@@ -106,6 +169,9 @@ impl Auth {
     /// the deletion itself.
     pub async fn delete_account(&self, auth: &Authenticated) -> Result<(), Error> {
         let user = auth.user.id;
+        // First, so a sign-in in flight ends its own session (see
+        // `start_session`) if this revocation runs before its insert.
+        self.users.bump_credentials_version(user).await?;
         self.revoke_user(user, None).await?;
         self.users.delete_user(user).await?;
         // The revoked sessions' rows, on a session store apart from the
@@ -137,7 +203,7 @@ impl Auth {
             .users
             .find_user_by_username(&user.username)
             .await?
-            .and_then(|(_, hash)| hash))
+            .and_then(|account| account.password_hash))
     }
 
     async fn verify(

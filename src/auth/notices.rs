@@ -1,7 +1,15 @@
 //! Security notices: what the account's owner should see on their
 //! dashboard, kept until they dismiss it. A sign-in from a browser the
 //! account had not used, the wrong passwords tried since the previous
-//! sign-in, and a replayed refresh token (OWASP ASVS 5 V6.3.5).
+//! sign-in, a replayed refresh token, and every credential change (OWASP
+//! ASVS 5 V6.3.5).
+//!
+//! Whoever caused a notice must not be able to erase it: a session
+//! dismisses a notice only if it proved a credential after the notice was
+//! raised (its sign-in came later, or it confirmed since,
+//! [`Auth::dismiss_notice`]). The session whose sign-in raised "new
+//! browser", or that removed a passkey, cannot dismiss what it caused, nor
+//! can a stolen cookie: each needs a credential proved again.
 //!
 //! Like events, notices are best effort: failing to store one is logged
 //! and never fails the sign-in or refresh that raised it.
@@ -9,7 +17,7 @@
 use super::Auth;
 use crate::{
     id::UserId,
-    record::{Activity, ClientInfo, Notice, NoticeKind, StoredNotice},
+    record::{Activity, Authenticated, ClientInfo, Notice, NoticeKind, StoredNotice},
     Error,
 };
 
@@ -71,16 +79,41 @@ impl Auth {
         self.users.activity(user, NOTICES_SHOWN, events).await
     }
 
-    /// Dismisses one of the user's notices.
+    /// Dismisses one of the user's notices from `auth`'s session, if that
+    /// session proved a credential after it was raised ([`Auth::may_dismiss`]).
     ///
     /// # Errors
-    /// [`Error::NotFound`] if it is not theirs (or already dismissed), or a
-    /// storage failure.
-    pub async fn dismiss_notice(&self, user: UserId, id: i64) -> Result<(), Error> {
-        if self.users.dismiss_notice(user, id).await? {
-            Ok(())
+    /// [`Error::ConfirmationRequired`] for a notice raised since the
+    /// session's latest proof, [`Error::NotFound`] if it is not theirs (or
+    /// already dismissed), or a storage failure.
+    pub async fn dismiss_notice(&self, auth: &Authenticated, id: i64) -> Result<(), Error> {
+        let (user, session) = (auth.user.id, &auth.session);
+        if self
+            .users
+            .dismiss_notice(user, id, session.authenticated_at, session.confirmed_at)
+            .await?
+        {
+            return Ok(());
+        }
+        let kept = self.users.list_notices(user, NOTICES_SHOWN).await?;
+        if kept.iter().any(|notice| notice.id == id) {
+            Err(Error::ConfirmationRequired)
         } else {
             Err(Error::NotFound)
         }
+    }
+
+    /// Whether `auth`'s session may dismiss `notice` without proving a
+    /// credential first: it proved one after the notice was raised, by
+    /// signing in later (a sign-in raises its own notices at the second it
+    /// begins, so the same second does not count) or by a confirmation
+    /// since.
+    #[must_use]
+    pub fn may_dismiss(auth: &Authenticated, notice: &Notice) -> bool {
+        let session = &auth.session;
+        notice.created_at < session.authenticated_at
+            || session
+                .confirmed_at
+                .is_some_and(|confirmed| notice.created_at <= confirmed)
     }
 }

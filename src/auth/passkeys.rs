@@ -2,13 +2,23 @@
 //! with one, and confirming a sensitive action with one.
 //!
 //! Each ceremony has two halves. `*_start` makes the options the browser
-//! passes to `navigator.credentials`, and keeps the ceremony's state in the
-//! session store under the hash of a new random token ([`Started::token`]),
-//! which the web layer puts in a cookie: only that browser can finish it,
+//! passes to `navigator.credentials`, and a token ([`Started::token`])
+//! that the web layer puts in a cookie: only that browser can finish it,
 //! once, within [`CEREMONY_TTL`], on any instance. `*_finish` takes the
-//! state out (so a replayed response finds nothing), checks that the
+//! state back (so a replayed response finds nothing), checks that the
 //! ceremony is of the right kind and for the right account or session, and
 //! lets `webauthn-rs` verify the response.
+//!
+//! Where the state waits differs. A sign-in needs no account, so anyone
+//! can start one: its state travels in the token itself, signed
+//! ([`CeremonySeal`]), and nothing is stored until `finish` marks it used
+//! ([`crate::once`]), so a flood of starts fills no store. The other
+//! ceremonies belong to an account or session, and keep their state in the
+//! session store under the hash of a random token.
+//!
+//! Adding a passkey is adding a credential: it needs a proof made within
+//! the session ([`Auth::is_confirmed`]), and tells the owner by a notice,
+//! as removing one does.
 //!
 //! What a passkey proves leads to what a password leads to: a sign-in
 //! starts a session with [`Auth::start_session`], exactly as the password
@@ -22,10 +32,10 @@ use crate::{
     credentials::Username,
     id::UserId,
     passkey::{
-        clean_name, Ceremony, CreationChallengeResponse, PublicKeyCredential,
+        clean_name, Ceremony, CeremonySeal, CreationChallengeResponse, PublicKeyCredential,
         RegisterPublicKeyCredential, RequestChallengeResponse, CEREMONY_TTL,
     },
-    record::{AuthEventKind, Authenticated, ClientInfo, UserSummary},
+    record::{AuthEventKind, Authenticated, ClientInfo, NoticeKind, UserSummary},
     store::{NewUser, PasskeyRecord, Removal},
     token::SessionToken,
     Error, NewSession,
@@ -37,8 +47,9 @@ use crate::{
 pub struct Started<T> {
     /// `{"publicKey": …}`, for `navigator.credentials.create` or `.get`.
     pub options: T,
-    /// For the ceremony cookie; its hash is the stored state's key.
-    pub token: SessionToken,
+    /// For the ceremony cookie: a random token whose hash keys the stored
+    /// state, or (a sign-in) the signed state itself.
+    pub token: String,
 }
 
 /// A sign-in assertion, with the stored passkey it names and that
@@ -46,14 +57,14 @@ pub struct Started<T> {
 #[derive(Debug)]
 pub struct PasskeyClaim {
     credential: PublicKeyCredential,
-    owner: Option<(PasskeyRecord, UserSummary)>,
+    owner: Option<(PasskeyRecord, UserSummary, i64)>,
 }
 
 impl PasskeyClaim {
     /// The account the assertion claims, if any.
     #[must_use]
     pub fn account(&self) -> Option<&UserSummary> {
-        self.owner.as_ref().map(|(_, user)| user)
+        self.owner.as_ref().map(|(_, user, _)| user)
     }
 }
 
@@ -61,16 +72,21 @@ impl PasskeyClaim {
 const DEFAULT_NAME: &str = "Passkey";
 
 impl Auth {
-    /// Starts adding a passkey to the signed-in account (the web layer
-    /// checks the authentication is recent first). The account's passkeys
-    /// are excluded, so one authenticator is not registered twice.
+    /// Starts adding a passkey to the signed-in account, which needs a
+    /// credential proved within this session ([`Auth::is_confirmed`]). The
+    /// account's passkeys are excluded, so one authenticator is not
+    /// registered twice.
     ///
     /// # Errors
-    /// A storage failure.
+    /// [`Error::ConfirmationRequired`] without that proof, or a storage
+    /// failure.
     pub async fn passkey_registration_start(
         &self,
         auth: &Authenticated,
     ) -> Result<Started<CreationChallengeResponse>, Error> {
+        if !self.is_confirmed(&auth.session) {
+            return Err(Error::ConfirmationRequired);
+        }
         let exclude = self
             .usable_passkeys(auth.user.id)
             .await?
@@ -131,6 +147,8 @@ impl Auth {
             client,
         )
         .await;
+        self.notice(auth.user.id, NoticeKind::PasskeyAdded, 0, client)
+            .await;
         tracing::info!(user = %auth.user.id, "passkey added");
         Ok(record)
     }
@@ -220,23 +238,27 @@ impl Auth {
         self.event(Some(user.id), AuthEventKind::PasskeyAdded, None, &client)
             .await;
         tracing::info!(user = %user.id, "account created with a passkey");
-        self.start_session(user, false, client).await
+        self.start_session(user, super::NEW_ACCOUNT_VERSION, false, client)
+            .await
     }
 
     /// Starts a sign-in with a passkey the browser discovers (no user name
-    /// needed).
+    /// needed). Stores nothing: the state goes into the token, signed.
     ///
     /// # Errors
-    /// A storage failure.
-    pub async fn passkey_sign_in_start(&self) -> Result<Started<RequestChallengeResponse>, Error> {
+    /// An encoding failure.
+    pub fn passkey_sign_in_start(&self) -> Result<Started<RequestChallengeResponse>, Error> {
         let (options, state) = self
             .rp
             .webauthn()
             .start_discoverable_authentication()
             .map_err(rejected)?;
+        let expires_at = self.clock.now() + CEREMONY_TTL;
         Ok(Started {
             options,
-            token: self.begin(&Ceremony::SignIn { state }).await?,
+            token: self
+                .seal
+                .seal(&Ceremony::SignIn { state }.encode()?, expires_at),
         })
     }
 
@@ -253,11 +275,12 @@ impl Auth {
         credential: PublicKeyCredential,
     ) -> Result<PasskeyClaim, Error> {
         let owner = match self.stored_passkey(&credential).await? {
-            Some(record) => self
-                .users
-                .find_user_by_id(record.user_id)
-                .await?
-                .map(|user| (record, user)),
+            Some(record) => {
+                let version = self.users.credentials_version(record.user_id).await?;
+                let user = self.users.find_user_by_id(record.user_id).await?;
+                user.zip(version)
+                    .map(|(user, version)| (record, user, version))
+            }
             None => None,
         };
         Ok(PasskeyClaim { credential, owner })
@@ -281,7 +304,7 @@ impl Auth {
         let Ceremony::SignIn { state } = self.take(token).await? else {
             return Err(Error::PasskeyRejected);
         };
-        let (record, user) = claim.owner.as_ref().ok_or(Error::PasskeyRejected)?;
+        let (record, user, version) = claim.owner.as_ref().ok_or(Error::PasskeyRejected)?;
         let verified = self
             .rp
             .webauthn()
@@ -296,7 +319,8 @@ impl Auth {
         self.event(Some(user.id), AuthEventKind::PasskeySignIn, None, &client)
             .await;
         tracing::info!(user = %user.id, "signed in with a passkey");
-        self.start_session(user.clone(), remember, client).await
+        self.start_session(user.clone(), *version, remember, client)
+            .await
     }
 
     /// Starts confirming a sensitive action with one of the signed-in
@@ -423,6 +447,8 @@ impl Auth {
                     client,
                 )
                 .await;
+                self.notice(auth.user.id, NoticeKind::PasskeyRemoved, 0, client)
+                    .await;
                 tracing::info!(user = %auth.user.id, "passkey removed");
                 Ok(())
             }
@@ -439,18 +465,36 @@ impl Auth {
     }
 
     /// Keeps `ceremony` for [`CEREMONY_TTL`] under a new token's hash.
-    async fn begin(&self, ceremony: &Ceremony) -> Result<SessionToken, Error> {
+    async fn begin(&self, ceremony: &Ceremony) -> Result<String, Error> {
         let token = SessionToken::generate();
         let expires_at = self.clock.now() + CEREMONY_TTL;
         self.sessions
             .put_ceremony(&token.hash(), &ceremony.encode()?, expires_at)
             .await?;
-        Ok(token)
+        Ok(token.expose().to_owned())
     }
 
-    /// Takes the ceremony `token` names out of the store: it can be
-    /// finished once.
+    /// The ceremony `token` names, once: a signed one if its seal holds,
+    /// it has not expired and was not finished before; else the stored one,
+    /// taken out of the store.
     async fn take(&self, token: &str) -> Result<Ceremony, Error> {
+        let now = self.clock.now();
+        if CeremonySeal::is_sealed(token) {
+            let state = self.seal.open(token, now).ok_or(Error::PasskeyRejected)?;
+            let id = sha2::Digest::finalize(sha2::Digest::chain_update(
+                <sha2::Sha256 as sha2::Digest>::new(),
+                token.as_bytes(),
+            ))
+            .into();
+            if !self
+                .once
+                .first_use("ceremony", id, CEREMONY_TTL, now)
+                .await?
+            {
+                return Err(Error::PasskeyRejected);
+            }
+            return Ceremony::decode(&state);
+        }
         let token = SessionToken::parse(token).ok_or(Error::PasskeyRejected)?;
         let state = self
             .sessions
@@ -487,9 +531,24 @@ impl Auth {
         let mut passkey = decode(record)?;
         passkey.update_credential(&result);
         let credential = serde_json::to_string(&passkey).map_err(Error::storage)?;
-        self.users
-            .passkey_used(&record.id, &credential, self.clock.now())
-            .await
+        // Against the credential this verification read: a concurrent use
+        // that stored a newer counter first wins, and this one is refused
+        // (the counter never goes back).
+        if self
+            .users
+            .passkey_used(
+                &record.id,
+                &record.credential,
+                &credential,
+                self.clock.now(),
+            )
+            .await?
+        {
+            Ok(())
+        } else {
+            tracing::info!(passkey = %record.id, "passkey used concurrently: refused");
+            Err(Error::PasskeyRejected)
+        }
     }
 
     async fn keep_passkey(

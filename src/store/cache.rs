@@ -34,8 +34,8 @@ use crate::{
     id::{SessionId, UserId},
     record::{Authenticated, ClientInfo, SessionRecord},
     store::{
-        Ceremonies, ExpiredDeletion, Readiness, RefreshTokens, Rotation, SessionBackend,
-        SessionStore,
+        Ceremonies, ExpiredDeletion, Readiness, RefreshFamily, RefreshTokens, Rotation,
+        SessionBackend, SessionStore,
     },
     token::TokenHash,
     Error,
@@ -288,7 +288,7 @@ impl RefreshTokens for CachedSessions {
     async fn refresh_token_session(
         &self,
         token_hash: &TokenHash,
-    ) -> Result<Option<SessionId>, Error> {
+    ) -> Result<Option<RefreshFamily>, Error> {
         self.inner.refresh_token_session(token_hash).await
     }
 

@@ -57,8 +57,8 @@ use time::OffsetDateTime;
 use crate::{
     id::{SessionId, UserId},
     record::{
-        Activity, AuthEvent, Authenticated, ClientInfo, Notice, SessionRecord, StoredNotice,
-        UserSummary,
+        Account, Activity, AuthEvent, Authenticated, ClientInfo, Notice, SessionRecord,
+        StoredNotice, UserSummary,
     },
     token::TokenHash,
     Error,
@@ -96,6 +96,15 @@ impl Rotation {
             Self::Reused(session_id)
         }
     }
+}
+
+/// The session a refresh token belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshFamily {
+    /// The session.
+    pub session: SessionId,
+    /// Whether the token is its session's current one (not rotated yet).
+    pub current: bool,
 }
 
 /// A new account, with its password already hashed.
@@ -148,15 +157,26 @@ pub trait UserStore: Send + Sync + 'static {
     /// [`Error::UsernameTaken`] if the normalised name exists.
     async fn create_user(&self, user: &NewUser) -> Result<(), Error>;
 
-    /// An account and its password hash (`None` if it has no password), by
+    /// An account with its password hash and credentials version, by
     /// normalised name.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
-    async fn find_user_by_username(
-        &self,
-        username: &str,
-    ) -> Result<Option<(UserSummary, Option<String>)>, Error>;
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<Account>, Error>;
+
+    /// The account's credentials version ([`Account::credentials_version`]);
+    /// `None` if the account does not exist (any more).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn credentials_version(&self, id: UserId) -> Result<Option<i64>, Error>;
+
+    /// Moves the account's credentials version on (sign out everywhere);
+    /// returns the new one, `None` if the account does not exist.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn bump_credentials_version(&self, id: UserId) -> Result<Option<i64>, Error>;
 
     /// An account by id (the Redis session store copies it into sessions).
     ///
@@ -165,17 +185,35 @@ pub trait UserStore: Send + Sync + 'static {
     async fn find_user_by_id(&self, id: UserId) -> Result<Option<UserSummary>, Error>;
 
     /// Appends to the event log. `user_id` is `None` for events that belong
-    /// to no account.
+    /// to no account. An event of a kind
+    /// [`crate::AuthEventKind::is_grouped`] adds one to the count of that
+    /// account's line of the kind for the same UTC day (moving its time and
+    /// source to this one's) instead of adding a line.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn record_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error>;
 
-    /// Replaces a user's password hash. Returns whether the user exists.
+    /// Replaces a user's password hash (or sets the first) and moves the
+    /// credentials version on, in one statement. Returns the new version,
+    /// `None` if the user does not exist.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
-    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<bool, Error>;
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        password_hash: &str,
+    ) -> Result<Option<i64>, Error>;
+
+    /// Removes the user's password, only if the account keeps a passkey to
+    /// sign in with (checked under the account's row lock, as
+    /// [`PasskeyStore::remove_passkey`] is), and moves the credentials
+    /// version on. [`Removal::NotFound`] if it has no password.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn remove_password(&self, id: UserId) -> Result<Removal, Error>;
 
     /// Deletes a user with their event log (and, in SQL, their sessions
     /// and refresh tokens: `ON DELETE CASCADE`). Returns whether the user
@@ -240,12 +278,22 @@ pub trait UserStore: Send + Sync + 'static {
         })
     }
 
-    /// Dismisses (deletes) one of the user's notices. Returns whether it
-    /// was theirs and there: no user can dismiss another's by guessing ids.
+    /// Dismisses (deletes) one of the user's notices, if a credential was
+    /// proved after it was raised: it was raised before `proven_at` (the
+    /// dismissing session's latest proof, its sign-in or a confirmation), or
+    /// at or before `confirmed_at` (its latest confirmation, which no
+    /// notice is raised with). Returns whether it did: no user can dismiss
+    /// another's by guessing ids.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
-    async fn dismiss_notice(&self, user_id: UserId, id: i64) -> Result<bool, Error>;
+    async fn dismiss_notice(
+        &self,
+        user_id: UserId,
+        id: i64,
+        proven_at: OffsetDateTime,
+        confirmed_at: Option<OffsetDateTime>,
+    ) -> Result<bool, Error>;
 }
 
 /// Accounts' passkeys (WebAuthn credentials). Deleting an account deletes
@@ -272,16 +320,19 @@ pub trait PasskeyStore: Send + Sync + 'static {
     async fn find_passkey(&self, credential_id: &str) -> Result<Option<PasskeyRecord>, Error>;
 
     /// Records a use: the credential as updated by it (its counter) and
-    /// when.
+    /// when, only if it is still `previous` (compare-and-set: of two
+    /// sign-ins that verified against the same stored counter, one
+    /// records, so the counter never goes back). Returns whether it did.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn passkey_used(
         &self,
         id: &str,
+        previous: &str,
         credential: &str,
         at: OffsetDateTime,
-    ) -> Result<(), Error>;
+    ) -> Result<bool, Error>;
 
     /// Renames one of the user's passkeys. Returns whether it was theirs.
     ///
@@ -290,7 +341,9 @@ pub trait PasskeyStore: Send + Sync + 'static {
     async fn rename_passkey(&self, user_id: UserId, id: &str, name: &str) -> Result<bool, Error>;
 
     /// Removes one of the user's passkeys, unless it is the last credential
-    /// of an account without a password (checked in the same statement).
+    /// of an account without a password, and moves the account's
+    /// credentials version on. The check and the removal run under the
+    /// account row's lock, so two concurrent removals cannot both pass it.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -366,8 +419,8 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<(), Error>;
 
     /// Records that the user proved a credential again in session `id` at
-    /// `at` (sets `authenticated_at` of an unrevoked session). Returns
-    /// whether it did.
+    /// `at` (sets `authenticated_at` and `confirmed_at` of an unrevoked
+    /// session). Returns whether it did.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -446,15 +499,15 @@ pub trait RefreshTokens: Send + Sync + 'static {
         at: OffsetDateTime,
     ) -> Result<(), Error>;
 
-    /// The session a refresh token (current or rotated) belongs to, if it
-    /// is known: how a browser holding only its refresh cookie signs out.
+    /// The session a refresh token (current or rotated) belongs to, and
+    /// whether it is the current one, if it is known.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
     async fn refresh_token_session(
         &self,
         token_hash: &TokenHash,
-    ) -> Result<Option<SessionId>, Error>;
+    ) -> Result<Option<RefreshFamily>, Error>;
 
     /// The DPoP key `session`'s refresh tokens are bound to, binding it to
     /// `key` first if it has none and `key` is given (once bound, never

@@ -35,7 +35,7 @@ use time::OffsetDateTime;
 
 use super::{
     from_unix_ms, unix_ms, window_ms, Ceremonies, ExpiredDeletion, RateCounters, Readiness,
-    RefreshTokens, Rotation, SessionStore, UserStore, Window,
+    RefreshFamily, RefreshTokens, Rotation, SessionStore, UserStore, Window,
 };
 use crate::{
     id::{SessionId, UserId},
@@ -176,6 +176,7 @@ fn authenticated(id: &str, fields: &HashMap<String, String>) -> Result<Authentic
             .map(|_| time("auth_at"))
             .transpose()?
             .unwrap_or(created_at),
+        confirmed_at: fields.get("conf_at").map(|_| time("conf_at")).transpose()?,
     };
     let user = UserSummary {
         id: user_id,
@@ -215,7 +216,7 @@ local key = ARGV[1] .. 's:' .. ARGV[2]
 if redis.call('EXISTS', key) == 0 or redis.call('HEXISTS', key, 'revoked_at') == 1 then
   return 0
 end
-redis.call('HSET', key, 'auth_at', ARGV[3])
+redis.call('HSET', key, 'auth_at', ARGV[3], 'conf_at', ARGV[3])
 return 1
 ";
 
@@ -375,6 +376,9 @@ impl SessionStore for RedisStore {
         if let Some(at) = s.revoked_at {
             fields.push(("revoked_at", ts(at).to_string()));
         }
+        if let Some(at) = s.confirmed_at {
+            fields.push(("conf_at", ts(at).to_string()));
+        }
         let due = s.revoked_at.unwrap_or(s.idle_expires_at.min(s.expires_at));
         let skey = self.key("s", &id);
         redis::pipe()
@@ -482,6 +486,10 @@ impl SessionStore for RedisStore {
     ) -> Result<Vec<SessionRecord>, Error> {
         let mut conn = self.conn();
         let ids: Vec<String> = conn.smembers(self.key("u", user_id)).await?;
+        if ids.is_empty() {
+            // An empty pipeline is an error in Redis, not an empty answer.
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
         for id in &ids {
             pipe.hgetall(self.key("s", id));
@@ -563,12 +571,20 @@ impl RefreshTokens for RedisStore {
     async fn refresh_token_session(
         &self,
         token_hash: &TokenHash,
-    ) -> Result<Option<SessionId>, Error> {
-        let sid: Option<String> = self
-            .conn()
-            .hget(self.key("r", hex(token_hash)), "session")
+    ) -> Result<Option<RefreshFamily>, Error> {
+        let (sid, rotated): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(self.key("r", hex(token_hash)))
+            .arg("session")
+            .arg("rotated_at")
+            .query_async(&mut self.conn())
             .await?;
-        sid.map(|sid| sid.parse()).transpose()
+        sid.map(|sid| {
+            Ok(RefreshFamily {
+                session: sid.parse()?,
+                current: rotated.is_none(),
+            })
+        })
+        .transpose()
     }
 
     async fn bind_key(

@@ -4,6 +4,8 @@
 pub mod authenticator;
 #[allow(dead_code)]
 pub mod backends;
+#[allow(dead_code)]
+pub mod hooked;
 
 use std::{str::FromStr, sync::Arc};
 

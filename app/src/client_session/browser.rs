@@ -29,6 +29,9 @@ struct Snapshot {
 #[derive(Default)]
 struct Inner {
     token: Option<(String, f64)>,
+    /// Whether the token is bound to this browser's DPoP key (the server
+    /// said `token_type: "DPoP"`): it is then sent with a proof.
+    bound: bool,
     timer: Option<TimeoutHandle>,
     channel: Option<web_sys::BroadcastChannel>,
     started: bool,
@@ -135,7 +138,7 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
     let mut request = gloo_net::http::Request::post(REFRESH_PATH)
         .header("Accept", "application/json")
         .header(crate::csrf::HEADER, &csrf);
-    if let Some(proof) = dpop::proof(REFRESH_PATH).await {
+    if let Some(proof) = dpop::proof("POST", REFRESH_PATH, None).await {
         request = request.header("DPoP", &proof);
     }
     let response = request.send().await;
@@ -167,7 +170,10 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
 
 fn accept(session: ClientSession, token: &TokenResponse) {
     let expires_at_ms = now_ms() + token.expires_in as f64 * 1000.0;
-    INNER.with_borrow_mut(|i| i.token = Some((token.access_token.clone(), expires_at_ms)));
+    INNER.with_borrow_mut(|i| {
+        i.token = Some((token.access_token.clone(), expires_at_ms));
+        i.bound = token.token_type.eq_ignore_ascii_case("dpop");
+    });
     if use_local_storage() {
         let _ = LocalStorage::set(TOKEN_KEY, (&token.access_token, expires_at_ms));
     }
@@ -332,12 +338,21 @@ fn listen_to_other_tabs(session: ClientSession) {
 }
 
 pub async fn call_me(session: ClientSession) -> Result<String, String> {
+    const ME: &str = "/api/me";
     let token = access_token(session).await.ok_or("not signed in")?;
-    let res = gloo_net::http::Request::get("/api/me")
-        .header("Authorization", &format!("Bearer {token}"))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+    // A token bound to this browser's key goes with a proof of it (RFC
+    // 9449 §7): copied out of the page, it is useless elsewhere.
+    let request = if INNER.with_borrow(|i| i.bound) {
+        let proof = dpop::proof("GET", ME, Some(&token))
+            .await
+            .ok_or("this browser's key is not available")?;
+        gloo_net::http::Request::get(ME)
+            .header("Authorization", &format!("DPoP {token}"))
+            .header("DPoP", &proof)
+    } else {
+        gloo_net::http::Request::get(ME).header("Authorization", &format!("Bearer {token}"))
+    };
+    let res = request.send().await.map_err(|e| e.to_string())?;
     let status = res.status();
     let body = res.text().await.map_err(|e| e.to_string())?;
     if status == 200 {

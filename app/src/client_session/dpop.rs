@@ -31,20 +31,29 @@ thread_local! {
     static KEY: RefCell<Option<Rc<Key>>> = const { RefCell::new(None) };
 }
 
-/// A proof for `POST` to `path` on this origin, or `None` without
-/// WebCrypto or IndexedDB.
-pub async fn proof(path: &str) -> Option<String> {
+/// A proof for `method` to `path` on this origin (sent with
+/// `access_token`, to a resource: the proof then names its hash, `ath`), or
+/// `None` without WebCrypto or IndexedDB.
+pub async fn proof(method: &str, path: &str, access_token: Option<&str>) -> Option<String> {
     let key = key().await?;
     let window = web_sys::window()?;
     let crypto = window.crypto().ok()?;
     let htu = format!("{}{path}", window.location().origin().ok()?);
     let header = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, key.jwk);
-    let claims = serde_json::json!({
+    let mut claims = serde_json::json!({
         "jti": crypto.random_uuid(),
-        "htm": "POST",
+        "htm": method,
         "htu": htu,
         "iat": (js_sys::Date::now() / 1000.0) as i64,
     });
+    if let Some(token) = access_token {
+        let hashing = crypto
+            .subtle()
+            .digest_with_str_and_u8_array("SHA-256", token.as_bytes())
+            .ok()?;
+        let digest = Uint8Array::new(&JsFuture::from(hashing).await.ok()?).to_vec();
+        claims["ath"] = base64url(&digest)?.into();
+    }
     let input = format!(
         "{}.{}",
         base64url(header.as_bytes())?,

@@ -293,10 +293,15 @@ pub fn PasskeyConfirm(
 }
 
 /// "Add a passkey", named from `name`; `added` runs with the new one.
-/// Past the re-authentication window, it goes to the confirmation page,
-/// which returns here.
+/// Adding a credential needs one confirmed within this session: without
+/// it (`confirmed` says, or the server does), it goes to the confirmation
+/// page, which returns here.
 #[component]
-pub fn AddPasskey(name: NodeRef<Input>, added: Callback<PasskeyView>) -> impl IntoView {
+pub fn AddPasskey(
+    name: NodeRef<Input>,
+    added: Callback<PasskeyView>,
+    #[prop(into)] confirmed: Signal<bool>,
+) -> impl IntoView {
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let navigate = use_navigate();
@@ -306,15 +311,22 @@ pub fn AddPasskey(name: NodeRef<Input>, added: Callback<PasskeyView>) -> impl In
             .map(|el| el.value())
             .filter(|v| !v.trim().is_empty());
         let navigate = navigate.clone();
+        let confirm_first = move || {
+            let to = format!(
+                "{}?next={}",
+                crate::server_fns::security::CONFIRM_PATH,
+                crate::server_fns::passkeys::PASSKEYS_PATH
+            );
+            navigate(&to, Default::default());
+        };
+        if !confirmed.get_untracked() {
+            confirm_first();
+            return;
+        }
         ceremony.run(async move {
             let options = match register_start().await {
                 Err(AppError::ReauthRequired) => {
-                    let to = format!(
-                        "{}?next={}",
-                        crate::server_fns::security::CONFIRM_PATH,
-                        crate::server_fns::passkeys::PASSKEYS_PATH
-                    );
-                    navigate(&to, Default::default());
+                    confirm_first();
                     return Ok(());
                 }
                 other => other?,

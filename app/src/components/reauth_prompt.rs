@@ -12,9 +12,14 @@ use crate::{
     server_fns::security::ConfirmPassword,
 };
 
-/// Shown while `action`'s last answer asks for the password again.
+/// Shown while `action`'s last answer asks for the password again. A page
+/// with several prompts names each with its own `id` (the prefix of its
+/// element ids).
 #[component]
-pub fn ReauthPrompt<I>(action: ServerAction<I>) -> impl IntoView
+pub fn ReauthPrompt<I>(
+    action: ServerAction<I>,
+    #[prop(default = "reauth")] id: &'static str,
+) -> impl IntoView
 where
     I: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
@@ -57,14 +62,14 @@ where
 
     view! {
         <Show when=needed>
-            <div class="reauth" role="group" aria-labelledby="reauth-title" data-testid="reauth-prompt">
-                <h2 id="reauth-title">"Confirm it's you"</h2>
+            <div class="reauth" role="group" aria-labelledby=format!("{id}-title") data-testid="reauth-prompt">
+                <h2 id=format!("{id}-title")>"Confirm it's you"</h2>
                 <p class="muted">"Enter your password, or use a passkey, to continue. We will then finish what you asked."</p>
                 <ActionForm action=confirm attr:class="form">
                     <CsrfField />
                     <div class="field">
-                        <label for="reauth-password">"Password"</label>
-                        <input id="reauth-password" name="password" type="password" node_ref=input
+                        <label for=format!("{id}-password")>"Password"</label>
+                        <input id=format!("{id}-password") name="password" type="password" node_ref=input
                             autocomplete="current-password" required maxlength="128" />
                     </div>
                     <FormError error />

@@ -1,14 +1,16 @@
 //! `/dashboard` (protected): the user, their security notices and the
 //! current session, rendered on the server in the first HTML response; the
 //! times count live once the page has hydrated. Dismissing a notice is a
-//! POST form that also works without JavaScript.
+//! POST form that also works without JavaScript; one raised since this
+//! session began asks for a credential first (whoever caused it cannot
+//! erase it).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 
 use crate::{
-    components::{auth_state::AuthVersion, form_error::FormError},
+    components::{auth_state::AuthVersion, form_error::FormError, reauth_prompt::ReauthPrompt},
     csrf::CsrfField,
     error::AppError,
     format::{ago, countdown, utc},
@@ -30,6 +32,9 @@ pub fn DashboardPage() -> impl IntoView {
 
     view! {
         <Title text="Dashboard" />
+        // Outside the data's Suspense, which reloads after each dismissal:
+        // the prompt keeps the dismissal to retry once confirmed.
+        <ReauthPrompt action=dismiss />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -101,7 +106,10 @@ pub fn DashboardPage() -> impl IntoView {
                                 <ul class="events" data-testid="events">
                                     {d.events.into_iter().map(|e| view! {
                                         <li>
-                                            <span>{e.description}</span>
+                                            <span>
+                                                {e.description}
+                                                {(e.count > 1).then(|| format!(" (×{} that day)", e.count))}
+                                            </span>
                                             <span class="muted">{utc(e.at)} {e.ip_address.map(|ip| format!(" · {ip}"))}</span>
                                         </li>
                                     }).collect_view()}
@@ -129,7 +137,10 @@ fn Notice(notice: NoticeView, dismiss: ServerAction<DismissNotice>) -> impl Into
             <ActionForm action=dismiss attr:class="inline-form">
                 <CsrfField />
                 <input type="hidden" name="id" value=notice.id />
-                <button type="submit" class="button secondary small">"Dismiss"</button>
+                <button type="submit" class="button secondary small"
+                    data-dismissable=notice.dismissable.to_string()>
+                    {if notice.dismissable { "Dismiss" } else { "Confirm it's you to dismiss" }}
+                </button>
             </ActionForm>
         </li>
     }

@@ -1,13 +1,14 @@
 //! `/account/passkeys` (session): the account's passkeys, with rename and
 //! remove (plain POST forms that work without JavaScript), and "Add a
-//! passkey" once hydrated in a browser that can make one.
+//! passkey" once hydrated in a browser that can make one. After a passkey
+//! is added or removed, the page offers to sign every other session out.
 
 use leptos::{html::Input, prelude::*};
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 
 use crate::{
-    components::{form_error::FormError, passkey::AddPasskey},
+    components::{form_error::FormError, other_sessions::SignOutOthersOffer, passkey::AddPasskey},
     csrf::CsrfField,
     error::AppError,
     format::utc,
@@ -55,6 +56,14 @@ pub fn PasskeysPage() -> impl IntoView {
             })
     });
     let name = NodeRef::<Input>::new();
+    // Whether the session confirmed a credential lately (adding one needs
+    // it; until the list has loaded, the server's answer decides).
+    let can_add = Signal::derive(move || {
+        passkeys
+            .get()
+            .and_then(Result::ok)
+            .is_none_or(|page| page.can_add)
+    });
 
     view! {
         <Title text="Your passkeys" />
@@ -67,7 +76,12 @@ pub fn PasskeysPage() -> impl IntoView {
             <FormError error />
             {move || just_added.get().map(|n| view! {
                 <p class="success" role="status" data-testid="passkey-added">{format!("Added “{n}”.")}</p>
+                <SignOutOthersOffer />
             })}
+            <Show when=move || query.read().get("removed").is_some() && just_added.get().is_none()>
+                <p class="success" role="status" data-testid="passkey-removed">"The passkey was removed."</p>
+                <SignOutOthersOffer />
+            </Show>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match passkeys.await {
@@ -99,7 +113,7 @@ pub fn PasskeysPage() -> impl IntoView {
                     <label for="passkey-name">"Name for a new passkey (optional)"</label>
                     <input id="passkey-name" type="text" maxlength="64" placeholder="e.g. Work laptop" node_ref=name />
                 </div>
-                <AddPasskey name added=on_added />
+                <AddPasskey name added=on_added confirmed=can_add />
                 <noscript>
                     <p class="muted small">"Adding a passkey needs JavaScript."</p>
                 </noscript>

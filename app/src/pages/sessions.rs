@@ -1,5 +1,8 @@
 //! `/account/sessions` (protected): every active session of the user, with
 //! revocation. All actions are POST forms that also work without JavaScript.
+//! Signing other devices out needs a recent authentication, as signing out
+//! everywhere does: a thief holding one session must not be able to sign
+//! its owner out of the others.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,7 +19,7 @@ use crate::{
     format::utc,
     server_fns::{
         account::{list_sessions, RevokeOtherSessions, RevokeSession, SignOutEverywhere},
-        security::{has_password, reauth_status},
+        security::{password_state, reauth_status},
     },
 };
 
@@ -44,7 +47,9 @@ pub fn SessionsPage() -> impl IntoView {
             if recent.await == Ok(true) {
                 return Ok(true);
             }
-            auth.unless_signed_out(has_password()).await
+            auth.unless_signed_out(password_state())
+                .await
+                .map(|state| state.has_password)
         },
     );
     let error = Signal::derive(move || {
@@ -139,6 +144,8 @@ pub fn SessionsPage() -> impl IntoView {
                 </details>
             </div>
             <ReauthPrompt action=everywhere />
+            <ReauthPrompt action=revoke id="revoke-reauth" />
+            <ReauthPrompt action=revoke_others id="others-reauth" />
         </section>
     }
 }

@@ -38,6 +38,9 @@ pub struct SessionView {
 pub struct EventView {
     /// What happened, in words.
     pub description: String,
+    /// How many times that day (events someone else can cause are one
+    /// counted line per day); 1 otherwise.
+    pub count: u64,
     /// Client IP, if known.
     pub ip_address: Option<String>,
     /// Unix seconds.
@@ -55,6 +58,10 @@ pub struct NoticeView {
     pub source: Option<String>,
     /// Unix seconds.
     pub at: i64,
+    /// Whether this session may dismiss it as it is; if not, dismissing
+    /// asks for a credential first (the notice was raised since this
+    /// session began, and it has not proved one since).
+    pub dismissable: bool,
 }
 
 /// Everything `/dashboard` shows.
@@ -93,11 +100,12 @@ pub async fn load_dashboard() -> Result<Dashboard, AppError> {
         display_name: auth.user.display_name.clone(),
         username: auth.user.username.clone(),
         session: ssr::view(&auth.session, Some(auth.session.id)),
-        notices: notices.iter().map(ssr::notice_view).collect(),
+        notices: notices.iter().map(|n| ssr::notice_view(&auth, n)).collect(),
         events: events
             .into_iter()
             .map(|e| EventView {
                 description: e.kind.describe().to_owned(),
+                count: e.count,
                 ip_address: e.ip_address,
                 at: e.created_at.unix_timestamp(),
             })
@@ -124,62 +132,77 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
         .collect())
 }
 
-/// Dismisses one of the user's security notices.
+/// Dismisses one of the user's security notices. A notice raised since
+/// this session began needs a credential proved since (whoever caused it
+/// must not be able to erase it).
 ///
 /// # Errors
-/// [`AppError::NotFound`] if it is not one of theirs (or already gone).
+/// [`AppError::NotFound`] if it is not one of theirs (or already gone),
+/// [`AppError::ReauthRequired`] when a confirmation must come first.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn dismiss_notice(id: String) -> Result<(), AppError> {
-    let auth = ssr::authed()?;
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| ssr::fail(engine::Error::NotFound))?;
-    ctx()?
-        .auth
-        .dismiss_notice(auth.user.id, id)
-        .await
-        .map_err(ssr::fail)?;
-    if session::is_plain_form_post() {
-        leptos_axum::redirect("/dashboard");
-    }
-    Ok(())
+    let form = super::security::ssr::Form::new("/dashboard", Some("/dashboard"));
+    let result = async {
+        let auth = session::require()?;
+        let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+        ctx()?
+            .auth
+            .dismiss_notice(&auth, id)
+            .await
+            .map_err(AppError::from)
+    };
+    form.finish(result.await, session::is_plain_form_post())
 }
 
-/// Signs out one of the user's other devices.
+/// Signs out one of the user's other devices, after a recent
+/// authentication (else a thief holding one session could sign its owner
+/// out of the others).
 ///
 /// # Errors
-/// [`AppError::NotFound`] if `id` is not one of the user's active sessions.
+/// [`AppError::NotFound`] if `id` is not one of the user's active sessions,
+/// [`AppError::ReauthRequired`] past the re-authentication window.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
-    let auth = ssr::authed()?;
-    let id = id.parse::<engine::SessionId>().map_err(ssr::fail)?;
-    if id == auth.session.id {
-        // Revoking this device is a logout; the UI offers that instead.
+    let current = session::current().map(|auth| auth.session.id);
+    if current.is_some() && id.parse().ok() == current {
+        // Revoking this device is a logout (which needs no step-up); the
+        // UI offers that instead.
         return super::auth::logout().await;
     }
-    ctx()?
-        .auth
-        .revoke(&auth, id, &session::client_info())
-        .await
-        .map_err(ssr::fail)?;
-    ssr::back_to_sessions();
-    Ok(())
+    let form = super::security::ssr::Form::new("/account/sessions", Some("/account/sessions"));
+    let result = async {
+        let auth = super::security::require_recent()?;
+        let id = id
+            .parse::<engine::SessionId>()
+            .map_err(|_| AppError::NotFound)?;
+        ctx()?
+            .auth
+            .revoke(&auth, id, &session::client_info())
+            .await
+            .map_err(AppError::from)
+    };
+    form.finish(result.await, session::is_plain_form_post())
 }
 
-/// Signs out every other device, keeping this one.
+/// Signs out every other device, keeping this one, after a recent
+/// authentication.
 ///
 /// # Errors
-/// [`AppError::Unauthorized`] without a session.
+/// [`AppError::Unauthorized`] without a session,
+/// [`AppError::ReauthRequired`] past the re-authentication window.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn revoke_other_sessions() -> Result<(), AppError> {
-    let auth = ssr::authed()?;
-    ctx()?
-        .auth
-        .revoke_others(&auth, &session::client_info())
-        .await
-        .map_err(ssr::fail)?;
-    ssr::back_to_sessions();
-    Ok(())
+    let form = super::security::ssr::Form::new("/account/sessions", Some("/account/sessions"));
+    let result = async {
+        let auth = super::security::require_recent()?;
+        ctx()?
+            .auth
+            .revoke_others(&auth, &session::client_info())
+            .await
+            .map(drop)
+            .map_err(AppError::from)
+    };
+    form.finish(result.await, session::is_plain_form_post())
 }
 
 /// Signs out every device, this one included. Needs a recent
@@ -206,11 +229,15 @@ pub async fn sign_out_everywhere(password: Option<String>) -> Result<(), AppErro
         }
     };
     let ctx = ctx()?;
-    ctx.auth
+    let (_, version) = ctx
+        .auth
         .revoke_all(&auth, &session::client_info())
         .await
         .map_err(ssr::fail)?;
     session::clear_session_cookies(&ctx.cookies);
+    // The new credentials version ended every device cookie; this browser,
+    // which just proved the password, keeps its exemption from lockouts.
+    super::auth::ssr::renew_device_cookie(&ctx, auth.user.id, version);
     leptos_axum::redirect("/login?signed_out=1");
     Ok(())
 }
@@ -237,13 +264,6 @@ pub(crate) mod ssr {
         err
     }
 
-    /// Plain form posts land back on the session list.
-    pub fn back_to_sessions() {
-        if session::is_plain_form_post() {
-            leptos_axum::redirect("/account/sessions");
-        }
-    }
-
     pub fn view(s: &engine::SessionRecord, current: Option<engine::SessionId>) -> SessionView {
         SessionView {
             id: s.id.to_string(),
@@ -263,7 +283,7 @@ pub(crate) mod ssr {
         }
     }
 
-    pub fn notice_view(stored: &engine::StoredNotice) -> NoticeView {
+    pub fn notice_view(auth: &engine::Authenticated, stored: &engine::StoredNotice) -> NoticeView {
         use engine::NoticeKind;
         let n = &stored.notice;
         let message = match n.kind {
@@ -285,10 +305,23 @@ pub(crate) mod ssr {
                  session had moved on: that session was signed out. If you did not \
                  expect it, change your password."
                 .to_owned(),
+            NoticeKind::PasswordChanged => "Your password was set or changed, and every \
+                 other device was signed out. If it was not you, reset it and check your \
+                 passkeys."
+                .to_owned(),
+            NoticeKind::PasswordRemoved => "Your password was removed: your passkeys sign \
+                 you in. If it was not you, set a new password and check your passkeys."
+                .to_owned(),
+            NoticeKind::PasskeyAdded => "A passkey was added to your account. If it was not \
+                 you, remove it and sign out your other sessions."
+                .to_owned(),
+            NoticeKind::PasskeyRemoved => "A passkey was removed from your account. If it was \
+                 not you, change your password and sign out your other sessions."
+                .to_owned(),
         };
         let source = match n.kind {
             NoticeKind::FailedSignIns => None,
-            NoticeKind::NewDevice | NoticeKind::RefreshReuse => Some(match &n.ip_address {
+            _ => Some(match &n.ip_address {
                 Some(ip) => format!("{} · {ip}", describe_device(n.user_agent.as_deref())),
                 None => describe_device(n.user_agent.as_deref()),
             }),
@@ -298,6 +331,7 @@ pub(crate) mod ssr {
             message,
             source,
             at: n.created_at.unix_timestamp(),
+            dismissable: engine::Auth::may_dismiss(auth, n),
         }
     }
 

@@ -31,15 +31,15 @@ pub async fn sign_up(
     // The engine validates both fields; its errors map to form messages.
     let device = ssr::device_cookie();
     let result = match ssr::admit(&username, device.as_deref()).await {
-        Ok(ctx) => ctx
+        Ok(admitted) => admitted
+            .ctx
             .auth
             .sign_up(&username, &password, session::client_info())
             .await
             .map_err(AppError::from),
         Err(err) => Err(err),
     };
-    let account = (username.as_str(), device.as_deref());
-    ssr::finish_sign_in(result, account, false, next.as_deref(), "/signup")
+    ssr::finish_sign_in(result, false, next.as_deref(), "/signup")
 }
 
 /// Signs in with a fresh session (never reusing the one the browser had).
@@ -56,18 +56,16 @@ pub async fn sign_in(
     let remember = remember.is_some();
     let device = ssr::device_cookie();
     let result = match ssr::admit(&username, device.as_deref()).await {
-        Ok(ctx) => {
-            let known = device
-                .as_deref()
-                .is_some_and(|cookie| ctx.device.recognises(&username, cookie));
-            let client = session::client_info().with_known_device(known);
-            match ctx
+        Ok(admitted) => {
+            let client = session::client_info().with_known_device(admitted.device.is_some());
+            match admitted
+                .ctx
                 .auth
                 .sign_in(&username, &password, remember, client)
                 .await
             {
                 Err(engine::Error::InvalidCredentials) => {
-                    ssr::count_failure(&ctx, &username).await;
+                    admitted.count_failure(&username).await;
                     Err(AppError::InvalidCredentials)
                 }
                 other => other.map_err(AppError::from),
@@ -75,8 +73,7 @@ pub async fn sign_in(
         }
         Err(err) => Err(err),
     };
-    let account = (username.as_str(), device.as_deref());
-    ssr::finish_sign_in(result, account, remember, next.as_deref(), "/login")
+    ssr::finish_sign_in(result, remember, next.as_deref(), "/login")
 }
 
 /// Signs out this device: revokes the session server-side, clears the
@@ -132,18 +129,57 @@ pub(crate) mod ssr {
 
     use super::super::context::ServerContext;
 
+    /// A credential attempt within the limits: the context, and the
+    /// browser's device token if it counts for the account.
+    pub struct Admitted {
+        pub ctx: ServerContext,
+        /// The device token this browser sent that counts for the account
+        /// (its signature, account, age and credentials version checked;
+        /// its own failure budget not: see [`admit`]).
+        pub device: Option<engine::device::Recognised>,
+    }
+
+    impl Admitted {
+        /// Counts a wrong password (or unknown name) against the account,
+        /// and against the device token that came with it; when that locks
+        /// the account, records so for the account's owner to see.
+        pub async fn count_failure(&self, username: &str) {
+            let ctx = &self.ctx;
+            if let Some(device) = &self.device {
+                ctx.throttle.record_device_failure(&device.nonce).await;
+            }
+            if ctx.throttle.record_failure(username).await {
+                let client = session::client_info();
+                if let Err(err) = ctx.auth.record_lockout(username, &client).await {
+                    tracing::warn!(error = %err, "could not record the lockout");
+                }
+            }
+        }
+    }
+
     /// Counts a credential attempt against the brute-force limits; over
     /// them, or while failures have locked the account and this browser
-    /// has not signed in to it before, answers 429 with `Retry-After`
-    /// before any password is hashed.
-    pub async fn admit(username: &str, device: Option<&str>) -> Result<ServerContext, AppError> {
+    /// carries no device token for it with budget left, answers 429 with
+    /// `Retry-After` before any password is hashed.
+    pub async fn admit(username: &str, device: Option<&str>) -> Result<Admitted, AppError> {
         let ctx = ctx()?;
         let ip = session::client_ip();
-        let recognised = device.is_some_and(|cookie| ctx.device.recognises(username, cookie));
+        let device = match device {
+            Some(cookie) => ctx
+                .auth
+                .recognise_device(&ctx.device, username, cookie)
+                .await
+                .map_err(AppError::from)?,
+            None => None,
+        };
+        let exempt = match &device {
+            Some(token) => !ctx.throttle.device_spent(&token.nonce).await,
+            None => false,
+        };
         // Counted once: by the server's gate in front of parsing, if any.
         let uncounted = ip.filter(|_| !session::address_counted());
-        match ctx.throttle.admit(uncounted, username, recognised).await {
-            Ok(()) => Ok(ctx),
+        match ctx.throttle.admit(uncounted, username, exempt).await {
+            Ok(()) => Ok(Admitted { ctx, device }),
             Err(throttled) => {
                 // Debug only: a flood of refusals must not become a flood of
                 // log lines; the lock itself is logged and recorded once.
@@ -170,20 +206,20 @@ pub(crate) mod ssr {
 
     /// Counts a wrong password for a signed-in user's own account (a
     /// confirmation, a password change) as a failed sign-in would be.
-    pub async fn wrong_password(ctx: &ServerContext, auth: &engine::Authenticated) -> AppError {
-        count_failure(ctx, &auth.user.username).await;
+    pub async fn wrong_password(admitted: &Admitted, auth: &engine::Authenticated) -> AppError {
+        admitted.count_failure(&auth.user.username).await;
         AppError::WrongPassword
     }
 
-    /// Counts a wrong password (or unknown name) against the account; when
-    /// that locks it, records so for the account's owner to see.
-    pub async fn count_failure(ctx: &ServerContext, username: &str) {
-        if ctx.throttle.record_failure(username).await {
-            let client = session::client_info();
-            if let Err(err) = ctx.auth.record_lockout(username, &client).await {
-                tracing::warn!(error = %err, "could not record the lockout");
-            }
-        }
+    /// This browser's device cookie, renewed for `user` at credentials
+    /// `version` (after a sign-in, a password change or "sign out
+    /// everywhere", whose new version ended the tokens before).
+    pub fn renew_device_cookie(ctx: &ServerContext, user: engine::UserId, version: i64) {
+        let devices = device_cookie();
+        let value = ctx
+            .device
+            .remember(user, version, ctx.auth.now(), devices.as_deref());
+        session::set_cookie(&ctx.cookies.device_cookie(&value));
     }
 
     /// Sets the cookies of a new session: its token, its first refresh
@@ -202,7 +238,6 @@ pub(crate) mod ssr {
     /// the error the way the caller can show it.
     pub fn finish_sign_in(
         result: Result<engine::NewSession, AppError>,
-        account: (&str, Option<&str>),
         remember: bool,
         next: Option<&str>,
         form_path: &str,
@@ -210,7 +245,7 @@ pub(crate) mod ssr {
         let target = safe_next(next);
         match result {
             Ok(new) => {
-                complete_sign_in(&ctx()?, &new, account, remember);
+                complete_sign_in(&ctx()?, &new, remember);
                 leptos_axum::redirect(&target);
                 Ok(())
             }
@@ -224,12 +259,7 @@ pub(crate) mod ssr {
     /// session the browser came with, set the new cookies (this browser
     /// now recognised for the account, added to the device cookie it
     /// sent), tell the session layer, and keep the answer out of caches.
-    pub fn complete_sign_in(
-        ctx: &ServerContext,
-        new: &engine::NewSession,
-        (username, devices): (&str, Option<&str>),
-        remember: bool,
-    ) {
+    pub fn complete_sign_in(ctx: &ServerContext, new: &engine::NewSession, remember: bool) {
         if let Some(previous) = session::current() {
             // Fire-and-forget: the old session must not outlive the
             // new one, but a failure here must not fail the sign-in.
@@ -242,8 +272,7 @@ pub(crate) mod ssr {
             });
         }
         set_session_cookies(ctx, new, remember);
-        let devices = ctx.device.remember(username, devices);
-        session::set_cookie(&ctx.cookies.device_cookie(&devices));
+        renew_device_cookie(ctx, new.auth.user.id, new.credentials_version);
         session::record_change(session::SessionChange::SignedIn);
         session::set_header(http::header::CACHE_CONTROL, "no-store");
     }

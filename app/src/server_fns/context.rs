@@ -20,6 +20,9 @@ pub struct ServerContext {
     pub throttle: std::sync::Arc<engine::throttle::Throttle>,
     /// The application database.
     pub db: engine::store::database::Database,
+    /// The status page's last database read, reused for a moment (the page
+    /// is public).
+    pub status: std::sync::Arc<engine::recent::Recent<Result<i64, String>>>,
 }
 
 /// The request's [`ServerContext`].

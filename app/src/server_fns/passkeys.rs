@@ -12,7 +12,7 @@
 //!
 //! | call | needs | body of `finish` | answers |
 //! |---|---|---|---|
-//! | `register` | a recent authentication (at `start`) | `credential`, `name?` | 201, the passkey |
+//! | `register` | a credential confirmed in this session (at `start`) | `credential`, `name?` | 201, the passkey |
 //! | `signup` | nothing (`start` takes `username`) | `credential`, `name?` | 200, where to go |
 //! | `login` | nothing | `credential`, `remember?`, `next?` | 200, where to go |
 //! | `confirm` | a session | `credential` | 200 |
@@ -48,6 +48,11 @@ pub struct Passkeys {
     /// Whether the account has a password (if not, its last passkey
     /// cannot be removed).
     pub has_password: bool,
+    /// The server's time (Unix seconds), for "added lately".
+    pub now: i64,
+    /// Whether this session may add one now (it confirmed a credential
+    /// within itself lately); if not, adding asks for a confirmation first.
+    pub can_add: bool,
 }
 
 /// Where a browser goes once signed in.
@@ -57,15 +62,17 @@ pub struct SignedIn {
     pub next: String,
 }
 
-/// Starts adding a passkey to the signed-in account.
+/// Starts adding a passkey to the signed-in account. Adding a credential
+/// needs one proved within this session (a confirmation), not only the
+/// sign-in that began it.
 ///
 /// # Errors
-/// [`AppError::Unauthorized`], [`AppError::ReauthRequired`] past the
-/// re-authentication window, or an unavailable store.
+/// [`AppError::Unauthorized`], [`AppError::ReauthRequired`] without a
+/// confirmation in the re-authentication window, or an unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "register/start", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn register_start() -> Result<Value, AppError> {
     ssr::answer(async {
-        let auth = super::security::require_recent()?;
+        let auth = session::require()?;
         let started = ssr::ctx()?.auth.passkey_registration_start(&auth).await?;
         ssr::started(&started)
     })
@@ -111,8 +118,8 @@ pub async fn register_finish(
 pub async fn signup_start(username: String) -> Result<Value, AppError> {
     ssr::answer(async {
         let device = super::auth::ssr::device_cookie();
-        let ctx = super::auth::ssr::admit(&username, device.as_deref()).await?;
-        let started = ctx.auth.passkey_sign_up_start(&username).await?;
+        let admitted = super::auth::ssr::admit(&username, device.as_deref()).await?;
+        let started = admitted.ctx.auth.passkey_sign_up_start(&username).await?;
         ssr::started(&started)
     })
     .await
@@ -139,22 +146,22 @@ pub async fn signup_finish(
             .auth
             .passkey_sign_up_finish(&token, &credential, Some(&name), client)
             .await?;
-        let device = super::auth::ssr::device_cookie();
-        ssr::signed_in(&ctx, &new, device.as_deref(), false, next.as_deref())
+        ssr::signed_in(&ctx, &new, false, next.as_deref())
     })
     .await
 }
 
 /// Starts a sign-in with a passkey the browser offers (no user name).
-/// (Counted against the limits at `finish`, where the account is known.)
+/// Stores nothing: the ceremony's signed state is its cookie. (Each start
+/// counts against the address's budget of starts, at the server's gate;
+/// the attempt counts against the account's at `finish`.)
 ///
 /// # Errors
-/// An unavailable store.
+/// An encoding failure.
 #[server(prefix = "/api/passkeys", endpoint = "login/start", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn login_start() -> Result<Value, AppError> {
     ssr::answer(async {
-        let ctx = ssr::ctx()?;
-        let started = ctx.auth.passkey_sign_in_start().await?;
+        let started = ssr::ctx()?.auth.passkey_sign_in_start()?;
         ssr::started(&started)
     })
     .await
@@ -178,23 +185,20 @@ pub async fn login_finish(
         // for the verification.
         let claim = ctx.auth.passkey_claim(ssr::parse(credential)?).await?;
         let username = claim.account().map(|user| user.username.as_str());
-        let device = super::auth::ssr::device_cookie();
-        let ctx = ssr::admit(username, device.as_deref()).await?;
+        let admitted = ssr::admit(username).await?;
         let remember = remember.unwrap_or(false);
-        let known = match (username, device.as_deref()) {
-            (Some(name), Some(cookie)) => ctx.device.recognises(name, cookie),
-            _ => false,
-        };
+        let known = admitted.device.is_some();
         let client = session::client_info().with_known_device(known);
+        let ctx = &admitted.ctx;
         match ctx
             .auth
             .passkey_sign_in_finish(&token, &claim, remember, client)
             .await
         {
-            Ok(new) => ssr::signed_in(&ctx, &new, device.as_deref(), remember, next.as_deref()),
+            Ok(new) => ssr::signed_in(ctx, &new, remember, next.as_deref()),
             Err(err) => {
                 if let Some(name) = username {
-                    super::auth::ssr::count_failure(&ctx, name).await;
+                    admitted.count_failure(name).await;
                 }
                 Err(err.into())
             }
@@ -231,8 +235,9 @@ pub async fn confirm_start() -> Result<Value, AppError> {
 pub async fn confirm_finish(credential: Value) -> Result<(), AppError> {
     ssr::answer(async {
         let auth = session::require()?;
-        let ctx = super::security::ssr::admitted(&auth).await?;
-        let token = ssr::take_ceremony(&ctx)?;
+        let admitted = super::security::ssr::admitted(&auth).await?;
+        let ctx = &admitted.ctx;
+        let token = ssr::take_ceremony(ctx)?;
         let credential = ssr::parse(credential)?;
         let client = session::client_info();
         match ctx
@@ -243,7 +248,7 @@ pub async fn confirm_finish(credential: Value) -> Result<(), AppError> {
             Ok(()) => Ok(()),
             Err(err) => {
                 if matches!(err, engine::Error::PasskeyRejected) {
-                    super::auth::ssr::count_failure(&ctx, &auth.user.username).await;
+                    admitted.count_failure(&auth.user.username).await;
                 }
                 Err(err.into())
             }
@@ -272,6 +277,8 @@ pub async fn list_passkeys() -> Result<Passkeys, AppError> {
             .map(ssr::view)
             .collect(),
         has_password: has_password.map_err(AppError::from)?,
+        now: ctx.auth.now().unix_timestamp(),
+        can_add: ctx.auth.is_confirmed(&auth.session),
     })
 }
 
@@ -298,14 +305,15 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
 }
 
 /// Removes one of the user's passkeys, after a recent authentication;
-/// never the last credential of an account without a password.
+/// never the last credential of an account without a password. Goes to the
+/// passkey list, which offers to sign the other sessions out.
 ///
 /// # Errors
 /// [`AppError::ReauthRequired`], [`AppError::NoPasskey`],
 /// [`AppError::LastCredential`], or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn remove_passkey(id: String) -> Result<(), AppError> {
-    let form = super::security::ssr::Form::new(PASSKEYS_PATH, Some(PASSKEYS_PATH));
+    let form = super::security::ssr::Form::new(PASSKEYS_PATH, Some(REMOVED_PATH));
     let result = async {
         let auth = super::security::require_recent()?;
         let client = session::client_info();
@@ -320,6 +328,10 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
 /// The page that lists the passkeys.
 pub const PASSKEYS_PATH: &str = "/account/passkeys";
 
+/// Where a removal lands.
+#[cfg(feature = "ssr")]
+const REMOVED_PATH: &str = "/account/passkeys?removed=1";
+
 #[cfg(feature = "ssr")]
 use crate::session;
 
@@ -329,7 +341,11 @@ mod ssr {
 
     pub use super::super::context::ctx;
     use super::{PasskeyView, SignedIn};
-    use crate::{error::AppError, server_fns::context::ServerContext, session};
+    use crate::{
+        error::AppError,
+        server_fns::{auth::ssr as sign_in, context::ServerContext},
+        session,
+    };
 
     /// Runs a ceremony call: its error gets its status, and no answer is
     /// ever cached.
@@ -345,7 +361,7 @@ mod ssr {
         started: &engine::auth::Started<T>,
     ) -> Result<Value, AppError> {
         let cookies = ctx()?.cookies;
-        session::set_cookie(&cookies.ceremony_cookie(started.token.expose()));
+        session::set_cookie(&cookies.ceremony_cookie(&started.token));
         serde_json::to_value(&started.options).map_err(|err| {
             tracing::error!(error = %err, "could not serialise passkey options");
             AppError::Internal
@@ -353,10 +369,15 @@ mod ssr {
     }
 
     /// The ceremony this browser started (its cookie, now cleared: a
-    /// ceremony is finished once, whatever the outcome).
+    /// ceremony is finished once, whatever the outcome). A cookie sent
+    /// twice (one planted by a sibling subdomain) counts as none and is
+    /// not cleared: the removal could not reach the planted one.
     pub fn take_ceremony(ctx: &ServerContext) -> Result<String, AppError> {
-        session::set_cookie(&ctx.cookies.ceremony_removal());
-        session::request_cookie(ctx.cookies.ceremony_name()).ok_or(AppError::PasskeyFailed)
+        let token = session::request_cookie(ctx.cookies.ceremony_name());
+        if token.is_some() {
+            session::set_cookie(&ctx.cookies.ceremony_removal());
+        }
+        token.ok_or(AppError::PasskeyFailed)
     }
 
     /// The browser's credential in `webauthn-rs`'s shape.
@@ -369,34 +390,30 @@ mod ssr {
 
     /// Admits a passkey sign-in: the address's budget always, and the
     /// account's lock when the credential names one.
-    pub async fn admit(
-        username: Option<&str>,
-        device: Option<&str>,
-    ) -> Result<ServerContext, AppError> {
+    pub async fn admit(username: Option<&str>) -> Result<sign_in::Admitted, AppError> {
+        let device = sign_in::device_cookie();
         let ctx = ctx()?;
         match username {
-            Some(name) => super::super::auth::ssr::admit(name, device).await,
+            Some(name) => sign_in::admit(name, device.as_deref()).await,
             None => match session::client_ip().filter(|_| !session::address_counted()) {
                 Some(ip) => match ctx.throttle.admit_address(ip).await {
-                    Ok(()) => Ok(ctx),
-                    Err(throttled) => Err(super::super::auth::ssr::too_many(throttled)),
+                    Ok(()) => Ok(sign_in::Admitted { ctx, device: None }),
+                    Err(throttled) => Err(sign_in::too_many(throttled)),
                 },
-                None => Ok(ctx),
+                None => Ok(sign_in::Admitted { ctx, device: None }),
             },
         }
     }
 
-    /// Ends a passkey sign-in or sign-up as the password form's ends (with
-    /// the device cookie the request sent), and says where to go.
+    /// Ends a passkey sign-in or sign-up as the password form's ends, and
+    /// says where to go.
     pub fn signed_in(
         ctx: &ServerContext,
         new: &engine::NewSession,
-        device: Option<&str>,
         remember: bool,
         next: Option<&str>,
     ) -> Result<SignedIn, AppError> {
-        let account = (new.auth.user.username.as_str(), device);
-        super::super::auth::ssr::complete_sign_in(ctx, new, account, remember);
+        sign_in::complete_sign_in(ctx, new, remember);
         Ok(SignedIn {
             next: crate::redirect::safe_next(next),
         })

@@ -1,5 +1,5 @@
 //! Sensitive account actions: confirming the password (re-authentication),
-//! changing it, and deleting the account.
+//! setting, changing or removing it, and deleting the account.
 //!
 //! Each action that needs a recent authentication checks it itself
 //! ([`require_recent`]); the pages that lead to them declare
@@ -27,15 +27,37 @@ pub async fn reauth_status() -> Result<bool, AppError> {
     Ok(ctx()?.auth.is_recent(&auth.session))
 }
 
-/// Whether the signed-in account has a password (one made with a passkey
-/// has none until its owner sets one on the password page).
+/// What the password page needs to know of the account and session.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PasswordStatus {
+    /// Whether the account has a password (one made with a passkey has
+    /// none until its owner sets one).
+    pub has_password: bool,
+    /// Whether the account has a passkey (then its password can go).
+    pub has_passkey: bool,
+    /// Whether this session proved a credential within itself lately (a
+    /// confirmation): it then stands in for the current password.
+    pub confirmed: bool,
+}
+
+/// The account's password state, for the password page.
 ///
 /// # Errors
 /// [`AppError::Unauthorized`] without a session.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn has_password() -> Result<bool, AppError> {
+pub async fn password_state() -> Result<PasswordStatus, AppError> {
     let auth = session::require().inspect_err(session::set_error_status)?;
-    Ok(ctx()?.auth.has_password(&auth.user).await?)
+    let engine = &ctx()?.auth;
+    let (password, passkeys) = futures::future::join(
+        engine.has_password(&auth.user),
+        engine.passkeys(auth.user.id),
+    )
+    .await;
+    Ok(PasswordStatus {
+        has_password: password.map_err(AppError::from)?,
+        has_passkey: !passkeys.map_err(AppError::from)?.is_empty(),
+        confirmed: engine.is_confirmed(&auth.session),
+    })
 }
 
 /// Confirms the signed-in user's password, then goes to `next` if given
@@ -62,50 +84,82 @@ pub async fn confirm_password(password: String, next: Option<String>) -> Result<
 #[cfg(feature = "ssr")]
 pub async fn confirm_with(password: &str) -> Result<engine::Authenticated, AppError> {
     let auth = session::require()?;
-    let ctx = ssr::admitted(&auth).await?;
+    let admitted = ssr::admitted(&auth).await?;
     let client = session::client_info();
-    match ctx.auth.confirm(&auth, password, &client).await {
+    match admitted.ctx.auth.confirm(&auth, password, &client).await {
         Ok(()) => Ok(auth),
         Err(engine::Error::InvalidCredentials) => {
-            Err(super::auth::ssr::wrong_password(&ctx, &auth).await)
+            Err(super::auth::ssr::wrong_password(&admitted, &auth).await)
         }
         Err(err) => Err(AppError::from(err)),
     }
 }
 
-/// Changes the password: every other device is signed out, and this
-/// browser gets a new session (the old cookie stops working).
+/// Sets a new password: every other device is signed out, and this
+/// browser gets a new session (the old cookie stops working). The proof is
+/// the current password, or a confirmation in this session (a passkey's
+/// stands in for the password; a passkey-only account sets its first
+/// password that way).
 ///
 /// # Errors
-/// [`AppError::ReauthRequired`] past the re-authentication window,
+/// [`AppError::ReauthRequired`] past the re-authentication window, or
+/// without the current password and a confirmation,
 /// [`AppError::WrongPassword`], [`AppError::InvalidPassword`] or
 /// [`AppError::WeakPassword`], or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn change_password(
-    current_password: String,
+    current_password: Option<String>,
     new_password: String,
 ) -> Result<(), AppError> {
     let form = ssr::Form::new("/account/password", Some("/account/password?changed=1"));
     let result = async {
         let auth = require_recent()?;
-        let ctx = ssr::admitted(&auth).await?;
+        let admitted = ssr::admitted(&auth).await?;
+        let ctx = &admitted.ctx;
         let client = session::client_info();
         let changed = ctx
             .auth
-            .change_password(&auth, &current_password, &new_password, client)
+            .change_password(&auth, current_password.as_deref(), &new_password, client)
             .await;
         match changed {
             Ok(new) => {
                 let persist = new.auth.session.persistent;
-                super::auth::ssr::set_session_cookies(&ctx, &new, persist);
+                super::auth::ssr::set_session_cookies(ctx, &new, persist);
+                super::auth::ssr::renew_device_cookie(
+                    ctx,
+                    new.auth.user.id,
+                    new.credentials_version,
+                );
                 session::record_change(session::SessionChange::SignedIn);
                 Ok(())
             }
             Err(engine::Error::InvalidCredentials) => {
-                Err(super::auth::ssr::wrong_password(&ctx, &auth).await)
+                Err(super::auth::ssr::wrong_password(&admitted, &auth).await)
             }
             Err(err) => Err(AppError::from(err)),
         }
+    };
+    form.finish(result.await, true)
+}
+
+/// Removes the password of an account that keeps a passkey, after a
+/// recent authentication.
+///
+/// # Errors
+/// [`AppError::ReauthRequired`] past the window, [`AppError::NotFound`]
+/// without a password, [`AppError::LastCredential`] without a passkey, or
+/// an unavailable store.
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn remove_password() -> Result<(), AppError> {
+    let form = ssr::Form::new("/account/password", Some("/account/password?removed=1"));
+    let result = async {
+        let auth = require_recent()?;
+        let client = session::client_info();
+        ctx()?
+            .auth
+            .remove_password(&auth, &client)
+            .await
+            .map_err(AppError::from)
     };
     form.finish(result.await, true)
 }
@@ -162,15 +216,11 @@ use crate::session;
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::{session, CONFIRM_PATH};
-    use crate::{
-        error::AppError,
-        redirect::safe_next,
-        server_fns::{auth::ssr as sign_in, context::ServerContext},
-    };
+    use crate::{error::AppError, redirect::safe_next, server_fns::auth::ssr as sign_in};
 
     /// The context, once this attempt at the user's password is within the
     /// brute-force limits (as a sign-in attempt for the same account).
-    pub async fn admitted(auth: &engine::Authenticated) -> Result<ServerContext, AppError> {
+    pub async fn admitted(auth: &engine::Authenticated) -> Result<sign_in::Admitted, AppError> {
         let device = sign_in::device_cookie();
         sign_in::admit(&auth.user.username, device.as_deref()).await
     }

@@ -23,10 +23,15 @@ pub struct StatusReport {
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn system_status() -> Result<StatusReport, AppError> {
     let ctx = context::ctx()?;
-    let migrations = ctx.db.migrations_applied().await.map_err(|err| {
-        tracing::error!(error = %err, "status query failed");
-        AppError::Unavailable
-    })?;
+    let db = &ctx.db;
+    let migrations = ctx
+        .status
+        .get(|| async { db.migrations_applied().await.map_err(|err| err.to_string()) })
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "status query failed");
+            AppError::Unavailable
+        })?;
     Ok(StatusReport {
         database: ctx.db.backend().to_owned(),
         migrations,

@@ -79,6 +79,7 @@ raw_config! {
     rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "from_str";
     rate_limit_credentials_per_account: Limit = limits.credentials_per_account => "from_str";
     rate_limit_refresh_per_ip: Limit = limits.refresh_per_ip => "from_str";
+    rate_limit_passkey_starts_per_ip: Limit = limits.passkey_starts_per_ip => "from_str";
     render_concurrency: usize = 8 * cores => "number";
     leptos_watch: Option<String> = None;
 }

@@ -33,7 +33,13 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                          their access tokens at their expiry",
         }),
     };
-    match state.auth.ping().await {
+    // One round trip a second at most, however often the probe is asked.
+    let auth = &state.auth;
+    let ping = state
+        .readiness
+        .get(|| async { auth.ping().await.map_err(|err| err.to_string()) })
+        .await;
+    match ping {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "revocations": revocations })),

@@ -38,6 +38,8 @@ pub fn router(state: AppState) -> Router {
             let (leptos, assets) = (leptos.clone(), assets.clone());
             move || app::shell(leptos.clone(), storage, assets.clone())
         })
+        // Innermost: a server function's error answers with its own status.
+        .route_layer(middleware::from_fn(crate::server_fn_errors::error_status))
         .route_layer(middleware::from_fn_with_state(
             std::sync::Arc::new(state.session_layer()),
             crate::session_layer::session_layer,
@@ -92,6 +94,7 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             std::sync::Arc::new(crate::credential_gate::CredentialGate::new(
                 state.auth.clone(),
                 state.throttle.clone(),
+                state.csrf().public_origin,
             )),
             crate::credential_gate::credential_gate,
         ))

@@ -1,5 +1,6 @@
 //! Token endpoints: refresh (cookie in, JWT out), the stateless APIs that
-//! verify a bearer JWT without touching the database, and the JWKS.
+//! verify an access JWT without touching the database (with its DPoP proof
+//! when it is bound to a key), and the JWKS.
 //!
 //! None of these go through the session layer: refresh has its own cookie,
 //! and the APIs trust only the token's signature and claims.
@@ -46,8 +47,14 @@ pub async fn refresh(
         // Not signed in is not an error: static pages ask on every load.
         // Nothing to rotate, so no limit to count against (no bucket).
         CookieValue::Missing => return Ok(no_store(StatusCode::NO_CONTENT.into_response())),
+        // Never cleared on ambiguity: the other cookie may have been planted
+        // by a sibling subdomain (which a removal here cannot reach), and
+        // clearing would sign the real browser out for it.
         CookieValue::Ambiguous => {
-            return Ok(refused(cookies, "refresh token sent more than once"));
+            return Err(ServerError::Unauthenticated {
+                challenge: Challenge::Bearer,
+                message: "refresh token sent more than once",
+            });
         }
     };
     let ip = ip.map(|Extension(ip)| ip.0);
@@ -66,7 +73,9 @@ pub async fn refresh(
         shape: Shape::Json,
         source,
     };
-    let proof = proof_of(&state, req.headers()).await.map_err(unavailable)?;
+    let proof = proof_of(&state, req.headers(), "POST", REFRESH_PATH, None)
+        .await
+        .map_err(unavailable)?;
     let key = match &proof {
         Ok(Some(proof)) => KeyProof::Key(&proof.jkt),
         Ok(None) => KeyProof::Absent,
@@ -104,7 +113,8 @@ pub async fn refresh(
         .map_err(|err| ServerError::Internal(err.into()))?;
     let body = TokenResponse {
         access_token: token,
-        token_type: "Bearer".to_owned(),
+        // RFC 9449 §5: a token bound to a key is a DPoP token.
+        token_type: if key.is_some() { "DPoP" } else { "Bearer" }.to_owned(),
         expires_in: claims.exp - claims.iat,
         expires_at: claims.exp,
         name: claims.name,
@@ -121,8 +131,9 @@ pub async fn refresh(
     Ok(no_store(res))
 }
 
-/// The request's DPoP proof: none, one that verified and was not seen
-/// before, or why not. Its `htu` is this endpoint at the public origin (in
+/// The request's DPoP proof for `method` on `path` (sent with
+/// `access_token`, for a resource): none, one that verified and was not
+/// seen before, or why not. Its `htu` is `path` at the public origin (in
 /// development, at the `Host` the browser used).
 ///
 /// # Errors
@@ -130,6 +141,9 @@ pub async fn refresh(
 async fn proof_of(
     state: &AppState,
     headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    access_token: Option<&str>,
 ) -> Result<Result<Option<dpop::Proof>, dpop::ProofError>, engine::Error> {
     let mut values = headers.get_all(dpop::HEADER).iter();
     let value = match (values.next(), values.next()) {
@@ -145,13 +159,12 @@ async fn proof_of(
         }
     };
     let now = state.auth.now();
-    let proof = match dpop::verify(value, "POST", &format!("{origin}{REFRESH_PATH}"), now) {
+    let htu = format!("{origin}{path}");
+    let proof = match dpop::verify(value, method, &htu, access_token, now) {
         Ok(proof) => proof,
         Err(why) => return Ok(Err(why)),
     };
-    Ok(state
-        .proofs
-        .first_use(&proof, now)
+    Ok(dpop::first_use(&state.proofs, &proof, now)
         .await?
         .map(|()| Some(proof)))
 }
@@ -170,12 +183,15 @@ fn refused(cookies: &engine::CookiePolicy, message: &'static str) -> Response {
     res
 }
 
-/// `GET /api/me`: who the bearer token says you are. No database access.
+/// `GET /api/me`: who the access token says you are. No database access.
 ///
 /// # Errors
-/// 401 without a valid bearer token.
-pub async fn me(State(jwt): State<Arc<Jwt>>, headers: HeaderMap) -> Result<Response, ServerError> {
-    let c = bearer_claims(&jwt, &headers)?;
+/// 401 without a valid access token (and, for a DPoP-bound one, its proof).
+pub async fn me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let c = access_claims(&state, &headers, "/api/me").await?;
     // Per token, and about a person: never stored by any cache.
     Ok(no_store(
         Json(json!({
@@ -187,17 +203,17 @@ pub async fn me(State(jwt): State<Arc<Jwt>>, headers: HeaderMap) -> Result<Respo
     ))
 }
 
-/// `GET /api/validate-session`: whether the bearer token is valid, with its
-/// claims. No database access: a revoked session's token is refused through
-/// the in-memory deny-list the revocation feed keeps.
+/// `GET /api/validate-session`: whether the access token is valid, with
+/// its claims. No database access: a revoked session's token is refused
+/// through the in-memory deny-list the revocation feed keeps.
 ///
 /// # Errors
-/// 401 without a valid bearer token.
+/// 401 without a valid access token (and, for a DPoP-bound one, its proof).
 pub async fn validate_session(
-    State(jwt): State<Arc<Jwt>>,
+    State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let c = bearer_claims(&jwt, &headers)?;
+    let c = access_claims(&state, &headers, "/api/validate-session").await?;
     Ok(no_store(
         Json(json!({ "valid": true, "claims": c })).into_response(),
     ))
@@ -213,34 +229,75 @@ pub async fn jwks(State(jwt): State<Arc<Jwt>>) -> Response {
     res
 }
 
-/// The claims of the request's bearer token (RFC 6750).
-fn bearer_claims(jwt: &Jwt, headers: &HeaderMap) -> Result<AccessClaims, ServerError> {
+/// The claims of the request's access token, sent as RFC 9449 §7 asks: a
+/// token bound to a key (`cnf.jkt`) counts only as `Authorization: DPoP`,
+/// with a `DPoP` proof of that key for this request whose `ath` is the
+/// token's hash, so a copied token is useless without the browser's
+/// non-extractable key; an unbound token is a bearer token (RFC 6750).
+async fn access_claims(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<AccessClaims, ServerError> {
     let missing = ServerError::Unauthenticated {
         challenge: Challenge::InvalidRequest,
-        message: "a bearer token is required",
+        message: "an access token is required",
     };
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return Err(missing);
     };
-    let Some(token) = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-    else {
+    let Some((scheme, token)) = value.to_str().ok().and_then(|v| v.split_once(' ')) else {
         return Err(missing);
     };
-    jwt.verify(token).map_err(|err| {
-        tracing::debug!(error = %err, "bearer token refused");
+    let token = token.trim();
+    let bound_scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        false
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        true
+    } else {
+        return Err(missing);
+    };
+    let claims = state.jwt.verify(token).map_err(|err| {
+        tracing::debug!(error = %err, "access token refused");
         ServerError::Unauthenticated {
             challenge: Challenge::InvalidToken,
             message: "the access token is invalid or expired",
         }
-    })
+    })?;
+    let Some(bound) = claims.cnf.as_ref().map(|cnf| cnf.jkt.as_str()) else {
+        return if bound_scheme {
+            Err(ServerError::Unauthenticated {
+                challenge: Challenge::DpopInvalidToken,
+                message: "this access token is not bound to a key: send it as a bearer token",
+            })
+        } else {
+            Ok(claims)
+        };
+    };
+    if !bound_scheme {
+        return Err(ServerError::Unauthenticated {
+            challenge: Challenge::DpopInvalidToken,
+            message: "this access token is bound to a key: send it as DPoP, with a proof",
+        });
+    }
+    let unavailable = |source| ServerError::Unavailable {
+        shape: Shape::Json,
+        source,
+    };
+    match proof_of(state, headers, "GET", path, Some(token))
+        .await
+        .map_err(unavailable)?
+    {
+        Ok(Some(proof)) if proof.jkt == bound => Ok(claims),
+        outcome => {
+            tracing::debug!(?outcome, "DPoP proof for an access token refused");
+            Err(ServerError::Unauthenticated {
+                challenge: Challenge::InvalidDpopProof,
+                message: "this access token needs a proof from the key it is bound to",
+            })
+        }
+    }
 }
 
 fn no_store(mut res: Response) -> Response {

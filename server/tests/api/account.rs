@@ -338,7 +338,9 @@ async fn notices_tell_of_a_new_browser_and_failed_attempts_until_dismissed() {
         "2 failed sign-in attempts since your previous sign-in."
     );
 
-    // Only the owner dismisses; a plain form post comes back to the page.
+    // Only the owner dismisses, with a credential proved after the notice
+    // (the sign-in that raised it is not such a proof); a plain form post
+    // comes back to the page.
     let mut stranger = app.signed_up("rex").await;
     let id = listed[0].id.as_str();
     let res = app
@@ -349,6 +351,15 @@ async fn notices_tell_of_a_new_browser_and_failed_attempts_until_dismissed() {
         .call::<DismissNotice>(&mut away, &[("id", "not a number")], Submit::Js)
         .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app
+        .call::<DismissNotice>(&mut away, &[("id", id)], Submit::Html)
+        .await;
+    assert_eq!(
+        res.header("location"),
+        Some("/account/confirm?next=%2Fdashboard"),
+        "the session that raised it must prove a credential first"
+    );
+    app.confirm(&mut away).await;
     let res = app
         .call::<DismissNotice>(&mut away, &[("id", id)], Submit::Html)
         .await;

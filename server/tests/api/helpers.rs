@@ -77,6 +77,7 @@ pub async fn spawn_app_in(
             "10000/1m".into(),
         ),
         ("RATE_LIMIT_REFRESH_PER_IP".into(), "10000/1m".into()),
+        ("RATE_LIMIT_PASSKEY_STARTS_PER_IP".into(), "10000/1m".into()),
     ]);
     for (k, v) in vars {
         env.insert((*k).to_owned(), (*v).to_owned());
@@ -116,10 +117,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    /// Sends a request as a client at 127.0.0.1.
+    /// Sends a request as a client at 127.0.0.1, to `Host: localhost`
+    /// unless the request names another (every HTTP/1.1 request has one).
     pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        if !req.headers().contains_key(header::HOST) {
+            req.headers_mut()
+                .insert(header::HOST, header::HeaderValue::from_static("localhost"));
+        }
         let res = self
             .router
             .clone()
@@ -316,6 +322,17 @@ impl TestApp {
         path: &str,
         body: &serde_json::Value,
     ) -> TestResponse {
+        self.call_json_text(browser, path, &body.to_string()).await
+    }
+
+    /// As [`TestApp::call_json`], with the body exactly as given (JSON or
+    /// not).
+    pub async fn call_json_text(
+        &self,
+        browser: &mut Browser,
+        path: &str,
+        body: &str,
+    ) -> TestResponse {
         if browser.csrf().is_none() {
             self.visit(browser, "/login").await;
         }
@@ -330,7 +347,7 @@ impl TestApp {
             req = req.header(header::COOKIE, cookies);
         }
         let res = self
-            .send(req.body(Body::from(body.to_string())).expect("request"))
+            .send(req.body(Body::from(body.to_owned())).expect("request"))
             .await;
         browser.absorb(&res);
         res
@@ -341,6 +358,19 @@ impl TestApp {
         let fields = [("username", name), ("password", password)];
         self.call::<app::server_fns::auth::SignIn>(browser, &fields, Submit::Js)
             .await
+    }
+
+    /// Confirms the test password in `browser`'s session (a proof made
+    /// within the session, as adding a credential needs).
+    pub async fn confirm(&self, browser: &mut Browser) {
+        let res = self
+            .call::<app::server_fns::security::ConfirmPassword>(
+                browser,
+                &[("password", PASSWORD)],
+                Submit::Js,
+            )
+            .await;
+        assert!(res.status.is_success(), "{} {}", res.status, res.body);
     }
 
     /// Signs up `name` in a fresh browser.

@@ -8,6 +8,7 @@
 mod account;
 mod attacks;
 mod foundation;
+mod hardening;
 mod helpers;
 mod limits;
 mod passkeys;

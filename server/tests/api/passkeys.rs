@@ -4,7 +4,7 @@
 //! and rate limits.
 
 #[path = "../../../tests/common/authenticator.rs"]
-mod authenticator;
+pub(crate) mod authenticator;
 
 use authenticator::Authenticator;
 use axum::http::StatusCode;
@@ -12,16 +12,16 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_with, Browser, TestApp, TestResponse};
 
-const ORIGIN: &str = "http://localhost:3000";
+pub(crate) const ORIGIN: &str = "http://localhost:3000";
 
-fn body(res: &TestResponse) -> Value {
+pub(crate) fn body(res: &TestResponse) -> Value {
     serde_json::from_str(&res.body).unwrap_or_else(|_| panic!("JSON: {}", res.body))
 }
 
 impl TestApp {
     /// `…/start` then `…/finish` of `ceremony`, with what the
     /// authenticator makes of the options.
-    async fn ceremony(
+    pub(crate) async fn ceremony(
         &self,
         browser: &mut Browser,
         ceremony: &str,
@@ -59,7 +59,7 @@ impl TestApp {
         .await
     }
 
-    async fn passkey_sign_up(&self, name: &str) -> (Browser, Authenticator) {
+    pub(crate) async fn passkey_sign_up(&self, name: &str) -> (Browser, Authenticator) {
         let mut browser = Browser::new();
         let mut key = Authenticator::new();
         let res = self
@@ -77,7 +77,7 @@ impl TestApp {
         (browser, key)
     }
 
-    async fn passkey_sign_in(
+    pub(crate) async fn passkey_sign_in(
         &self,
         browser: &mut Browser,
         key: &mut Authenticator,
@@ -215,9 +215,16 @@ async fn the_ceremonies_are_refused_without_the_csrf_token() {
 }
 
 #[tokio::test]
-async fn a_password_account_adds_a_passkey_with_201_after_a_recent_sign_in() {
+async fn a_password_account_adds_a_passkey_with_201_after_a_confirmation() {
     let app = spawn_app().await;
     let mut browser = app.signed_up("max").await;
+    // A fresh sign-in is not enough to add a credential.
+    let res = app
+        .call_json(&mut browser, "/api/passkeys/register/start", &json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert_eq!(body(&res), json!("ReauthRequired"));
+    app.confirm(&mut browser).await;
     let mut key = Authenticator::new();
     let res = app
         .ceremony(
@@ -307,6 +314,7 @@ async fn failed_assertions_count_against_the_account_like_wrong_passwords() {
 async fn a_registration_started_in_the_window_finishes_after_it() {
     let app = spawn_app().await;
     let mut browser = app.signed_up("sly").await;
+    app.confirm(&mut browser).await;
     let mut key = Authenticator::new();
     app.clock.advance(time::Duration::minutes(9));
     let started = app

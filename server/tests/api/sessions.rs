@@ -521,7 +521,7 @@ where
 }
 
 /// The id of the session behind `browser`'s cookie.
-async fn current_session_id(app: &crate::helpers::TestApp, browser: &Browser) -> String {
+pub(crate) async fn current_session_id(app: &crate::helpers::TestApp, browser: &Browser) -> String {
     let token = SessionToken::parse(browser.session().unwrap()).unwrap();
     sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = ?")
         .bind(&token.hash().as_bytes()[..])

@@ -10,7 +10,7 @@ use time::Duration;
 use crate::helpers::{spawn_app, Browser, Submit, TestApp, TestResponse};
 
 #[path = "../support/dpop_key.rs"]
-mod dpop_key;
+pub(crate) mod dpop_key;
 use dpop_key::DpopKey;
 
 /// The refresh endpoint as the test client names it (`Host: localhost`).
@@ -61,7 +61,7 @@ impl TestApp {
     }
 }
 
-fn access_token(res: &TestResponse) -> String {
+pub(crate) fn access_token(res: &TestResponse) -> String {
     let body: serde_json::Value = serde_json::from_str(&res.body).expect("JSON");
     body["access_token"]
         .as_str()
@@ -325,7 +325,11 @@ async fn logout_with_only_the_refresh_cookie_revokes_the_session() {
 impl TestApp {
     /// A refresh as the browser app makes it, with `proof` in `DPoP` (the
     /// proofs name `Host: localhost`).
-    async fn refresh_proving(&self, browser: &mut Browser, proof: Option<&str>) -> TestResponse {
+    pub(crate) async fn refresh_proving(
+        &self,
+        browser: &mut Browser,
+        proof: Option<&str>,
+    ) -> TestResponse {
         let mut extra = vec![(header::HOST.as_str(), "localhost")];
         extra.extend(proof.map(|proof| ("dpop", proof)));
         self.refresh_with(browser, &extra).await
@@ -344,7 +348,14 @@ async fn copied_cookies_cannot_refresh_without_the_browsers_key() {
     let res = app.refresh_proving(&mut owner, Some(&key.proof(HTU))).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let token = access_token(&res);
-    let claims = app.api("/api/validate-session", Some(&token)).await;
+    let proof = key.proof_for_token("http://localhost/api/validate-session", &token);
+    let req = axum::http::Request::builder()
+        .uri("/api/validate-session")
+        .header(header::AUTHORIZATION, format!("DPoP {token}"))
+        .header("dpop", proof)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let claims = app.send(req).await;
     let claims: serde_json::Value = serde_json::from_str(&claims.body).unwrap();
     let jkt = claims["claims"]["cnf"]["jkt"].as_str().expect("cnf.jkt");
     assert_eq!(jkt.len(), 43);

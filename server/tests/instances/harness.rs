@@ -157,6 +157,7 @@ impl Cluster {
             ("SESSION_STORE_TIMEOUT_MS".into(), "1000".into()),
             ("RATE_LIMIT_CREDENTIALS_PER_IP".into(), "1000/1m".into()),
             ("RATE_LIMIT_REFRESH_PER_IP".into(), "10000/1m".into()),
+            ("RATE_LIMIT_PASSKEY_STARTS_PER_IP".into(), "10000/1m".into()),
         ];
         // Without a DATABASE_URL (Redis scenarios), accounts go in one
         // SQLite file that every instance opens.

@@ -11,6 +11,13 @@ impl DpopKey {
 
     /// A proof for `POST htu`, issued `skew` seconds from now.
     pub fn proof_at(&self, htu: &str, skew: i64) -> String {
+        let iat = time::OffsetDateTime::now_utc().unix_timestamp() + skew;
+        self.proof_claims("POST", htu, iat, None)
+    }
+
+    /// A proof for `htm htu` with exactly this `iat`, and `ath` (the hash of
+    /// the access token it goes with) if given.
+    pub fn proof_claims(&self, htm: &str, htu: &str, iat: i64, ath: Option<&str>) -> String {
         use jsonwebtoken::{jwk::Jwk, Algorithm, EncodingKey, Header};
         use p256::pkcs8::EncodePrivateKey as _;
         let key = EncodingKey::from_ec_der(self.0.to_pkcs8_der().unwrap().as_bytes());
@@ -21,14 +28,24 @@ impl DpopKey {
             common: Default::default(),
             algorithm: jwk.algorithm,
         });
-        let iat = time::OffsetDateTime::now_utc().unix_timestamp() + skew;
-        let claims = serde_json::json!({
+        let mut claims = serde_json::json!({
             "jti": uuid::Uuid::now_v7().to_string(),
-            "htm": "POST",
+            "htm": htm,
             "htu": htu,
             "iat": iat,
         });
+        if let Some(ath) = ath {
+            claims["ath"] = ath.into();
+        }
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+
+    /// A proof for `GET htu` sent with `access_token`, issued now.
+    #[allow(dead_code)] // used by the HTTP tests, not by the two-instance ones
+    pub fn proof_for_token(&self, htu: &str, access_token: &str) -> String {
+        let iat = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ath = engine::dpop::access_token_hash(access_token);
+        self.proof_claims("GET", htu, iat, Some(&ath))
     }
 
     /// A proof for `POST htu`, issued now.

@@ -82,7 +82,7 @@ macro_rules! session_columns {
     () => {
         "s.id, s.user_id, s.token_hash, s.created_at, s.last_seen_at, s.idle_expires_at, \
          s.expires_at, s.persistent, s.ip_address, s.user_agent, s.revoked_at, s.authenticated_at, \
-         s.last_ip_address, s.last_user_agent"
+         s.last_ip_address, s.last_user_agent, s.confirmed_at"
     };
 }
 
@@ -133,6 +133,7 @@ fn session_from_row<DB: Dialect>(row: &DB::Row) -> Result<SessionRecord, Error> 
         revoked_at: opt_ts::<DB>(row, "revoked_at")?,
         // Rows from before the column existed proved it at sign-in.
         authenticated_at: opt_ts::<DB>(row, "authenticated_at")?.unwrap_or(created_at),
+        confirmed_at: opt_ts::<DB>(row, "confirmed_at")?,
     })
 }
 

@@ -83,15 +83,23 @@ impl<DB: Dialect> PasskeyStore for SqlStore<DB> {
     async fn passkey_used(
         &self,
         id: &str,
+        previous: &str,
         credential: &str,
         at: OffsetDateTime,
-    ) -> Result<(), Error> {
-        self.execute(
-            "UPDATE passkeys SET credential = $1, last_used_at = $2 WHERE id = $3",
-            &[Value::Text(credential), Value::Int(ts(at)), Value::Text(id)],
-        )
-        .await?;
-        Ok(())
+    ) -> Result<bool, Error> {
+        let recorded = self
+            .execute(
+                "UPDATE passkeys SET credential = $1, last_used_at = $2 \
+                 WHERE id = $3 AND credential = $4",
+                &[
+                    Value::Text(credential),
+                    Value::Int(ts(at)),
+                    Value::Text(id),
+                    Value::Text(previous),
+                ],
+            )
+            .await?;
+        Ok(recorded > 0)
     }
 
     async fn rename_passkey(&self, user_id: UserId, id: &str, name: &str) -> Result<bool, Error> {
@@ -110,20 +118,30 @@ impl<DB: Dialect> PasskeyStore for SqlStore<DB> {
 
     async fn remove_passkey(&self, user_id: UserId, id: &str) -> Result<Removal, Error> {
         let user = user_id.to_string();
-        // One statement: the check that another credential remains (a
-        // password, or another passkey) and the deletion cannot be split
-        // by a concurrent removal on SQLite, whose writes are serial.
-        let removed = self
-            .execute(
-                "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 AND ( \
-                   EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash <> '') \
-                   OR (SELECT COUNT(*) FROM passkeys WHERE user_id = $2) > 1)",
-                &[Value::Text(id), Value::Text(&user)],
-            )
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        // The account row's lock first (PostgreSQL; SQLite's write lock),
+        // held to the end: under READ COMMITTED two removals could
+        // otherwise both count two passkeys and delete one each. The second
+        // waits here, then its DELETE sees the first's.
+        DB::execute(
+            &mut *tx,
+            "UPDATE users SET credentials_version = credentials_version + 1 WHERE id = $1",
+            &[Value::Text(&user)],
+        )
+        .await?;
+        let removed = DB::execute(
+            &mut *tx,
+            "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 AND ( \
+               EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash <> '') \
+               OR (SELECT COUNT(*) FROM passkeys WHERE user_id = $2) > 1)",
+            &[Value::Text(id), Value::Text(&user)],
+        )
+        .await?;
         if removed > 0 {
+            tx.commit().await?;
             return Ok(Removal::Removed);
         }
+        tx.rollback().await?;
         let exists = self
             .fetch_optional(
                 "SELECT id FROM passkeys WHERE id = $1 AND user_id = $2",

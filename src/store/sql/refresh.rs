@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::{opt_ts, ts, Dialect, SqlStore, Value};
 use crate::{
     id::SessionId,
-    store::{RefreshTokens, Rotation},
+    store::{RefreshFamily, RefreshTokens, Rotation},
     token::TokenHash,
     Error,
 };
@@ -35,15 +35,20 @@ impl<DB: Dialect> RefreshTokens for SqlStore<DB> {
     async fn refresh_token_session(
         &self,
         token_hash: &TokenHash,
-    ) -> Result<Option<SessionId>, Error> {
+    ) -> Result<Option<RefreshFamily>, Error> {
         let row = self
             .fetch_optional(
-                "SELECT session_id FROM refresh_tokens WHERE token_hash = $1",
+                "SELECT session_id, rotated_at FROM refresh_tokens WHERE token_hash = $1",
                 &[Value::Bytes(token_hash.as_bytes())],
             )
             .await?;
-        row.map(|row| DB::text(&row, "session_id")?.parse())
-            .transpose()
+        row.map(|row| {
+            Ok(RefreshFamily {
+                session: DB::text(&row, "session_id")?.parse()?,
+                current: opt_ts::<DB>(&row, "rotated_at")?.is_none(),
+            })
+        })
+        .transpose()
     }
 
     async fn bind_key(

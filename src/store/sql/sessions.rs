@@ -20,8 +20,8 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
         self.execute(
             "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, \
              idle_expires_at, expires_at, persistent, ip_address, user_agent, revoked_at, \
-             authenticated_at, last_ip_address, last_user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             authenticated_at, last_ip_address, last_user_agent, confirmed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             &[
                 Value::Text(&id),
                 Value::Text(&user_id),
@@ -37,6 +37,7 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
                 Value::Int(ts(s.authenticated_at)),
                 Value::OptText(s.last_ip_address.as_deref()),
                 Value::OptText(s.last_user_agent.as_deref()),
+                Value::OptInt(s.confirmed_at.map(ts)),
             ],
         )
         .await?;
@@ -94,7 +95,8 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
     ) -> Result<bool, Error> {
         let recorded = self
             .execute(
-                "UPDATE sessions SET authenticated_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                "UPDATE sessions SET authenticated_at = $1, confirmed_at = $1 \
+                 WHERE id = $2 AND revoked_at IS NULL",
                 &[Value::Int(ts(at)), Value::Text(&id.to_string())],
             )
             .await?;

@@ -5,8 +5,10 @@ use async_trait::async_trait;
 use super::{from_ts, ts, user_from_row, Dialect, SqlStore, Value};
 use crate::{
     id::UserId,
-    record::{Activity, AuthEvent, AuthEventKind, Notice, NoticeKind, StoredNotice, UserSummary},
-    store::{NewUser, UserStore},
+    record::{
+        Account, Activity, AuthEvent, AuthEventKind, Notice, NoticeKind, StoredNotice, UserSummary,
+    },
+    store::{NewUser, Removal, UserStore},
     Error,
 };
 
@@ -35,24 +37,48 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         }
     }
 
-    async fn find_user_by_username(
-        &self,
-        username: &str,
-    ) -> Result<Option<(UserSummary, Option<String>)>, Error> {
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<Account>, Error> {
         let row = self
             .fetch_optional(
-                "SELECT id, username, display_name, created_at, password_hash \
-                 FROM users WHERE username = $1",
+                "SELECT id, username, display_name, created_at, password_hash, \
+                 credentials_version FROM users WHERE username = $1",
                 &[Value::Text(username)],
             )
             .await?;
         row.map(|row| {
-            Ok((
-                user_from_row::<DB>(&row, "")?,
-                Some(DB::text(&row, "password_hash")?).filter(|hash| !hash.is_empty()),
-            ))
+            Ok(Account {
+                user: user_from_row::<DB>(&row, "")?,
+                password_hash: Some(DB::text(&row, "password_hash")?)
+                    .filter(|hash| !hash.is_empty()),
+                credentials_version: DB::int(&row, "credentials_version")?,
+            })
         })
         .transpose()
+    }
+
+    async fn credentials_version(&self, id: UserId) -> Result<Option<i64>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT credentials_version FROM users WHERE id = $1",
+                &[Value::Text(&id.to_string())],
+            )
+            .await?;
+        Ok(row
+            .map(|row| DB::int(&row, "credentials_version"))
+            .transpose()?)
+    }
+
+    async fn bump_credentials_version(&self, id: UserId) -> Result<Option<i64>, Error> {
+        let row = self
+            .fetch_optional(
+                "UPDATE users SET credentials_version = credentials_version + 1 \
+                 WHERE id = $1 RETURNING credentials_version",
+                &[Value::Text(&id.to_string())],
+            )
+            .await?;
+        Ok(row
+            .map(|row| DB::int(&row, "credentials_version"))
+            .transpose()?)
     }
 
     async fn find_user_by_id(&self, id: UserId) -> Result<Option<UserSummary>, Error> {
@@ -67,6 +93,32 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
 
     async fn record_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error> {
         let user_id = user_id.map(|id| id.to_string());
+        if let (Some(user), true) = (&user_id, event.kind.is_grouped()) {
+            // Today's line of this kind, if there is one, counts it. (Two
+            // racing first events of a day can make two lines: harmless.)
+            let day = event.created_at.replace_time(time::Time::MIDNIGHT);
+            let counted = self
+                .execute(
+                    "UPDATE auth_events SET count = count + 1, created_at = $1, \
+                     ip_address = $2, user_agent = $3, session_ref = $4 \
+                     WHERE id = (SELECT id FROM auth_events \
+                       WHERE user_id = $5 AND kind = $6 AND created_at >= $7 \
+                       ORDER BY id DESC LIMIT 1)",
+                    &[
+                        Value::Int(ts(event.created_at)),
+                        Value::OptText(event.ip_address.as_deref()),
+                        Value::OptText(event.user_agent.as_deref()),
+                        Value::OptText(event.session_ref.as_deref()),
+                        Value::Text(user),
+                        Value::Text(event.kind.as_str()),
+                        Value::Int(ts(day)),
+                    ],
+                )
+                .await?;
+            if counted > 0 {
+                return Ok(());
+            }
+        }
         self.execute(
             "INSERT INTO auth_events \
              (user_id, kind, session_ref, ip_address, user_agent, created_at) \
@@ -84,14 +136,64 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         Ok(())
     }
 
-    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<bool, Error> {
-        let changed = self
-            .execute(
-                "UPDATE users SET password_hash = $1 WHERE id = $2",
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        password_hash: &str,
+    ) -> Result<Option<i64>, Error> {
+        let row = self
+            .fetch_optional(
+                "UPDATE users SET password_hash = $1, \
+                 credentials_version = credentials_version + 1 \
+                 WHERE id = $2 RETURNING credentials_version",
                 &[Value::Text(password_hash), Value::Text(&id.to_string())],
             )
             .await?;
-        Ok(changed > 0)
+        Ok(row
+            .map(|row| DB::int(&row, "credentials_version"))
+            .transpose()?)
+    }
+
+    async fn remove_password(&self, id: UserId) -> Result<Removal, Error> {
+        let id = id.to_string();
+        let mut tx = self.pool.begin().await?;
+        // The UPDATE takes the account row's lock (PostgreSQL) or the
+        // database's write lock (SQLite) until the end: a concurrent
+        // passkey removal waits, then sees this one's result.
+        let locked = DB::fetch_optional(
+            &mut *tx,
+            "UPDATE users SET credentials_version = credentials_version + 1 \
+             WHERE id = $1 RETURNING password_hash",
+            &[Value::Text(&id)],
+        )
+        .await?;
+        let has_password = match locked {
+            Some(row) => !DB::text(&row, "password_hash")?.is_empty(),
+            None => false,
+        };
+        if !has_password {
+            tx.rollback().await?;
+            return Ok(Removal::NotFound);
+        }
+        let row = DB::fetch_optional(
+            &mut *tx,
+            "SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1",
+            &[Value::Text(&id)],
+        )
+        .await?;
+        if row.map(|row| DB::int(&row, "n")).transpose()?.unwrap_or(0) == 0 {
+            tx.rollback().await?;
+            return Ok(Removal::LastCredential);
+        }
+        // No password: the empty string (see migration 0008).
+        DB::execute(
+            &mut *tx,
+            "UPDATE users SET password_hash = '' WHERE id = $1",
+            &[Value::Text(&id)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Removal::Removed)
     }
 
     async fn delete_user(&self, id: UserId) -> Result<bool, Error> {
@@ -169,11 +271,23 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
             .collect()
     }
 
-    async fn dismiss_notice(&self, user_id: UserId, id: i64) -> Result<bool, Error> {
+    async fn dismiss_notice(
+        &self,
+        user_id: UserId,
+        id: i64,
+        proven_at: time::OffsetDateTime,
+        confirmed_at: Option<time::OffsetDateTime>,
+    ) -> Result<bool, Error> {
         let deleted = self
             .execute(
-                "DELETE FROM security_notices WHERE id = $1 AND user_id = $2",
-                &[Value::Int(id), Value::Text(&user_id.to_string())],
+                "DELETE FROM security_notices WHERE id = $1 AND user_id = $2 \
+                 AND (created_at < $3 OR created_at <= $4)",
+                &[
+                    Value::Int(id),
+                    Value::Text(&user_id.to_string()),
+                    Value::Int(ts(proven_at)),
+                    Value::OptInt(confirmed_at.map(ts)),
+                ],
             )
             .await?;
         Ok(deleted > 0)
@@ -182,7 +296,8 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
         let rows = self
             .fetch_all(
-                "SELECT id, kind, session_ref, ip_address, user_agent, created_at FROM auth_events \
+                "SELECT id, kind, session_ref, ip_address, user_agent, created_at, count \
+                 FROM auth_events \
                  WHERE user_id = $1 AND kind <> 'signin_failed' \
                  ORDER BY created_at DESC, id DESC LIMIT $2",
                 &[
@@ -211,7 +326,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
                  ip_address, user_agent, created_at FROM security_notices \
                  WHERE user_id = $1 ORDER BY id DESC LIMIT $2) AS n \
                  UNION ALL \
-                 SELECT * FROM (SELECT 'event' AS source, id, kind, 0 AS count, session_ref, \
+                 SELECT * FROM (SELECT 'event' AS source, id, kind, count, session_ref, \
                  ip_address, user_agent, created_at FROM auth_events \
                  WHERE user_id = $1 AND kind <> 'signin_failed' \
                  ORDER BY created_at DESC, id DESC LIMIT $3) AS e",
@@ -276,6 +391,7 @@ fn event_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<(i64, AuthEvent)>
             ip_address: DB::opt_text(row, "ip_address")?,
             user_agent: DB::opt_text(row, "user_agent")?,
             created_at: from_ts(DB::int(row, "created_at")?)?,
+            count: u64::try_from(DB::int(row, "count")?).unwrap_or(1),
         },
     )))
 }
