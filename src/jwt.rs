@@ -28,17 +28,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::{record::Authenticated, revoked::RevokedSessions};
+use crate::{deny_list::DenyList, record::Authenticated};
+
+pub use crate::policy::MAX_ACCESS_TTL;
 
 /// The `typ` header of access tokens (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 /// Longest token accepted for verification, in bytes.
 pub const MAX_TOKEN_LEN: usize = 2048;
-/// The longest access-token lifetime the configuration accepts: every
-/// instance but the revoking one accepts a revoked session's token this
-/// long ([`crate::revoked::RETAIN`] follows from it).
-pub const MAX_ACCESS_TTL: time::Duration = time::Duration::minutes(15);
-
 /// Verified tokens remembered at most (each a few hundred bytes).
 const VERIFIED_CAPACITY: usize = 10_000;
 
@@ -205,7 +202,7 @@ pub struct Jwt {
     /// check), never past a restart (keys are per process).
     verified: Arc<Mutex<HashMap<[u8; 32], AccessClaims>>>,
     /// Sessions revoked lately: their tokens are refused even before `exp`.
-    revoked: Arc<RevokedSessions>,
+    revoked: Arc<DenyList>,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -272,7 +269,7 @@ impl Jwt {
     /// Refuses the tokens of the sessions in `revoked` (the engine's list,
     /// [`crate::Auth::revoked`]), from their revocation on.
     #[must_use]
-    pub fn refusing(mut self, revoked: Arc<RevokedSessions>) -> Self {
+    pub fn refusing(mut self, revoked: Arc<DenyList>) -> Self {
         self.revoked = revoked;
         self
     }
@@ -513,7 +510,7 @@ mod tests {
 
     #[test]
     fn a_revoked_sessions_tokens_are_refused_even_from_memory() {
-        let revoked = Arc::new(RevokedSessions::default());
+        let revoked = Arc::new(DenyList::default());
         let (jwt, _) = ring();
         let jwt = jwt.refusing(Arc::clone(&revoked));
         let (a, b) = (auth(now()), auth(now()));

@@ -9,9 +9,10 @@
 //! - [`hashing`]: admission to password hashing (a bounded queue);
 //! - [`policy`]: idle and absolute expiry;
 //! - [`record`]: what is stored and returned;
-//! - [`revoked`]: recently revoked sessions, whose access tokens are refused;
-//! - [`revocation`]: revocations pushed to every instance, and the fallback
-//!   when the push is down;
+//! - [`deny_list`]: recently revoked sessions, whose access tokens are refused;
+//! - [`feed`]: how a revocation on one instance is heard on all the others;
+//! - [`revocation`]: what an instance does with what it hears, and the
+//!   fallback when the feed is down;
 //! - [`store`]: the storage traits and their backends;
 //! - [`auth`]: the lifecycle (sign-up, sign-in, validation, revocation);
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
@@ -35,9 +36,11 @@ pub mod clock;
 pub mod cookie;
 pub mod credentials;
 pub mod csrf;
+pub mod deny_list;
 pub mod device;
 pub mod dpop;
 pub mod error;
+pub mod feed;
 pub mod hashing;
 pub mod id;
 pub mod jwt;
@@ -48,7 +51,6 @@ pub mod policy;
 pub mod recent;
 pub mod record;
 pub mod revocation;
-pub mod revoked;
 pub mod store;
 #[cfg(test)]
 mod testing;

@@ -7,6 +7,11 @@
 
 use time::{Duration, OffsetDateTime};
 
+/// The longest access-token lifetime the configuration accepts: every
+/// instance but the revoking one accepts a revoked session's token this
+/// long ([`crate::deny_list::RETAIN`] follows from it).
+pub const MAX_ACCESS_TTL: time::Duration = time::Duration::minutes(15);
+
 /// The longest refresh grace window [`SessionPolicy::validate`] accepts.
 pub const MAX_REFRESH_GRACE: Duration = Duration::seconds(60);
 

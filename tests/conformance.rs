@@ -969,7 +969,7 @@ async fn rotated_refresh_tokens_are_deleted_after_their_retention(b: Backend) {
 }
 
 async fn revocations_are_logged_and_announced(b: Backend) {
-    use engine::revocation::Signal;
+    use engine::feed::Signal;
     let wait = std::time::Duration::from_secs(5);
     let mut heard = b.feed.as_ref().map(|feed| feed.subscribe());
     if let Some(heard) = &mut heard {
@@ -1042,7 +1042,7 @@ async fn revocations_are_logged_and_announced(b: Backend) {
     assert!(b.users.delete_user(pat.user.id).await.unwrap());
     b.sessions.delete_expired(at).await.unwrap();
     assert_eq!(logged().await.len(), 4);
-    let later = at + engine::revoked::RETAIN + Duration::seconds(1);
+    let later = at + engine::deny_list::RETAIN + Duration::seconds(1);
     b.sessions.delete_expired(later).await.unwrap();
     assert!(logged().await.is_empty(), "forgotten after RETAIN");
 }

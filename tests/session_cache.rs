@@ -9,7 +9,8 @@
 mod common;
 
 use engine::{
-    revocation::{FeedState, RevocationFeed, Signal},
+    feed::{RevocationFeed, Signal},
+    revocation::FeedState,
     ClientInfo, Validation,
 };
 use time::Duration;

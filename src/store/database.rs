@@ -7,7 +7,7 @@
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use super::{RateCounters, SessionBackend, UserBackend};
-use crate::{revocation::RevocationFeed, Error};
+use crate::{feed::RevocationFeed, Error};
 
 /// Pool settings, the same for every backend.
 #[derive(Clone, Copy, Debug)]
@@ -142,7 +142,7 @@ impl Database {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(_) => {
                 let _ = timeout;
-                Arc::new(crate::revocation::InProcess::default())
+                Arc::new(crate::feed::InProcess::default())
             }
             #[cfg(feature = "postgres")]
             Self::Postgres(pool) => Arc::new(super::postgres::PgFeed::new(pool.clone(), timeout)),

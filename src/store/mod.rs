@@ -26,7 +26,7 @@
 //!   "unknown";
 //! - revocation is immediate: the next `find_session` sees it;
 //! - every revocation is logged (`revoked_since`) and announced on the
-//!   store's [`crate::revocation::RevocationFeed`];
+//!   store's [`crate::feed::RevocationFeed`];
 //! - `delete_expired` removes expired *and* revoked rows (and ended
 //!   rate-limit windows);
 //! - a rate counter counts atomically: concurrent `count`s from several
@@ -477,7 +477,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// instance back from a gap in its revocation feed reloads its
     /// deny-list from it ([`crate::revocation`]). Every revocation is
     /// logged with the revocation itself, and the log outlives the session
-    /// rows (and the account) for [`crate::revoked::RETAIN`].
+    /// rows (and the account) for [`crate::deny_list::RETAIN`].
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
@@ -551,7 +551,7 @@ pub trait ExpiredDeletion: Send + Sync + 'static {
     /// refresh tokens, and the passkey ceremonies expired at `now` (Redis
     /// expires those keys itself), and forgets the revocations logged
     /// longer than
-    /// [`crate::revoked::RETAIN`] before `now`. Returns how many sessions
+    /// [`crate::deny_list::RETAIN`] before `now`. Returns how many sessions
     /// were deleted.
     ///
     /// # Errors

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use super::{cache::CachedSessions, database::Database, RateCounters, SessionBackend, UserBackend};
-use crate::{clock::Clock, revocation::RevocationFeed, Error};
+use crate::{clock::Clock, feed::RevocationFeed, Error};
 
 /// What storage to open.
 #[derive(Clone, Copy, Debug)]

@@ -6,7 +6,7 @@
 use sqlx::{postgres::PgListener, PgPool, Postgres};
 use tokio::sync::mpsc;
 
-use crate::revocation::{listen, reconnecting, RevocationFeed, Signal, Subscription};
+use crate::feed::{listen, reconnecting, RevocationFeed, Signal, Subscription};
 
 /// Users, events and sessions in one PostgreSQL database.
 pub type PgStore = super::sql::SqlStore<Postgres>;

@@ -14,7 +14,7 @@
 //! | `r:{refresh hash}` | hash | a refresh token: its session, and when it was rotated |
 //! | `sr:{id}` | set | a session's refresh token hashes |
 //! | `rotated` | sorted set | rotated refresh token hashes by when they were rotated (for their retention) |
-//! | `revoked` | sorted set | the revocation log: session ids by when they were revoked, kept for [`crate::revoked::RETAIN`] |
+//! | `revoked` | sorted set | the revocation log: session ids by when they were revoked, kept for [`crate::deny_list::RETAIN`] |
 //! | `revocations` | pub/sub channel | each revoked session's id, published by the revoking script ([`super::redis_pubsub`]) |
 //! | `c:{key}` | hash | a rate-limit counter: its count and when its window ends |
 //! | `pk:{key hash}` | string | a passkey ceremony: its expiry (Unix seconds), a space, its state; Redis expires it too |
@@ -691,7 +691,7 @@ impl Readiness for RedisStore {
 #[async_trait]
 impl ExpiredDeletion for RedisStore {
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
-        let cutoff = ts(now - crate::revoked::RETAIN);
+        let cutoff = ts(now - crate::deny_list::RETAIN);
         let _: u64 = self
             .conn()
             .zrembyscore(self.key_of("revoked"), "-inf", format!("({cutoff}"))

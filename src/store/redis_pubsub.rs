@@ -8,7 +8,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
 use crate::{
-    revocation::{listen, reconnecting, RevocationFeed, Signal, Subscription},
+    feed::{listen, reconnecting, RevocationFeed, Signal, Subscription},
     Error,
 };
 

@@ -3,7 +3,7 @@
 use std::{str::FromStr, sync::Arc};
 
 use engine::{
-    revocation::RevocationFeed,
+    feed::RevocationFeed,
     store::{RateCounters, SessionBackend, UserBackend},
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};

@@ -79,7 +79,7 @@ pub async fn two_cached_instances(
 pub async fn two_cached_instances_following(
     dir: &std::path::Path,
     ttl: time::Duration,
-    feed: Option<Arc<dyn engine::revocation::RevocationFeed>>,
+    feed: Option<Arc<dyn engine::feed::RevocationFeed>>,
 ) -> (Auth, Auth, ManualClock) {
     use engine::store::{cache::CachedSessions, SessionBackend};
     let store = Arc::new(store(file_options(dir), 4).await);

@@ -171,7 +171,7 @@ impl<DB: Dialect> ExpiredDeletion for SqlStore<DB> {
         .await?;
         self.execute(
             "DELETE FROM session_revocations WHERE revoked_at < $1",
-            &[Value::Int(ts(now - crate::revoked::RETAIN))],
+            &[Value::Int(ts(now - crate::deny_list::RETAIN))],
         )
         .await?;
         self.execute(

@@ -8,8 +8,10 @@
 //! token minted before the revocation could still be unexpired: the longest
 //! access-token lifetime plus the clock leeway ([`RETAIN`]).
 //!
-//! The list is per process: it makes revocation instant on this instance.
-//! Other instances learn of it when they next look the session up.
+//! Each instance keeps its own list: filled by the revocations it makes and
+//! by those it hears of on the revocation feed ([`crate::revocation`]), so a
+//! revocation anywhere refuses its tokens everywhere at once (while the feed
+//! is down, other instances' tokens live to their `exp`).
 
 use std::{
     collections::HashMap,
@@ -23,7 +25,7 @@ use crate::id::SessionId;
 /// How long a revoked session is remembered: the longest access-token
 /// lifetime the configuration allows plus a margin for the verifier's
 /// leeway.
-pub const RETAIN: Duration = crate::jwt::MAX_ACCESS_TTL.saturating_add(Duration::minutes(1));
+pub const RETAIN: Duration = crate::policy::MAX_ACCESS_TTL.saturating_add(Duration::minutes(1));
 
 /// Above this many entries, an insertion first forgets the ones past
 /// [`RETAIN`]. (Each revocation is of a real session, itself behind the
@@ -32,9 +34,9 @@ const SWEEP_ABOVE: usize = 10_000;
 
 /// The recently revoked sessions, each with when it may be forgotten.
 #[derive(Debug, Default)]
-pub struct RevokedSessions(Mutex<HashMap<SessionId, OffsetDateTime>>);
+pub struct DenyList(Mutex<HashMap<SessionId, OffsetDateTime>>);
 
-impl RevokedSessions {
+impl DenyList {
     /// Remembers that `ids` were revoked at `at`.
     pub fn add(&self, ids: impl IntoIterator<Item = SessionId>, at: OffsetDateTime) {
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -75,7 +77,7 @@ mod tests {
 
     #[test]
     fn revoked_sessions_are_listed_and_old_ones_swept() {
-        let list = RevokedSessions::default();
+        let list = DenyList::default();
         let (a, b) = (SessionId::new(), SessionId::new());
         let t0 = OffsetDateTime::UNIX_EPOCH;
         list.add([a], t0);
