@@ -1428,3 +1428,28 @@ async fn redis_drops_index_entries_of_sessions_expired_by_ttl() {
     assert_eq!(members, [kept.id.to_string()]);
     b.cleanup.run().await;
 }
+
+/// Every conformance test is run on every backend: a body written here but
+/// left out of `conformance!`'s list would pass by never running.
+#[test]
+fn every_conformance_test_is_listed() {
+    let source = include_str!("conformance.rs");
+    let listed = source
+        .split("conformance!(@tests $backend;")
+        .nth(1)
+        .and_then(|rest| rest.split(");").next())
+        .expect("the list");
+    let bodies: Vec<&str> = source
+        .lines()
+        .filter_map(|line| line.strip_prefix("async fn "))
+        .filter(|rest| rest.contains("(b: Backend)"))
+        .filter_map(|rest| rest.split('(').next())
+        .collect();
+    assert!(bodies.len() > 20, "{bodies:?}");
+    for body in bodies {
+        assert!(
+            listed.split(',').any(|name| name.trim() == body),
+            "{body} is not in conformance!'s list"
+        );
+    }
+}

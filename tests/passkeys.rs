@@ -11,16 +11,14 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{
-    authenticator::Authenticator,
-    backends::{self, Backend},
-};
+use common::backends::{self, Backend};
 use engine::{
     auth::PasskeyClaim,
     passkey::{PublicKeyCredential, RegisterPublicKeyCredential},
     Auth, ClientInfo, Error, ManualClock, NewSession, SessionPolicy, Validation,
 };
 use serde_json::Value;
+use testkit::authenticator::Authenticator;
 
 const ORIGIN: &str = "http://localhost:3000";
 

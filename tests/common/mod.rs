@@ -1,7 +1,6 @@
 //! Shared set-up for the engine's integration tests.
 #![allow(dead_code)]
 
-pub mod authenticator;
 #[allow(dead_code)]
 pub mod backends;
 #[allow(dead_code)]

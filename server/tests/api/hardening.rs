@@ -19,9 +19,10 @@ use time::Duration;
 
 use crate::{
     helpers::{spawn_app, spawn_app_with, Browser, Submit, TestApp, TestResponse, PASSWORD},
-    passkeys::{authenticator::Authenticator, body, ORIGIN},
-    tokens::{access_token, dpop_key::DpopKey},
+    passkeys::{body, ORIGIN},
+    tokens::access_token,
 };
+use testkit::{authenticator::Authenticator, dpop_key::DpopKey};
 
 const REFRESH: &str = engine::cookie::REFRESH_COOKIE;
 const DEVICE: &str = engine::cookie::DEVICE_COOKIE;

@@ -3,12 +3,9 @@
 //! browser would drive them, through the real router with CSRF, cookies
 //! and rate limits.
 
-#[path = "../../../tests/common/authenticator.rs"]
-pub(crate) mod authenticator;
-
-use authenticator::Authenticator;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
+use testkit::authenticator::Authenticator;
 
 use crate::helpers::{spawn_app, spawn_app_with, Browser, TestApp, TestResponse};
 

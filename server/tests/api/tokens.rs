@@ -9,9 +9,7 @@ use time::Duration;
 
 use crate::helpers::{spawn_app, Browser, Submit, TestApp, TestResponse};
 
-#[path = "../support/dpop_key.rs"]
-pub(crate) mod dpop_key;
-use dpop_key::DpopKey;
+use testkit::dpop_key::DpopKey;
 
 /// The refresh endpoint as the test client names it (`Host: localhost`).
 const HTU: &str = "http://localhost/api/auth/refresh";

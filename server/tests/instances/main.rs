@@ -9,10 +9,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../tests/common/authenticator.rs"]
-mod authenticator;
-#[path = "../support/dpop_key.rs"]
-mod dpop_key;
 mod harness;
 
 use std::time::{Duration, Instant};
@@ -309,7 +305,7 @@ async fn dpop_proofs_are_good_once_across_instances(store: Store) {
     let a = cluster.instance("a").await;
     let b = cluster.instance("b").await;
     let mut browser = Browser::signed_up(&a, "gus").await;
-    let key = dpop_key::DpopKey::new();
+    let key = testkit::dpop_key::DpopKey::new();
     let htu = format!("{origin}/api/auth/refresh");
 
     let proof = key.proof(&htu);
@@ -321,7 +317,7 @@ async fn dpop_proofs_are_good_once_across_instances(store: Store) {
         StatusCode::UNAUTHORIZED,
         "{store:?}: replayed on B"
     );
-    let other = dpop_key::DpopKey::new().proof(&htu);
+    let other = testkit::dpop_key::DpopKey::new().proof(&htu);
     let res = browser.refresh_proving(&b, &other).await;
     assert_eq!(
         res.status,
@@ -559,7 +555,7 @@ async fn passkey_ceremonies_span_instances(store: Store) {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         serde_json::from_str(&reply.body).unwrap()
     };
-    let mut key = authenticator::Authenticator::new();
+    let mut key = testkit::authenticator::Authenticator::new();
 
     let mut browser = Browser::new();
     let started = browser

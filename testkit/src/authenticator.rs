@@ -1,16 +1,13 @@
 //! A software passkey authenticator, for tests: what a browser and a
 //! platform authenticator (ES256, user verification, a resident key)
 //! return from `navigator.credentials.create` and `.get`, as the JSON the
-//! browser's `toJSON()` makes. Shared by the engine's and the server's
-//! tests.
+//! browser's `toJSON()` makes.
 //!
 //! Written here (about 150 lines) rather than taken from a crate: the
 //! software authenticators on crates.io bring an HTTP client, a mocking
 //! library and a second copy of the elliptic-curve crates into every test
 //! build, and switch on serde_json features that would split the build
 //! cache between `cargo test` and the site build.
-
-#![allow(dead_code)] // Each suite uses part of it.
 
 use p256::ecdsa::{signature::Signer as _, Signature, SigningKey};
 use serde_json::{json, Value};

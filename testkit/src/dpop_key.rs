@@ -1,8 +1,13 @@
-//! A browser's DPoP key, signing proofs as the WASM client does (shared by
-//! the HTTP and the two-instance tests).
+//! A browser's DPoP key, signing proofs as the WASM client does.
 
 /// A P-256 key.
 pub struct DpopKey(p256::ecdsa::SigningKey);
+
+impl Default for DpopKey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl DpopKey {
     pub fn new() -> Self {
@@ -41,10 +46,12 @@ impl DpopKey {
     }
 
     /// A proof for `GET htu` sent with `access_token`, issued now.
-    #[allow(dead_code)] // used by the HTTP tests, not by the two-instance ones
     pub fn proof_for_token(&self, htu: &str, access_token: &str) -> String {
+        use base64::Engine as _;
+        use sha2::Digest as _;
         let iat = time::OffsetDateTime::now_utc().unix_timestamp();
-        let ath = engine::dpop::access_token_hash(access_token);
+        let digest = sha2::Sha256::digest(access_token.as_bytes());
+        let ath = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
         self.proof_claims("GET", htu, iat, Some(&ath))
     }
 
