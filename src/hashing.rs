@@ -130,7 +130,11 @@ impl Hashing {
             .map_err(|_| Error::Busy)?
             .map_err(|err| Error::Hashing(err.to_string()))?;
         let (done, result) = tokio::sync::oneshot::channel();
+        // The hash runs under the caller's span, so what it logs (a
+        // panic, a slow hash) says which request it was for.
+        let span = tracing::Span::current();
         let job: Job = Box::new(move || {
+            let _entered = span.enter();
             let _ = done.send(f());
         });
         if self.jobs.send(job).is_err() {

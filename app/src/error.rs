@@ -115,15 +115,14 @@ impl AppError {
         }
     }
 
-    /// The error for a code from a URL; unknown codes yield `None`, so no
-    /// attacker-chosen text is ever shown.
+    /// Every error, once (the weak-password one with generic advice, as
+    /// it is carried by its code alone).
     #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
+    pub fn all() -> [Self; 21] {
         [
             Self::InvalidCredentials,
             Self::InvalidUsername,
             Self::InvalidPassword,
-            // Carried by code only, so without the estimator's details.
             Self::WeakPassword(WEAK_ADVICE.to_owned()),
             Self::WrongPassword,
             Self::ReauthRequired,
@@ -143,8 +142,13 @@ impl AppError {
             Self::BadRequest,
             Self::Transport,
         ]
-        .into_iter()
-        .find(|e| e.code() == code)
+    }
+
+    /// The error for a code from a URL; unknown codes yield `None`, so no
+    /// attacker-chosen text is ever shown.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::all().into_iter().find(|e| e.code() == code)
     }
 
     /// The HTTP status for this error.
@@ -231,13 +235,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_round_trip_and_unknown_codes_are_ignored() {
-        for e in [
-            AppError::InvalidCredentials,
-            AppError::UsernameTaken,
-            AppError::Transport,
-        ] {
-            assert_eq!(AppError::from_code(e.code()), Some(e));
+    fn every_error_round_trips_through_its_code_and_unknown_codes_are_ignored() {
+        // Exhaustive, so a new variant does not compile until it is here;
+        // then `all()` must hold it for the count to match.
+        fn position(e: &AppError) -> usize {
+            use AppError as E;
+            match e {
+                E::InvalidCredentials => 0,
+                E::InvalidUsername => 1,
+                E::InvalidPassword => 2,
+                E::WeakPassword(_) => 3,
+                E::WrongPassword => 4,
+                E::ReauthRequired => 5,
+                E::ConfirmationMismatch => 6,
+                E::UsernameTaken => 7,
+                E::StaleForm => 8,
+                E::TooManyAttempts => 9,
+                E::Unauthorized => 10,
+                E::NotFound => 11,
+                E::PasskeyFailed => 12,
+                E::PasskeyTaken => 13,
+                E::NoPasskey => 14,
+                E::LastCredential => 15,
+                E::Busy => 16,
+                E::Unavailable => 17,
+                E::Internal => 18,
+                E::BadRequest => 19,
+                E::Transport => 20,
+            }
+        }
+        let all = AppError::all();
+        let positions: std::collections::BTreeSet<_> = all.iter().map(position).collect();
+        assert_eq!(
+            positions,
+            (0..all.len()).collect(),
+            "all() holds every variant once"
+        );
+        for e in all {
+            assert_eq!(AppError::from_code(e.code()), Some(e.clone()), "{e:?}");
+            assert!((400..600).contains(&e.status()), "{e:?}");
+            assert!(!e.to_string().is_empty());
         }
         assert_eq!(AppError::from_code("<script>alert(1)</script>"), None);
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod format;
 pub mod guides;
 pub mod pages;
+pub mod paths;
 pub mod redirect;
 pub mod routes;
 pub mod server_fns;

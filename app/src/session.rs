@@ -229,23 +229,6 @@ pub fn set_status(code: http::StatusCode) {
     }
 }
 
-/// Sets the response status for an error, so failed server function calls
-/// are real 4xx/5xx responses.
-pub fn set_error_status(err: &AppError) {
-    if let (Some(res), Ok(code)) = (
-        use_context::<ResponseOptions>(),
-        http::StatusCode::from_u16(err.status()),
-    ) {
-        res.set_status(code);
-        if *err == AppError::Busy {
-            res.insert_header(
-                header::RETRY_AFTER,
-                HeaderValue::from(BUSY_RETRY_AFTER_SECS),
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use axum::extract::FromRequestParts as _;

@@ -38,19 +38,20 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderValue, Method, StatusCode},
+    http::Method,
     middleware::Next,
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
 };
 use leptos::server_fn::ServerFn as _;
 
 use app::{
     error::AppError,
+    server_fns::reply::refusal,
     server_fns::{
         auth::{SignIn, SignUp},
         passkeys::{ConfirmStart, LoginStart, RegisterStart, SignupStart},
     },
-    session::{accepts_html, AddressCounted, ClientIp, BUSY_RETRY_AFTER_SECS},
+    session::{AddressCounted, ClientIp, BUSY_RETRY_AFTER_SECS},
 };
 use engine::{throttle::Throttle, Auth};
 
@@ -138,7 +139,7 @@ pub async fn credential_gate(
         return next.run(req).await;
     }
     let ip = req.extensions().get::<ClientIp>().copied();
-    let refusal = match kind {
+    let refused = match kind {
         Gated::Credentials(_) if gate.auth.hashing_saturated() => {
             Some((AppError::Busy, BUSY_RETRY_AFTER_SECS))
         }
@@ -162,7 +163,7 @@ pub async fn credential_gate(
             None => None,
         },
     };
-    match refusal {
+    match refused {
         None => next.run(req).await,
         Some((err, retry_after_secs)) => {
             gate.hold().await;
@@ -170,26 +171,7 @@ pub async fn credential_gate(
                 Gated::Credentials(page) => Some(page),
                 Gated::CeremonyStart => None,
             };
-            refuse(&req, page, &err, retry_after_secs)
+            refusal(req.headers(), page, &err, retry_after_secs)
         }
     }
-}
-
-/// The server function's own answer to `err`: for a plain form post, back
-/// to the form (`page`) with the error's code; from script, the typed error
-/// as JSON with its status. Both say when to try again.
-fn refuse(req: &Request, page: Option<&str>, err: &AppError, retry_after_secs: u64) -> Response {
-    let form_page = page.filter(|_| accepts_html(req.headers()));
-    let mut res = if let Some(page) = form_page {
-        Redirect::to(&format!("{page}?error={}", err.code())).into_response()
-    } else {
-        let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let body = serde_json::to_string(err).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-    };
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }

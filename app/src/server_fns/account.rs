@@ -88,30 +88,24 @@ pub struct Dashboard {
 /// [`AppError::Unauthorized`] without a session.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
-    let auth = ssr::authed()?;
-    let ctx = ctx()?;
-    let activity = ctx
-        .auth
-        .activity(auth.user.id, 10)
-        .await
-        .map_err(ssr::fail)?;
-    let (events, notices) = (activity.events, activity.notices);
-    Ok(Dashboard {
-        display_name: auth.user.display_name.clone(),
-        username: auth.user.username.clone(),
-        session: ssr::view(&auth.session, Some(auth.session.id)),
-        notices: notices.iter().map(|n| ssr::notice_view(&auth, n)).collect(),
-        events: events
-            .into_iter()
-            .map(|e| EventView {
-                description: e.kind.describe().to_owned(),
-                count: e.count,
-                ip_address: e.ip_address,
-                at: e.created_at.unix_timestamp(),
+    Reply::json("load_dashboard")
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            let activity = ctx.auth.activity(auth.user.id, 10).await?;
+            Ok(Dashboard {
+                display_name: auth.user.display_name.clone(),
+                username: auth.user.username.clone(),
+                session: ssr::view(&auth.session, Some(auth.session.id)),
+                notices: activity
+                    .notices
+                    .iter()
+                    .map(|n| ssr::notice_view(&auth, n))
+                    .collect(),
+                events: activity.events.into_iter().map(ssr::event_view).collect(),
+                now: ctx.auth.now().unix_timestamp(),
             })
-            .collect(),
-        now: ctx.auth.now().unix_timestamp(),
-    })
+        })
+        .await
 }
 
 /// The user's active sessions, newest first; one query.
@@ -120,43 +114,40 @@ pub async fn load_dashboard() -> Result<Dashboard, AppError> {
 /// [`AppError::Unauthorized`] without a session.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
-    let auth = ssr::authed()?;
-    let sessions = ctx()?
-        .auth
-        .list_sessions(auth.user.id)
+    Reply::json("list_sessions")
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            let sessions = ctx.auth.list_sessions(auth.user.id).await?;
+            Ok(sessions
+                .iter()
+                .map(|s| ssr::view(s, Some(auth.session.id)))
+                .collect())
+        })
         .await
-        .map_err(ssr::fail)?;
-    Ok(sessions
-        .iter()
-        .map(|s| ssr::view(s, Some(auth.session.id)))
-        .collect())
 }
 
 /// Dismisses one of the user's security notices. A notice raised since
-/// this session began needs a credential proved since (whoever caused it
-/// must not be able to erase it).
+/// this session last proved a credential needs one proved again first
+/// (whoever caused it must not be able to erase it).
 ///
 /// # Errors
 /// [`AppError::NotFound`] if it is not one of theirs (or already gone),
 /// [`AppError::ReauthRequired`] when a confirmation must come first.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn dismiss_notice(id: String) -> Result<(), AppError> {
-    let form = super::security::ssr::Form::new("/dashboard", Some("/dashboard"));
-    let result = async {
-        let auth = session::require()?;
-        let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-        ctx()?
-            .auth
-            .dismiss_notice(&auth, id)
-            .await
-            .map_err(AppError::from)
-    };
-    form.finish(result.await, session::is_plain_form_post())
+    Reply::form("dismiss_notice", "/dashboard")
+        .then_reload("/dashboard")
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+            Ok(ctx.auth.dismiss_notice(&auth, id).await?)
+        })
+        .await
 }
 
 /// Signs out one of the user's other devices, after a recent
 /// authentication (else a thief holding one session could sign its owner
-/// out of the others).
+/// out of the others). The current session's id signs this browser out.
 ///
 /// # Errors
 /// [`AppError::NotFound`] if `id` is not one of the user's active sessions,
@@ -167,21 +158,21 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
     if current.is_some() && id.parse().ok() == current {
         // Revoking this device is a logout (which needs no step-up); the
         // UI offers that instead.
-        return super::auth::logout().await;
+        return Reply::json("revoke_session")
+            .then(Some("/login?signed_out=1"))
+            .run(super::auth::sign_out())
+            .await;
     }
-    let form = super::security::ssr::Form::new("/account/sessions", Some("/account/sessions"));
-    let result = async {
-        let auth = super::security::require_recent()?;
-        let id = id
-            .parse::<engine::SessionId>()
-            .map_err(|_| AppError::NotFound)?;
-        ctx()?
-            .auth
-            .revoke(&auth, id, &session::client_info())
-            .await
-            .map_err(AppError::from)
-    };
-    form.finish(result.await, session::is_plain_form_post())
+    Reply::form("revoke_session", SESSIONS)
+        .then_reload(SESSIONS)
+        .run(async {
+            let Signed { ctx, auth } = Require::recent().check()?;
+            let id = id
+                .parse::<engine::SessionId>()
+                .map_err(|_| AppError::NotFound)?;
+            Ok(ctx.auth.revoke(&auth, id, &session::client_info()).await?)
+        })
+        .await
 }
 
 /// Signs out every other device, keeping this one, after a recent
@@ -192,17 +183,16 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 /// [`AppError::ReauthRequired`] past the re-authentication window.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn revoke_other_sessions() -> Result<(), AppError> {
-    let form = super::security::ssr::Form::new("/account/sessions", Some("/account/sessions"));
-    let result = async {
-        let auth = super::security::require_recent()?;
-        ctx()?
-            .auth
-            .revoke_others(&auth, &session::client_info())
-            .await
-            .map(drop)
-            .map_err(AppError::from)
-    };
-    form.finish(result.await, session::is_plain_form_post())
+    Reply::form("revoke_other_sessions", SESSIONS)
+        .then_reload(SESSIONS)
+        .run(async {
+            let Signed { ctx, auth } = Require::recent().check()?;
+            ctx.auth
+                .revoke_others(&auth, &session::client_info())
+                .await?;
+            Ok(())
+        })
+        .await
 }
 
 /// Signs out every device, this one included. Needs a recent
@@ -217,51 +207,45 @@ pub async fn revoke_other_sessions() -> Result<(), AppError> {
 /// a password, [`AppError::WrongPassword`] with a wrong one.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn sign_out_everywhere(password: Option<String>) -> Result<(), AppError> {
-    let recent = match password.filter(|p| !p.is_empty()) {
-        Some(password) => super::security::confirm_with(&password).await,
-        None => super::security::require_recent(),
-    };
-    let auth = match recent {
-        Ok(auth) => auth,
-        Err(err) => {
-            let form = super::security::ssr::Form::new("/account/sessions", None);
-            return form.finish(Err(err), false);
-        }
-    };
-    let ctx = ctx()?;
-    let (_, version) = ctx
-        .auth
-        .revoke_all(&auth, &session::client_info())
+    Reply::form("sign_out_everywhere", SESSIONS)
+        .then(Some("/login?signed_out=1"))
+        .run(async {
+            let auth = match password.filter(|p| !p.is_empty()) {
+                Some(password) => super::security::confirm_with(&password).await?,
+                None => Require::recent().check()?.auth,
+            };
+            let ctx = Require::nothing().check()?;
+            let (_, version) = ctx.auth.revoke_all(&auth, &session::client_info()).await?;
+            session::clear_session_cookies(&ctx.cookies);
+            // The new credentials version ended every device cookie; this
+            // browser, which just proved a credential, keeps its exemption
+            // from lockouts.
+            renew_device_cookie(&ctx, auth.user.id, version);
+            Ok(())
+        })
         .await
-        .map_err(ssr::fail)?;
-    session::clear_session_cookies(&ctx.cookies);
-    // The new credentials version ended every device cookie; this browser,
-    // which just proved the password, keeps its exemption from lockouts.
-    super::auth::ssr::renew_device_cookie(&ctx, auth.user.id, version);
-    leptos_axum::redirect("/login?signed_out=1");
-    Ok(())
 }
 
 #[cfg(feature = "ssr")]
-use super::context::ctx;
+use super::{
+    completion::renew_device_cookie,
+    reply::Reply,
+    require::{Require, Signed},
+};
 #[cfg(feature = "ssr")]
-use crate::session;
+use crate::{paths::SESSIONS, session};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use super::{NoticeView, SessionView};
-    use crate::{error::AppError, session};
+    use super::{EventView, NoticeView, SessionView};
 
-    /// The request's session, or a 401.
-    pub fn authed() -> Result<engine::Authenticated, AppError> {
-        session::require().inspect_err(session::set_error_status)
-    }
-
-    /// Maps an engine error and sets the matching status.
-    pub fn fail(err: engine::Error) -> AppError {
-        let err = AppError::from(err);
-        session::set_error_status(&err);
-        err
+    pub fn event_view(e: engine::AuthEvent) -> EventView {
+        EventView {
+            description: describe_event(e.kind).to_owned(),
+            count: e.count,
+            ip_address: e.ip_address,
+            at: e.created_at.unix_timestamp(),
+        }
     }
 
     pub fn view(s: &engine::SessionRecord, current: Option<engine::SessionId>) -> SessionView {
@@ -335,6 +319,34 @@ pub(crate) mod ssr {
         }
     }
 
+    /// What the dashboard says of an event. Every kind has its words: a new
+    /// one does not compile until it has them.
+    pub fn describe_event(kind: engine::AuthEventKind) -> &'static str {
+        use engine::AuthEventKind as K;
+        match kind {
+            K::SignUp => "Account created",
+            K::SignIn => "Signed in",
+            K::SignInFailed => "Failed sign-in attempt",
+            K::Logout => "Signed out",
+            K::Revoke => "Signed out a device",
+            K::RevokeOthers => "Signed out all other devices",
+            K::RevokeAll => "Signed out everywhere",
+            K::Expired => "Session expired",
+            K::RefreshReuse => "Session ended: a refresh token was reused",
+            K::RefreshUnbound => "Refused a refresh from another device's key",
+            K::SignInLocked => {
+                "Sign-in paused after repeated wrong passwords (browsers you had \
+                 signed in from were not affected)"
+            }
+            K::Confirmed => "Confirmed it's you",
+            K::PasswordChanged => "Password changed; other devices were signed out",
+            K::PasskeyAdded => "Added a passkey",
+            K::PasskeyRemoved => "Removed a passkey",
+            K::PasskeySignIn => "Signed in with a passkey",
+            K::PasswordRemoved => "Removed the password; passkeys sign in",
+        }
+    }
+
     /// "Chrome on Linux", or a fallback for unknown agents.
     pub(crate) fn describe_device(user_agent: Option<&str>) -> String {
         let parsed = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua));
@@ -345,5 +357,18 @@ pub(crate) mod ssr {
             Some(r) if r.name != "UNKNOWN" => r.name.to_owned(),
             _ => "Unknown device".to_owned(),
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn every_event_and_notice_kind_has_its_own_words() {
+        let words: std::collections::HashSet<_> = engine::AuthEventKind::ALL
+            .iter()
+            .map(|&k| super::ssr::describe_event(k))
+            .collect();
+        assert_eq!(words.len(), engine::AuthEventKind::ALL.len(), "{words:?}");
+        assert!(words.iter().all(|w| !w.is_empty()));
     }
 }

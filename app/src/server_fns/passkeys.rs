@@ -18,7 +18,7 @@
 //! | `confirm` | a session | `credential` | 200 |
 //!
 //! A sign-in or sign-up this way ends exactly as the password form's does
-//! (`auth::ssr::complete_sign_in`), and a failed assertion counts against
+//! (`completion::complete_sign_in`), and a failed assertion counts against
 //! the same limits as a wrong password.
 
 use leptos::{prelude::*, server_fn::codec::Json};
@@ -71,12 +71,13 @@ pub struct SignedIn {
 /// confirmation in the re-authentication window, or an unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "register/start", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn register_start() -> Result<Value, AppError> {
-    ssr::answer(async {
-        let auth = session::require()?;
-        let started = ssr::ctx()?.auth.passkey_registration_start(&auth).await?;
-        ssr::started(&started)
-    })
-    .await
+    Reply::json("register_start")
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            let started = ctx.auth.passkey_registration_start(&auth).await?;
+            ssr::started(&ctx, &started)
+        })
+        .await
 }
 
 /// Finishes adding a passkey; answers 201 with it.
@@ -89,24 +90,24 @@ pub async fn register_finish(
     credential: Value,
     name: Option<String>,
 ) -> Result<PasskeyView, AppError> {
-    ssr::answer(async {
-        // The recent authentication was checked when the ceremony started
-        // (bound to this account, for five minutes): a slow fingerprint
-        // must not lose it.
-        let auth = session::require()?;
-        let ctx = ssr::ctx()?;
-        let token = ssr::take_ceremony(&ctx)?;
-        let credential = ssr::parse(credential)?;
-        let client = session::client_info();
-        let name = ssr::name_or_device(name, &client);
-        let record = ctx
-            .auth
-            .passkey_registration_finish(&auth, &token, &credential, Some(&name), &client)
-            .await?;
-        session::set_status(http::StatusCode::CREATED);
-        Ok(ssr::view(&record))
-    })
-    .await
+    Reply::json("register_finish")
+        .run(async {
+            // The confirmation was checked when the ceremony started (bound
+            // to this account, for five minutes): a slow fingerprint must
+            // not lose it.
+            let Signed { ctx, auth } = Require::session().check()?;
+            let token = ssr::take_ceremony(&ctx)?;
+            let credential = ssr::parse(credential)?;
+            let client = session::client_info();
+            let name = ssr::name_or_device(name, &client);
+            let record = ctx
+                .auth
+                .passkey_registration_finish(&auth, &token, &credential, Some(&name), &client)
+                .await?;
+            session::set_status(http::StatusCode::CREATED);
+            Ok(ssr::view(&record))
+        })
+        .await
 }
 
 /// Starts creating an account with a passkey and no password.
@@ -116,13 +117,13 @@ pub async fn register_finish(
 /// [`AppError::TooManyAttempts`], or an unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "signup/start", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn signup_start(username: String) -> Result<Value, AppError> {
-    ssr::answer(async {
-        let device = super::auth::ssr::device_cookie();
-        let admitted = super::auth::ssr::admit(&username, device.as_deref()).await?;
-        let started = admitted.ctx.auth.passkey_sign_up_start(&username).await?;
-        ssr::started(&started)
-    })
-    .await
+    Reply::json("signup_start")
+        .run(async {
+            let attempt = Require::credential_attempt(&username).check().await?;
+            let started = attempt.ctx.auth.passkey_sign_up_start(&username).await?;
+            ssr::started(&attempt.ctx, &started)
+        })
+        .await
 }
 
 /// Finishes a passkey sign-up: the account exists and is signed in.
@@ -136,19 +137,20 @@ pub async fn signup_finish(
     name: Option<String>,
     next: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    ssr::answer(async {
-        let ctx = ssr::ctx()?;
-        let token = ssr::take_ceremony(&ctx)?;
-        let credential = ssr::parse(credential)?;
-        let client = session::client_info();
-        let name = ssr::name_or_device(name, &client);
-        let new = ctx
-            .auth
-            .passkey_sign_up_finish(&token, &credential, Some(&name), client)
-            .await?;
-        ssr::signed_in(&ctx, &new, false, next.as_deref())
-    })
-    .await
+    Reply::json("signup_finish")
+        .run(async {
+            let ctx = Require::nothing().check()?;
+            let token = ssr::take_ceremony(&ctx)?;
+            let credential = ssr::parse(credential)?;
+            let client = session::client_info();
+            let name = ssr::name_or_device(name, &client);
+            let new = ctx
+                .auth
+                .passkey_sign_up_finish(&token, &credential, Some(&name), client)
+                .await?;
+            Ok(ssr::signed_in(&ctx, &new, next.as_deref()))
+        })
+        .await
 }
 
 /// Starts a sign-in with a passkey the browser offers (no user name).
@@ -160,11 +162,13 @@ pub async fn signup_finish(
 /// An encoding failure.
 #[server(prefix = "/api/passkeys", endpoint = "login/start", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn login_start() -> Result<Value, AppError> {
-    ssr::answer(async {
-        let started = ssr::ctx()?.auth.passkey_sign_in_start()?;
-        ssr::started(&started)
-    })
-    .await
+    Reply::json("login_start")
+        .run(async {
+            let ctx = Require::nothing().check()?;
+            let started = ctx.auth.passkey_sign_in_start()?;
+            ssr::started(&ctx, &started)
+        })
+        .await
 }
 
 /// Finishes a passkey sign-in: a new session, as the password form makes.
@@ -178,33 +182,38 @@ pub async fn login_finish(
     remember: Option<bool>,
     next: Option<String>,
 ) -> Result<SignedIn, AppError> {
-    ssr::answer(async {
-        let ctx = ssr::ctx()?;
-        let token = ssr::take_ceremony(&ctx)?;
-        // The passkey and its account are read once, for the limits and
-        // for the verification.
-        let claim = ctx.auth.passkey_claim(ssr::parse(credential)?).await?;
-        let username = claim.account().map(|user| user.username.as_str());
-        let admitted = ssr::admit(username).await?;
-        let remember = remember.unwrap_or(false);
-        let known = admitted.device.is_some();
-        let client = session::client_info().with_known_device(known);
-        let ctx = &admitted.ctx;
-        match ctx
-            .auth
-            .passkey_sign_in_finish(&token, &claim, remember, client)
-            .await
-        {
-            Ok(new) => ssr::signed_in(ctx, &new, remember, next.as_deref()),
-            Err(err) => {
-                if let Some(name) = username {
-                    admitted.count_failure(name).await;
+    Reply::json("login_finish")
+        .run(async {
+            let ctx = Require::nothing().check()?;
+            let token = ssr::take_ceremony(&ctx)?;
+            // The passkey and its account are read once, for the limits and
+            // for the verification.
+            let claim = ctx.auth.passkey_claim(ssr::parse(credential)?).await?;
+            let username = claim.account().map(|user| user.username.as_str());
+            // The account's lock when the credential names one, else the
+            // address's budget alone.
+            let attempt = match username {
+                Some(name) => Require::credential_attempt(name).check().await?,
+                None => Attempt::address_only().await?,
+            };
+            let client = session::client_info().with_known_device(attempt.known_device());
+            let remember = remember.unwrap_or(false);
+            match attempt
+                .ctx
+                .auth
+                .passkey_sign_in_finish(&token, &claim, remember, client)
+                .await
+            {
+                Ok(new) => Ok(ssr::signed_in(&attempt.ctx, &new, next.as_deref())),
+                Err(err) => {
+                    if let Some(name) = username {
+                        attempt.count_failure(name).await;
+                    }
+                    Err(err.into())
                 }
-                Err(err.into())
             }
-        }
-    })
-    .await
+        })
+        .await
 }
 
 /// Starts confirming a sensitive action with a passkey.
@@ -214,15 +223,16 @@ pub async fn login_finish(
 /// none, or an unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "confirm/start", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn confirm_start() -> Result<Value, AppError> {
-    ssr::answer(async {
-        let auth = session::require()?;
-        match ssr::ctx()?.auth.passkey_confirm_start(&auth).await {
-            Ok(started) => ssr::started(&started),
-            Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
-            Err(err) => Err(err.into()),
-        }
-    })
-    .await
+    Reply::json("confirm_start")
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            match ctx.auth.passkey_confirm_start(&auth).await {
+                Ok(started) => ssr::started(&ctx, &started),
+                Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await
 }
 
 /// Finishes a confirmation: the session counts as recently authenticated.
@@ -233,28 +243,30 @@ pub async fn confirm_start() -> Result<Value, AppError> {
 /// unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "confirm/finish", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn confirm_finish(credential: Value) -> Result<(), AppError> {
-    ssr::answer(async {
-        let auth = session::require()?;
-        let admitted = super::security::ssr::admitted(&auth).await?;
-        let ctx = &admitted.ctx;
-        let token = ssr::take_ceremony(ctx)?;
-        let credential = ssr::parse(credential)?;
-        let client = session::client_info();
-        match ctx
-            .auth
-            .passkey_confirm_finish(&auth, &token, &credential, &client)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(err) => {
-                if matches!(err, engine::Error::PasskeyRejected) {
-                    admitted.count_failure(&auth.user.username).await;
+    Reply::json("confirm_finish")
+        .run(async {
+            let Signed { auth, .. } = Require::session().check()?;
+            let name = &auth.user.username;
+            let attempt = Require::credential_attempt(name).check().await?;
+            let token = ssr::take_ceremony(&attempt.ctx)?;
+            let credential = ssr::parse(credential)?;
+            let client = session::client_info();
+            match attempt
+                .ctx
+                .auth
+                .passkey_confirm_finish(&auth, &token, &credential, &client)
+                .await
+            {
+                Ok(()) => Ok(()),
+                Err(err) => {
+                    if matches!(err, engine::Error::PasskeyRejected) {
+                        attempt.count_failure(name).await;
+                    }
+                    Err(err.into())
                 }
-                Err(err.into())
             }
-        }
-    })
-    .await
+        })
+        .await
 }
 
 /// The signed-in user's passkeys.
@@ -263,23 +275,22 @@ pub async fn confirm_finish(credential: Value) -> Result<(), AppError> {
 /// [`AppError::Unauthorized`] without a session, or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn list_passkeys() -> Result<Passkeys, AppError> {
-    let auth = session::require().inspect_err(session::set_error_status)?;
-    let ctx = ssr::ctx()?;
-    let (passkeys, has_password) = futures::future::join(
-        ctx.auth.passkeys(auth.user.id),
-        ctx.auth.has_password(&auth.user),
-    )
-    .await;
-    Ok(Passkeys {
-        passkeys: passkeys
-            .map_err(AppError::from)?
-            .iter()
-            .map(ssr::view)
-            .collect(),
-        has_password: has_password.map_err(AppError::from)?,
-        now: ctx.auth.now().unix_timestamp(),
-        can_add: ctx.auth.is_confirmed(&auth.session),
-    })
+    Reply::json("list_passkeys")
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            let (passkeys, has_password) = futures::future::join(
+                ctx.auth.passkeys(auth.user.id),
+                ctx.auth.has_password(&auth.user),
+            )
+            .await;
+            Ok(Passkeys {
+                passkeys: passkeys?.iter().map(ssr::view).collect(),
+                has_password: has_password?,
+                now: ctx.auth.now().unix_timestamp(),
+                can_add: ctx.auth.is_confirmed(&auth.session),
+            })
+        })
+        .await
 }
 
 /// Renames one of the user's passkeys (a form; works without JavaScript).
@@ -289,19 +300,16 @@ pub async fn list_passkeys() -> Result<Passkeys, AppError> {
 /// store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
-    let form = super::security::ssr::Form::new(PASSKEYS_PATH, Some(PASSKEYS_PATH));
-    let result = async {
-        let auth = session::require()?;
-        match ssr::ctx()?
-            .auth
-            .rename_passkey(auth.user.id, &id, &name)
-            .await
-        {
-            Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
-            other => other.map_err(AppError::from),
-        }
-    };
-    form.finish(result.await, true)
+    Reply::form("rename_passkey", PASSKEYS_PATH)
+        .then(Some(PASSKEYS_PATH))
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            match ctx.auth.rename_passkey(auth.user.id, &id, &name).await {
+                Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
+                other => Ok(other?),
+            }
+        })
+        .await
 }
 
 /// Removes one of the user's passkeys, after a recent authentication;
@@ -313,25 +321,30 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
 /// [`AppError::LastCredential`], or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn remove_passkey(id: String) -> Result<(), AppError> {
-    let form = super::security::ssr::Form::new(PASSKEYS_PATH, Some(REMOVED_PATH));
-    let result = async {
-        let auth = super::security::require_recent()?;
-        let client = session::client_info();
-        match ssr::ctx()?.auth.remove_passkey(&auth, &id, &client).await {
-            Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
-            other => other.map_err(AppError::from),
-        }
-    };
-    form.finish(result.await, true)
+    Reply::form("remove_passkey", PASSKEYS_PATH)
+        .then(Some(REMOVED_PATH))
+        .run(async {
+            let Signed { ctx, auth } = Require::recent().check()?;
+            let client = session::client_info();
+            match ctx.auth.remove_passkey(&auth, &id, &client).await {
+                Err(engine::Error::NotFound) => Err(AppError::NoPasskey),
+                other => Ok(other?),
+            }
+        })
+        .await
 }
 
-/// The page that lists the passkeys.
-pub const PASSKEYS_PATH: &str = "/account/passkeys";
+pub use crate::paths::PASSKEYS as PASSKEYS_PATH;
 
 /// Where a removal lands.
 #[cfg(feature = "ssr")]
 const REMOVED_PATH: &str = "/account/passkeys?removed=1";
 
+#[cfg(feature = "ssr")]
+use super::{
+    reply::Reply,
+    require::{Attempt, Require, Signed},
+};
 #[cfg(feature = "ssr")]
 use crate::session;
 
@@ -339,29 +352,19 @@ use crate::session;
 mod ssr {
     use serde_json::Value;
 
-    pub use super::super::context::ctx;
     use super::{PasskeyView, SignedIn};
     use crate::{
         error::AppError,
-        server_fns::{auth::ssr as sign_in, context::ServerContext},
+        server_fns::{completion::complete_sign_in, context::ServerContext},
         session,
     };
 
-    /// Runs a ceremony call: its error gets its status, and no answer is
-    /// ever cached.
-    pub async fn answer<T>(
-        call: impl std::future::Future<Output = Result<T, AppError>>,
-    ) -> Result<T, AppError> {
-        session::set_header(http::header::CACHE_CONTROL, "no-store");
-        call.await.inspect_err(session::set_error_status)
-    }
-
     /// The options of a started ceremony, its cookie set.
     pub fn started<T: serde::Serialize>(
+        ctx: &ServerContext,
         started: &engine::auth::Started<T>,
     ) -> Result<Value, AppError> {
-        let cookies = ctx()?.cookies;
-        session::set_cookie(&cookies.ceremony_cookie(&started.token));
+        session::set_cookie(&ctx.cookies.ceremony_cookie(&started.token));
         serde_json::to_value(&started.options).map_err(|err| {
             tracing::error!(error = %err, "could not serialise passkey options");
             AppError::Internal
@@ -388,35 +391,17 @@ mod ssr {
         })
     }
 
-    /// Admits a passkey sign-in: the address's budget always, and the
-    /// account's lock when the credential names one.
-    pub async fn admit(username: Option<&str>) -> Result<sign_in::Admitted, AppError> {
-        let device = sign_in::device_cookie();
-        let ctx = ctx()?;
-        match username {
-            Some(name) => sign_in::admit(name, device.as_deref()).await,
-            None => match session::client_ip().filter(|_| !session::address_counted()) {
-                Some(ip) => match ctx.throttle.admit_address(ip).await {
-                    Ok(()) => Ok(sign_in::Admitted { ctx, device: None }),
-                    Err(throttled) => Err(sign_in::too_many(throttled)),
-                },
-                None => Ok(sign_in::Admitted { ctx, device: None }),
-            },
-        }
-    }
-
     /// Ends a passkey sign-in or sign-up as the password form's ends, and
     /// says where to go.
     pub fn signed_in(
         ctx: &ServerContext,
         new: &engine::NewSession,
-        remember: bool,
         next: Option<&str>,
-    ) -> Result<SignedIn, AppError> {
-        sign_in::complete_sign_in(ctx, new, remember);
-        Ok(SignedIn {
+    ) -> SignedIn {
+        complete_sign_in(ctx, new);
+        SignedIn {
             next: crate::redirect::safe_next(next),
-        })
+        }
     }
 
     /// The name given, else the browser it is made in ("Chrome on Linux"):

@@ -1,19 +1,17 @@
-//! Sensitive account actions: confirming the password (re-authentication),
-//! setting, changing or removing it, and deleting the account.
+//! Sensitive account actions: confirming a credential (re-authentication),
+//! setting, changing or removing the password, and deleting the account.
 //!
-//! Each action that needs a recent authentication checks it itself
-//! ([`require_recent`]); the pages that lead to them declare
-//! `Access::RecentAuthentication` in the route table, which the server
-//! enforces with a 303 to `/account/confirm` before rendering. Like the
-//! sign-in form, every form here works without JavaScript: errors then come
-//! back as a redirect with an `error` code.
+//! Each states what it requires ([`Require`]); the pages that lead to them
+//! declare `Access::RecentAuthentication` in the route table, which the
+//! server enforces with a 303 to `/account/confirm` before rendering. Like
+//! the sign-in form, every form here works without JavaScript: errors then
+//! come back as a redirect with an `error` code ([`Reply`]).
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Where the password is confirmed; `?next=` says where to go afterwards.
-pub const CONFIRM_PATH: &str = "/account/confirm";
+pub use crate::paths::CONFIRM as CONFIRM_PATH;
 
 /// Whether this session proved a credential recently enough for a
 /// sensitive action (the client-side half of
@@ -23,8 +21,12 @@ pub const CONFIRM_PATH: &str = "/account/confirm";
 /// [`AppError::Unauthorized`] without a session.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn reauth_status() -> Result<bool, AppError> {
-    let auth = session::require().inspect_err(session::set_error_status)?;
-    Ok(ctx()?.auth.is_recent(&auth.session))
+    Reply::json("reauth_status")
+        .run(async {
+            let signed = Require::session().check()?;
+            Ok(signed.ctx.auth.is_recent(&signed.auth.session))
+        })
+        .await
 }
 
 /// What the password page needs to know of the account and session.
@@ -46,18 +48,21 @@ pub struct PasswordStatus {
 /// [`AppError::Unauthorized`] without a session.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn password_state() -> Result<PasswordStatus, AppError> {
-    let auth = session::require().inspect_err(session::set_error_status)?;
-    let engine = &ctx()?.auth;
-    let (password, passkeys) = futures::future::join(
-        engine.has_password(&auth.user),
-        engine.passkeys(auth.user.id),
-    )
-    .await;
-    Ok(PasswordStatus {
-        has_password: password.map_err(AppError::from)?,
-        has_passkey: !passkeys.map_err(AppError::from)?.is_empty(),
-        confirmed: engine.is_confirmed(&auth.session),
-    })
+    Reply::json("password_state")
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            let (password, passkeys) = futures::future::join(
+                ctx.auth.has_password(&auth.user),
+                ctx.auth.passkeys(auth.user.id),
+            )
+            .await;
+            Ok(PasswordStatus {
+                has_password: password?,
+                has_passkey: !passkeys?.is_empty(),
+                confirmed: ctx.auth.is_confirmed(&auth.session),
+            })
+        })
+        .await
 }
 
 /// Confirms the signed-in user's password, then goes to `next` if given
@@ -69,10 +74,13 @@ pub async fn password_state() -> Result<PasswordStatus, AppError> {
 /// account's failures lock it, or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn confirm_password(password: String, next: Option<String>) -> Result<(), AppError> {
-    let form = ssr::Form::new(CONFIRM_PATH, next.as_deref());
+    let reply = Reply::form("confirm_password", CONFIRM_PATH);
     // A plain form post always goes on (to the dashboard without `next`).
-    let navigate = next.is_some() || session::is_plain_form_post();
-    form.finish(confirm_with(&password).await.map(drop), navigate)
+    let reply = match next.as_deref() {
+        Some(next) => reply.then(Some(next)),
+        None => reply.then_reload(crate::redirect::DEFAULT_NEXT),
+    };
+    reply.run(confirm_with(&password)).await.map(drop)
 }
 
 /// Confirms the signed-in user's password (see [`confirm_password`]), and
@@ -82,16 +90,19 @@ pub async fn confirm_password(password: String, next: Option<String>) -> Result<
 /// # Errors
 /// As [`confirm_password`].
 #[cfg(feature = "ssr")]
-pub async fn confirm_with(password: &str) -> Result<engine::Authenticated, AppError> {
-    let auth = session::require()?;
-    let admitted = ssr::admitted(&auth).await?;
+pub(crate) async fn confirm_with(password: &str) -> Result<engine::Authenticated, AppError> {
+    let Signed { auth, .. } = Require::session().check()?;
+    let attempt = Require::credential_attempt(&auth.user.username)
+        .check()
+        .await?;
     let client = session::client_info();
-    match admitted.ctx.auth.confirm(&auth, password, &client).await {
+    match attempt.ctx.auth.confirm(&auth, password, &client).await {
         Ok(()) => Ok(auth),
         Err(engine::Error::InvalidCredentials) => {
-            Err(super::auth::ssr::wrong_password(&admitted, &auth).await)
+            attempt.count_failure(&auth.user.username).await;
+            Err(AppError::WrongPassword)
         }
-        Err(err) => Err(AppError::from(err)),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -111,35 +122,31 @@ pub async fn change_password(
     current_password: Option<String>,
     new_password: String,
 ) -> Result<(), AppError> {
-    let form = ssr::Form::new("/account/password", Some("/account/password?changed=1"));
-    let result = async {
-        let auth = require_recent()?;
-        let admitted = ssr::admitted(&auth).await?;
-        let ctx = &admitted.ctx;
-        let client = session::client_info();
-        let changed = ctx
-            .auth
-            .change_password(&auth, current_password.as_deref(), &new_password, client)
-            .await;
-        match changed {
-            Ok(new) => {
-                let persist = new.auth.session.persistent;
-                super::auth::ssr::set_session_cookies(ctx, &new, persist);
-                super::auth::ssr::renew_device_cookie(
-                    ctx,
-                    new.auth.user.id,
-                    new.credentials_version,
-                );
-                session::record_change(session::SessionChange::SignedIn);
-                Ok(())
+    Reply::form("change_password", PASSWORD)
+        .then(Some("/account/password?changed=1"))
+        .run(async {
+            let Signed { auth, .. } = Require::recent().check()?;
+            let name = &auth.user.username;
+            let attempt = Require::credential_attempt(name).check().await?;
+            let client = session::client_info();
+            let changed = attempt
+                .ctx
+                .auth
+                .change_password(&auth, current_password.as_deref(), &new_password, client)
+                .await;
+            match changed {
+                Ok(new) => {
+                    replace_session(&attempt.ctx, &new);
+                    Ok(())
+                }
+                Err(engine::Error::InvalidCredentials) => {
+                    attempt.count_failure(name).await;
+                    Err(AppError::WrongPassword)
+                }
+                Err(err) => Err(err.into()),
             }
-            Err(engine::Error::InvalidCredentials) => {
-                Err(super::auth::ssr::wrong_password(&admitted, &auth).await)
-            }
-            Err(err) => Err(AppError::from(err)),
-        }
-    };
-    form.finish(result.await, true)
+        })
+        .await
 }
 
 /// Removes the password of an account that keeps a passkey, after a
@@ -151,17 +158,14 @@ pub async fn change_password(
 /// an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn remove_password() -> Result<(), AppError> {
-    let form = ssr::Form::new("/account/password", Some("/account/password?removed=1"));
-    let result = async {
-        let auth = require_recent()?;
-        let client = session::client_info();
-        ctx()?
-            .auth
-            .remove_password(&auth, &client)
-            .await
-            .map_err(AppError::from)
-    };
-    form.finish(result.await, true)
+    Reply::form("remove_password", PASSWORD)
+        .then(Some("/account/password?removed=1"))
+        .run(async {
+            let Signed { ctx, auth } = Require::recent().check()?;
+            let client = session::client_info();
+            Ok(ctx.auth.remove_password(&auth, &client).await?)
+        })
+        .await
 }
 
 /// Deletes the account, once the user has typed their user name: all of
@@ -174,102 +178,28 @@ pub async fn remove_password() -> Result<(), AppError> {
 /// store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn delete_account(username: String) -> Result<(), AppError> {
-    let form = ssr::Form::new("/account/delete", Some("/login?deleted=1"));
-    let result = async {
-        let auth = require_recent()?;
-        if username.trim().to_ascii_lowercase() != auth.user.username {
-            return Err(AppError::ConfirmationMismatch);
-        }
-        let ctx = ctx()?;
-        ctx.auth
-            .delete_account(&auth)
-            .await
-            .map_err(AppError::from)?;
-        session::clear_session_cookies(&ctx.cookies);
-        session::set_cookie(&ctx.cookies.device_removal());
-        Ok(())
-    };
-    form.finish(result.await, true)
-}
-
-/// The request's session, if its user proved a credential recently enough
-/// for a sensitive action.
-///
-/// # Errors
-/// [`AppError::Unauthorized`] without a session, [`AppError::ReauthRequired`]
-/// past the window.
-#[cfg(feature = "ssr")]
-pub fn require_recent() -> Result<engine::Authenticated, AppError> {
-    let auth = session::require()?;
-    if ctx()?.auth.is_recent(&auth.session) {
-        Ok(auth)
-    } else {
-        Err(AppError::ReauthRequired)
-    }
+    Reply::form("delete_account", "/account/delete")
+        .then(Some("/login?deleted=1"))
+        .run(async {
+            let Signed { ctx, auth } = Require::recent().check()?;
+            if username.trim().to_ascii_lowercase() != auth.user.username {
+                return Err(AppError::ConfirmationMismatch);
+            }
+            ctx.auth.delete_account(&auth).await?;
+            session::clear_session_cookies(&ctx.cookies);
+            session::set_cookie(&ctx.cookies.device_removal());
+            Ok(())
+        })
+        .await
 }
 
 #[cfg(feature = "ssr")]
-use super::context::ctx;
+use super::{
+    completion::replace_session,
+    reply::Reply,
+    require::{Require, Signed},
+};
+#[cfg(feature = "ssr")]
+use crate::paths::PASSWORD;
 #[cfg(feature = "ssr")]
 use crate::session;
-
-#[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use super::{session, CONFIRM_PATH};
-    use crate::{error::AppError, redirect::safe_next, server_fns::auth::ssr as sign_in};
-
-    /// The context, once this attempt at the user's password is within the
-    /// brute-force limits (as a sign-in attempt for the same account).
-    pub async fn admitted(auth: &engine::Authenticated) -> Result<sign_in::Admitted, AppError> {
-        let device = sign_in::device_cookie();
-        sign_in::admit(&auth.user.username, device.as_deref()).await
-    }
-
-    /// How a form's outcome is answered: the page it was posted from, and
-    /// where success goes.
-    pub struct Form<'a> {
-        page: &'a str,
-        success: String,
-    }
-
-    impl<'a> Form<'a> {
-        pub fn new(page: &'a str, success: Option<&str>) -> Self {
-            Self {
-                page,
-                success: safe_next(success),
-            }
-        }
-
-        /// On success, go to the success page (when `navigate`); on failure,
-        /// answer the way the caller can show it: a plain form post is
-        /// redirected back to its page with the error's code (or, when the
-        /// password must be confirmed first, to the confirmation page,
-        /// which returns to this one), a hydrated page gets the typed error
-        /// with its status.
-        pub fn finish(&self, result: Result<(), AppError>, navigate: bool) -> Result<(), AppError> {
-            match &result {
-                Ok(()) if navigate => leptos_axum::redirect(&self.success),
-                Ok(()) => {}
-                Err(err) if session::is_plain_form_post() => {
-                    let back = match err {
-                        AppError::ReauthRequired => {
-                            format!("{CONFIRM_PATH}?next={}", encode(self.page))
-                        }
-                        AppError::Unauthorized => format!("/login?next={}", encode(self.page)),
-                        err => {
-                            let next = encode(&self.success);
-                            format!("{}?error={}&next={next}", self.page, err.code())
-                        }
-                    };
-                    leptos_axum::redirect(&back);
-                }
-                Err(err) => session::set_error_status(err),
-            }
-            result
-        }
-    }
-
-    fn encode(path: &str) -> String {
-        percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string()
-    }
-}

@@ -22,22 +22,26 @@ pub struct StatusReport {
 /// A generic error if the database cannot be queried; the cause is logged.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn system_status() -> Result<StatusReport, AppError> {
-    let ctx = context::ctx()?;
-    let db = &ctx.db;
-    let migrations = ctx
-        .status
-        .get(|| async { db.migrations_applied().await.map_err(|err| err.to_string()) })
+    Reply::json("system_status")
+        .run(async {
+            let ctx = Require::nothing().check()?;
+            let db = &ctx.db;
+            let migrations = ctx
+                .status
+                .get(|| async { db.migrations_applied().await.map_err(|err| err.to_string()) })
+                .await
+                .map_err(|err| {
+                    tracing::error!(error = %err, "status query failed");
+                    AppError::Unavailable
+                })?;
+            Ok(StatusReport {
+                database: ctx.db.backend().to_owned(),
+                migrations,
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+        })
         .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "status query failed");
-            AppError::Unavailable
-        })?;
-    Ok(StatusReport {
-        database: ctx.db.backend().to_owned(),
-        migrations,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    })
 }
 
 #[cfg(feature = "ssr")]
-use super::context;
+use super::{reply::Reply, require::Require};

@@ -1,0 +1,14 @@
+//! The paths of pages that server functions send people to, named once
+//! (the route table in `routes.rs` declares the same paths).
+
+/// Where a credential is confirmed; `?next=` says where to go afterwards.
+pub const CONFIRM: &str = "/account/confirm";
+
+/// The passkey list.
+pub const PASSKEYS: &str = "/account/passkeys";
+
+/// The password page.
+pub const PASSWORD: &str = "/account/password";
+
+/// The session list.
+pub const SESSIONS: &str = "/account/sessions";
