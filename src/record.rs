@@ -136,72 +136,88 @@ impl ClientInfo {
     }
 }
 
-/// Kinds of recorded authentication events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthEventKind {
-    /// An account was created.
-    SignUp,
-    /// A successful sign-in.
-    SignIn,
-    /// A failed sign-in for an existing account.
-    SignInFailed,
-    /// The user signed out on this device.
-    Logout,
-    /// One session was revoked from the session list.
-    Revoke,
-    /// All other sessions were revoked.
-    RevokeOthers,
-    /// All sessions were revoked ("sign out everywhere").
-    RevokeAll,
-    /// A session was presented after its expiry.
-    Expired,
-    /// A rotated refresh token was replayed; the session was revoked.
-    RefreshReuse,
-    /// A refresh without a proof from the session's bound key (DPoP): refused,
-    /// the session left alone.
-    RefreshUnbound,
-    /// Failed sign-ins spent the account's budget: browsers it had not
-    /// signed in from were refused for a while.
-    SignInLocked,
-    /// The user confirmed their password before a sensitive action.
-    Confirmed,
-    /// The password was changed; every other session was ended.
-    PasswordChanged,
-    /// A passkey was added to the account.
-    PasskeyAdded,
-    /// A passkey was removed from the account.
-    PasskeyRemoved,
-    /// A sign-in with a passkey.
-    PasskeySignIn,
-    /// The password was removed (the account signs in with its passkeys).
-    PasswordRemoved,
+/// An enum of stable storage names, declared once: each variant with its
+/// name, so the variant, its name, [`Self::ALL`] and the parser can never
+/// disagree (a kind missing from a hand-kept list used to vanish from the
+/// dashboard silently).
+macro_rules! stored_names {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $stored:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every kind, once, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            /// Stable storage name.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $stored,)+
+                }
+            }
+
+            /// Parses a stored name; `None` for one this build does not know.
+            #[must_use]
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|k| k.as_str() == s)
+            }
+        }
+    };
+}
+
+stored_names! {
+    /// Kinds of recorded authentication events. (The words the dashboard
+    /// shows for each are the app's.)
+    pub enum AuthEventKind {
+        /// An account was created.
+        SignUp = "signup",
+        /// A successful sign-in.
+        SignIn = "signin",
+        /// A failed sign-in for an existing account.
+        SignInFailed = "signin_failed",
+        /// The user signed out on this device.
+        Logout = "logout",
+        /// One session was revoked from the session list.
+        Revoke = "revoke",
+        /// All other sessions were revoked.
+        RevokeOthers = "revoke_others",
+        /// All sessions were revoked ("sign out everywhere").
+        RevokeAll = "revoke_all",
+        /// A session was presented after its expiry.
+        Expired = "expired",
+        /// A rotated refresh token was replayed; the session was revoked.
+        RefreshReuse = "refresh_reuse",
+        /// A refresh without a proof from the session's bound key (DPoP):
+        /// refused, the session left alone.
+        RefreshUnbound = "refresh_unbound",
+        /// Failed sign-ins spent the account's budget: browsers it had not
+        /// signed in from were refused for a while.
+        SignInLocked = "signin_locked",
+        /// The user confirmed a credential before a sensitive action.
+        Confirmed = "confirmed",
+        /// The password was set or changed; every other session was ended.
+        PasswordChanged = "password_changed",
+        /// A passkey was added to the account.
+        PasskeyAdded = "passkey_added",
+        /// A passkey was removed from the account.
+        PasskeyRemoved = "passkey_removed",
+        /// A sign-in with a passkey.
+        PasskeySignIn = "passkey_sign_in",
+        /// The password was removed (the account signs in with its passkeys).
+        PasswordRemoved = "password_removed",
+    }
 }
 
 impl AuthEventKind {
-    /// Stable storage name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SignUp => "signup",
-            Self::SignIn => "signin",
-            Self::SignInFailed => "signin_failed",
-            Self::Logout => "logout",
-            Self::Revoke => "revoke",
-            Self::RevokeOthers => "revoke_others",
-            Self::RevokeAll => "revoke_all",
-            Self::Expired => "expired",
-            Self::RefreshReuse => "refresh_reuse",
-            Self::RefreshUnbound => "refresh_unbound",
-            Self::SignInLocked => "signin_locked",
-            Self::Confirmed => "confirmed",
-            Self::PasswordChanged => "password_changed",
-            Self::PasskeyAdded => "passkey_added",
-            Self::PasskeyRemoved => "passkey_removed",
-            Self::PasskeySignIn => "passkey_sign_in",
-            Self::PasswordRemoved => "password_removed",
-        }
-    }
-
     /// Whether someone other than the owner can cause this event at will
     /// (a stranger's wrong passwords lock the account; a cookie thief's
     /// refreshes are refused): stored as one counted line per kind and
@@ -211,57 +227,11 @@ impl AuthEventKind {
         matches!(self, Self::SignInLocked | Self::RefreshUnbound)
     }
 
-    /// Parses a stored name.
+    /// Whether this is a successful sign-in (or sign-up): failed sign-ins
+    /// are counted since the latest of these.
     #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::SignUp,
-            Self::SignIn,
-            Self::SignInFailed,
-            Self::Logout,
-            Self::Revoke,
-            Self::RevokeOthers,
-            Self::RevokeAll,
-            Self::Expired,
-            Self::RefreshReuse,
-            Self::RefreshUnbound,
-            Self::SignInLocked,
-            Self::Confirmed,
-            Self::PasswordChanged,
-            Self::PasskeyAdded,
-            Self::PasskeyRemoved,
-            Self::PasskeySignIn,
-            Self::PasswordRemoved,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
-    /// A short sentence for the UI.
-    #[must_use]
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::SignUp => "Account created",
-            Self::SignIn => "Signed in",
-            Self::SignInFailed => "Failed sign-in attempt",
-            Self::Logout => "Signed out",
-            Self::Revoke => "Signed out a device",
-            Self::RevokeOthers => "Signed out all other devices",
-            Self::RevokeAll => "Signed out everywhere",
-            Self::Expired => "Session expired",
-            Self::RefreshReuse => "Session ended: a refresh token was reused",
-            Self::RefreshUnbound => "Refused a refresh from another device's key",
-            Self::SignInLocked => {
-                "Sign-in paused after repeated wrong passwords (browsers you had \
-                 signed in from were not affected)"
-            }
-            Self::Confirmed => "Confirmed your password",
-            Self::PasswordChanged => "Password changed; other devices were signed out",
-            Self::PasskeyAdded => "Added a passkey",
-            Self::PasskeyRemoved => "Removed a passkey",
-            Self::PasskeySignIn => "Signed in with a passkey",
-            Self::PasswordRemoved => "Removed the password; passkeys sign in",
-        }
+    pub fn is_sign_in(self) -> bool {
+        matches!(self, Self::SignIn | Self::SignUp | Self::PasskeySignIn)
     }
 }
 
@@ -283,55 +253,23 @@ pub struct AuthEvent {
     pub count: u64,
 }
 
-/// What a security notice is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoticeKind {
-    /// A sign-in from a browser this account had not signed in from.
-    NewDevice,
-    /// Wrong passwords were tried since the previous sign-in (`count`).
-    FailedSignIns,
-    /// A rotated refresh token was replayed, and its session ended.
-    RefreshReuse,
-    /// A password was set or changed.
-    PasswordChanged,
-    /// The password was removed.
-    PasswordRemoved,
-    /// A passkey was added.
-    PasskeyAdded,
-    /// A passkey was removed.
-    PasskeyRemoved,
-}
-
-impl NoticeKind {
-    /// Every kind, once.
-    pub const ALL: [Self; 7] = [
-        Self::NewDevice,
-        Self::FailedSignIns,
-        Self::RefreshReuse,
-        Self::PasswordChanged,
-        Self::PasswordRemoved,
-        Self::PasskeyAdded,
-        Self::PasskeyRemoved,
-    ];
-
-    /// Stable storage name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NewDevice => "new_device",
-            Self::FailedSignIns => "failed_sign_ins",
-            Self::RefreshReuse => "refresh_reuse",
-            Self::PasswordChanged => "password_changed",
-            Self::PasswordRemoved => "password_removed",
-            Self::PasskeyAdded => "passkey_added",
-            Self::PasskeyRemoved => "passkey_removed",
-        }
-    }
-
-    /// Parses a stored name.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+stored_names! {
+    /// What a security notice is about. (Its words are the app's.)
+    pub enum NoticeKind {
+        /// A sign-in from a browser this account had not signed in from.
+        NewDevice = "new_device",
+        /// Wrong passwords were tried since the previous sign-in (`count`).
+        FailedSignIns = "failed_sign_ins",
+        /// A rotated refresh token was replayed, and its session ended.
+        RefreshReuse = "refresh_reuse",
+        /// A password was set or changed.
+        PasswordChanged = "password_changed",
+        /// The password was removed.
+        PasswordRemoved = "password_removed",
+        /// A passkey was added.
+        PasskeyAdded = "passkey_added",
+        /// A passkey was removed.
+        PasskeyRemoved = "passkey_removed",
     }
 }
 
@@ -374,18 +312,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn event_kinds_round_trip_through_storage_names() {
-        for kind in [
-            AuthEventKind::SignIn,
-            AuthEventKind::RefreshReuse,
-            AuthEventKind::RevokeAll,
-        ] {
+    fn every_kind_round_trips_through_its_storage_name() {
+        for &kind in AuthEventKind::ALL {
             assert_eq!(AuthEventKind::parse(kind.as_str()), Some(kind));
         }
-        assert_eq!(AuthEventKind::parse("drop table"), None);
-        for kind in NoticeKind::ALL {
+        for &kind in NoticeKind::ALL {
             assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
         }
+        let names: std::collections::HashSet<_> =
+            AuthEventKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), AuthEventKind::ALL.len(), "names are distinct");
+        assert_eq!(AuthEventKind::parse("drop table"), None);
     }
 
     #[test]

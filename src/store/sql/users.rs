@@ -224,13 +224,20 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     async fn failed_sign_ins_since_sign_in(&self, user_id: UserId) -> Result<u64, Error> {
         let id = user_id.to_string();
         // By id, not time: ids grow with every insert, seconds do not.
+        let [a, b, c] = SIGN_INS;
         let row = self
             .fetch_optional(
                 "SELECT COUNT(*) AS n FROM auth_events \
-                 WHERE user_id = $1 AND kind = 'signin_failed' AND id > COALESCE(( \
+                 WHERE user_id = $1 AND kind = $2 AND id > COALESCE(( \
                    SELECT MAX(id) FROM auth_events \
-                   WHERE user_id = $2 AND kind IN ('signin', 'signup', 'passkey_sign_in')), 0)",
-                &[Value::Text(&id), Value::Text(&id)],
+                   WHERE user_id = $1 AND kind IN ($3, $4, $5)), 0)",
+                &[
+                    Value::Text(&id),
+                    Value::Text(AuthEventKind::SignInFailed.as_str()),
+                    Value::Text(a.as_str()),
+                    Value::Text(b.as_str()),
+                    Value::Text(c.as_str()),
+                ],
             )
             .await?;
         let n = row.map(|row| DB::int(&row, "n")).transpose()?;
@@ -298,11 +305,12 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
             .fetch_all(
                 "SELECT id, kind, session_ref, ip_address, user_agent, created_at, count \
                  FROM auth_events \
-                 WHERE user_id = $1 AND kind <> 'signin_failed' \
+                 WHERE user_id = $1 AND kind <> $3 \
                  ORDER BY created_at DESC, id DESC LIMIT $2",
                 &[
                     Value::Text(&user_id.to_string()),
                     Value::Int(i64::from(limit)),
+                    Value::Text(AuthEventKind::SignInFailed.as_str()),
                 ],
             )
             .await?;
@@ -328,12 +336,13 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
                  UNION ALL \
                  SELECT * FROM (SELECT 'event' AS source, id, kind, count, session_ref, \
                  ip_address, user_agent, created_at FROM auth_events \
-                 WHERE user_id = $1 AND kind <> 'signin_failed' \
+                 WHERE user_id = $1 AND kind <> $4 \
                  ORDER BY created_at DESC, id DESC LIMIT $3) AS e",
                 &[
                     Value::Text(&user_id.to_string()),
                     Value::Int(i64::from(notices)),
                     Value::Int(i64::from(events)),
+                    Value::Text(AuthEventKind::SignInFailed.as_str()),
                 ],
             )
             .await?;
@@ -354,13 +363,30 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     }
 }
 
-/// A notice row; `None` for a kind this build does not know (written by a
-/// newer one), which is skipped.
+/// The kinds that are a successful sign-in ([`AuthEventKind::is_sign_in`]),
+/// as the query after failed sign-ins binds them.
+const SIGN_INS: [AuthEventKind; 3] = [
+    AuthEventKind::SignUp,
+    AuthEventKind::SignIn,
+    AuthEventKind::PasskeySignIn,
+];
+
+/// A stored kind this build does not know (written by a newer one, or by
+/// hand): logged as the error it is, and the row skipped, so one unknown
+/// row does not take the dashboard down with it.
+fn unknown_kind(table: &str, kind: &str) {
+    tracing::error!(
+        table,
+        kind,
+        "a stored kind this build does not know; the row is skipped"
+    );
+}
+
+/// A notice row; `None` (logged) for a kind this build does not know.
 fn notice_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<StoredNotice>, Error> {
-    let Some(kind) = DB::text(row, "kind")
-        .ok()
-        .and_then(|k| NoticeKind::parse(&k))
-    else {
+    let stored = DB::text(row, "kind")?;
+    let Some(kind) = NoticeKind::parse(&stored) else {
+        unknown_kind("security_notices", &stored);
         return Ok(None);
     };
     Ok(Some(StoredNotice {
@@ -375,12 +401,12 @@ fn notice_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<StoredNotice>, E
     }))
 }
 
-/// An event row with its id; `None` for a kind this build does not know.
+/// An event row with its id; `None` (logged) for a kind this build does
+/// not know.
 fn event_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<(i64, AuthEvent)>, Error> {
-    let Some(kind) = DB::text(row, "kind")
-        .ok()
-        .and_then(|k| AuthEventKind::parse(&k))
-    else {
+    let stored = DB::text(row, "kind")?;
+    let Some(kind) = AuthEventKind::parse(&stored) else {
+        unknown_kind("auth_events", &stored);
         return Ok(None);
     };
     Ok(Some((
@@ -394,4 +420,88 @@ fn event_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<(i64, AuthEvent)>
             count: u64::try_from(DB::int(row, "count")?).unwrap_or(1),
         },
     )))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A row of a kind this build does not know (a newer build wrote it)
+    /// is skipped, and said so in the log at ERROR, never silently.
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn an_unknown_stored_kind_is_logged_not_silently_skipped() {
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        crate::store::sqlite::migrate(&pool).await.unwrap();
+        let store = crate::store::sqlite::SqliteStore::new(pool.clone());
+        let user = UserSummary {
+            id: UserId::new(),
+            username: "uma".into(),
+            display_name: "uma".into(),
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        store
+            .create_user(&NewUser {
+                user: user.clone(),
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        for kind in ["signin", "from_a_newer_build"] {
+            sqlx::query("INSERT INTO auth_events (user_id, kind, created_at) VALUES ($1, $2, 0)")
+                .bind(user.id.to_string())
+                .bind(kind)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let lines = Lines::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer({
+                let lines = lines.clone();
+                move || lines.clone()
+            })
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let events = store.list_events(user.id, 10).await.unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            [AuthEventKind::SignIn]
+        );
+        let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            logged.contains("ERROR") && logged.contains("from_a_newer_build"),
+            "{logged}"
+        );
+    }
+
+    #[test]
+    fn the_bound_sign_in_kinds_are_every_sign_in() {
+        let every: Vec<_> = AuthEventKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.is_sign_in())
+            .collect();
+        assert_eq!(every, SIGN_INS.to_vec(), "update SIGN_INS and its query");
+    }
 }
