@@ -15,10 +15,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use engine::{
     csrf::{Binding, CsrfKey},
     jwt::{Jwt, JwtSettings, KeyPair},
-    store::{
-        cache::CachedSessions,
-        database::{Database, PoolSettings},
-    },
+    store::{database::PoolSettings, StoreSettings},
     Auth, ClientInfo, SessionPolicy, SessionToken, SystemClock, Validation,
 };
 use tokio::runtime::Runtime;
@@ -54,23 +51,23 @@ fn csrf(c: &mut Criterion) {
 /// With `cached`, sessions go through the in-process cache the server uses
 /// by default (`SESSION_CACHE_TTL=2s`).
 async fn signed_in(url: &str, cached: bool) -> Option<(Auth, String)> {
-    let settings = PoolSettings {
-        max_connections: 4,
-        acquire_timeout: Duration::from_secs(5),
+    let settings = StoreSettings {
+        database_url: url,
+        pool: PoolSettings {
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(5),
+        },
+        session_store: None,
+        session_store_timeout: Duration::from_secs(2),
+        key_prefix: "bench:",
+        cache_ttl: cached.then_some(time::Duration::seconds(2)),
     };
-    let db = Database::connect(url, settings).await.ok()?;
-    db.migrate().await.ok()?;
-    let (users, mut sessions) = db.stores();
-    if cached {
-        sessions = Arc::new(CachedSessions::new(
-            sessions,
-            time::Duration::seconds(2),
-            Arc::new(SystemClock),
-        ));
-    }
+    let stores = engine::store::open(settings, Arc::new(SystemClock))
+        .await
+        .ok()?;
     let auth = Auth::new(
-        users,
-        sessions,
+        stores.users,
+        stores.sessions,
         SessionPolicy::default(),
         Arc::new(SystemClock),
     )

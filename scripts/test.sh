@@ -21,6 +21,13 @@ cargo clippy --workspace --exclude frontend --all-targets --quiet -- -D warnings
   || fail "clippy found problems (server side)" "fix the warnings above"
 cargo clippy -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings \
   || fail "clippy found problems (browser side)" "fix the warnings above"
+# The workspace builds the engine with every backend; these compile the
+# code behind each `cfg(not(feature = …))` too (no backend, SQLite alone,
+# PostgreSQL with Redis).
+for features in "" sqlite postgres,redis; do
+  cargo check -p engine --no-default-features --features "$features" --quiet \
+    || fail "the engine does not build with features [$features]" "fix the errors above"
+done
 
 step "Build the site (cargo leptos build --split)"
 cargo leptos build --split || fail "the build failed" "read the compiler errors above"

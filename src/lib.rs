@@ -31,6 +31,10 @@
 
 #![warn(missing_docs)]
 
+// Redis holds sessions only; accounts always live in a SQL database.
+#[cfg(all(feature = "redis", not(any(feature = "sqlite", feature = "postgres"))))]
+compile_error!("the `redis` feature stores sessions only: enable `sqlite` or `postgres` too");
+
 pub mod auth;
 pub mod clock;
 pub mod cookie;

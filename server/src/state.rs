@@ -121,7 +121,7 @@ impl AppState {
                 },
                 session_store: env.session_store.as_ref().map(ExposeSecret::expose_secret),
                 session_store_timeout: Duration::from_millis(env.session_store_timeout_ms),
-                key_prefix: "ls:",
+                key_prefix: &env.session_store_prefix,
                 cache_ttl: env.session_cache_ttl,
             },
             clock.clone(),

@@ -1,13 +1,17 @@
-//! The SQL database, chosen by its URL at start-up.
+//! The SQL database, whichever backend opened it.
 //!
 //! `sqlite://…` (the default, no set-up) or `postgres://…` (several server
 //! instances sharing one database). Both run the same queries
-//! (`sql/mod.rs`) and keep their own migrations under `migrations/`.
+//! (`sql/mod.rs`) and keep their own migrations under `migrations/`. What
+//! the server asks of the database beyond the stores (its name, the
+//! migrations applied, closing it) is the [`SqlDatabase`] trait, which
+//! each backend implements in its own module: nothing here names one.
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{any::Any, sync::Arc, time::Duration};
 
-use super::{RateCounters, SessionBackend, UserBackend};
-use crate::{feed::RevocationFeed, Error};
+use async_trait::async_trait;
+
+use crate::Error;
 
 /// Pool settings, the same for every backend.
 #[derive(Clone, Copy, Debug)]
@@ -19,15 +23,61 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
 }
 
-/// An open connection pool to one of the supported databases.
+/// An open SQL database, as the server sees it beyond its stores.
+#[async_trait]
+pub trait SqlDatabase: Send + Sync + std::fmt::Debug + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// How many migrations have been applied.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the database does not answer.
+    async fn migrations_applied(&self) -> Result<i64, Error>;
+
+    /// Closes every connection (shutdown, and tests of a lost database).
+    async fn close(&self);
+
+    /// The backend's own value (its pool), for tests and tools.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// The opened SQL database; cheap to clone.
 #[derive(Clone, Debug)]
-pub enum Database {
-    /// A SQLite file.
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
-    /// A PostgreSQL server.
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::PgPool),
+pub struct Database(Arc<dyn SqlDatabase>);
+
+impl Database {
+    /// Wraps a backend's database.
+    #[must_use]
+    pub fn new(db: impl SqlDatabase) -> Self {
+        Self(Arc::new(db))
+    }
+
+    /// `sqlite` or `postgres`.
+    #[must_use]
+    pub fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+
+    /// How many migrations have been applied.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the database does not answer.
+    pub async fn migrations_applied(&self) -> Result<i64, Error> {
+        self.0.migrations_applied().await
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.0.close().await;
+    }
+
+    /// The backend's own value, if it is a `T` (such as
+    /// `engine::store::sqlite::SqliteDatabase`).
+    #[must_use]
+    pub fn downcast<T: 'static>(&self) -> Option<&T> {
+        self.0.as_any().downcast_ref()
+    }
 }
 
 /// `url` with any password hidden, for an error message about it
@@ -39,164 +89,6 @@ pub fn redact(url: &str) -> String {
             format!("{}://***{}", &url[..scheme_end], &url[at..])
         }
         _ => url.to_owned(),
-    }
-}
-
-impl Database {
-    /// Whether `url` names a database this build supports.
-    #[must_use]
-    pub fn supports(url: &str) -> bool {
-        (cfg!(feature = "sqlite") && url.starts_with("sqlite:"))
-            || (cfg!(feature = "postgres")
-                && (url.starts_with("postgres://") || url.starts_with("postgresql://")))
-    }
-
-    /// Opens a pool for `url`. SQLite is tuned for a web server: WAL (readers
-    /// never wait for the writer), `synchronous=NORMAL` (safe with WAL), a
-    /// busy timeout (writers queue instead of failing), foreign keys on.
-    /// PostgreSQL connections are opened on demand, so after an outage the
-    /// pool simply opens new ones: no restart needed.
-    ///
-    /// # Errors
-    /// A malformed URL, or (SQLite) a file that cannot be opened.
-    pub async fn connect(url: &str, pool: PoolSettings) -> Result<Self, sqlx::Error> {
-        #[cfg(feature = "postgres")]
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(pool.max_connections)
-                .acquire_timeout(pool.acquire_timeout)
-                .connect_lazy_with(options);
-            return Ok(Self::Postgres(pool));
-        }
-        #[cfg(feature = "sqlite")]
-        {
-            use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-            let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true);
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(pool.max_connections)
-                .acquire_timeout(pool.acquire_timeout)
-                .connect_with(options)
-                .await?;
-            Ok(Self::Sqlite(pool))
-        }
-        #[cfg(not(feature = "sqlite"))]
-        Err(sqlx::Error::Configuration(
-            format!("unsupported database URL scheme in {url:?}").into(),
-        ))
-    }
-
-    /// Brings the schema up to date.
-    ///
-    /// # Errors
-    /// A migration failed, or the database is unreachable.
-    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(pool) => super::sqlite::migrate(pool).await,
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => super::postgres::migrate(pool).await,
-        }
-    }
-
-    /// The user and session stores on this database.
-    #[must_use]
-    pub fn stores(&self) -> (Arc<dyn UserBackend>, Arc<dyn SessionBackend>) {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(pool) => {
-                let store = Arc::new(super::sqlite::SqliteStore::new(pool.clone()));
-                (store.clone(), store)
-            }
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => {
-                let store = Arc::new(super::postgres::PgStore::new(pool.clone()));
-                (store.clone(), store)
-            }
-        }
-    }
-
-    /// Rate-limit counters on this database, if several instances can share
-    /// it: PostgreSQL. A SQLite file serves one instance, whose in-memory
-    /// limiter is exact already.
-    #[must_use]
-    pub fn shared_counters(&self) -> Option<Arc<dyn RateCounters>> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => None,
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => Some(Arc::new(super::postgres::PgStore::new(pool.clone()))),
-        }
-    }
-
-    /// Where this database announces revocations: `LISTEN/NOTIFY` on
-    /// PostgreSQL, in process on SQLite (one instance per file).
-    #[must_use]
-    pub fn revocation_feed(&self, timeout: Duration) -> Arc<dyn RevocationFeed> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => {
-                let _ = timeout;
-                Arc::new(crate::feed::InProcess::default())
-            }
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => Arc::new(super::postgres::PgFeed::new(pool.clone(), timeout)),
-        }
-    }
-
-    /// `sqlite` or `postgres`.
-    #[must_use]
-    pub fn backend(&self) -> &'static str {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => "sqlite",
-            #[cfg(feature = "postgres")]
-            Self::Postgres(_) => "postgres",
-        }
-    }
-
-    /// A round trip, for readiness probes.
-    ///
-    /// # Errors
-    /// [`Error::Storage`] when the database does not answer.
-    pub async fn ping(&self) -> Result<(), Error> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-        }
-        .map_err(Error::from)
-    }
-
-    /// How many migrations have been applied.
-    ///
-    /// # Errors
-    /// [`Error::Storage`] when the database does not answer.
-    pub async fn migrations_applied(&self) -> Result<i64, Error> {
-        const SQL: &str = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(pool) => sqlx::query_scalar(SQL).fetch_one(pool).await,
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => sqlx::query_scalar(SQL).fetch_one(pool).await,
-        }
-        .map_err(Error::from)
-    }
-
-    /// Closes every connection (shutdown, and tests of a lost database).
-    pub async fn close(&self) {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(pool) => pool.close().await,
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => pool.close().await,
-        }
     }
 }
 

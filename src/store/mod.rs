@@ -37,12 +37,12 @@ pub mod cache;
 pub mod database;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod open;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod opening;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-#[cfg(feature = "redis")]
+#[cfg(all(feature = "redis", any(feature = "sqlite", feature = "postgres")))]
 pub mod redis;
-#[cfg(feature = "redis")]
-pub mod redis_pubsub;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 #[cfg(feature = "sqlite")]

@@ -1,33 +1,71 @@
-//! The one place that turns storage settings into stores.
+//! The one place that turns storage settings into stores: a table of URL
+//! schemes, each the `open` of its backend's module.
 //!
 //! The web layer hands over what configuration says (the database URL, an
 //! optional session-store URL, the cache's lifetime) and gets back the
-//! engine's two stores, so it never branches on a backend. Adding a backend
-//! means a module of its own, its feature, and one arm here
-//! (`ARCHITECTURE.md` lists every step).
+//! engine's stores, so it never branches on a backend. Adding a backend
+//! means a module of its own behind its feature, with an `open`, and one
+//! row in [`DATABASES`] or [`SESSION_STORES`] (`ARCHITECTURE.md` lists every
+//! step).
 
-use std::sync::Arc;
+use std::{future::Future, pin::Pin, sync::Arc};
 
+pub use super::opening::{OpenError, OpenedDatabase, OpenedSessionStore, StoreSettings};
 use super::{cache::CachedSessions, database::Database, RateCounters, SessionBackend, UserBackend};
 use crate::{clock::Clock, feed::RevocationFeed, Error};
 
-/// What storage to open.
-#[derive(Clone, Copy, Debug)]
-pub struct StoreSettings<'a> {
-    /// The SQL database (`sqlite:…` or `postgres://…`): accounts, events and,
-    /// unless `session_store` is set, sessions.
-    pub database_url: &'a str,
-    /// Its connection pool.
-    pub pool: super::database::PoolSettings,
-    /// A separate session store (`redis://…`), if any.
-    pub session_store: Option<&'a str>,
-    /// How long a session-store command may take before failing.
-    pub session_store_timeout: std::time::Duration,
-    /// Key prefix in a shared session store.
-    pub key_prefix: &'a str,
-    /// How long validated sessions are remembered in process; `None` turns
-    /// the cache off.
-    pub cache_ttl: Option<time::Duration>,
+/// A boxed `open` future (a table holds function pointers).
+type Opening<'a, T> = Pin<Box<dyn Future<Output = Result<T, OpenError>> + Send + 'a>>;
+
+/// A database backend's `open`.
+pub type OpenDatabase = for<'a> fn(&'a StoreSettings<'a>) -> Opening<'a, OpenedDatabase>;
+
+/// A session-store backend's `open`, with the accounts it reads users from.
+pub type OpenSessionStore = for<'a> fn(
+    &'a str,
+    &'a StoreSettings<'a>,
+    Arc<dyn UserBackend>,
+) -> Opening<'a, OpenedSessionStore>;
+
+/// The SQL databases this build can open, by URL scheme.
+pub const DATABASES: &[(&str, OpenDatabase)] = &[
+    #[cfg(feature = "sqlite")]
+    ("sqlite:", |s| Box::pin(super::sqlite::open(s))),
+    #[cfg(feature = "postgres")]
+    ("postgres://", |s| Box::pin(super::postgres::open(s))),
+    #[cfg(feature = "postgres")]
+    ("postgresql://", |s| Box::pin(super::postgres::open(s))),
+];
+
+/// The session stores this build can open, by URL scheme.
+pub const SESSION_STORES: &[(&str, OpenSessionStore)] = &[
+    #[cfg(feature = "redis")]
+    ("redis://", |url, s, users| {
+        Box::pin(super::redis::open(url, s, users))
+    }),
+    #[cfg(feature = "redis")]
+    ("rediss://", |url, s, users| {
+        Box::pin(super::redis::open(url, s, users))
+    }),
+];
+
+/// Whether this build can open the database `url` names.
+#[must_use]
+pub fn supports_database(url: &str) -> bool {
+    scheme_of(DATABASES, url).is_some()
+}
+
+/// Whether this build can open the session store `url` names.
+#[must_use]
+pub fn supports_session_store(url: &str) -> bool {
+    scheme_of(SESSION_STORES, url).is_some()
+}
+
+fn scheme_of<T: Copy>(table: &[(&str, T)], url: &str) -> Option<T> {
+    table
+        .iter()
+        .find(|(scheme, _)| url.starts_with(scheme))
+        .map(|(_, open)| *open)
 }
 
 /// The opened, migrated stores.
@@ -40,8 +78,9 @@ pub struct Opened {
     pub sessions: Arc<dyn SessionBackend>,
     /// Where sessions live: `sqlite`, `postgres` or `redis`.
     pub session_backend: &'static str,
-    /// Rate-limit counters every instance shares: in Redis when sessions
-    /// are, else in PostgreSQL; `None` on SQLite alone (one instance).
+    /// Rate-limit counters every instance shares: in the session store when
+    /// there is one, else in the database if several instances can share
+    /// it (PostgreSQL); `None` on SQLite alone (one instance).
     pub counters: Option<Arc<dyn RateCounters>>,
     /// Where revocations are announced: by the session store (PostgreSQL,
     /// Redis), or in process (SQLite).
@@ -59,43 +98,30 @@ impl std::fmt::Debug for Opened {
     }
 }
 
-/// Why storage could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    /// The database could not be opened or reached.
-    #[error("cannot open the database: {0}")]
-    Database(#[source] sqlx::Error),
-    /// A migration failed.
-    #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The session store could not be reached, or is not built in.
-    #[error("cannot open SESSION_STORE: {0}")]
-    SessionStore(#[source] Error),
-}
-
 /// Opens and migrates the database, then the session store it names.
 ///
 /// # Errors
 /// See [`OpenError`].
 pub async fn open(settings: StoreSettings<'_>, clock: Arc<dyn Clock>) -> Result<Opened, OpenError> {
-    let database = Database::connect(settings.database_url, settings.pool)
-        .await
-        .map_err(OpenError::Database)?;
-    database.migrate().await?;
-    let (users, sql_sessions) = database.stores();
+    let open_database = scheme_of(DATABASES, settings.database_url).ok_or_else(|| {
+        OpenError::Database(sqlx::Error::Configuration(
+            "this build cannot open that DATABASE_URL's scheme".into(),
+        ))
+    })?;
+    let db = open_database(&settings).await?;
     let (mut sessions, counters, session_backend, feed) = match settings.session_store {
-        None => {
-            let feed = database.revocation_feed(settings.pool.acquire_timeout);
-            (
-                sql_sessions,
-                database.shared_counters(),
-                database.backend(),
-                feed,
-            )
-        }
+        None => (db.sessions, db.counters, db.database.backend(), db.feed),
         Some(url) => {
-            let (sessions, counters, feed) = session_store(url, &settings, users.clone()).await?;
-            (sessions, Some(counters), "redis", feed)
+            let open_store = scheme_of(SESSION_STORES, url).ok_or(OpenError::SessionStore(
+                Error::Invalid("this build cannot open that SESSION_STORE's scheme"),
+            ))?;
+            let store = open_store(url, &settings, db.users.clone()).await?;
+            (
+                store.sessions,
+                Some(store.counters),
+                store.backend,
+                store.feed,
+            )
         }
     };
     let cache = settings
@@ -105,48 +131,12 @@ pub async fn open(settings: StoreSettings<'_>, clock: Arc<dyn Clock>) -> Result<
         sessions = cache.clone();
     }
     Ok(Opened {
-        database,
-        users,
+        database: db.database,
+        users: db.users,
         sessions,
         session_backend,
         counters,
         feed,
         cache,
     })
-}
-
-/// A separate session store's sessions, counters and revocation feed.
-type SessionStoreParts = (
-    Arc<dyn SessionBackend>,
-    Arc<dyn RateCounters>,
-    Arc<dyn RevocationFeed>,
-);
-
-/// The session store named by `url` (only Redis so far).
-#[cfg(feature = "redis")]
-async fn session_store(
-    url: &str,
-    settings: &StoreSettings<'_>,
-    users: Arc<dyn UserBackend>,
-) -> Result<SessionStoreParts, OpenError> {
-    use super::{redis::RedisStore, redis_pubsub::RedisFeed};
-    let timeout = settings.session_store_timeout;
-    let conn = RedisStore::connect(url, timeout)
-        .await
-        .map_err(OpenError::SessionStore)?;
-    let feed =
-        RedisFeed::new(url, settings.key_prefix, timeout).map_err(OpenError::SessionStore)?;
-    let store = Arc::new(RedisStore::new(conn, users, settings.key_prefix));
-    Ok((store.clone(), store, Arc::new(feed)))
-}
-
-#[cfg(not(feature = "redis"))]
-async fn session_store(
-    _url: &str,
-    _settings: &StoreSettings<'_>,
-    _users: Arc<dyn UserBackend>,
-) -> Result<SessionStoreParts, OpenError> {
-    Err(OpenError::SessionStore(Error::Invalid(
-        "this build has no Redis support (feature `redis`)",
-    )))
 }

@@ -1,12 +1,74 @@
 //! PostgreSQL backend: for several server instances sharing one database.
 //! It implements every store trait through the shared
-//! [`SqlStore`](super::sql::SqlStore); this module only adds its migrations
-//! and its revocation feed ([`PgFeed`]).
+//! [`SqlStore`](super::sql::SqlStore); this module adds its migrations, how
+//! it is opened, its revocation feed ([`PgFeed`]), and what the server asks
+//! of it beyond the stores ([`PgDatabase`]).
 
-use sqlx::{postgres::PgListener, PgPool, Postgres};
+use std::{str::FromStr, sync::Arc};
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions},
+    PgPool, Postgres,
+};
 use tokio::sync::mpsc;
 
-use crate::feed::{listen, reconnecting, RevocationFeed, Signal, Subscription};
+use super::{
+    database::{Database, SqlDatabase},
+    opening::{OpenError, OpenedDatabase, StoreSettings},
+};
+use crate::{
+    feed::{listen, reconnecting, RevocationFeed, Signal, Subscription},
+    Error,
+};
+
+/// Opens and migrates the database `settings.database_url` names. Its
+/// connections are opened on demand, so after an outage the pool simply
+/// opens new ones (no restart). Several instances share it: it keeps the
+/// shared rate-limit counters, and announces revocations with `NOTIFY`.
+///
+/// # Errors
+/// A malformed URL, an unreachable database, or a failed migration.
+pub async fn open(settings: &StoreSettings<'_>) -> Result<OpenedDatabase, OpenError> {
+    let options = PgConnectOptions::from_str(settings.database_url).map_err(OpenError::Database)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.pool.max_connections)
+        .acquire_timeout(settings.pool.acquire_timeout)
+        .connect_lazy_with(options);
+    migrate(&pool).await?;
+    let store = Arc::new(PgStore::new(pool.clone()));
+    Ok(OpenedDatabase {
+        database: Database::new(PgDatabase(pool.clone())),
+        users: store.clone(),
+        sessions: store.clone(),
+        counters: Some(store),
+        feed: Arc::new(PgFeed::new(pool, settings.pool.acquire_timeout)),
+    })
+}
+
+/// An open PostgreSQL database (its pool).
+#[derive(Clone, Debug)]
+pub struct PgDatabase(pub PgPool);
+
+#[async_trait::async_trait]
+impl SqlDatabase for PgDatabase {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrations_applied(&self) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar(super::sql::MIGRATIONS_APPLIED)
+            .fetch_one(&self.0)
+            .await?)
+    }
+
+    async fn close(&self) {
+        self.0.close().await;
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
 
 /// Users, events and sessions in one PostgreSQL database.
 pub type PgStore = super::sql::SqlStore<Postgres>;

@@ -197,12 +197,9 @@ pub async fn redis() -> Option<Backend> {
         sql.users.clone(),
         &prefix,
     ));
-    let feed = engine::store::redis_pubsub::RedisFeed::new(
-        &url,
-        &prefix,
-        std::time::Duration::from_secs(2),
-    )
-    .expect("redis url");
+    let feed =
+        engine::store::redis::RedisFeed::new(&url, &prefix, std::time::Duration::from_secs(2))
+            .expect("redis url");
     Some(Backend {
         users: sql.users,
         sessions: sessions.clone(),

@@ -15,7 +15,10 @@ mod tests;
 use std::{collections::HashMap, fmt::Display, ops::RangeInclusive};
 
 use engine::jwt::MAX_ACCESS_TTL as MAX_TTL;
-use engine::store::database::{redact, Database};
+use engine::store::{
+    database::redact,
+    open::{supports_database, supports_session_store},
+};
 use leptos::config::LeptosOptions;
 use secrecy::ExposeSecret;
 use time::ext::NumericalDuration as _;
@@ -113,8 +116,12 @@ impl Config {
         let prod = env.app_env == AppEnv::Prod;
         let db = env.database_url.expose_secret();
         let store = env.session_store.as_ref().map_or("", |s| s.expose_secret());
-        let scheme = store.split_once("://").map_or(store, |(scheme, _)| scheme);
-        let redis = matches!(scheme, "" | "redis" | "rediss");
+        let store_ok = store.is_empty() || supports_session_store(store);
+        let prefix = &env.session_store_prefix;
+        let prefix_ok = (1..=64).contains(&prefix.len())
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b":_-.".contains(&b));
         let (conns, renders) = (env.database_max_connections, env.render_concurrency);
         let acquire = env.database_acquire_timeout_ms;
         let store_ms = env.session_store_timeout_ms;
@@ -127,6 +134,7 @@ impl Config {
         // What each rule expects, for its error.
         let sql = "expected a sqlite:// or postgres:// URL";
         let redis_url = "expected a redis:// URL, or unset to keep sessions in DATABASE_URL";
+        let key_prefix = "1 to 64 letters, digits and : _ - . (such as ls: or app1:)";
         let revoked = "at most 1m: a session revoked on another instance stays usable this long";
         let day = "at most 1d";
         let insecure = "insecure cookies are refused when APP_ENV=prod";
@@ -135,8 +143,9 @@ impl Config {
         let csrf = "required when APP_ENV=prod, shared by all instances (openssl rand -base64 48)";
         let weak = "too weak: use at least 32 random bytes, e.g. `openssl rand -base64 48`";
         for (ok, name, value, reason) in [
-            rule(Database::supports(db), "DATABASE_URL", redact(db), sql),
-            rule(redis, "SESSION_STORE", redact(store), redis_url),
+            rule(supports_database(db), "DATABASE_URL", redact(db), sql),
+            rule(store_ok, "SESSION_STORE", redact(store), redis_url),
+            rule(prefix_ok, "SESSION_STORE_PREFIX", prefix, key_prefix),
             in_range("DATABASE_MAX_CONNECTIONS", conns, 1..=1000),
             in_range("DATABASE_ACQUIRE_TIMEOUT_MS", acquire, 10..=60_000),
             in_range("SESSION_STORE_TIMEOUT_MS", store_ms, 10..=60_000),

@@ -57,6 +57,7 @@ raw_config! {
     database_acquire_timeout_ms: u64 = 3_000 => "number";
     session_store: Option<secrecy::SecretString> = None;
     session_store_timeout_ms: u64 = 2_000 => "number";
+    session_store_prefix: String = "ls:".into();
     session_idle_timeout: Duration = session.idle_timeout => "duration";
     session_absolute_timeout: Duration = session.absolute_timeout => "duration";
     session_remember_idle_timeout: Duration = session.remember_idle_timeout => "duration";

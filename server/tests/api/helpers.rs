@@ -404,9 +404,13 @@ impl TestApp {
 
     /// The test database (always SQLite here).
     pub fn sqlite(&self) -> &sqlx::SqlitePool {
-        match &self.state.db {
-            engine::store::database::Database::Sqlite(pool) => pool,
-            other => panic!("test apps run on SQLite, not {}", other.backend()),
+        match self
+            .state
+            .db
+            .downcast::<engine::store::sqlite::SqliteDatabase>()
+        {
+            Some(db) => &db.0,
+            None => panic!("test apps run on SQLite, not {}", self.state.db.backend()),
         }
     }
 

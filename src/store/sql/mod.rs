@@ -98,6 +98,9 @@ macro_rules! session_with_user {
     };
 }
 
+/// How many migrations a database has applied (`/status`).
+pub(crate) const MIGRATIONS_APPLIED: &str = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+
 const INSERT_REFRESH_TOKEN: &str = "INSERT INTO refresh_tokens \
      (id, session_id, token_hash, created_at) VALUES ($1, $2, $3, $4)";
 
