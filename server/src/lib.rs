@@ -129,78 +129,154 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
+    //! No two modules import each other, directly or through others, in
+    //! any of the three crates: each concept can be read (and changed)
+    //! starting from the ones it builds on.
 
-    /// The top-level modules each module of this crate names with `crate::…`.
-    fn imports() -> BTreeMap<String, BTreeSet<String>> {
-        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
-            for entry in std::fs::read_dir(dir).unwrap().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, files);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    files.push(path);
+    use std::{
+        collections::{BTreeMap, BTreeSet},
+        path::{Path, PathBuf},
+    };
+
+    /// Every `.rs` file under `dir`.
+    fn files(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    /// A file's module, as its path from the crate root: `auth/sign_in`
+    /// (`auth/mod.rs` is `auth`, `lib.rs` the root, ``).
+    fn module_of(rel: &Path) -> Vec<String> {
+        let mut parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+            .collect();
+        if matches!(
+            parts.last().map(String::as_str),
+            Some("mod" | "lib" | "main")
+        ) {
+            parts.pop();
+        }
+        parts
+    }
+
+    /// The paths named after `crate::`, `super::` or `self::` at `text`,
+    /// with `{…}` groups expanded (`a::{b, c::d}` → `a::b`, `a::c::d`).
+    fn paths(text: &str) -> Vec<Vec<String>> {
+        fn segment(s: &str) -> (&str, &str) {
+            let s = s.trim_start();
+            let end = s
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(s.len());
+            (&s[..end], &s[end..])
+        }
+        fn walk(text: &str, prefix: &[String], out: &mut Vec<Vec<String>>) -> usize {
+            let mut path = prefix.to_vec();
+            let mut rest = text;
+            loop {
+                let trimmed = rest.trim_start();
+                if let Some(group) = trimmed.strip_prefix('{') {
+                    let mut at = text.len() - group.len();
+                    loop {
+                        at += walk(&text[at..], &path, out);
+                        let tail = text[at..].trim_start();
+                        let skipped = text.len() - at - tail.len();
+                        at += skipped;
+                        match tail.chars().next() {
+                            Some(',') => at += 1,
+                            Some('}') => return at + 1,
+                            _ => return at,
+                        }
+                    }
+                }
+                let (name, after) = segment(trimmed);
+                if name.is_empty() {
+                    out.push(path);
+                    return text.len() - trimmed.len();
+                }
+                path.push(name.to_owned());
+                match after.strip_prefix("::") {
+                    Some(more) => rest = more,
+                    None => {
+                        out.push(path);
+                        return text.len() - after.len();
+                    }
                 }
             }
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = Vec::new();
-        walk(&root, &mut files);
+        let mut out = Vec::new();
+        walk(text, &[], &mut out);
+        out
+    }
+
+    /// Module → the modules it names (never its own ancestors or
+    /// descendants: a module and its parts are one concept).
+    fn imports(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
+        let mut found = Vec::new();
+        files(root, &mut found);
+        let modules: BTreeSet<Vec<String>> = found
+            .iter()
+            .map(|f| module_of(f.strip_prefix(root).unwrap()))
+            .collect();
+        let resolve = |path: Vec<String>| {
+            (1..=path.len())
+                .rev()
+                .map(|n| path[..n].to_vec())
+                .find(|p| modules.contains(p))
+        };
         let mut graph = BTreeMap::<String, BTreeSet<String>>::new();
-        for file in files {
-            let rel = file.strip_prefix(&root).unwrap();
-            let module = rel.iter().next().unwrap().to_string_lossy();
-            let module = module.trim_end_matches(".rs").to_owned();
-            if module == "lib" || module == "main" {
-                continue;
+        for file in &found {
+            let rel = file.strip_prefix(root).unwrap();
+            let module = module_of(rel);
+            let source: String = std::fs::read_to_string(file)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let named = graph.entry(module.join("/")).or_default();
+            for (anchor, base) in [
+                ("crate::", Vec::new()),
+                // `super` is the module's parent, whether it is a file
+                // (`fns/auth.rs`) or a folder (`auth/mod.rs`).
+                ("super::", module[..module.len().saturating_sub(1)].to_vec()),
+            ] {
+                for (at, _) in source.match_indices(anchor) {
+                    // `foo_crate::` or `my_super::` are not anchors.
+                    let before = source[..at].chars().next_back();
+                    if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                        continue;
+                    }
+                    for path in paths(&source[at + anchor.len()..]) {
+                        let mut full = base.clone();
+                        let mut path = path.as_slice();
+                        while path.first().map(String::as_str) == Some("super") {
+                            full.pop();
+                            path = &path[1..];
+                        }
+                        full.extend(path.iter().cloned());
+                        let Some(target) = resolve(full) else {
+                            continue;
+                        };
+                        let related = target.starts_with(&module) || module.starts_with(&target);
+                        if !related {
+                            named.insert(target.join("/"));
+                        }
+                    }
+                }
             }
-            let source = std::fs::read_to_string(&file).unwrap();
-            let named = graph.entry(module.clone()).or_default();
-            for (at, _) in source.match_indices("crate::") {
-                named.extend(first_segments(&source[at + "crate::".len()..]));
-            }
-            named.remove(&module);
         }
         graph
     }
 
-    /// The first path segment of `a::b` or of each entry of `{a::b, c}`.
-    fn first_segments(path: &str) -> Vec<String> {
-        let ident = |s: &str| -> String {
-            s.trim_start()
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect()
-        };
-        let Some(inner) = path.strip_prefix('{') else {
-            return vec![ident(path)];
-        };
-        let (mut depth, mut entries, mut start) = (0, Vec::new(), 0);
-        for (i, c) in inner.char_indices() {
-            match c {
-                '{' => depth += 1,
-                '}' if depth == 0 => {
-                    entries.push(ident(&inner[start..i]));
-                    break;
-                }
-                '}' => depth -= 1,
-                ',' if depth == 0 => {
-                    entries.push(ident(&inner[start..i]));
-                    start = i + 1;
-                }
-                _ => {}
-            }
-        }
-        entries.retain(|e| !e.is_empty());
-        entries
-    }
-
-    /// No two modules import each other, directly or through others: each
-    /// concept can be read (and changed) starting from the ones it builds on.
-    #[test]
-    fn the_modules_import_each_other_in_no_loop() {
-        let graph = imports();
-        assert!(graph.len() > 10, "{graph:?}");
+    /// Panics with the loop if `graph` has one.
+    fn assert_no_loop(crate_name: &str, graph: &BTreeMap<String, BTreeSet<String>>) {
         fn reaches(
             graph: &BTreeMap<String, BTreeSet<String>>,
             from: &str,
@@ -213,10 +289,54 @@ mod tests {
         }
         for module in graph.keys() {
             assert!(
-                !reaches(&graph, module, module, &mut BTreeSet::new()),
-                "{module} imports itself through {:?}",
+                !reaches(graph, module, module, &mut BTreeSet::new()),
+                "{crate_name}: {module} imports itself through {:?}",
                 graph[module]
             );
         }
+    }
+
+    #[test]
+    fn the_modules_import_each_other_in_no_loop() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (name, root) in [
+            ("server", here.join("src")),
+            ("engine", here.join("../src")),
+            ("app", here.join("../app/src")),
+        ] {
+            let graph = imports(&root);
+            assert!(graph.len() > 10, "{name}: {graph:?}");
+            assert_no_loop(name, &graph);
+        }
+    }
+
+    #[test]
+    fn a_loop_is_found_however_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("lib.rs", "pub mod fns; pub mod other;");
+        write("fns/mod.rs", "pub mod auth; pub mod security;");
+        write("fns/auth.rs", "use super::security::Form;");
+        write(
+            "fns/security.rs",
+            "use crate::{other::X, fns::{auth::{admit, Admitted}}};",
+        );
+        write("other.rs", "// crate::fns is only mentioned");
+        let graph = imports(dir.path());
+        assert_eq!(
+            graph["fns/auth"],
+            BTreeSet::from(["fns/security".to_owned()])
+        );
+        assert_eq!(
+            graph["fns/security"],
+            BTreeSet::from(["fns/auth".to_owned(), "other".to_owned()])
+        );
+        assert!(graph["other"].is_empty(), "comments do not count");
+        let found = std::panic::catch_unwind(|| assert_no_loop("test", &graph));
+        assert!(found.is_err(), "fns/auth <-> fns/security");
     }
 }
