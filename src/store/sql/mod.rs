@@ -25,11 +25,7 @@ use time::OffsetDateTime;
 
 pub use self::dialect::{Dialect, RowsAffected, Value};
 use super::{ExpiredDeletion, Readiness};
-use crate::{
-    record::{Authenticated, SessionRecord, UserSummary},
-    token::TokenHash,
-    Error,
-};
+use crate::{record::UserSummary, Error};
 
 /// Users, events, sessions and refresh tokens in one SQL database.
 #[derive(Debug)]
@@ -77,27 +73,6 @@ impl<DB: Dialect> SqlStore<DB> {
     }
 }
 
-/// The session columns, as a macro so queries stay `&'static str` literals.
-macro_rules! session_columns {
-    () => {
-        "s.id, s.user_id, s.token_hash, s.created_at, s.last_seen_at, s.idle_expires_at, \
-         s.expires_at, s.persistent, s.ip_address, s.user_agent, s.revoked_at, s.authenticated_at, \
-         s.last_ip_address, s.last_user_agent, s.confirmed_at"
-    };
-}
-
-/// `SELECT` of a session joined to its user; see [`authenticated_from_row`].
-macro_rules! session_with_user {
-    () => {
-        concat!(
-            "SELECT ",
-            $crate::store::sql::session_columns!(),
-            ", u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, \
-             u.created_at AS u_created_at FROM sessions s JOIN users u ON u.id = s.user_id"
-        )
-    };
-}
-
 /// How many migrations a database has applied (`/status`).
 pub(crate) const MIGRATIONS_APPLIED: &str = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
 
@@ -116,38 +91,6 @@ fn opt_ts<DB: Dialect>(row: &DB::Row, column: &str) -> Result<Option<OffsetDateT
     DB::opt_int(row, column)?.map(from_ts).transpose()
 }
 
-fn session_from_row<DB: Dialect>(row: &DB::Row) -> Result<SessionRecord, Error> {
-    let time = |column| from_ts(DB::int(row, column)?);
-    let hash = DB::bytes(row, "token_hash")?;
-    let created_at = time("created_at")?;
-    Ok(SessionRecord {
-        id: DB::text(row, "id")?.parse()?,
-        user_id: DB::text(row, "user_id")?.parse()?,
-        token_hash: TokenHash::from_slice(&hash).ok_or_else(|| Error::storage("bad token hash"))?,
-        created_at,
-        last_seen_at: time("last_seen_at")?,
-        idle_expires_at: time("idle_expires_at")?,
-        expires_at: time("expires_at")?,
-        persistent: DB::bool(row, "persistent")?,
-        ip_address: DB::opt_text(row, "ip_address")?,
-        user_agent: DB::opt_text(row, "user_agent")?,
-        last_ip_address: DB::opt_text(row, "last_ip_address")?,
-        last_user_agent: DB::opt_text(row, "last_user_agent")?,
-        revoked_at: opt_ts::<DB>(row, "revoked_at")?,
-        // Rows from before the column existed proved it at sign-in.
-        authenticated_at: opt_ts::<DB>(row, "authenticated_at")?.unwrap_or(created_at),
-        confirmed_at: opt_ts::<DB>(row, "confirmed_at")?,
-    })
-}
-
-/// A session row joined to its user (columns `u_*`).
-fn authenticated_from_row<DB: Dialect>(row: &DB::Row) -> Result<Authenticated, Error> {
-    Ok(Authenticated {
-        session: session_from_row::<DB>(row)?,
-        user: user_from_row::<DB>(row, "u_")?,
-    })
-}
-
 fn user_from_row<DB: Dialect>(row: &DB::Row, prefix: &str) -> Result<UserSummary, Error> {
     let col = |name: &str| format!("{prefix}{name}");
     Ok(UserSummary {
@@ -161,8 +104,6 @@ fn user_from_row<DB: Dialect>(row: &DB::Row, prefix: &str) -> Result<UserSummary
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
-
-pub(crate) use {session_columns, session_with_user};
 
 #[async_trait]
 impl<DB: Dialect> ExpiredDeletion for SqlStore<DB> {

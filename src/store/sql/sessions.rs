@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{authenticated_from_row, session_from_row, ts, Dialect, SqlStore, Value};
+use super::{from_ts, opt_ts, ts, user_from_row, Dialect, SqlStore, Value};
 use crate::{
     id::{SessionId, UserId},
     record::{Authenticated, ClientInfo, SessionRecord},
@@ -12,6 +12,30 @@ use crate::{
     token::TokenHash,
     Error,
 };
+
+// Every column of `sessions` is named here, in the insert above the
+// trait impl and in `session_from_row` below: a new column is one file.
+
+/// The session columns, as a macro so queries stay `&'static str` literals.
+macro_rules! session_columns {
+    () => {
+        "s.id, s.user_id, s.token_hash, s.created_at, s.last_seen_at, s.idle_expires_at, \
+         s.expires_at, s.persistent, s.ip_address, s.user_agent, s.revoked_at, s.authenticated_at, \
+         s.last_ip_address, s.last_user_agent, s.confirmed_at"
+    };
+}
+
+/// `SELECT` of a session joined to its user; see [`authenticated_from_row`].
+macro_rules! session_with_user {
+    () => {
+        concat!(
+            "SELECT ",
+            session_columns!(),
+            ", u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, \
+             u.created_at AS u_created_at FROM sessions s JOIN users u ON u.id = s.user_id"
+        )
+    };
+}
 
 #[async_trait]
 impl<DB: Dialect> SessionStore for SqlStore<DB> {
@@ -47,7 +71,7 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
     async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<Authenticated>, Error> {
         let row = self
             .fetch_optional(
-                concat!(super::session_with_user!(), " WHERE s.token_hash = $1"),
+                concat!(session_with_user!(), " WHERE s.token_hash = $1"),
                 &[Value::Bytes(token_hash.as_bytes())],
             )
             .await?;
@@ -57,7 +81,7 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
     async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
         let row = self
             .fetch_optional(
-                concat!(super::session_with_user!(), " WHERE s.id = $1"),
+                concat!(session_with_user!(), " WHERE s.id = $1"),
                 &[Value::Text(&id.to_string())],
             )
             .await?;
@@ -112,7 +136,7 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
             .fetch_all(
                 concat!(
                     "SELECT ",
-                    super::session_columns!(),
+                    session_columns!(),
                     " FROM sessions s WHERE s.user_id = $1 AND s.revoked_at IS NULL \
                      AND s.idle_expires_at > $2 AND s.expires_at > $2 \
                      ORDER BY s.created_at DESC, s.id DESC"
@@ -195,4 +219,36 @@ impl<DB: Dialect> SessionStore for SqlStore<DB> {
             .map(|row| DB::text(row, "session_id")?.parse())
             .collect()
     }
+}
+
+pub(super) fn session_from_row<DB: Dialect>(row: &DB::Row) -> Result<SessionRecord, Error> {
+    let time = |column| from_ts(DB::int(row, column)?);
+    let hash = DB::bytes(row, "token_hash")?;
+    let created_at = time("created_at")?;
+    Ok(SessionRecord {
+        id: DB::text(row, "id")?.parse()?,
+        user_id: DB::text(row, "user_id")?.parse()?,
+        token_hash: TokenHash::from_slice(&hash).ok_or_else(|| Error::storage("bad token hash"))?,
+        created_at,
+        last_seen_at: time("last_seen_at")?,
+        idle_expires_at: time("idle_expires_at")?,
+        expires_at: time("expires_at")?,
+        persistent: DB::bool(row, "persistent")?,
+        ip_address: DB::opt_text(row, "ip_address")?,
+        user_agent: DB::opt_text(row, "user_agent")?,
+        last_ip_address: DB::opt_text(row, "last_ip_address")?,
+        last_user_agent: DB::opt_text(row, "last_user_agent")?,
+        revoked_at: opt_ts::<DB>(row, "revoked_at")?,
+        // Rows from before the column existed proved it at sign-in.
+        authenticated_at: opt_ts::<DB>(row, "authenticated_at")?.unwrap_or(created_at),
+        confirmed_at: opt_ts::<DB>(row, "confirmed_at")?,
+    })
+}
+
+/// A session row joined to its user (columns `u_*`).
+pub(super) fn authenticated_from_row<DB: Dialect>(row: &DB::Row) -> Result<Authenticated, Error> {
+    Ok(Authenticated {
+        session: session_from_row::<DB>(row)?,
+        user: user_from_row::<DB>(row, "u_")?,
+    })
 }
