@@ -10,7 +10,8 @@
 #   crate name     leptos_sessions  -> acme_portal   (database names); the session
 #                  engine crate `engine` becomes `acme_portal`
 #   display name   Leptos Sessions  -> Acme Portal   (page titles, header, README)
-# The member crates keep the cargo-leptos layout names: app, frontend, server.
+# The member crates keep the cargo-leptos layout names: app, frontend, server
+# (and testkit, the tests' shared code).
 #
 # Why a script and not `cargo generate` placeholders: `{{project-name}}` in
 # the sources would stop this repository from building and testing as it
@@ -33,7 +34,7 @@ if ! [[ "$name" =~ ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ ]]; then
 fi
 crate="${name//-/_}"
 case "$crate" in
-  app | frontend | server | engine | std | core | alloc | test | proc_macro | leptos | leptos_sessions)
+  app | frontend | server | engine | testkit | std | core | alloc | test | proc_macro | leptos | leptos_sessions)
     fail "'$name' would clash with a crate of the workspace or of Rust" "pick another name" ;;
 esac
 # acme-portal -> Acme Portal

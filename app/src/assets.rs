@@ -300,7 +300,10 @@ const LOADER: &str = r#"(function (js, wasm) {
 /// The inline script carries this response's CSP nonce (prerendered pages
 /// are allowed by the hash of its text instead).
 #[leptos::component]
-pub fn BundleTags(names: std::sync::Arc<AssetNames>) -> impl leptos::IntoView {
+pub fn BundleTags(
+    /// The bundle's file names, read once at start-up.
+    names: std::sync::Arc<AssetNames>,
+) -> impl leptos::IntoView {
     use leptos::prelude::*;
     let nonce = leptos::nonce::use_nonce();
     let loader = format!(

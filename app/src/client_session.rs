@@ -57,6 +57,7 @@ impl TokenStorage {
     }
 }
 
+/// What `POST /api/auth/refresh` answers: the access token and who it is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The access JWT.

@@ -39,7 +39,10 @@ pub struct Guide {
 /// # Errors
 /// [`AppError::NotFound`] for an unknown slug.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn load_guide(slug: String) -> Result<Guide, AppError> {
+pub async fn load_guide(
+    /// The guide's name in its path (`/guides/<slug>`).
+    slug: String,
+) -> Result<Guide, AppError> {
     let (_, title) = GUIDES
         .iter()
         .find(|(s, _)| *s == slug)

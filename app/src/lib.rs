@@ -4,6 +4,8 @@
 //! the WASM bundle. Server-only code sits behind `#[cfg(feature = "ssr")]` at
 //! module boundaries.
 
+#![warn(missing_docs)]
+
 pub mod assets;
 pub mod client_session;
 pub mod components;

@@ -7,7 +7,11 @@ use crate::error::AppError;
 
 /// Shows `error` (or nothing) in a live region.
 #[component]
-pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+pub fn FormError(
+    /// The error to show, if any.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     view! {
         <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
             {move || error.get().map(|e| e.to_string())}

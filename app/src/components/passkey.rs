@@ -155,8 +155,11 @@ async fn sign_in(
 /// open. `remember` is the form's "keep me signed in" box.
 #[component]
 pub fn PasskeySignIn(
+    /// The form's "keep me signed in" box, read when a passkey is picked.
     remember: NodeRef<Input>,
-    #[prop(into)] next: Signal<String>,
+    /// Where to go once signed in.
+    #[prop(into)]
+    next: Signal<String>,
 ) -> impl IntoView {
     let supported = use_supported();
     let ceremony = Ceremony::new();
@@ -221,8 +224,11 @@ pub fn PasskeySignIn(
 /// field, no password.
 #[component]
 pub fn PasskeySignUp(
+    /// The form's user-name field.
     username: NodeRef<Input>,
-    #[prop(into)] next: Signal<String>,
+    /// Where to go once signed up.
+    #[prop(into)]
+    next: Signal<String>,
 ) -> impl IntoView {
     let supported = use_supported();
     let ceremony = Ceremony::new();
@@ -256,8 +262,12 @@ pub fn PasskeySignUp(
 /// retries its action), else on to `next`.
 #[component]
 pub fn PasskeyConfirm(
-    #[prop(into)] next: Signal<String>,
-    #[prop(optional)] confirmed: Option<Callback<()>>,
+    /// Where to go once confirmed, unless `confirmed` is given.
+    #[prop(into)]
+    next: Signal<String>,
+    /// Runs once confirmed, instead of going to `next`.
+    #[prop(optional)]
+    confirmed: Option<Callback<()>>,
 ) -> impl IntoView {
     let supported = use_supported();
     let ceremony = Ceremony::new();
@@ -298,9 +308,13 @@ pub fn PasskeyConfirm(
 /// page, which returns here.
 #[component]
 pub fn AddPasskey(
+    /// The field holding the new passkey's name.
     name: NodeRef<Input>,
+    /// Runs with the passkey once added.
     added: Callback<PasskeyView>,
-    #[prop(into)] confirmed: Signal<bool>,
+    /// Whether this session confirmed a credential lately.
+    #[prop(into)]
+    confirmed: Signal<bool>,
 ) -> impl IntoView {
     let supported = use_supported();
     let ceremony = Ceremony::new();

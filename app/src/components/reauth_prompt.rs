@@ -17,8 +17,11 @@ use crate::{
 /// element ids).
 #[component]
 pub fn ReauthPrompt<I>(
+    /// The action to retry once the password is confirmed.
     action: ServerAction<I>,
-    #[prop(default = "reauth")] id: &'static str,
+    /// The prefix of the prompt's element ids.
+    #[prop(default = "reauth")]
+    id: &'static str,
 ) -> impl IntoView
 where
     I: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,

@@ -134,7 +134,10 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 /// [`AppError::NotFound`] if it is not one of theirs (or already gone),
 /// [`AppError::ReauthRequired`] when a confirmation must come first.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn dismiss_notice(id: String) -> Result<(), AppError> {
+pub async fn dismiss_notice(
+    /// The notice's id.
+    id: String,
+) -> Result<(), AppError> {
     Reply::form("dismiss_notice", "/dashboard")
         .then_reload("/dashboard")
         .run(async {
@@ -153,7 +156,10 @@ pub async fn dismiss_notice(id: String) -> Result<(), AppError> {
 /// [`AppError::NotFound`] if `id` is not one of the user's active sessions,
 /// [`AppError::ReauthRequired`] past the re-authentication window.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn revoke_session(id: String) -> Result<(), AppError> {
+pub async fn revoke_session(
+    /// The session's id (never its token).
+    id: String,
+) -> Result<(), AppError> {
     let current = session::current().map(|auth| auth.session.id);
     if current.is_some() && id.parse().ok() == current {
         // Revoking this device is a logout (which needs no step-up); the
@@ -206,7 +212,10 @@ pub async fn revoke_other_sessions() -> Result<(), AppError> {
 /// [`AppError::ReauthRequired`] past the re-authentication window without
 /// a password, [`AppError::WrongPassword`] with a wrong one.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn sign_out_everywhere(password: Option<String>) -> Result<(), AppError> {
+pub async fn sign_out_everywhere(
+    /// The password, when the last confirmation is too old.
+    password: Option<String>,
+) -> Result<(), AppError> {
     Reply::form("sign_out_everywhere", SESSIONS)
         .then(Some("/login?signed_out=1"))
         .run(async {

@@ -24,8 +24,11 @@ pub struct Viewer {
 /// Invalid name or password, a taken name, or an unavailable database.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn sign_up(
+    /// The sign-in name asked for.
     username: String,
+    /// The new password.
     password: String,
+    /// Where to go once signed up (a local path).
     next: Option<String>,
 ) -> Result<(), AppError> {
     let reply = Reply::form("sign_up", "/signup").then(next.as_deref());
@@ -50,9 +53,13 @@ pub async fn sign_up(
 /// [`AppError::InvalidCredentials`] for an unknown user or a wrong password.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn sign_in(
+    /// The sign-in name (or e-mail).
     username: String,
+    /// The password.
     password: String,
+    /// Set ("on") to keep this browser signed in after it closes.
     remember: Option<String>,
+    /// Where to go once signed in (a local path).
     next: Option<String>,
 ) -> Result<(), AppError> {
     let reply = Reply::form("sign_in", "/login").then(next.as_deref());

@@ -87,7 +87,9 @@ pub async fn register_start() -> Result<Value, AppError> {
 /// [`AppError::PasskeyTaken`].
 #[server(prefix = "/api/passkeys", endpoint = "register/finish", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn register_finish(
+    /// The browser's answer (`PublicKeyCredential.toJSON()`).
     credential: Value,
+    /// What to call the passkey (else its authenticator's name).
     name: Option<String>,
 ) -> Result<PasskeyView, AppError> {
     Reply::json("register_finish")
@@ -116,7 +118,10 @@ pub async fn register_finish(
 /// [`AppError::InvalidUsername`], [`AppError::UsernameTaken`],
 /// [`AppError::TooManyAttempts`], or an unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "signup/start", input = Json, client = crate::csrf::CsrfClient)]
-pub async fn signup_start(username: String) -> Result<Value, AppError> {
+pub async fn signup_start(
+    /// The sign-in name asked for.
+    username: String,
+) -> Result<Value, AppError> {
     Reply::json("signup_start")
         .run(async {
             let attempt = Require::credential_attempt(&username).check().await?;
@@ -133,8 +138,11 @@ pub async fn signup_start(username: String) -> Result<Value, AppError> {
 /// was taken meanwhile, or an unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "signup/finish", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn signup_finish(
+    /// The browser's answer (`PublicKeyCredential.toJSON()`).
     credential: Value,
+    /// What to call the passkey.
     name: Option<String>,
+    /// Where to go once signed up (a local path).
     next: Option<String>,
 ) -> Result<SignedIn, AppError> {
     Reply::json("signup_finish")
@@ -178,8 +186,11 @@ pub async fn login_start() -> Result<Value, AppError> {
 /// [`AppError::TooManyAttempts`], or an unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "login/finish", input = Json, client = crate::csrf::CsrfClient)]
 pub async fn login_finish(
+    /// The browser's answer (`PublicKeyCredential.toJSON()`).
     credential: Value,
+    /// Keep this browser signed in after it closes.
     remember: Option<bool>,
+    /// Where to go once signed in (a local path).
     next: Option<String>,
 ) -> Result<SignedIn, AppError> {
     Reply::json("login_finish")
@@ -242,7 +253,10 @@ pub async fn confirm_start() -> Result<Value, AppError> {
 /// [`AppError::TooManyAttempts`] while the account is locked, or an
 /// unavailable store.
 #[server(prefix = "/api/passkeys", endpoint = "confirm/finish", input = Json, client = crate::csrf::CsrfClient)]
-pub async fn confirm_finish(credential: Value) -> Result<(), AppError> {
+pub async fn confirm_finish(
+    /// The browser's answer (`PublicKeyCredential.toJSON()`).
+    credential: Value,
+) -> Result<(), AppError> {
     Reply::json("confirm_finish")
         .run(async {
             let Signed { auth, .. } = Require::session().check()?;
@@ -299,7 +313,12 @@ pub async fn list_passkeys() -> Result<Passkeys, AppError> {
 /// [`AppError::Unauthorized`], [`AppError::NoPasskey`], or an unavailable
 /// store.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
+pub async fn rename_passkey(
+    /// The passkey's id.
+    id: String,
+    /// Its new name.
+    name: String,
+) -> Result<(), AppError> {
     Reply::form("rename_passkey", PASSKEYS_PATH)
         .then(Some(PASSKEYS_PATH))
         .run(async {
@@ -320,7 +339,10 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
 /// [`AppError::ReauthRequired`], [`AppError::NoPasskey`],
 /// [`AppError::LastCredential`], or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn remove_passkey(id: String) -> Result<(), AppError> {
+pub async fn remove_passkey(
+    /// The passkey's id.
+    id: String,
+) -> Result<(), AppError> {
     Reply::form("remove_passkey", PASSKEYS_PATH)
         .then(Some(REMOVED_PATH))
         .run(async {

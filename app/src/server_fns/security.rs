@@ -73,7 +73,12 @@ pub async fn password_state() -> Result<PasswordStatus, AppError> {
 /// [`AppError::WrongPassword`], [`AppError::TooManyAttempts`] while the
 /// account's failures lock it, or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn confirm_password(password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn confirm_password(
+    /// The account's password.
+    password: String,
+    /// Where to go once confirmed (a local path).
+    next: Option<String>,
+) -> Result<(), AppError> {
     let reply = Reply::form("confirm_password", CONFIRM_PATH);
     // A plain form post always goes on (to the dashboard without `next`).
     let reply = match next.as_deref() {
@@ -119,7 +124,9 @@ pub(crate) async fn confirm_with(password: &str) -> Result<engine::Authenticated
 /// [`AppError::WeakPassword`], or an unavailable store.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn change_password(
+    /// The password now; a passkey-only account has none.
     current_password: Option<String>,
+    /// The password wanted.
     new_password: String,
 ) -> Result<(), AppError> {
     Reply::form("change_password", PASSWORD)
@@ -177,7 +184,10 @@ pub async fn remove_password() -> Result<(), AppError> {
 /// [`AppError::ConfirmationMismatch`] for another name, or an unavailable
 /// store.
 #[server(client = crate::csrf::CsrfClient)]
-pub async fn delete_account(username: String) -> Result<(), AppError> {
+pub async fn delete_account(
+    /// The account's name, typed again to say it is meant.
+    username: String,
+) -> Result<(), AppError> {
     Reply::form("delete_account", "/account/delete")
         .then(Some("/login?deleted=1"))
         .run(async {
