@@ -11,11 +11,45 @@ BINARYEN_VERSION="132.0.0"
 
 STEP=0
 STEPS=${STEPS:-1}
+STEP_NAME=""
+STEP_STARTED=""
+STEP_TIMES=()
 
-# step "what is happening" — prints a numbered step header.
+# step "what is happening" — ends the step before (printing its time) and
+# prints a numbered header for the next.
 step() {
+  step_done
   STEP=$((STEP + 1))
+  STEP_NAME="$1"
+  STEP_STARTED=$SECONDS
   printf '\n\033[1m[%d/%d] %s\033[0m\n' "$STEP" "$STEPS" "$1"
+}
+
+# step_done — ends the current step, printing how long it took.
+step_done() {
+  [ -n "$STEP_STARTED" ] || return 0
+  local took=$((SECONDS - STEP_STARTED))
+  printf '\033[2m  … %s: %d min %02d s\033[0m\n' "$STEP_NAME" $((took / 60)) $((took % 60))
+  STEP_TIMES+=("$(printf '%3d min %02d s  %s' $((took / 60)) $((took % 60)) "$STEP_NAME")")
+  STEP_STARTED=""
+}
+
+# step_summary "title" — ends the current step, then lists every step's time.
+step_summary() {
+  step_done
+  printf '\n%s\n' "$1"
+  printf '  %s\n' "${STEP_TIMES[@]}"
+}
+
+# Tools are built for a fast build, not a fast run: they compile a page's
+# worth of code at a time, and their own optimised link (LTO, one codegen
+# unit) is most of a fresh machine's first wait.
+cheap_install() {
+  CARGO_PROFILE_RELEASE_LTO=false \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install "$@"
 }
 
 # fail "what went wrong" "what to do" — prints a readable failure and exits.

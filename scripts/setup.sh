@@ -30,7 +30,7 @@ if have wasm-bindgen && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$WAS
 else
   echo "compiling from crates.io (about 2 minutes on 2 cores)…"
   # No --locked: the CLI's lock file names a crate release the registry lacks.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
+  cheap_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
     || fail "could not install wasm-bindgen-cli" "check the output above; a C compiler (gcc) must be installed"
 fi
 
@@ -38,9 +38,9 @@ step "cargo-leptos $CARGO_LEPTOS_VERSION"
 if have cargo-leptos && cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   echo "already installed"
 else
-  echo "compiling from crates.io (about 15 minutes on 2 cores, once per machine)…"
+  echo "compiling from crates.io (about 11 minutes on 2 cores, once per machine)…"
   # no_downloads: a missing tool is an error rather than a download attempt.
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads \
+  cheap_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads \
     || fail "could not install cargo-leptos" "check the output above; a C compiler (gcc) must be installed"
 fi
 
@@ -59,4 +59,4 @@ if $for_test; then
     || fail "npm ci failed in end2end/" "check your network; the npm registry must be reachable"
 fi
 
-printf '\nset-up complete\n'
+step_summary "set-up complete; time per step:"

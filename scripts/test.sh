@@ -5,7 +5,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
+setup_started=$SECONDS
 "$REPO_ROOT/scripts/setup.sh" --test
+setup_took=$((SECONDS - setup_started))
 
 STEPS=6
 # The template test runs in the template only; a generated app has no generator.
@@ -83,4 +85,5 @@ gen=$(grep -Eo '^template: [0-9]+ passed' "$logs/template.log" 2>/dev/null | awk
 gen=${gen:-0}
 printf '\nall tests passed (Rust: %s, Playwright: %s, Playwright on the release bundle: %s, template: %s)\n' "$rust" "$e2e" "$e2e_release" "$gen"
 printf 'store conformance suite ran on: %s%s\n' "$ran" "${skipped:+ (skipped:$skipped)}"
+step_summary "time per step (after $((setup_took / 60)) min $((setup_took % 60)) s of set-up):"
 echo "tests: $((rust + e2e + e2e_release + gen)) passed, 0 failed"
