@@ -7,12 +7,12 @@
 //! (`immutable`), and a new release is fetched at once because its names
 //! are new. Without hashes (development, tests) the plain names are used.
 //!
-//! The build is split (`cargo leptos build --split`): each lazy page
-//! (`routes::LAZY`) is a WebAssembly chunk of its own, loaded by the
-//! `__wasm_split` module that the JS glue imports. The split manifest maps
-//! each lazy function to the chunks it needs; a render that ran one adds
-//! preload links for them ([`preload_chunks`]), so hydrating a lazy page
-//! costs no second round trip. Chunks are hashed and cached like the rest.
+//! The build is split (`cargo leptos build --split`): each lazy island (the
+//! passkey buttons) and lazy function is a WebAssembly chunk of its own,
+//! loaded by the `__wasm_split` module that the JS glue imports when it is
+//! first needed. The split manifest maps each lazy function to the chunks
+//! it needs; the server reads it to know every chunk's name, so that
+//! hashed chunks are cached like the rest.
 //!
 //! The server reads the names once at start-up ([`AssetNames::load`]);
 //! Leptos' own `HydrationScripts` would read `hash.txt` on every render.
@@ -215,31 +215,48 @@ impl AssetNames {
     }
 }
 
-/// Adds a `<link rel="preload">` (through `leptos_meta`, so it lands in
-/// `<head>`) for every chunk of the lazy functions this render has run.
-///
-/// Leptos records each lazy function a server render runs (its
-/// `PrefetchLazyFn` context, which `#[lazy]` fills on the server); each
-/// lazy page calls this right after its own entry. Leptos' own version of
-/// this step needs its `HydrationScripts`, whose preload tags carry no
-/// nonce and would break the strict CSP.
+/// Adds `<link rel="preload">` tags (through `leptos_meta`, so they land in
+/// `<head>`) for the chunks of the lazy island `island` (its name in snake
+/// case, as the split manifest's `<island>_loader_<hash>` key has it), so
+/// that hydrating it costs no second round trip. Each lazy island calls it
+/// as it renders on the server; in the browser it does nothing.
 #[cfg(feature = "ssr")]
-pub fn preload_chunks() {
+pub fn preload_island(island: &str) {
+    preload_chunks_of(&format!("{island}_loader_"));
+}
+
+/// [`preload_island`] in the browser: nothing to do.
+#[cfg(not(feature = "ssr"))]
+pub fn preload_island(_: &str) {}
+
+/// [`preload_island`] on the server: every chunk of the manifest entries
+/// whose key starts with `prefix`.
+#[cfg(feature = "ssr")]
+fn preload_chunks_of(prefix: &str) {
     use leptos::prelude::*;
     use leptos_meta::Link;
 
-    let (Some(names), Some(ran)) = (
+    let (Some(names), Some(Preloaded(done))) = (
         use_context::<std::sync::Arc<AssetNames>>(),
-        use_context::<leptos::PrefetchLazyFn>(),
+        use_context::<Preloaded>(),
     ) else {
         return;
     };
-    let mut files: Vec<&String> = ran.0.with_value(|ids| {
-        ids.iter()
-            .filter_map(|id| names.split.chunks.get(*id))
-            .flatten()
-            .collect::<Vec<_>>()
-    });
+    // Once per render, however many times the island appears.
+    let first = done
+        .lock()
+        .map(|mut done| done.insert(prefix.to_owned()))
+        .unwrap_or(false);
+    if !first {
+        return;
+    }
+    let mut files: Vec<&String> = names
+        .split
+        .chunks
+        .iter()
+        .filter(|(id, _)| id.starts_with(prefix))
+        .flat_map(|(_, files)| files)
+        .collect();
     files.sort_unstable();
     files.dedup();
     for file in files {
@@ -257,17 +274,21 @@ pub fn preload_chunks() {
     }
 }
 
-/// Makes the bundle's names, and a record of the lazy functions a render
-/// runs, available to the render: the prerenderer provides no such
-/// record, and a request render replaces this one with its own.
+/// The lazy islands a render has preloaded already.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+struct Preloaded(std::sync::Arc<std::sync::Mutex<HashSet<String>>>);
+
+/// Makes the bundle's names available to the render (for the preloads).
 #[cfg(feature = "ssr")]
 pub fn provide(names: std::sync::Arc<AssetNames>) {
-    use leptos::prelude::*;
-    provide_context(names);
-    if use_context::<leptos::PrefetchLazyFn>().is_none() {
-        provide_context(leptos::PrefetchLazyFn::default());
-    }
+    leptos::prelude::provide_context(names);
+    leptos::prelude::provide_context(Preloaded::default());
 }
+
+/// The shell only renders on the server: nothing to provide in the browser.
+#[cfg(not(feature = "ssr"))]
+pub fn provide(_names: std::sync::Arc<AssetNames>) {}
 
 /// The bundle loader, a classic inline script so that it runs as soon as
 /// the parser reaches it. It adds the JS glue as a module `<script>`: a
@@ -277,19 +298,49 @@ pub fn provide(names: std::sync::Arc<AssetNames>) {
 /// this script would be refused there: it is parser-inserted and allowed by
 /// its hash, and such a script passes no trust on.) Once the module has
 /// run, `import()` finds it in the page's module map, without a second
-/// fetch, and the loader instantiates the WebAssembly and hydrates once the
-/// document is parsed.
+/// fetch, and the loader instantiates the WebAssembly once the document is
+/// parsed.
+///
+/// Then it hydrates the page's islands, in document order: each
+/// `<leptos-island data-component="…">` is handed to the function the
+/// WebAssembly exports under that name (after Leptos' own `island_script`,
+/// which `HydrationScripts` would inline without our CSP's trust). A lazy
+/// island's function loads its chunk first; the document is marked
+/// `data-hydrated` once every island, lazy ones included, has hydrated.
 const LOADER: &str = r#"(function (js, wasm) {
 	var parsed = new Promise(function (done) {
 		if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", done, { once: true });
 		else done();
 	});
+	function walk(node, mod, children, pending) {
+		var tag = node.tagName.toLowerCase();
+		if (tag === "leptos-island") {
+			var island = mod[node.dataset.component];
+			if (island) {
+				var enter = children[children.length - 1];
+				if (enter) enter();
+				pending.push(island(node));
+			} else {
+				console.warn("no WebAssembly function for the island " + node.dataset.component);
+			}
+		}
+		if (tag === "leptos-children") children.push(node.$$on_hydrate);
+		for (var child of Array.from(node.children)) walk(child, mod, children, pending);
+		if (tag === "leptos-children") children.pop();
+	}
 	var glue = document.createElement("script");
 	glue.type = "module";
 	glue.src = js;
 	glue.onload = function () {
 		import(js).then(function (mod) {
-			return mod.default({ module_or_path: wasm }).then(function () { return parsed; }).then(function () { mod.hydrate(); });
+			return mod.default({ module_or_path: wasm }).then(function () { return parsed; }).then(function () {
+				mod.hydrate();
+				var pending = [];
+				walk(document.body, mod, [], pending);
+				return Promise.all(pending);
+			}).then(function () {
+				document.documentElement.setAttribute("data-hydrated", "true");
+			});
 		});
 	};
 	document.head.appendChild(glue);
@@ -305,6 +356,12 @@ pub fn BundleTags(
     names: std::sync::Arc<AssetNames>,
 ) -> impl leptos::IntoView {
     use leptos::prelude::*;
+    // Islands: what the server renders outside them is never hydrated, so
+    // it carries no hydration markers and serialises no resources (as
+    // Leptos' `HydrationScripts` does in islands mode).
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     let nonce = leptos::nonce::use_nonce();
     let loader = format!(
         "{LOADER}({:?}, {:?});",

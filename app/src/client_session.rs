@@ -12,15 +12,26 @@
 //!   would keep an abandoned tab signed in forever. Without activity the
 //!   token lapses; the next activity, or the next call that needs it,
 //!   refreshes;
-//! - **memory by default:** the JWT lives in this module's memory. With
-//!   `TOKEN_STORAGE=local` it goes to `localStorage` instead, which survives
-//!   reloads but is readable by any script on the page (an XSS);
+//! - **kept for the tab when bound:** pages are ordinary page loads, so a
+//!   token in memory would be gone at the next link. By default
+//!   (`TOKEN_STORAGE=session`) a token bound to this browser's DPoP key is
+//!   kept in `sessionStorage`, so following links costs no refresh while it
+//!   is valid. A script that copies it gets nothing it can use elsewhere:
+//!   every API refuses it without a proof of the key, which is
+//!   non-extractable. An unbound token (no WebCrypto) stays in memory.
+//!   `TOKEN_STORAGE=memory` keeps every token in memory (a refresh per page
+//!   load); `local` keeps it in `localStorage` (survives closing the tab);
 //! - **snapshot:** a *non-secret* summary (name, session expiry) is kept in
 //!   `localStorage` so the next static page shows the right header at once,
 //!   then confirms with the server;
 //! - **cross-tab:** sign-in, logout and revocation are announced on a
 //!   `BroadcastChannel` (with the `storage` event as fallback), and other
-//!   tabs re-check within about a second.
+//!   tabs re-check within about a second. A server-rendered page tells the
+//!   browser who is signed in ([`ClientSession::observe_server`]); when that
+//!   differs from the snapshot (a sign-in or sign-out without JavaScript),
+//!   it announces the change too.
+//!
+//! The state is the page's, shared by every island ([`crate::page_wide`]).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -38,11 +49,15 @@ mod imp;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenStorage {
-    /// In memory only (the default): gone on reload, unreachable for other
-    /// scripts except through the app itself.
+    /// The default: a token bound to this browser's DPoP key in
+    /// `sessionStorage` (this tab, until it closes), so following a link
+    /// costs no refresh; an unbound one in memory.
+    Session,
+    /// In memory only: every page load asks for a new token.
     Memory,
-    /// In `localStorage`: survives reloads, but any script that runs on the
-    /// page (an XSS) can read it. Opt-in.
+    /// In `localStorage`: survives closing the tab, and is kept even when
+    /// unbound, where any script that runs on the page (an XSS) could use
+    /// it elsewhere. Opt-in.
     Local,
 }
 
@@ -51,8 +66,19 @@ impl TokenStorage {
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Session => "session",
             Self::Memory => "memory",
             Self::Local => "local",
+        }
+    }
+
+    /// The value of a meta tag, or the default.
+    #[must_use]
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "memory" => Self::Memory,
+            "local" => Self::Local,
+            _ => Self::Session,
         }
     }
 }
@@ -97,7 +123,7 @@ pub enum ClientState {
     },
 }
 
-/// Handle to the browser session state; `Copy`, provided at the app root.
+/// Handle to the browser session state; `Copy`, one per page.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientSession {
     state: RwSignal<ClientState>,
@@ -105,21 +131,18 @@ pub struct ClientSession {
 }
 
 impl ClientSession {
-    /// Provides the handle to the app.
-    pub fn provide() {
-        provide_context(Self {
+    fn new() -> Self {
+        Self {
             state: RwSignal::new(ClientState::Unknown),
             refreshes: RwSignal::new(0),
-        });
+        }
     }
 
-    /// The app's handle.
+    /// The page's handle: in the browser, the one every island shares; on
+    /// the server, a fresh one that stays [`ClientState::Unknown`].
     #[must_use]
     pub fn get() -> Self {
-        use_context::<Self>().unwrap_or(Self {
-            state: RwSignal::new(ClientState::Unknown),
-            refreshes: RwSignal::new(0),
-        })
+        imp::shared()
     }
 
     /// The current state (tracked).
@@ -135,10 +158,26 @@ impl ClientSession {
     }
 
     /// Starts the client-side check: show the snapshot, then confirm with
-    /// the server, then keep the token fresh and listen to other tabs. Call
-    /// from static pages; a no-op on the server.
+    /// the server (unless this tab holds a valid token), then keep the token
+    /// fresh and listen to other tabs. For prerendered pages, which the
+    /// server rendered for no one; a no-op on the server.
     pub fn start(self) {
         imp::start(self);
+    }
+
+    /// What a server-rendered page said: `Some((name, session end))` when
+    /// signed in. The state follows it with no request; a change from what
+    /// this browser last knew (a sign-in or out without JavaScript, or in
+    /// an earlier page) is announced to the other tabs. Then listens to
+    /// them.
+    pub fn observe_server(self, signed_in: Option<(String, i64)>) {
+        imp::observe_server(self, signed_in);
+    }
+
+    /// This tab signed in or out and is about to load the next page: drop
+    /// the token and tell the other tabs, without asking the server here.
+    pub fn announce(self) {
+        imp::announce(self);
     }
 
     /// A valid access token, refreshing (once, shared) if needed.

@@ -6,11 +6,10 @@
 //!
 //! - **HTML forms** (no JavaScript): a hidden [`CsrfField`], filled on the
 //!   server from the token the session layer resolved for this request;
-//! - **the hydrated app**: every server-function call and the refresh call
-//!   send an `X-CSRF-Token` header ([`CsrfClient`], [`header_value`]), read
-//!   from the CSRF cookie at send time, so a sign-in in another tab is
-//!   picked up without a reload. The same client also passes on the
-//!   session times the server reports (see [`crate::session_clock`]).
+//! - **the islands**: every server-function call, every form an island
+//!   sends and the refresh call send an `X-CSRF-Token` header
+//!   ([`CsrfClient`], [`header_value`]), read from the CSRF cookie at send
+//!   time, so a sign-in in another tab is picked up without a reload.
 
 use leptos::prelude::*;
 
@@ -105,15 +104,12 @@ mod client {
                 if let Some(token) = super::ensure_token().await {
                     req.headers().set(super::HEADER, &token);
                 }
-                let res = <BrowserClient as Client<E, IS, OS>>::send(req).await?;
-                // Any call that kept the session says when it now ends.
-                let times = res.generate_headers();
-                crate::session_clock::observe_header(
-                    times
-                        .get(crate::session_clock::HEADER)
-                        .and_then(|v| v.to_str().ok()),
-                );
-                Ok(res)
+                // (The session times such a call reports are not read here:
+                // reading a response's headers through `server_fn` builds a
+                // `http::HeaderMap`, whose header-name table would be a
+                // tenth of the bundle. The calls that move the session's
+                // times are followed by a page load, which reports them.)
+                <BrowserClient as Client<E, IS, OS>>::send(req).await
             })
         }
 

@@ -1,8 +1,10 @@
 //! The Leptos application: routes, pages, components and server functions.
 //!
 //! Compiled twice: with `ssr` into the server binary, and with `hydrate` into
-//! the WASM bundle. Server-only code sits behind `#[cfg(feature = "ssr")]` at
-//! module boundaries.
+//! the WASM bundle. In islands mode the server renders every page, and only
+//! the `#[island]` components (and what they call) reach the bundle; the
+//! pages themselves never run in the browser. Server-only code sits behind
+//! `#[cfg(feature = "ssr")]` at module boundaries.
 
 #![warn(missing_docs)]
 
@@ -13,8 +15,12 @@ pub mod csrf;
 pub mod error;
 pub mod format;
 pub mod guides;
+pub mod navigation;
+#[cfg(feature = "hydrate")]
+pub mod page_wide;
 pub mod pages;
 pub mod paths;
+pub mod post;
 pub mod redirect;
 pub mod routes;
 pub mod server_fns;
@@ -29,10 +35,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::Router;
 
-use crate::{
-    client_session::ClientSession,
-    components::{auth_state::AuthVersion, idle_prompt::IdlePrompt, nav::SiteHeader},
-};
+use crate::components::{idle_prompt::IdlePrompt, nav::SiteHeader};
 
 /// The HTML document around the app, rendered on the server only.
 ///
@@ -48,7 +51,6 @@ pub fn shell(
     token_storage: client_session::TokenStorage,
     assets: std::sync::Arc<assets::AssetNames>,
 ) -> impl IntoView {
-    #[cfg(feature = "ssr")]
     assets::provide(assets.clone());
     view! {
         <!DOCTYPE html>
@@ -74,23 +76,13 @@ pub fn shell(
     }
 }
 
-/// Marks the document once the WASM app has taken over, the page's own
-/// chunk included: for tests and for styling that needs interactivity.
-#[cfg(feature = "hydrate")]
-pub fn mark_hydrated() {
-    if let Some(root) = document().document_element() {
-        let _ = root.set_attribute("data-hydrated", "true");
-    }
-}
-
 /// The root component: the layout around the route table
-/// ([`routes::AppRoutes`]).
+/// ([`routes::AppRoutes`]). Rendered on the server only; its islands (the
+/// header's navigation, the idle prompt, and the pages' own) hydrate in
+/// the browser.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    AuthVersion::provide();
-    ClientSession::provide();
-    session_clock::SessionClock::provide();
 
     view! {
         <Title formatter=|page: String| format!("{page} · Leptos Sessions") />

@@ -2,14 +2,23 @@
 //! declared once.
 //!
 //! [`route_table!`] turns each line into both a `<Route>` of the Leptos
-//! router ([`AppRoutes`]) and an entry of [`ACCESS`], which the server's
+//! router ([`AppRoutes`]) and an entry of [`PAGES`], which the server's
 //! session layer reads: a page cannot exist without a declared [`Access`],
 //! and the two can never disagree. The server also refuses to start if the
-//! router lists a path that [`ACCESS`] does not (a `<Route>` written by
-//! hand outside the table).
+//! router lists a path that [`PAGES`] does not (a `<Route>` written by
+//! hand outside the table), and the end-to-end suite takes its page lists
+//! from [`PAGES`] (`server --routes`), so a new page cannot miss the axe,
+//! CSP and bundle checks.
 //!
-//! Server functions are not pages: each checks the session it needs itself
-//! (`session::require`).
+//! A line that contradicts itself does not compile: a page that needs a
+//! session cannot be prerendered (a file rendered for no one, served
+//! without the session layer), see [`contradiction`].
+//!
+//! Pages render on the server only (islands: only `#[island]` components
+//! reach the browser), so access is enforced there, before rendering: the
+//! session layer answers 303 to the sign-in or confirmation page. Server
+//! functions are not pages: each states what it requires
+//! (`server_fns::require`).
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -46,131 +55,121 @@ pub enum Access {
     Session,
     /// A signed-in user who proved a credential within the
     /// re-authentication window (`REAUTH_WINDOW`): otherwise the server
-    /// answers 303 to `/account/confirm?next=…`, and a client-side
-    /// navigation goes there too ([`RecentGate`]).
+    /// answers 303 to `/account/confirm?next=…`.
     RecentAuthentication,
 }
 
-/// Declares the routes: `path => View, Access, ssr mode;`, or
-/// `path => View in Chunk, Access, ssr mode;` for a page whose code is
-/// loaded on demand (see "Lazy pages" below).
+impl Access {
+    /// Its name in `server --routes`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Session => "session",
+            Self::RecentAuthentication => "recent",
+        }
+    }
+}
+
+/// How a page renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Render {
+    /// To a file at start-up (one per parameter set), served from memory
+    /// without the session layer; the browser learns the session itself.
+    Prerendered,
+    /// On every request, once its data has resolved, behind the session
+    /// layer.
+    PerRequest,
+}
+
+/// One line of the route table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The router's path (`/guides/:slug`).
+    pub path: &'static str,
+    /// Who may open it.
+    pub access: Access,
+    /// How it renders.
+    pub render: Render,
+}
+
+/// Declares the routes: `path => View, Access, Prerendered;` (or
+/// `Prerendered(params)` for a path with parameters) or
+/// `path => View, Access, PerRequest;`.
 macro_rules! route_table {
-    ($($path:tt => $view:ident $(in $chunk:ident)?, $access:ident, $ssr:expr;)+) => {
-        /// Every page's path (the router's `:param` syntax) and its access.
-        pub const ACCESS: &[(&str, Access)] = &[$(($path, Access::$access)),+];
+    ($($path:tt => $view:ident, $access:ident, $render:ident $(($params:expr))?;)+) => {
+        /// Every page: its path, its access and how it renders.
+        pub const PAGES: &[Page] = &[$(Page {
+            path: $path,
+            access: Access::$access,
+            render: Render::$render,
+        }),+];
 
-        /// The pages whose code is a chunk of its own, by path.
-        pub const LAZY: &[&str] = &[$($(route_table!(@path $path $chunk),)?)+];
-
-        $($(lazy_page!($chunk, $view, $access);)?)+
+        // A contradictory line stops the build, naming the page.
+        const _: () = if let Some(path) = contradiction(PAGES) {
+            panic!("{}", path);
+        };
 
         /// The router's routes, from the same table.
         #[component]
         pub fn AppRoutes() -> impl IntoView {
             view! {
                 <Routes fallback=NotFound>
-                    $(<Route path=path!($path) view={route_view!($view $(in $chunk)?, $access)} ssr=$ssr />)+
+                    $(<Route path=path!($path) view=$view ssr=route_table!(@mode $render $(($params))?) />)+
                 </Routes>
             }
         }
     };
-    (@path $path:tt $chunk:ident) => { $path };
+    (@mode Prerendered) => { SsrMode::Static(StaticRoute::new()) };
+    (@mode Prerendered($params:expr)) => { SsrMode::Static($params) };
+    (@mode PerRequest) => { SsrMode::Async };
 }
 
-/// A route's view: the page itself, or the chunk that loads it.
-macro_rules! route_view {
-    ($view:ident, $access:ident) => {
-        move || guard(Access::$access, $view)
-    };
-    ($view:ident in $chunk:ident, $access:ident) => {
-        leptos_router::Lazy::<$chunk>::new()
-    };
-}
-
-/// A lazy page: `#[lazy_route]` makes its view a split point, so the build
-/// (`cargo leptos build --split`) moves the page's code, and everything
-/// only it uses, into a WebAssembly chunk fetched when the page is first
-/// shown (or hydrated: the server names the chunk in a preload link).
-macro_rules! lazy_page {
-    ($chunk:ident, $view:ident, $access:ident) => {
-        #[doc = concat!("The chunk holding [`", stringify!($view), "`].")]
-        pub struct $chunk;
-
-        #[leptos_router::lazy_route]
-        impl leptos_router::LazyRoute for $chunk {
-            fn data() -> Self {
-                Self
-            }
-
-            fn view(_this: Self) -> AnyView {
-                #[cfg(feature = "ssr")]
-                crate::assets::preload_chunks();
-                guard(Access::$access, $view)
-            }
+/// The first page of `pages` that needs a session but is prerendered: a
+/// file rendered for no one and served without the session layer, which
+/// would leave it unprotected. `const`, so the table is checked as it
+/// compiles.
+#[must_use]
+pub const fn contradiction(pages: &[Page]) -> Option<&'static str> {
+    let mut i = 0;
+    while i < pages.len() {
+        let page = pages[i];
+        let public = matches!(page.access, Access::Public);
+        if !public && matches!(page.render, Render::Prerendered) {
+            return Some(page.path);
         }
-    };
+        i += 1;
+    }
+    None
 }
 
-// `SsrMode::Static` routes are prerendered to files at start-up and served
-// from memory; they learn about the session only after hydration.
-// `SsrMode::Async` routes render on every request, after all their server
-// data has resolved, so the first HTML response is complete.
-//
-// Lazy pages: every page but the home and about pages lives
-// in its own chunk, so the first load of `/` carries the framework, the
-// shell (header, session client, idle prompt) and the home page only, and
-// a new page adds its own chunk rather than bytes to everyone's first load.
+// Prerendered pages are files written at start-up and served from memory;
+// they learn about the session only in the browser. Pages rendered per
+// request render after all their server data has resolved
+// (`SsrMode::Async`), so the first HTML response is complete.
 route_table! {
-    "/" => HomePage, Public, SsrMode::Static(StaticRoute::new());
-    "/about" => AboutPage, Public, SsrMode::Static(StaticRoute::new());
-    "/guides" => GuideIndexPage in GuideIndexChunk, Public, SsrMode::Static(StaticRoute::new());
-    "/guides/:slug" => GuidePage in GuideChunk, Public, SsrMode::Static(guide_params());
-    "/status" => StatusPage in StatusChunk, Public, SsrMode::Async;
-    "/login" => LoginPage in LoginChunk, Public, SsrMode::Async;
-    "/signup" => SignupPage in SignupChunk, Public, SsrMode::Async;
-    "/dashboard" => DashboardPage in DashboardChunk, Session, SsrMode::Async;
-    "/account/sessions" => SessionsPage in SessionsChunk, Session, SsrMode::Async;
-    "/account/confirm" => ConfirmPage in ConfirmChunk, Session, SsrMode::Async;
-    "/account/passkeys" => PasskeysPage in PasskeysChunk, Session, SsrMode::Async;
-    "/account/password" => PasswordPage in PasswordChunk, RecentAuthentication, SsrMode::Async;
-    "/account/delete" => DeleteAccountPage in DeleteAccountChunk, RecentAuthentication, SsrMode::Async;
+    "/" => HomePage, Public, Prerendered;
+    "/about" => AboutPage, Public, Prerendered;
+    "/guides" => GuideIndexPage, Public, Prerendered;
+    "/guides/:slug" => GuidePage, Public, Prerendered(guide_params());
+    "/status" => StatusPage, Public, PerRequest;
+    "/login" => LoginPage, Public, PerRequest;
+    "/signup" => SignupPage, Public, PerRequest;
+    "/dashboard" => DashboardPage, Session, PerRequest;
+    "/account/sessions" => SessionsPage, Session, PerRequest;
+    "/account/confirm" => ConfirmPage, Session, PerRequest;
+    "/account/passkeys" => PasskeysPage, Session, PerRequest;
+    "/account/password" => PasswordPage, RecentAuthentication, PerRequest;
+    "/account/delete" => DeleteAccountPage, RecentAuthentication, PerRequest;
 }
 
-/// A page as its access needs it rendered: behind [`RecentGate`] when it
-/// needs a recent authentication.
-fn guard<V: IntoView + 'static>(access: Access, page: fn() -> V) -> AnyView {
-    match access {
-        Access::RecentAuthentication => view! { <RecentGate page /> }.into_any(),
-        Access::Public | Access::Session => page().into_any(),
-    }
-}
-
-/// Renders `page` once the server confirms the session's authentication is
-/// recent, and sends the browser to confirm it (or to sign in) otherwise.
-/// On the server the session layer has already checked it, so this
-/// resolves at once; after a client-side navigation it is the check.
-#[component]
-fn RecentGate<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
-    use crate::{error::AppError, server_fns::security::reauth_status};
-    use leptos_router::{components::Redirect, hooks::use_location};
-
-    let status = Resource::new(|| (), |()| reauth_status());
-    let here = use_location();
-    // The gated routes' paths are fixed and plain, and a pathname comes
-    // percent-encoded: it needs no more encoding as a query value.
-    let to = move |base: &str| format!("{base}?next={}", here.pathname.get_untracked());
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match status.await {
-                    Ok(true) => page().into_any(),
-                    Ok(false) => view! { <Redirect path=to(crate::server_fns::security::CONFIRM_PATH) /> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <Redirect path=to("/login") /> }.into_any(),
-                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+/// A path that `page` answers: its own, or with its parameters filled in
+/// with the first value the prerenderer knows (the end-to-end suite visits
+/// it).
+#[must_use]
+pub fn example(page: &Page) -> String {
+    let first_guide = crate::guides::GUIDES.first().map_or("", |(slug, _)| *slug);
+    page.path.replace(":slug", first_guide)
 }
 
 /// Prerenders one page per guide.
@@ -208,10 +207,10 @@ pub fn access(pattern: &str) -> Option<Access> {
             }
         }
     };
-    ACCESS
+    PAGES
         .iter()
-        .find(|(declared, _)| same(declared))
-        .map(|(_, access)| *access)
+        .find(|page| same(page.path))
+        .map(|page| page.access)
 }
 
 #[cfg(test)]
@@ -247,23 +246,38 @@ mod tests {
 
     #[test]
     fn every_route_is_declared_once() {
-        let mut paths: Vec<_> = ACCESS.iter().map(|(p, _)| *p).collect();
+        let mut paths: Vec<_> = PAGES.iter().map(|p| p.path).collect();
         paths.sort_unstable();
         paths.dedup();
-        assert_eq!(paths.len(), ACCESS.len());
+        assert_eq!(paths.len(), PAGES.len());
     }
 
     #[test]
-    fn a_page_is_a_chunk_of_its_own_unless_it_is_the_first_load() {
-        // Only the pages a visitor lands on first stay in the main bundle
-        // (they are prerendered and small); a new page must be declared
-        // `in SomeChunk`, or it adds its code to everyone's first load.
-        let eager: Vec<_> = ACCESS
-            .iter()
-            .map(|(path, _)| *path)
-            .filter(|path| !LAZY.contains(path))
-            .collect();
-        assert_eq!(eager, ["/", "/about"]);
-        assert!(LAZY.contains(&"/dashboard") && LAZY.contains(&"/guides/:slug"));
+    fn a_page_that_needs_a_session_cannot_be_prerendered() {
+        let page = |path, access, render| Page {
+            path,
+            access,
+            render,
+        };
+        assert_eq!(contradiction(PAGES), None);
+        assert_eq!(
+            contradiction(&[
+                page("/", Access::Public, Render::Prerendered),
+                page("/billing", Access::Session, Render::Prerendered),
+            ]),
+            Some("/billing")
+        );
+        assert_eq!(
+            contradiction(&[page(
+                "/x",
+                Access::RecentAuthentication,
+                Render::Prerendered
+            )]),
+            Some("/x")
+        );
+        assert_eq!(
+            contradiction(&[page("/x", Access::Session, Render::PerRequest)]),
+            None
+        );
     }
 }

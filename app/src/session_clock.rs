@@ -3,12 +3,13 @@
 //!
 //! The server states the times wherever it validated the session: the
 //! `X-Session-Times` header (set by the session layer on every response that
-//! kept the session, and by the refresh endpoint) and the viewer the header
-//! bar loads. The browser keeps the newest observation in [`SessionClock`],
-//! shares it with its other tabs (activity in one tab keeps the others from
-//! warning), and counts down locally against the *server's* clock: each
-//! observation carries the server time, so a wrong local clock does not
-//! matter.
+//! kept the session, and by the refresh endpoint) and the header of every
+//! server-rendered page. The browser keeps the newest observation in
+//! [`SessionClock`], shares it with its other tabs (activity in one tab keeps
+//! the others from warning) and with the tab's next pages
+//! (`sessionStorage`), and counts down locally against the *server's*
+//! clock: each observation carries the server time, so a wrong local clock
+//! does not matter. One clock per page, shared by its islands.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -128,7 +129,7 @@ impl SessionTimes {
     }
 }
 
-/// The browser's view of the session's timing; `Copy`, provided at the root.
+/// The browser's view of the session's timing; `Copy`, one per page.
 #[derive(Clone, Copy, Debug)]
 pub struct SessionClock {
     known: RwSignal<Option<Known>>,
@@ -145,24 +146,19 @@ struct Known {
 }
 
 impl SessionClock {
-    /// Provides the clock to the app; in the browser, also starts it.
-    pub fn provide() {
-        let clock = Self {
+    fn new() -> Self {
+        Self {
             known: RwSignal::new(None),
             now_ms: RwSignal::new(None),
-        };
-        provide_context(clock);
-        // Effects run only in the browser, after hydration.
-        Effect::new(move |_| imp::start(clock));
+        }
     }
 
-    /// The app's clock.
+    /// The page's clock: in the browser, the one every island shares,
+    /// ticking from the first use; on the server, a fresh one that never
+    /// ticks (so both render the same before hydration).
     #[must_use]
     pub fn get() -> Self {
-        use_context::<Self>().unwrap_or(Self {
-            known: RwSignal::new(None),
-            now_ms: RwSignal::new(None),
-        })
+        imp::shared()
     }
 
     /// The newest observation (tracked).
@@ -188,6 +184,7 @@ impl SessionClock {
     /// Forgets the session (signed out).
     pub fn clear(self) {
         self.known.set(None);
+        imp::forget();
     }
 }
 

@@ -125,7 +125,7 @@ test.describe("step-up after the re-authentication window", () => {
     await signUp(page, uniqueUser("step"));
     await page.waitForTimeout(3_500);
     await page.getByRole("link", { name: "Change your password" }).click();
-    await expect(page).toHaveURL(/\/account\/confirm\?next=\/account\/password$/);
+    await expect(page).toHaveURL(/\/account\/confirm\?next=%2Faccount%2Fpassword$/);
     await hydrated(page);
     await page.getByLabel("Password").fill("not my password");
     await page.getByRole("button", { name: "Continue" }).click();

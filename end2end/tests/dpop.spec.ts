@@ -43,9 +43,11 @@ test("refreshes carry a proof from a key that cannot be read out, the same acros
   expect(key.extractable).toBe(false);
   expect(key.exported).toBe("InvalidAccessError");
 
-  // Each load refreshes (the access token lives in memory): the session
-  // was bound to the key on the first, so these succeed only with it.
+  // A tab that holds no token yet refreshes (this one keeps its bound token
+  // in sessionStorage, so it is dropped first, as a new tab has none): the
+  // session was bound to the key on the first, so these succeed only with it.
   for (let i = 0; i < 2; i++) {
+    await page.evaluate(() => sessionStorage.removeItem("leptos-sessions.token"));
     const refreshed = page.waitForResponse((res) => res.url().endsWith("/api/auth/refresh"));
     await page.reload();
     expect((await refreshed).status()).toBe(200);

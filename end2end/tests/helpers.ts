@@ -1,4 +1,5 @@
 import { expect, type Page, type ConsoleMessage } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -41,10 +42,33 @@ export async function signIn(page: Page, username: string): Promise<void> {
   await expect(page).toHaveURL(/\/dashboard$/);
 }
 
+/** One line of the app's route table, as `server routes` prints it. */
+export type Route = {
+  /** The router's pattern (`/guides/:slug`). */
+  pattern: string;
+  /** A path that visits it. */
+  path: string;
+  access: "public" | "session" | "recent";
+  prerendered: boolean;
+};
+
+/**
+ * The route table, read from the server under test: a page added to the
+ * app is in every list below without anyone adding it here.
+ */
+export const ROUTES: Route[] = JSON.parse(
+  execFileSync(
+    process.env.SERVER_BIN ??
+      path.join(process.env.CARGO_TARGET_DIR ?? path.resolve(__dirname, "..", "..", "target"), "debug", "server"),
+    ["routes"],
+    { encoding: "utf8" },
+  ),
+);
+
 /** Every page a visitor can reach signed out (and a 404). */
-export const ANONYMOUS_PAGES = ["/", "/about", "/guides", "/guides/token-model", "/login", "/signup", "/status", "/nope"];
-/** Every page of a signed-in account. */
-export const SIGNED_IN_PAGES = ["/", "/dashboard", "/account/sessions", "/account/passkeys", "/account/password", "/account/delete", "/account/confirm"];
+export const ANONYMOUS_PAGES = [...ROUTES.filter((r) => r.access === "public").map((r) => r.path), "/nope"];
+/** Every page of a signed-in account (and the home page, signed in). */
+export const SIGNED_IN_PAGES = ["/", ...ROUTES.filter((r) => r.access !== "public").map((r) => r.path)];
 
 /** Waits until the WASM app has hydrated the current page. */
 export async function hydrated(page: Page): Promise<void> {
@@ -59,8 +83,12 @@ export async function hydrated(page: Page): Promise<void> {
 export async function looseCards(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const found: string[] = [];
+    // An island's wrappers (`display: contents`) have no box: their
+    // children are the card's content.
+    const flat = (el: Element): Element[] =>
+      getComputedStyle(el).display === "contents" ? [...el.children].flatMap(flat) : [el];
     for (const card of document.querySelectorAll<HTMLElement>(".card")) {
-      const shown = [...card.children].filter(
+      const shown = [...card.children].flatMap(flat).filter(
         (c) => c.getClientRects().length > 0 && getComputedStyle(c).position !== "absolute",
       );
       if (shown.length === 0) continue;

@@ -64,6 +64,46 @@ test("from a static page, the header's links reach the signed-in pages", async (
   expect(problems).toEqual([]);
 });
 
+test("following links and reloading cost no refresh while the bound token is valid", async ({ page }) => {
+  const problems = watchConsole(page);
+  await signUp(page, uniqueUser("keep"));
+  let refreshes = 0;
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/auth/refresh")) refreshes += 1;
+  });
+  // Server-rendered pages need no token; the first prerendered one gets one.
+  await page.goto("/");
+  await expect(page.getByTestId("token-expiry")).toContainText("valid until");
+  expect(refreshes).toBe(1);
+  // Ten links between prerendered pages, then a reload: the tab's token
+  // serves them all.
+  for (let i = 0; i < 5; i++) {
+    await page.getByRole("navigation").getByRole("link", { name: "How it works" }).click();
+    await expect(page).toHaveURL(/\/about$/);
+    await expect(page.getByTestId("token-expiry")).toContainText("valid until");
+    await page.getByRole("navigation").getByRole("link", { name: "Leptos Sessions" }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByTestId("token-expiry")).toContainText("valid until");
+  }
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId("token-expiry")).toContainText("valid until");
+  expect(refreshes).toBe(1);
+  // What the tab keeps is bound to its key: without a proof of it, the
+  // API refuses it.
+  const kept = await page.evaluate(() => JSON.parse(sessionStorage.getItem("leptos-sessions.token") ?? "null"));
+  expect(kept.token.token_type).toBe("DPoP");
+  const copied = await page.request.get("/api/me", {
+    headers: { Authorization: `Bearer ${kept.token.access_token}` },
+  });
+  expect(copied.status()).toBe(401);
+  const asDpop = await page.request.get("/api/me", {
+    headers: { Authorization: `DPoP ${kept.token.access_token}` },
+  });
+  expect(asDpop.status()).toBe(401);
+  expect(problems).toEqual([]);
+});
+
 test("logout in one tab flips the other tab to signed out", async ({ context }) => {
   const first = await context.newPage();
   const user = uniqueUser("tabs");

@@ -1,8 +1,9 @@
-//! Browser entry point. Only hydrates: all UI lives in the `app` crate.
+//! Browser entry point. The page's islands are hydrated one by one by the
+//! bundle loader (`app::assets`), each through its own exported function;
+//! this only sets up what they share.
 
-// Asynchronous hydration's future nests one level per view in the app's
-// type; its layout needs more than the default depth.
-#![recursion_limit = "256"]
+// `app`'s islands export themselves; naming the crate links them in.
+use app as _;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -12,14 +13,5 @@ pub fn hydrate() {
     if cfg!(debug_assertions) {
         console_error_panic_hook::set_once();
     }
-    // Hydration is asynchronous: a lazy page (`app::routes::LAZY`) hydrates
-    // once its chunk has loaded. The document is marked after all of it.
-    wasm_bindgen_futures::spawn_local(async {
-        if let Some(body) = leptos::prelude::document().body() {
-            leptos::mount::hydrate_from_async(body, app::App)
-                .await
-                .forget();
-            app::mark_hydrated();
-        }
-    });
+    leptos::mount::hydrate_islands();
 }

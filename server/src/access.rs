@@ -3,7 +3,10 @@
 //!
 //! Every page the router serves must have a declared access, or the server
 //! does not start: a page added without one would otherwise be served to
-//! anyone, with only its server function's 401 behind it.
+//! anyone, with only its server function's 401 behind it. Nor does it
+//! start with a protected page the router prerenders (the route table
+//! refuses such a line as it compiles; this catches a `<Route>` written
+//! outside it).
 
 use std::collections::{HashMap, HashSet};
 
@@ -30,14 +33,21 @@ impl RouteAccess {
     /// Pairs the router's routes with their declared access.
     ///
     /// # Errors
-    /// [`StartupError::Undeclared`] for a route with no declared access.
+    /// [`StartupError::Undeclared`] for a route with no declared access,
+    /// [`StartupError::PrerenderedButProtected`] for a prerendered route
+    /// that needs a session.
     pub fn new(routes: &[AxumRouteListing]) -> Result<Self, StartupError> {
         let mut pages = HashMap::new();
         for route in routes {
             let access = app::routes::access(route.path())
                 .ok_or_else(|| StartupError::Undeclared(route.path().to_owned()))?;
             let page = match route.mode() {
-                SsrMode::Static(_) => Page::Prerendered,
+                SsrMode::Static(_) if access == Access::Public => Page::Prerendered,
+                SsrMode::Static(_) => {
+                    return Err(StartupError::PrerenderedButProtected(
+                        route.path().to_owned(),
+                    ))
+                }
                 _ => Page::Rendered(access),
             };
             pages.insert(route.path().to_owned(), page);
@@ -79,7 +89,7 @@ mod tests {
     #[tokio::test]
     async fn every_route_of_the_app_declares_its_access() {
         let routes = leptos_axum::generate_route_list(app::App);
-        assert!(routes.len() >= app::routes::ACCESS.len(), "{routes:?}");
+        assert!(routes.len() >= app::routes::PAGES.len(), "{routes:?}");
         let access = RouteAccess::new(&routes).unwrap();
         assert_eq!(
             access.of("/dashboard"),
@@ -102,5 +112,18 @@ mod tests {
         ];
         let err = RouteAccess::new(&routes).unwrap_err().to_string();
         assert!(err.contains("/billing"), "{err}");
+    }
+
+    #[test]
+    fn a_prerendered_protected_route_refuses_to_start() {
+        let routes = [listing(
+            "/dashboard",
+            SsrMode::Static(leptos_router::static_routes::StaticRoute::new()),
+        )];
+        let err = RouteAccess::new(&routes).unwrap_err();
+        assert!(
+            matches!(err, StartupError::PrerenderedButProtected(ref path) if path == "/dashboard"),
+            "{err}"
+        );
     }
 }

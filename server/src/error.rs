@@ -223,6 +223,10 @@ pub enum StartupError {
     /// A route of the app declares no access rule.
     #[error("route {0} declares no access (public or session) in app::routes")]
     Undeclared(String),
+    /// A route that needs a session is prerendered: its file would be
+    /// served to anyone, without the session layer.
+    #[error("route {0} needs a session but is prerendered: render it per request")]
+    PrerenderedButProtected(String),
     /// This build refuses to run here (the bench-only build).
     #[error("{0}")]
     Refused(&'static str),

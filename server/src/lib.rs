@@ -7,6 +7,10 @@
 //! - [`error`]: one error type for every request-time refusal.
 //! - [`telemetry`]: structured logging.
 
+// The app's page views are deeply nested types; laying out their async
+// renders needs more than the default depth.
+#![recursion_limit = "256"]
+
 pub mod access;
 #[cfg(feature = "bench-bypass")]
 pub mod bench_bypass;

@@ -50,6 +50,11 @@ async fn start() -> ExitCode {
     let _ = dotenvy::dotenv();
 
     let command = std::env::args().nth(1);
+    if command.as_deref() == Some("routes") {
+        // The route table as JSON, for the end-to-end suite's page lists.
+        println!("{}", server::routes::table_json());
+        return ExitCode::SUCCESS;
+    }
     let config = match server::config::Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -76,7 +81,9 @@ async fn start() -> ExitCode {
             };
         }
         Some(other) => {
-            eprintln!("unknown command {other:?}; expected `serve` (default) or `generate-key`");
+            eprintln!(
+                "unknown command {other:?}; expected `serve` (default), `generate-key` or `routes`"
+            );
             return ExitCode::from(2);
         }
     }

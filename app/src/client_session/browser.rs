@@ -5,19 +5,37 @@
 
 use std::{cell::RefCell, time::Duration};
 
-use gloo_storage::{LocalStorage, Storage as _};
+use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use leptos::{prelude::*, task::spawn_local};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{closure::Closure, JsCast as _};
 
-use super::{ClientSession, ClientState, TokenResponse};
+use super::{ClientSession, ClientState, TokenResponse, TokenStorage};
 
 // Browser-only, like this file (beside it: a `#[path]` module's children are).
 mod dpop;
 
 const SNAPSHOT_KEY: &str = "leptos-sessions.snapshot";
+/// `localStorage`, with `TOKEN_STORAGE=local`: the token and its expiry.
 const TOKEN_KEY: &str = "leptos-sessions.access-token";
+/// `sessionStorage`, by default: a bound token's whole answer and expiry.
+const TAB_TOKEN_KEY: &str = "leptos-sessions.token";
 const CHANNEL: &str = "leptos-sessions";
+
+thread_local! {
+    static SHARED: ClientSession = crate::page_wide::for_the_page(ClientSession::new);
+}
+
+pub fn shared() -> ClientSession {
+    SHARED.with(|session| *session)
+}
+
+/// A bound token kept for the tab, with its expiry in this browser's time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct TabToken {
+    token: TokenResponse,
+    expires_at_ms: f64,
+}
 
 /// Non-secret summary kept across page loads.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -51,19 +69,35 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-fn use_local_storage() -> bool {
+fn token_storage() -> TokenStorage {
     document()
         .query_selector("meta[name=token-storage]")
         .ok()
         .flatten()
         .and_then(|m| m.get_attribute("content"))
-        .is_some_and(|v| v == super::TokenStorage::Local.as_str())
+        .map_or(TokenStorage::Session, |v| TokenStorage::parse(&v))
+}
+
+fn use_local_storage() -> bool {
+    token_storage() == TokenStorage::Local
+}
+
+/// Marks the session client started; `false` if it already was.
+fn first_start() -> bool {
+    INNER.with_borrow_mut(|i| !std::mem::replace(&mut i.started, true))
 }
 
 pub fn start(session: ClientSession) {
-    let first = INNER.with_borrow_mut(|i| !std::mem::replace(&mut i.started, true));
-    if !first {
+    if !first_start() {
         return;
+    }
+    listen_to_other_tabs(session);
+    // A bound token this tab obtained on an earlier page: no request.
+    if let Ok(kept) = SessionStorage::get::<TabToken>(TAB_TOKEN_KEY) {
+        if kept.expires_at_ms - now_ms() > 2_000.0 && token_storage() == TokenStorage::Session {
+            adopt(session, &kept.token, kept.expires_at_ms);
+            return;
+        }
     }
     if let Ok(snap) = LocalStorage::get::<Snapshot>(SNAPSHOT_KEY) {
         if snap.session_expires_at * 1000 > now_ms() as i64 {
@@ -80,10 +114,59 @@ pub fn start(session: ClientSession) {
             INNER.with_borrow_mut(|i| i.token = Some((token, exp)));
         }
     }
-    listen_to_other_tabs(session);
     spawn_local(async move {
         access_token(session).await;
     });
+}
+
+pub fn observe_server(session: ClientSession, signed_in: Option<(String, i64)>) {
+    if !first_start() {
+        return;
+    }
+    listen_to_other_tabs(session);
+    let known = LocalStorage::get::<Snapshot>(SNAPSHOT_KEY).ok();
+    match signed_in {
+        Some((name, session_expires_at)) => {
+            let changed = known.as_ref().is_none_or(|k| k.name != name);
+            let _ = LocalStorage::set(
+                SNAPSHOT_KEY,
+                Snapshot {
+                    name: name.clone(),
+                    session_expires_at,
+                },
+            );
+            session.state.set(ClientState::SignedIn {
+                name,
+                session_expires_at,
+                token_expires_at: 0,
+                confirmed: true,
+            });
+            if changed {
+                forget_token();
+                announce_to_other_tabs();
+            }
+        }
+        None => {
+            session.state.set(ClientState::SignedOut);
+            if known.is_some() {
+                forget_token();
+                LocalStorage::delete(SNAPSHOT_KEY);
+                announce_to_other_tabs();
+            }
+        }
+    }
+}
+
+pub fn announce(_: ClientSession) {
+    forget_token();
+    announce_to_other_tabs();
+}
+
+/// Drops the token wherever it is kept.
+fn forget_token() {
+    INNER.with_borrow_mut(|i| i.token = None);
+    LocalStorage::delete(TOKEN_KEY);
+    SessionStorage::delete(TAB_TOKEN_KEY);
 }
 
 pub async fn access_token(session: ClientSession) -> Option<String> {
@@ -170,13 +253,32 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
 
 fn accept(session: ClientSession, token: &TokenResponse) {
     let expires_at_ms = now_ms() + token.expires_in as f64 * 1000.0;
+    let bound = token.token_type.eq_ignore_ascii_case("dpop");
+    match token_storage() {
+        TokenStorage::Local => {
+            let _ = LocalStorage::set(TOKEN_KEY, (&token.access_token, expires_at_ms));
+        }
+        // Kept for the next page only when bound: copied out, it is
+        // useless without this browser's key.
+        TokenStorage::Session if bound => {
+            let kept = TabToken {
+                token: token.clone(),
+                expires_at_ms,
+            };
+            let _ = SessionStorage::set(TAB_TOKEN_KEY, kept);
+        }
+        TokenStorage::Session | TokenStorage::Memory => {}
+    }
+    session.refreshes.update(|n| *n += 1);
+    adopt(session, token, expires_at_ms);
+}
+
+/// Holds `token` (expiring at `expires_at_ms`) and shows its session.
+fn adopt(session: ClientSession, token: &TokenResponse, expires_at_ms: f64) {
     INNER.with_borrow_mut(|i| {
         i.token = Some((token.access_token.clone(), expires_at_ms));
         i.bound = token.token_type.eq_ignore_ascii_case("dpop");
     });
-    if use_local_storage() {
-        let _ = LocalStorage::set(TOKEN_KEY, (&token.access_token, expires_at_ms));
-    }
     let _ = LocalStorage::set(
         SNAPSHOT_KEY,
         Snapshot {
@@ -190,10 +292,9 @@ fn accept(session: ClientSession, token: &TokenResponse) {
         token_expires_at: token.expires_at,
         confirmed: true,
     });
-    session.refreshes.update(|n| *n += 1);
     // Refresh at 80% of the lifetime, at least one second ahead, if
     // someone is using the page by then.
-    let lifetime = token.expires_in as f64 * 1000.0;
+    let lifetime = expires_at_ms - now_ms();
     listen_for_activity(session);
     schedule(
         session,
@@ -238,12 +339,11 @@ fn listen_for_activity(session: ClientSession) {
 
 fn signed_out(session: ClientSession) {
     INNER.with_borrow_mut(|i| {
-        i.token = None;
         if let Some(timer) = i.timer.take() {
             timer.clear();
         }
     });
-    LocalStorage::delete(TOKEN_KEY);
+    forget_token();
     LocalStorage::delete(SNAPSHOT_KEY);
     session.state.set(ClientState::SignedOut);
 }
@@ -287,8 +387,7 @@ fn schedule(session: ClientSession, after_ms: f64, need: Need) {
 /// Sign-in or logout happened (here, or in another tab when `announce`
 /// is false): forget the token and ask the server again.
 pub fn changed(session: ClientSession, announce: bool) {
-    INNER.with_borrow_mut(|i| i.token = None);
-    LocalStorage::delete(TOKEN_KEY);
+    forget_token();
     if announce {
         announce_to_other_tabs();
     }
@@ -297,9 +396,8 @@ pub fn changed(session: ClientSession, announce: bool) {
     });
 }
 
-/// Tells the other tabs. A server-rendered page never started the client
-/// session, so it has no channel yet: it opens one just to post (a channel
-/// that does not listen still reaches every other one of its name).
+/// Tells the other tabs (a channel posts to every other one of its name,
+/// never to itself).
 fn announce_to_other_tabs() {
     INNER.with_borrow_mut(|i| {
         if i.channel.is_none() {

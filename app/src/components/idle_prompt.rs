@@ -6,25 +6,38 @@
 //! It follows WCAG 2.2.1 (Timing Adjustable): a warning before the time
 //! runs out, at least 20 seconds to answer with the default settings, and
 //! one simple action to extend.
+//!
+//! An island on every page: the session's times come from the page's
+//! header (server-rendered pages) or from the browser's own check
+//! (prerendered ones), through the page's [`SessionClock`].
 
-use leptos::{html, prelude::*};
+use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{
     client_session::{ClientSession, ClientState},
-    components::auth_state::{AuthVersion, Outcome},
     format::countdown,
-    server_fns::auth::Logout,
+    navigation,
     session_clock::{Phase, SessionClock},
 };
 
+/// Signs this tab out, tells the others, and goes to the sign-in page
+/// (`query` says why).
+fn sign_out(query: &'static str) {
+    spawn_local(async move {
+        let logout = <crate::server_fns::auth::Logout as leptos::server_fn::ServerFn>::url();
+        if crate::post::post(logout, String::new()).await.is_ok() {
+            ClientSession::get().announce();
+        }
+        navigation::go(&format!("/login?{query}"));
+    });
+}
+
 /// Shown on every page while a session is known to this tab.
-#[component]
+#[island]
 pub fn IdlePrompt() -> impl IntoView {
     let clock = SessionClock::get();
     let session = ClientSession::get();
-    let logout = ServerAction::<Logout>::new();
-    AuthVersion::get().bump_on_success(logout, Outcome::SignedOut);
-    let ended = RwSignal::new(false);
+    let leaving = RwSignal::new(false);
     // The refresh slides the expiry and reports the new times, which
     // closes the prompt. If it fails, the prompt stays and can be retried.
     let stay = Action::new_local(move |_: &()| async move {
@@ -54,10 +67,10 @@ pub fn IdlePrompt() -> impl IntoView {
         _ => String::new(),
     };
     Effect::new(move |_| {
-        if phase.get() == Phase::Ended {
+        if phase.get() == Phase::Ended && !leaving.get_untracked() {
+            leaving.set(true);
             clock.clear();
-            ended.set(true);
-            logout.dispatch(Logout {});
+            sign_out("ended=idle");
         }
     });
 
@@ -115,8 +128,11 @@ pub fn IdlePrompt() -> impl IntoView {
                                 type="button"
                                 class="button secondary"
                                 node_ref=sign_out_button
-                                disabled=move || logout.pending().get()
-                                on:click=move |_| { logout.dispatch(Logout {}); }
+                                disabled=move || leaving.get()
+                                on:click=move |_| {
+                                    leaving.set(true);
+                                    sign_out("signed_out=1");
+                                }
                             >
                                 "Sign out"
                             </button>
@@ -124,17 +140,6 @@ pub fn IdlePrompt() -> impl IntoView {
                     </div>
                 }
             }}
-        </Show>
-        <Show when=move || ended.get() && clock.times().is_none()>
-            <div class="idle-prompt" role="alert" data-testid="idle-ended">
-                <p>"You were signed out after a period of inactivity."</p>
-                <div class="actions">
-                    <a class="button" href="/login">"Sign in again"</a>
-                    <button type="button" class="button secondary" on:click=move |_| ended.set(false)>
-                        "Dismiss"
-                    </button>
-                </div>
-            </div>
         </Show>
     }
 }

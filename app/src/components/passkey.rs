@@ -5,17 +5,28 @@
 //! browser without WebAuthn, the page is its password form alone. Each
 //! runs one ceremony: `…/start`, the browser's prompt, `…/finish`, and
 //! says plainly what went wrong when the person cancels or the server
-//! refuses.
+//! refuses, then loads the next page.
+//!
+//! Each is a lazy island (`#[island(lazy)]`): its code, with the WebAuthn
+//! bridge and the ceremonies' server calls, is a WebAssembly chunk of its
+//! own that only a page offering it loads. The in-place confirmation of
+//! other forms reaches the same ceremony through a lazy function
+//! ([`confirm_ceremony`]), loaded when its button is pressed. The fields a
+//! button reads (the user name, "keep me signed in", the passkey's name)
+//! are the page's own, found by their ids.
 
-use leptos::{html::Input, prelude::*, task::spawn_local};
-use leptos_router::hooks::use_navigate;
+// `#[island]` derives an undocumented type for the props it sends to the
+// browser (and a loader for a lazy island); the items here are documented.
+#![allow(missing_docs)]
+
+use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    components::auth_state::AuthVersion,
     error::AppError,
+    navigation,
     server_fns::passkeys::{
         confirm_finish, confirm_start, login_finish, login_start, register_finish, register_start,
-        signup_finish, signup_start, PasskeyView,
+        signup_finish, signup_start,
     },
     webauthn::{self, Abort, Failure},
 };
@@ -70,12 +81,6 @@ impl Ceremony {
         }
     }
 
-    /// Whether the component that owns it is still on the page (a flow
-    /// resumes after awaits; the callbacks its parent gave it go with it).
-    fn alive(self) -> bool {
-        self.busy.try_get_untracked().is_some()
-    }
-
     /// Runs `flow` unless one is running; its error becomes the message.
     fn run<F>(self, flow: F)
     where
@@ -121,30 +126,33 @@ impl Ceremony {
     }
 }
 
-/// What to do once signed in: tell this tab and the others, then go to
-/// the path given. Made in the component (it needs the router).
-fn on_signed_in() -> impl Fn(String) + Clone + Send + Sync + 'static {
-    let navigate = use_navigate();
-    let auth = AuthVersion::get();
-    move |to: String| {
-        auth.observe(true);
-        auth.bump();
-        navigate(&to, Default::default());
+/// The value of the page's input `id` (a text field's text, or whether a
+/// checkbox is ticked, as `"on"`).
+#[cfg(feature = "hydrate")]
+fn field(id: &str) -> Option<String> {
+    use wasm_bindgen::JsCast as _;
+    let input: web_sys::HtmlInputElement = document().get_element_by_id(id)?.dyn_into().ok()?;
+    if input.type_() == "checkbox" {
+        return input.checked().then(|| "on".to_owned());
     }
+    Some(input.value()).filter(|v| !v.trim().is_empty())
+}
+
+/// On the server there is no page to read (a ceremony only runs in the
+/// browser).
+#[cfg(not(feature = "hydrate"))]
+fn field(_id: &str) -> Option<String> {
+    None
 }
 
 /// One passkey sign-in (from the prompt, or with `autofill` from the
-/// user-name field's suggestions): where to go next. `choice` gives the
-/// "keep me signed in" box and the next path, read once the person has
-/// picked a passkey (an autofill request waits from the page's load, and
-/// the box may be ticked meanwhile).
-async fn sign_in(
-    autofill: Option<&Abort>,
-    choice: impl Fn() -> (bool, String),
-) -> Result<String, Failed> {
+/// user-name field's suggestions): where to go next. "Keep me signed in"
+/// is read once the person has picked a passkey (an autofill request
+/// waits from the page's load, and the box may be ticked meanwhile).
+async fn sign_in(autofill: Option<&Abort>, next: String) -> Result<String, Failed> {
     let options = login_start().await?;
     let credential = webauthn::get(&options, autofill).await?;
-    let (remember, next) = choice();
+    let remember = field("remember").is_some();
     Ok(login_finish(credential, Some(remember), Some(next))
         .await?
         .next)
@@ -152,61 +160,41 @@ async fn sign_in(
 
 /// "Sign in with a passkey", and the same passkeys offered in the
 /// user-name field's autofill (conditional mediation) while the page is
-/// open. `remember` is the form's "keep me signed in" box.
-#[component]
+/// open.
+#[island(lazy)]
 pub fn PasskeySignIn(
-    /// The form's "keep me signed in" box, read when a passkey is picked.
-    remember: NodeRef<Input>,
     /// Where to go once signed in.
-    #[prop(into)]
-    next: Signal<String>,
+    next: String,
 ) -> impl IntoView {
+    crate::assets::preload_island("passkey_sign_in");
     let supported = use_supported();
     let ceremony = Ceremony::new();
-    let go = on_signed_in();
-    // Read after awaits, so the page may be gone by then: `try_`, which
-    // says "not ticked" instead of panicking.
-    let choice = move || {
-        let ticked = remember
-            .try_get_untracked()
-            .flatten()
-            .is_some_and(|el| el.checked());
-        (ticked, next.try_get_untracked().unwrap_or_default())
-    };
     let autofill = StoredValue::new(None::<Abort>);
 
-    // Autofill: one pending request, withdrawn when the button is used or
-    // the page is left (it would otherwise outlive the field it serves).
-    let go_autofill = go.clone();
+    // Autofill: one pending request, withdrawn when the button is used.
+    let autofill_next = next.clone();
     Effect::new(move |_| {
-        let go = go_autofill.clone();
+        let next = autofill_next.clone();
         spawn_local(async move {
             if !webauthn::autofill_available().await {
                 return;
             }
             let Some(abort) = Abort::new() else { return };
-            if autofill.try_set_value(Some(abort.clone())).is_some() {
-                return; // the page was left while the browser answered
-            }
-            match sign_in(Some(&abort), choice).await {
-                Ok(to) => go(to),
+            autofill.set_value(Some(abort.clone()));
+            match sign_in(Some(&abort), next).await {
+                Ok(to) => navigation::go(&to),
                 Err(err) => ceremony.message.set(say(&err)),
             }
         });
-    });
-    on_cleanup(move || {
-        if let Some(Some(abort)) = autofill.try_get_value() {
-            abort.abort();
-        }
     });
 
     let click = move || {
         if let Some(abort) = autofill.get_value() {
             abort.abort();
         }
-        let go = go.clone();
+        let next = next.clone();
         ceremony.run(async move {
-            go(sign_in(None, choice).await?);
+            navigation::go(&sign_in(None, next).await?);
             Ok(())
         });
     };
@@ -217,34 +205,26 @@ pub fn PasskeySignIn(
             </div>
         </Show>
     }
-    .into_any()
 }
 
 /// "Create an account with a passkey": the name from the form's user-name
-/// field, no password.
-#[component]
+/// field (`#username`), no password.
+#[island(lazy)]
 pub fn PasskeySignUp(
-    /// The form's user-name field.
-    username: NodeRef<Input>,
     /// Where to go once signed up.
-    #[prop(into)]
-    next: Signal<String>,
+    next: String,
 ) -> impl IntoView {
+    crate::assets::preload_island("passkey_sign_up");
     let supported = use_supported();
     let ceremony = Ceremony::new();
-    let go = on_signed_in();
     let click = move || {
-        let name = username
-            .get_untracked()
-            .map(|el| el.value())
-            .unwrap_or_default();
-        let go = go.clone();
+        let name = field("username").unwrap_or_default();
+        let next = next.clone();
         ceremony.run(async move {
             let options = signup_start(name).await?;
             let credential = webauthn::create(&options).await?;
-            let next = next.try_get_untracked().unwrap_or_default();
             let done = signup_finish(credential, None, Some(next)).await?;
-            go(done.next);
+            navigation::go(&done.next);
             Ok(())
         });
     };
@@ -255,40 +235,38 @@ pub fn PasskeySignUp(
             </div>
         </Show>
     }
-    .into_any()
 }
 
-/// "Confirm with a passkey", then `confirmed` if given (a prompt that
-/// retries its action), else on to `next`.
-#[component]
+/// One confirmation with a passkey; the message to show if it failed
+/// (`None`: nothing to say). A lazy function: the in-place confirmation of
+/// every form loads it only when its passkey button is pressed.
+#[lazy]
+pub async fn confirm_ceremony() -> Result<(), Option<String>> {
+    let run = async {
+        let options = confirm_start().await?;
+        let credential = webauthn::get(&options, None).await?;
+        confirm_finish(credential).await?;
+        Ok::<(), Failed>(())
+    };
+    run.await.map_err(|err| say(&err))
+}
+
+/// "Confirm with a passkey", then on to `next`.
+#[island(lazy)]
 pub fn PasskeyConfirm(
-    /// Where to go once confirmed, unless `confirmed` is given.
-    #[prop(into)]
-    next: Signal<String>,
-    /// Runs once confirmed, instead of going to `next`.
-    #[prop(optional)]
-    confirmed: Option<Callback<()>>,
+    /// Where to go once confirmed (a local path).
+    next: String,
 ) -> impl IntoView {
+    crate::assets::preload_island("passkey_confirm");
     let supported = use_supported();
     let ceremony = Ceremony::new();
-    let navigate = use_navigate();
     let click = move || {
-        let navigate = navigate.clone();
+        let next = next.clone();
         ceremony.run(async move {
             let options = confirm_start().await?;
             let credential = webauthn::get(&options, None).await?;
             confirm_finish(credential).await?;
-            match confirmed {
-                Some(confirmed) => {
-                    if ceremony.alive() {
-                        confirmed.run(());
-                    }
-                }
-                None => {
-                    let to = crate::redirect::safe_next(next.try_get_untracked().as_deref());
-                    navigate(&to, Default::default());
-                }
-            }
+            navigation::go(&crate::redirect::safe_next(Some(&next)));
             Ok(())
         });
     };
@@ -299,44 +277,28 @@ pub fn PasskeyConfirm(
             </div>
         </Show>
     }
-    .into_any()
 }
 
-/// "Add a passkey", named from `name`; `added` runs with the new one.
-/// Adding a credential needs one confirmed within this session: without
-/// it (`confirmed` says, or the server does), it goes to the confirmation
-/// page, which returns here.
-#[component]
+/// "Add a passkey", named from the page's `#passkey-name` field; then the
+/// page again, saying which was added. Adding a credential needs one
+/// confirmed within this session: without it (`confirmed` says, or the
+/// server does), it goes to the confirmation page, which returns here.
+#[island(lazy)]
 pub fn AddPasskey(
-    /// The field holding the new passkey's name.
-    name: NodeRef<Input>,
-    /// Runs with the passkey once added.
-    added: Callback<PasskeyView>,
     /// Whether this session confirmed a credential lately.
-    #[prop(into)]
-    confirmed: Signal<bool>,
+    confirmed: bool,
 ) -> impl IntoView {
+    crate::assets::preload_island("add_passkey");
+    use crate::paths::{CONFIRM, PASSKEYS};
     let supported = use_supported();
     let ceremony = Ceremony::new();
-    let navigate = use_navigate();
+    let confirm_first = || navigation::go(&format!("{CONFIRM}?next={PASSKEYS}"));
     let click = move || {
-        let label = name
-            .get_untracked()
-            .map(|el| el.value())
-            .filter(|v| !v.trim().is_empty());
-        let navigate = navigate.clone();
-        let confirm_first = move || {
-            let to = format!(
-                "{}?next={}",
-                crate::server_fns::security::CONFIRM_PATH,
-                crate::server_fns::passkeys::PASSKEYS_PATH
-            );
-            navigate(&to, Default::default());
-        };
-        if !confirmed.get_untracked() {
+        if !confirmed {
             confirm_first();
             return;
         }
+        let label = field("passkey-name");
         ceremony.run(async move {
             let options = match register_start().await {
                 Err(AppError::ReauthRequired) => {
@@ -347,21 +309,28 @@ pub fn AddPasskey(
             };
             let credential = webauthn::create(&options).await?;
             let passkey = register_finish(credential, label).await?;
-            if let Some(input) = name.try_get_untracked().flatten() {
-                input.set_value("");
-            }
-            if ceremony.alive() {
-                added.run(passkey);
-            }
+            let name = percent_encode(&passkey.name);
+            navigation::go(&format!("{PASSKEYS}?added={name}"));
             Ok(())
         });
     };
     view! {
         <Show when=move || supported.get()>
             <div class="passkey">
-                {ceremony.view("add-passkey", "Add a passkey", "Waiting for your passkey…", click.clone())}
+                {ceremony.view("add-passkey", "Add a passkey", "Waiting for your passkey…", click)}
             </div>
         </Show>
     }
-    .into_any()
+}
+
+/// `text` as a URL query value.
+#[cfg(feature = "hydrate")]
+fn percent_encode(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
+
+/// `text` as a URL query value (only the browser navigates).
+#[cfg(not(feature = "hydrate"))]
+fn percent_encode(text: &str) -> String {
+    text.to_owned()
 }

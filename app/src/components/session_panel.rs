@@ -8,12 +8,14 @@ use crate::{
     format::{utc, utc_seconds},
 };
 
-/// Starts the browser-side session check and shows its result, with a
-/// button that calls the stateless `/api/me` with the access token.
-#[component]
+/// Shows the browser-side session check's result (the header island
+/// starts it), with a button that calls the stateless `/api/me` with the
+/// access token.
+#[island]
 pub fn SessionPanel() -> impl IntoView {
     let session = ClientSession::get();
-    // Effects run only in the browser, after hydration.
+    // Effects run only in the browser, after hydration; the header's
+    // island has started the check already, and a second start is a no-op.
     Effect::new(move |_| session.start());
     let me = Action::new_local(move |_: &()| call_me(session));
 

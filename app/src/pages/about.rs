@@ -51,8 +51,11 @@ pub fn AboutPage() -> impl IntoView {
 
             <h2>"Where the access token lives"</h2>
             <p>
-                "In memory by default: a reload asks for a new one. With " <code>"TOKEN_STORAGE=local"</code>
-                " it is kept in localStorage and survives reloads, but any script running on the page (an XSS) could read it. "
+                "Each page is an ordinary page load, so by default a token bound to this browser's key is kept in sessionStorage for this tab: following a link costs no refresh while it is valid. "
+                "A script that copies it gets nothing it can use: every API refuses it without a proof signed by the browser's key, which cannot be read out. "
+                "A token that could not be bound (no WebCrypto) stays in memory. "
+                "With " <code>"TOKEN_STORAGE=memory"</code> " every page load asks for a new token; with " <code>"TOKEN_STORAGE=local"</code>
+                " it survives closing the tab, even unbound, where any script running on the page (an XSS) could use it. "
                 "Only a non-secret snapshot (your name and the session's expiry) is always stored, so the next page shows the right header at once."
             </p>
         </article>

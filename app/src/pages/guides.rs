@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::{
     error::AppError,
@@ -20,7 +20,7 @@ pub fn GuideIndexPage() -> impl IntoView {
             <p class="muted">"Short how-tos for building on this template."</p>
             <ul class="guide-list">
                 {GUIDES.iter().map(|(slug, title)| view! {
-                    <li><A href=format!("/guides/{slug}")>{*title}</A></li>
+                    <li><a href=format!("/guides/{slug}")>{*title}</a></li>
                 }).collect_view()}
             </ul>
         </section>
@@ -36,13 +36,13 @@ pub fn GuidePage() -> impl IntoView {
         load_guide,
     );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match guide.await {
                     Ok(g) => view! {
                         <Title text=g.title.clone() />
                         <article class="card prose guide">
-                            <p class="muted"><A href="/guides">"← All guides"</A></p>
+                            <p class="muted"><a href="/guides">"← All guides"</a></p>
                             <h1>{g.title}</h1>
                             <div class="guide-body" inner_html=g.html />
                         </article>

@@ -1,15 +1,12 @@
-//! `/signup`: create an account (and sign it in).
+//! `/signup`: create an account (and sign it in). A plain form, sent in
+//! place once hydrated; a passkey instead of a password beside it.
 
-use leptos::{html::Input, prelude::*};
+use leptos::{prelude::*, server_fn::ServerFn as _};
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{
-        auth_state::{AuthVersion, Outcome},
-        form_error::{form_error, FormError},
-        passkey::PasskeySignUp,
-    },
+    components::{in_place_form::InPlaceForm, passkey::PasskeySignUp},
     csrf::CsrfField,
     server_fns::auth::SignUp,
 };
@@ -17,26 +14,23 @@ use crate::{
 /// The sign-up form.
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let action = ServerAction::<SignUp>::new();
-    AuthVersion::get().bump_on_success(action, Outcome::SignedIn);
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let error = form_error(action);
-    let pending = action.pending();
-    let username = NodeRef::<Input>::new();
+    let arg = move |name: &str| query.read_untracked().get(name);
+    let next = arg("next").unwrap_or_default();
+    let field = next.clone();
 
     view! {
         <Title text="Create an account" />
         <section class="card auth-card">
             <h1>"Create an account"</h1>
-            <ActionForm action attr:class="form">
+            <InPlaceForm action=SignUp::url().to_owned() class="form".to_owned() error=arg("error")>
                 <CsrfField />
-                <input type="hidden" name="next" value=next />
+                <input type="hidden" name="next" value=field />
                 <div class="field">
                     <label for="username">"User name or e-mail"</label>
                     <input id="username" name="username" type="text" autocomplete="username"
                         required minlength="3" maxlength="254" autocapitalize="none" spellcheck="false"
-                        aria-describedby="username-hint" node_ref=username />
+                        aria-describedby="username-hint" />
                     <p id="username-hint" class="hint">"Letters, digits and . _ - + @ (3–254 characters)."</p>
                 </div>
                 <div class="field">
@@ -45,14 +39,10 @@ pub fn SignupPage() -> impl IntoView {
                         required minlength="8" maxlength="128" aria-describedby="password-hint" />
                     <p id="password-hint" class="hint">"8 to 128 characters, and hard to guess: a few unrelated words work well."</p>
                 </div>
-                <FormError error />
-                <button type="submit" class="button" disabled=move || pending.get()
-                    aria-busy=move || pending.get().to_string()>
-                    {move || if pending.get() { "Creating account…" } else { "Create account" }}
-                </button>
-            </ActionForm>
-            <PasskeySignUp username next=Signal::derive(next) />
-            <p class="muted">"Already have an account? " <A href="/login">"Sign in"</A></p>
+                <button type="submit" class="button" data-pending="Creating account…">"Create account"</button>
+            </InPlaceForm>
+            <PasskeySignUp next />
+            <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
         </section>
     }
 }

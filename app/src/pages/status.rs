@@ -15,7 +15,7 @@ pub fn StatusPage() -> impl IntoView {
         <section class="card">
             <h1>"System status"</h1>
             <p>"Rendered on the server for each request, with data from a server function."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(s) => {

@@ -1,27 +1,34 @@
 //! The browser half of [`super::SessionClock`]: the one-second tick, the
-//! channel to the other tabs, and the clock code outside the component tree
-//! reports to. Only in the WASM build; the server build compiles the no-op
-//! twin (`server.rs`) with the same signatures instead.
+//! channel to the other tabs, the observation kept for the tab's next page,
+//! and the clock code outside the component tree reports to. Only in the
+//! WASM build; the server build compiles the no-op twin (`server.rs`) with
+//! the same signatures instead.
 
 use std::{cell::Cell, time::Duration};
 
+use gloo_storage::{SessionStorage, Storage as _};
 use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast as _};
 
 use super::{Known, SessionClock, SessionTimes};
 
 const CHANNEL: &str = "leptos-sessions.clock";
+/// `sessionStorage`: the newest observation and when (browser time, ms).
+const KEPT_KEY: &str = "leptos-sessions.clock";
 
 thread_local! {
-    static CLOCK: Cell<Option<SessionClock>> = const { Cell::new(None) };
+    static SHARED: SessionClock = crate::page_wide::for_the_page(start);
     static CHANNEL_HANDLE: Cell<Option<&'static web_sys::BroadcastChannel>> = const { Cell::new(None) };
 }
 
-pub fn start(clock: SessionClock) {
-    if CLOCK.get().is_some() {
-        return;
-    }
-    CLOCK.set(Some(clock));
+pub fn shared() -> SessionClock {
+    SHARED.with(|clock| *clock)
+}
+
+/// Makes the page's clock: ticking, listening to the other tabs, and
+/// knowing what the tab's previous page knew.
+fn start() -> SessionClock {
+    let clock = SessionClock::new();
     clock.now_ms.set(Some(js_sys::Date::now()));
     // The interval lives as long as the page.
     let _ = set_interval_with_handle(
@@ -44,13 +51,21 @@ pub fn start(clock: SessionClock) {
         on_message.forget();
         CHANNEL_HANDLE.set(Some(Box::leak(Box::new(channel))));
     }
+    // The server's time then, moved on by the time since.
+    if let Ok((times, at_ms)) = SessionStorage::get::<(SessionTimes, f64)>(KEPT_KEY) {
+        let elapsed = ((js_sys::Date::now() - at_ms) / 1000.0).floor() as i64;
+        let now = SessionTimes {
+            now: times.now + elapsed.max(0),
+            ..times
+        };
+        observe(clock, now, false);
+    }
+    clock
 }
 
 pub fn observe_header(value: Option<&str>) {
     if let Some(times) = value.and_then(SessionTimes::from_header) {
-        if let Some(clock) = CLOCK.get() {
-            observe(clock, times, true);
-        }
+        observe(shared(), times, true);
     }
 }
 
@@ -61,11 +76,17 @@ pub fn observe(clock: SessionClock, times: SessionTimes, announce: bool) {
     if !newer {
         return;
     }
-    let skew_ms = times.now as f64 * 1000.0 - js_sys::Date::now();
+    let at_ms = js_sys::Date::now();
+    let skew_ms = times.now as f64 * 1000.0 - at_ms;
     clock.known.set(Some(Known { times, skew_ms }));
+    let _ = SessionStorage::set(KEPT_KEY, (times, at_ms));
     if announce {
         if let Some(channel) = CHANNEL_HANDLE.get() {
             let _ = channel.post_message(&times.to_header().into());
         }
     }
+}
+
+pub fn forget() {
+    SessionStorage::delete(KEPT_KEY);
 }

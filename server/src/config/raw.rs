@@ -73,7 +73,7 @@ raw_config! {
     jwt_issuer: Option<String> = None;
     jwt_audience: String = "leptos-sessions".to_owned();
     jwt_keys_dir: PathBuf = "data/keys".into();
-    token_storage: TokenStorage = TokenStorage::Memory;
+    token_storage: TokenStorage = TokenStorage::Session;
     public_url: Option<PublicOrigin> = None => "some";
     csrf_secret: Option<secrecy::SecretString> = None;
     trusted_proxies: TrustedProxies = TrustedProxies::default() => "from_str";

@@ -160,3 +160,47 @@ fn trace_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
         .map_or("<fallback>", axum::extract::MatchedPath::as_str);
     tracing::info_span!("request", method = %req.method(), route)
 }
+
+/// The app's route table (`app::routes::PAGES`) as JSON: each page's path
+/// pattern, a path to visit it by, its access, and whether it is
+/// prerendered. `server routes` prints it; the end-to-end suite builds its
+/// page lists from it, so no page can be left off them.
+#[must_use]
+pub fn table_json() -> String {
+    use app::routes::{example, Render, PAGES};
+    let pages: Vec<serde_json::Value> = PAGES
+        .iter()
+        .map(|page| {
+            serde_json::json!({
+                "pattern": page.path,
+                "path": example(page),
+                "access": page.access.as_str(),
+                "prerendered": page.render == Render::Prerendered,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(pages).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_route_table_lists_every_page_with_a_path_to_visit() {
+        let table: Vec<serde_json::Value> =
+            serde_json::from_str(&super::table_json()).expect("JSON");
+        assert_eq!(table.len(), app::routes::PAGES.len());
+        let guide = table
+            .iter()
+            .find(|p| p["pattern"] == "/guides/:slug")
+            .expect("the guide pages");
+        let first = app::guides::GUIDES[0].0;
+        assert_eq!(guide["path"], format!("/guides/{first}"));
+        assert_eq!(guide["prerendered"], true);
+        let dashboard = table
+            .iter()
+            .find(|p| p["pattern"] == "/dashboard")
+            .expect("the dashboard");
+        assert_eq!(dashboard["access"], "session");
+        assert_eq!(dashboard["prerendered"], false);
+    }
+}
