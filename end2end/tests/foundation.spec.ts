@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { watchConsole } from "./helpers";
+import { hydrated, signUp, uniqueUser, watchConsole } from "./helpers";
 
 test("the static home page is a prerendered file that hydrates", async ({ page }) => {
   const problems = watchConsole(page);
@@ -57,4 +57,36 @@ test("an unknown path gets a 404 page", async ({ request }) => {
   const res = await request.get("/no-such-page");
   expect(res.status()).toBe(404);
   expect(await res.text()).toContain("Page not found");
+});
+
+// Seen on a 390 px phone before the header was an island: links, the
+// user's name and "Sign out" wrapped into three rows, a fifth of the screen.
+test("on a 390 px phone the header is one row, signed out and signed in", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const oneRow = async (label: string) => {
+    const boxes = await Promise.all(
+      [".nav .brand", ".nav-menu > summary", ".nav-session"].map((s) => page.locator(s).boundingBox()),
+    );
+    for (const box of boxes) expect(box, label).not.toBeNull();
+    const top = Math.min(...boxes.map((b) => b!.y));
+    const bottom = Math.max(...boxes.map((b) => b!.y + b!.height));
+    const tallest = Math.max(...boxes.map((b) => b!.height));
+    // Side by side: together no taller than the tallest of them.
+    expect(bottom - top, label).toBeLessThanOrEqual(tallest + 1);
+    const header = await page.locator(".site-header").boundingBox();
+    expect(header!.height, label).toBeLessThan(80);
+  };
+  await page.goto("/");
+  await hydrated(page);
+  await oneRow("signed out");
+  await signUp(page, uniqueUser("phone"));
+  await page.goto("/");
+  await hydrated(page);
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+  await oneRow("signed in");
+  // The links, and who is signed in, are in the menu.
+  await page.locator(".nav-menu > summary").click();
+  const menu = page.locator(".nav-menu-links");
+  await expect(menu.getByRole("link", { name: "Sessions" })).toBeVisible();
+  await expect(menu.getByText("Signed in as")).toBeVisible();
 });

@@ -89,6 +89,16 @@ test("following links and reloading cost no refresh while the bound token is val
   await hydrated(page);
   await expect(page.getByTestId("token-expiry")).toContainText("valid until");
   expect(refreshes).toBe(1);
+  // A second tab holds no token of its own (sessionStorage is the tab's):
+  // one refresh, bound to the same key.
+  const second = await page.context().newPage();
+  second.on("request", (r) => {
+    if (r.url().endsWith("/api/auth/refresh")) refreshes += 1;
+  });
+  await second.goto("/about");
+  await expect(second.getByTestId("token-expiry")).toContainText("valid until");
+  expect(refreshes).toBe(2);
+  await second.close();
   // What the tab keeps is bound to its key: without a proof of it, the
   // API refuses it.
   const kept = await page.evaluate(() => JSON.parse(sessionStorage.getItem("leptos-sessions.token") ?? "null"));
