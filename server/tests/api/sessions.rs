@@ -96,6 +96,31 @@ async fn protected_pages_redirect_anonymous_requests_with_303() {
     }
 }
 
+/// Whatever the route table declares, the server enforces: every page
+/// that is not public, a page added later included, sends an anonymous
+/// request to sign in, with nothing rendered.
+#[tokio::test]
+async fn every_page_the_table_protects_sends_anonymous_requests_to_sign_in() {
+    let app = spawn_app().await;
+    let protected: Vec<&str> = app::routes::PAGES
+        .iter()
+        .filter(|page| page.access != app::routes::Access::Public)
+        .map(|page| page.path)
+        .collect();
+    assert!(protected.len() >= 6, "{protected:?}");
+    for path in protected {
+        let res = app.get(path).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}");
+        let next = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
+        assert_eq!(
+            res.header("location"),
+            Some(format!("/login?next={next}").as_str()),
+            "{path}"
+        );
+        assert!(res.body.is_empty(), "{path}: nothing rendered");
+    }
+}
+
 #[tokio::test]
 async fn protected_pages_render_the_users_data_in_the_first_response() {
     let app = spawn_app().await;
