@@ -28,7 +28,7 @@ step "wasm-bindgen CLI $WASM_BINDGEN_VERSION"
 if have wasm-bindgen && [ "$(wasm-bindgen --version | awk '{print $2}')" = "$WASM_BINDGEN_VERSION" ]; then
   echo "already installed"
 else
-  echo "compiling from crates.io (about 2 minutes on 2 cores)…"
+  echo "compiling from crates.io (about a minute on 2 cores)…"
   # No --locked: the CLI's lock file names a crate release the registry lacks.
   cheap_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
     || fail "could not install wasm-bindgen-cli" "check the output above; a C compiler (gcc) must be installed"
@@ -38,7 +38,7 @@ step "cargo-leptos $CARGO_LEPTOS_VERSION"
 if have cargo-leptos && cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   echo "already installed"
 else
-  echo "compiling from crates.io (about 11 minutes on 2 cores, once per machine)…"
+  echo "compiling from crates.io (about 5 minutes on 2 cores, once per machine)…"
   # no_downloads: a missing tool is an error rather than a download attempt.
   cheap_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads \
     || fail "could not install cargo-leptos" "check the output above; a C compiler (gcc) must be installed"
