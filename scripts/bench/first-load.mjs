@@ -216,6 +216,7 @@ const ours = (base) => ({
   pages: [
     { path: "/", signedIn: false },
     { path: "/login", signedIn: false },
+    { path: "/signup", signedIn: false },
     { path: "/dashboard", signedIn: true },
   ],
   async signUp(page, name) {
