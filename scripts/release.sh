@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The release build, as deployed: size-optimised WASM run through wasm-opt
-# and split into a chunk per lazy page, content-hashed bundle names, and
+# and split into a chunk per lazy island, content-hashed bundle names, and
 # brotli/gzip copies of every file.
 #
 #   scripts/release.sh    (or: make release)

@@ -9,5 +9,5 @@ cd "$REPO_ROOT"
 STEPS=1
 STEP=0
 step "Build and serve (cargo leptos serve --split) at http://localhost:3000"
-# --split: each lazy page is a WebAssembly chunk of its own (app/src/routes.rs).
+# --split: each lazy island is a WebAssembly chunk of its own (#[island(lazy)]).
 exec cargo leptos serve --split

@@ -57,7 +57,7 @@ step "End-to-end tests (Playwright, Chromium)"
   || fail "end-to-end tests failed" "open end2end/playwright-report/index.html; traces of failed tests are kept in end2end/test-results/"
 
 step "The release bundle (split, wasm-opt, hashed, precompressed) in Chromium"
-# What ships: the size profile, wasm-opt, a chunk per lazy page, hashed
+# What ships: the size profile, wasm-opt, a chunk per lazy island, hashed
 # names and brotli copies. Its own site root, so the debug site stays. The
 # debug server serves it (the browser half is what is under test), with the
 # release hash.txt beside a copy of the binary, as deployed.

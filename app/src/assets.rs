@@ -208,7 +208,7 @@ impl AssetNames {
         {
             Some(split) => names.split = split,
             None => {
-                tracing::warn!(%manifest, "the split manifest is missing or unreadable: lazy pages load without preloads")
+                tracing::warn!(%manifest, "the split manifest is missing or unreadable: lazy islands load without preloads")
             }
         }
         names

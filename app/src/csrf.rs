@@ -48,7 +48,7 @@ pub fn token() -> String {
     current::token()
 }
 
-/// The hidden field every `<form>`/`<ActionForm>` that posts includes.
+/// The hidden field every `<form>` that posts includes.
 #[component]
 pub fn CsrfField() -> impl IntoView {
     view! { <input type="hidden" name=FIELD value=token() /> }
@@ -60,8 +60,8 @@ pub fn header_value() -> Option<String> {
     imp::header_value()
 }
 
-/// The token to send: the cookie's, or (no cookie yet, e.g. after a
-/// client-side navigation from a prerendered page, or after logout) one
+/// The token to send: the cookie's, or (no cookie yet, e.g. on a
+/// prerendered page, or after logout) one
 /// fetched from [`TOKEN_PATH`], which also sets the cookie.
 pub async fn ensure_token() -> Option<String> {
     match header_value() {

@@ -159,9 +159,9 @@ async fn presented_token(req: Request) -> Result<(Request, Option<String>), Serv
 }
 
 /// `GET /api/auth/csrf`: the token for this browser, setting the cookie if
-/// it has none (yet) or a stale one. The hydrated app asks when it needs to
-/// post and finds no cookie: after a client-side navigation from a
-/// prerendered page, or after a logout cleared site data. Reading it needs
+/// it has none (yet) or a stale one. An island asks when it needs to post
+/// and finds no cookie: on a prerendered page (served without the session
+/// layer, which sets it), or after a logout cleared site data. Reading it needs
 /// no database (the binding is the session cookie's hash), and another site
 /// cannot read the answer (no CORS), so a GET is safe.
 pub async fn token_endpoint(State(csrf): State<Arc<Csrf>>, req: Request) -> Response {
