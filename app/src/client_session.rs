@@ -103,6 +103,15 @@ pub struct TokenResponse {
     pub session_idle_expires_at: i64,
 }
 
+impl TokenResponse {
+    /// Bound to this browser's DPoP key (`token_type` `DPoP`): useless
+    /// without a proof of the key, so it may be kept for the tab.
+    #[must_use]
+    pub fn is_bound(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("dpop")
+    }
+}
+
 /// What the browser knows about the session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientState {

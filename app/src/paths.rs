@@ -1,6 +1,9 @@
 //! The paths of pages that server functions send people to, named once
 //! (the route table in `routes.rs` declares the same paths).
 
+/// The sign-in page; `?next=` says where to go afterwards.
+pub const LOGIN: &str = "/login";
+
 /// Where a credential is confirmed; `?next=` says where to go afterwards.
 pub const CONFIRM: &str = "/account/confirm";
 

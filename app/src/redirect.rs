@@ -19,6 +19,22 @@ pub fn safe_next(next: Option<&str>) -> String {
         .to_owned()
 }
 
+/// `form`, then back to `page`: `form?next=<page, percent-encoded>`, the
+/// one shape of every detour through the sign-in or confirmation page
+/// (the session layer's, a server function's, a page's).
+#[cfg(feature = "ssr")]
+#[must_use]
+pub fn via(form: &str, page: &str) -> String {
+    format!("{form}?next={}", encoded(page))
+}
+
+/// `path` as a query value.
+#[cfg(feature = "ssr")]
+#[must_use]
+pub fn encoded(path: &str) -> String {
+    percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// Whether `path` is a same-origin absolute path.
 #[must_use]
 pub fn is_local_path(path: &str) -> bool {

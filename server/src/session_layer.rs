@@ -101,7 +101,7 @@ pub async fn session_layer(
     // a recent authentication the session no longer has.
     let gate = match (page, &session) {
         (Some(Page::Rendered(Access::Session | Access::RecentAuthentication)), None) => {
-            Some("/login")
+            Some(app::paths::LOGIN)
         }
         (Some(Page::Rendered(Access::RecentAuthentication)), Some(auth))
             if !layer.auth.is_recent(&auth.session) =>
@@ -115,9 +115,7 @@ pub async fn session_layer(
             .uri()
             .path_and_query()
             .map_or(req.uri().path(), |pq| pq.as_str());
-        let encoded =
-            percent_encoding::utf8_percent_encode(target, percent_encoding::NON_ALPHANUMERIC);
-        let mut res = Redirect::to(&format!("{form}?next={encoded}")).into_response();
+        let mut res = Redirect::to(&app::redirect::via(form, target)).into_response();
         if clear_cookie {
             crate::cookies::append(&mut res, &layer.cookies.removal());
         }

@@ -253,14 +253,13 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
 
 fn accept(session: ClientSession, token: &TokenResponse) {
     let expires_at_ms = now_ms() + token.expires_in as f64 * 1000.0;
-    let bound = token.token_type.eq_ignore_ascii_case("dpop");
     match token_storage() {
         TokenStorage::Local => {
             let _ = LocalStorage::set(TOKEN_KEY, (&token.access_token, expires_at_ms));
         }
         // Kept for the next page only when bound: copied out, it is
         // useless without this browser's key.
-        TokenStorage::Session if bound => {
+        TokenStorage::Session if token.is_bound() => {
             let kept = TabToken {
                 token: token.clone(),
                 expires_at_ms,
@@ -277,7 +276,7 @@ fn accept(session: ClientSession, token: &TokenResponse) {
 fn adopt(session: ClientSession, token: &TokenResponse, expires_at_ms: f64) {
     INNER.with_borrow_mut(|i| {
         i.token = Some((token.access_token.clone(), expires_at_ms));
-        i.bound = token.token_type.eq_ignore_ascii_case("dpop");
+        i.bound = token.is_bound();
     });
     let _ = LocalStorage::set(
         SNAPSHOT_KEY,

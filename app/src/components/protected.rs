@@ -55,8 +55,7 @@ fn sign_in_again() {
     let here = leptos_router::hooks::use_location()
         .pathname
         .get_untracked();
-    let next = percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC);
-    leptos_axum::redirect(&format!("/login?next={next}"));
+    leptos_axum::redirect(&crate::redirect::via(crate::paths::LOGIN, &here));
 }
 
 /// Pages render on the server only.

@@ -20,7 +20,12 @@ use std::future::Future;
 
 use tracing::Instrument as _;
 
-use crate::{error::AppError, paths::CONFIRM, redirect::safe_next, session};
+use crate::{
+    error::AppError,
+    paths::{CONFIRM, LOGIN},
+    redirect::{encoded, safe_next, via},
+    session,
+};
 
 /// How a server function answers; see the module docs.
 #[derive(Clone, Debug)]
@@ -117,10 +122,10 @@ impl Reply {
 #[must_use]
 pub fn back_to(page: &str, success: Option<&str>, err: &AppError) -> String {
     match err {
-        AppError::ReauthRequired => format!("{CONFIRM}?next={}", encode(page)),
-        AppError::Unauthorized => format!("/login?next={}", encode(page)),
+        AppError::ReauthRequired => via(CONFIRM, page),
+        AppError::Unauthorized => via(LOGIN, page),
         err => match success {
-            Some(next) => format!("{page}?error={}&next={}", err.code(), encode(next)),
+            Some(next) => format!("{page}?error={}&next={}", err.code(), encoded(next)),
             None => format!("{page}?error={}", err.code()),
         },
     }
@@ -154,8 +159,4 @@ pub fn refusal(
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
-}
-
-fn encode(path: &str) -> String {
-    percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
