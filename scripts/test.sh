@@ -31,8 +31,12 @@ for features in "" sqlite postgres,redis; do
     || fail "the engine does not build with features [$features]" "fix the errors above"
 done
 
-step "Build the site (cargo leptos build --split)"
-cargo leptos build --split || fail "the build failed" "read the compiler errors above"
+step "Build the browser half (cargo leptos build --split --frontend-only)"
+# Only the WASM bundle, the CSS and the assets: the server binary the
+# Playwright suite runs is the one `cargo test` builds below. Built here too,
+# it would be compiled twice, since the tests' dev-dependencies (reqwest's
+# HTTP client) change the features of hyper, axum and every crate above them.
+cargo leptos build --split --frontend-only || fail "the build failed" "read the compiler errors above"
 
 step "Storage backends for the conformance suite"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -48,7 +52,7 @@ if [ -n "$skipped" ]; then
   echo "skipped (server not reachable):$skipped — start it, or set TEST_DATABASE_URL / TEST_REDIS_URL"
 fi
 
-step "Rust tests (cargo test)"
+step "Rust tests (cargo test; it also builds the server binary)"
 cargo test --workspace --exclude frontend 2>&1 | tee "$logs/rust.log" \
   || fail "Rust tests failed" "read the failures above; run one with: cargo test -p <crate> <name>"
 
