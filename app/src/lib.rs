@@ -13,6 +13,8 @@ pub mod client_session;
 pub mod components;
 pub mod csrf;
 pub mod error;
+#[cfg(feature = "hydrate")]
+pub mod fetch;
 pub mod format;
 pub mod guides;
 pub mod navigation;

@@ -15,25 +15,22 @@ use crate::error::AppError;
 /// The server function's [`AppError`], or [`AppError::Transport`] when
 /// the server could not be reached or answered something else.
 pub async fn post(url: &str, body: String) -> Result<Option<String>, AppError> {
-    let mut request = gloo_net::http::Request::post(url)
+    let mut request = crate::fetch::Request::post(url)
         .header("Accept", "application/json")
         .header("Content-Type", "application/x-www-form-urlencoded");
     if let Some(token) = crate::csrf::ensure_token().await {
         request = request.header(crate::csrf::HEADER, &token);
     }
     let res = request
-        .body(body)
-        .map_err(|_| AppError::Transport)?
+        .body(&body)
         .send()
         .await
         .map_err(|_| AppError::Transport)?;
-    crate::session_clock::observe_header(
-        res.headers().get(crate::session_clock::HEADER).as_deref(),
-    );
+    crate::session_clock::observe_header(res.header(crate::session_clock::HEADER).as_deref());
     if res.ok() {
         // A server function's redirect, made for script: the path in
         // `Location` (a plain post would have had a 303).
-        return Ok(res.headers().get("location"));
+        return Ok(res.header("location"));
     }
     let text = res.text().await.map_err(|_| AppError::Transport)?;
     Err(serde_json::from_str::<AppError>(&text).unwrap_or(AppError::Transport))

@@ -154,6 +154,11 @@ test.describe("step-up after the re-authentication window", () => {
     await expect(prompt).toBeVisible();
     await expect(prompt.getByLabel("Password")).toBeFocused();
     expect(await seriousViolations(page)).toEqual([]);
+    // A wrong password is said in the prompt, which stays.
+    await prompt.getByLabel("Password").fill("not my password");
+    await prompt.getByRole("button", { name: "Confirm", exact: true }).click();
+    await expect(prompt.getByRole("alert")).toHaveText("That is not your current password.");
+    await expect(page.getByTestId("password-changed")).toBeHidden();
     await prompt.getByLabel("Password").fill(PASSWORD);
     await prompt.getByRole("button", { name: "Confirm", exact: true }).click();
     // The change is sent again with what was typed, and goes through.

@@ -6,7 +6,8 @@
 // `/login` and `/dashboard` (signed in), the JS + WASM + CSS bytes
 // transferred before the page is interactive (as served: brotli) and the
 // time to hydrated; on `/` signed in, the time until the header shows the
-// user; and Lighthouse (mobile preset) on `/` and `/login`. Every page
+// user; and Lighthouse (mobile preset) on `/`, `/login` and, with the
+// signed-up browser's cookies, `/dashboard` (the example's `/settings`). Every page
 // load is a fresh browser context, so nothing comes from the cache.
 //
 // With `--example BIN --example-site DIR` it measures Leptos'
@@ -169,14 +170,18 @@ async function measure(site) {
     }
     const header = site.userSelector ? median(user) : null;
     if (header !== null) console.log(`${site.name} /, signed in: header shows the user at ${header.toFixed(0)} ms`);
-    return { pages, header };
+    const cookie = state.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+    return { pages, header, cookie };
   } finally {
     await browser.close();
   }
 }
 
-/** Lighthouse's four scores (0-100) for `url`, mobile preset (its default). */
-function lighthouse(url) {
+/**
+ * Lighthouse's four scores (0-100) for `url`, mobile preset (its default);
+ * with `cookie`, its browser sends that `Cookie` header (a signed-in page).
+ */
+function lighthouse(url, cookie) {
   if (!opts.lighthouse) return null;
   const out = execFileSync(
     process.execPath,
@@ -188,6 +193,7 @@ function lighthouse(url) {
       "--only-categories=performance,accessibility,best-practices,seo",
       `--chrome-path=${CHROMIUM}`,
       "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+      ...(cookie ? [`--extra-headers=${JSON.stringify({ Cookie: cookie })}`] : []),
     ],
     { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, CHROME_PATH: CHROMIUM } },
   );
@@ -259,7 +265,11 @@ const server = await startServer(opts.server, { port: 3400, dbUrl: `sqlite://${p
 const results = {};
 try {
   results.ours = await measure(ours(server.base));
-  results.ours.lighthouse = { "/": lighthouse(`${server.base}/`), "/login": lighthouse(`${server.base}/login`) };
+  results.ours.lighthouse = {
+    "/": lighthouse(`${server.base}/`),
+    "/login": lighthouse(`${server.base}/login`),
+    "/dashboard": lighthouse(`${server.base}/dashboard`, results.ours.cookie),
+  };
 } finally {
   await stopServer(server);
 }
@@ -267,7 +277,11 @@ if (opts.example) {
   const ex = await startExample(opts.example, opts["example-site"], 3500);
   try {
     results.example = await measure(example(ex.base));
-    results.example.lighthouse = { "/": lighthouse(`${ex.base}/`), "/login": lighthouse(`${ex.base}/login`) };
+    results.example.lighthouse = {
+      "/": lighthouse(`${ex.base}/`),
+      "/login": lighthouse(`${ex.base}/login`),
+      "/settings": lighthouse(`${ex.base}/settings`, results.example.cookie),
+    };
   } finally {
     ex.child.kill("SIGTERM");
   }
@@ -303,5 +317,6 @@ for (const [key, r] of Object.entries(results)) {
 const outDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../target/bench");
 mkdirSync(outDir, { recursive: true });
 writeFileSync(path.join(outDir, "first-load.md"), lines.join("\n") + "\n");
-writeFileSync(path.join(outDir, "first-load.json"), JSON.stringify(results, null, 2));
+// The session cookies stay out of the saved results.
+writeFileSync(path.join(outDir, "first-load.json"), JSON.stringify(results, (k, v) => (k === "cookie" ? undefined : v), 2));
 console.log(`\n${lines.join("\n")}`);

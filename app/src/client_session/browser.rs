@@ -218,7 +218,7 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
         signed_out(session);
         return None;
     };
-    let mut request = gloo_net::http::Request::post(REFRESH_PATH)
+    let mut request = crate::fetch::Request::post(REFRESH_PATH)
         .header("Accept", "application/json")
         .header(crate::csrf::HEADER, &csrf);
     if let Some(proof) = dpop::proof("POST", REFRESH_PATH, None).await {
@@ -226,9 +226,7 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
     }
     let response = request.send().await;
     if let Ok(res) = &response {
-        crate::session_clock::observe_header(
-            res.headers().get(crate::session_clock::HEADER).as_deref(),
-        );
+        crate::session_clock::observe_header(res.header(crate::session_clock::HEADER).as_deref());
     }
     match response {
         Ok(res) if res.status() == 200 => match res.json::<TokenResponse>().await {
@@ -443,11 +441,11 @@ pub async fn call_me(session: ClientSession) -> Result<String, String> {
         let proof = dpop::proof("GET", ME, Some(&token))
             .await
             .ok_or("this browser's key is not available")?;
-        gloo_net::http::Request::get(ME)
+        crate::fetch::Request::get(ME)
             .header("Authorization", &format!("DPoP {token}"))
             .header("DPoP", &proof)
     } else {
-        gloo_net::http::Request::get(ME).header("Authorization", &format!("Bearer {token}"))
+        crate::fetch::Request::get(ME).header("Authorization", &format!("Bearer {token}"))
     };
     let res = request.send().await.map_err(|e| e.to_string())?;
     let status = res.status();

@@ -135,24 +135,32 @@ pub fn InPlaceForm(
 }
 
 /// The in-place confirmation: the password, or a passkey.
+///
+/// The password goes as the confirmation page's own form would post it
+/// (`post`), not through the server function's client: that client is
+/// the larger part of this island's code, and every form's page loads it.
 #[component]
 fn ConfirmInPlace(id: String, confirmed: Callback<()>, cancelled: Callback<()>) -> impl IntoView {
+    use crate::server_fns::security::ConfirmPassword;
+    use leptos::server_fn::ServerFn as _;
+
     let password = NodeRef::<html::Input>::new();
     password.on_load(|el| {
         let _ = el.focus();
     });
+    let form = NodeRef::<html::Form>::new();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let typed = password
-            .get_untracked()
-            .map(|el| el.value())
-            .unwrap_or_default();
+        let Some(body) = form.get_untracked().and_then(|f| imp::encode(&f)) else {
+            return;
+        };
         busy.set(true);
+        error.set(None);
         leptos::task::spawn_local(async move {
-            match crate::server_fns::security::confirm_password(typed, None).await {
-                Ok(()) => confirmed.run(()),
+            match crate::post::post(ConfirmPassword::url(), body).await {
+                Ok(_) => confirmed.run(()),
                 Err(err) => error.set(Some(err.to_string())),
             }
             busy.set(false);
@@ -177,7 +185,7 @@ fn ConfirmInPlace(id: String, confirmed: Callback<()>, cancelled: Callback<()>) 
         <div class="reauth" role="group" aria-labelledby=format!("{id}-title") data-testid="reauth-prompt">
             <h2 id=format!("{id}-title")>"Confirm it's you"</h2>
             <p class="muted">"Enter your password, or use a passkey, to continue. We will then finish what you asked."</p>
-            <form class="form" on:submit=on_submit>
+            <form class="form" node_ref=form on:submit=on_submit>
                 <div class="field">
                     <label for=field.clone()>"Password"</label>
                     <input id=field name="password" type="password" node_ref=password

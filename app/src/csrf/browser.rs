@@ -40,7 +40,7 @@ pub async fn fetch_token() -> Option<String> {
     }
 
     crate::single_flight::join(&FETCH, || async {
-        let res = gloo_net::http::Request::get(TOKEN_PATH).send().await.ok()?;
+        let res = crate::fetch::Request::get(TOKEN_PATH).send().await.ok()?;
         res.json::<Answer>().await.ok().map(|a| a.token)
     })
     .await
