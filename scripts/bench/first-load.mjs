@@ -296,7 +296,7 @@ for (const [key, r] of Object.entries(results)) {
   const name = key === "ours" ? "this app" : "session_auth_axum";
   for (const [p, m] of Object.entries(r.pages)) {
     lines.push(
-      `| ${name} | \`${p}\`${m.signedIn ? " (signed in)" : ""} | ${kb(m.bytes.js)} KB | ${kb(m.bytes.wasm)} KB | ${kb(m.bytes.css)} KB | **${kb(m.total)} KB** | ${m.hydrated.toFixed(0)} ms |`,
+      `| ${name} | \`${p}\`${m.signedIn ? " (signed in)" : ""} | ${kb(m.bytes.js)} KiB | ${kb(m.bytes.wasm)} KiB | ${kb(m.bytes.css)} KiB | **${kb(m.total)} KiB** | ${m.hydrated.toFixed(0)} ms |`,
     );
   }
 }
