@@ -1,9 +1,10 @@
-//! Posting to a server function from an island, as a plain form would:
-//! the URL-encoded fields, the CSRF header, and the answer read as the
-//! server function writes it (the next page in `Location`, or the typed
-//! error). The islands use this rather than the server-function client,
-//! whose request and response machinery would be a large part of the
-//! page's WebAssembly for a few posts.
+//! Calling a server function from an island: as a plain form would post
+//! it (`post`: the URL-encoded fields, the next page in `Location`), or
+//! with its arguments as JSON for one that takes JSON (`json`); with the
+//! CSRF header, and the server function's typed error. The islands use
+//! these rather than the server-function client, whose request and
+//! response machinery (and gloo-net under it) would be a large part of
+//! the page's WebAssembly for a few calls.
 
 use crate::error::AppError;
 
@@ -15,22 +16,52 @@ use crate::error::AppError;
 /// The server function's [`AppError`], or [`AppError::Transport`] when
 /// the server could not be reached or answered something else.
 pub async fn post(url: &str, body: String) -> Result<Option<String>, AppError> {
+    let res = send(url, "application/x-www-form-urlencoded", &body).await?;
+    // A server function's redirect, made for script: the path in
+    // `Location` (a plain post would have had a 303).
+    Ok(res.header("location"))
+}
+
+#[cfg(feature = "hydrate")]
+/// Calls the server function at `url` that takes JSON (`input = Json`)
+/// with `args`, the struct `#[server]` makes of its arguments: its
+/// answer, or its error.
+///
+/// # Errors
+/// The server function's [`AppError`], or [`AppError::Transport`] when
+/// the server could not be reached or answered something else.
+pub async fn json<A, R>(url: &str, args: &A) -> Result<R, AppError>
+where
+    A: serde::Serialize,
+    R: serde::de::DeserializeOwned,
+{
+    let body = serde_json::to_string(args).map_err(|_| AppError::Transport)?;
+    let res = send(url, "application/json", &body).await?;
+    res.json().await.map_err(|_| AppError::Transport)
+}
+
+/// Sends `body` to `url` with the CSRF header and notes the session times
+/// the answer reports: the answer if it is a success, else its error.
+#[cfg(feature = "hydrate")]
+async fn send(
+    url: &str,
+    content_type: &str,
+    body: &str,
+) -> Result<crate::fetch::Response, AppError> {
     let mut request = crate::fetch::Request::post(url)
         .header("Accept", "application/json")
-        .header("Content-Type", "application/x-www-form-urlencoded");
+        .header("Content-Type", content_type);
     if let Some(token) = crate::csrf::ensure_token().await {
         request = request.header(crate::csrf::HEADER, &token);
     }
     let res = request
-        .body(&body)
+        .body(body)
         .send()
         .await
         .map_err(|_| AppError::Transport)?;
     crate::session_clock::observe_header(res.header(crate::session_clock::HEADER).as_deref());
     if res.ok() {
-        // A server function's redirect, made for script: the path in
-        // `Location` (a plain post would have had a 303).
-        return Ok(res.header("location"));
+        return Ok(res);
     }
     let text = res.text().await.map_err(|_| AppError::Transport)?;
     Err(serde_json::from_str::<AppError>(&text).unwrap_or(AppError::Transport))
@@ -43,5 +74,19 @@ pub async fn post(url: &str, body: String) -> Result<Option<String>, AppError> {
 #[cfg(not(feature = "hydrate"))]
 #[allow(clippy::unused_async)]
 pub async fn post(_: &str, _: String) -> Result<Option<String>, AppError> {
+    Err(AppError::Transport)
+}
+
+/// The server never calls a server function over HTTP.
+///
+/// # Errors
+/// Always [`AppError::Transport`].
+#[cfg(not(feature = "hydrate"))]
+#[allow(clippy::unused_async)]
+pub async fn json<A, R>(_: &str, _: &A) -> Result<R, AppError>
+where
+    A: serde::Serialize,
+    R: serde::de::DeserializeOwned,
+{
     Err(AppError::Transport)
 }

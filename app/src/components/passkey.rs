@@ -9,7 +9,9 @@
 //!
 //! Each is a lazy island (`#[island(lazy)]`): its code, with the WebAuthn
 //! bridge and the ceremonies' server calls, is a WebAssembly chunk of its
-//! own that only a page offering it loads. The in-place confirmation of
+//! own that only a page offering it loads. The calls go through
+//! [`crate::post::json`], not the server functions' own client, which
+//! would bring its HTTP machinery into every one of those chunks. The in-place confirmation of
 //! other forms reaches the same ceremony through a lazy function
 //! ([`confirm_ceremony`]), loaded when its button is pressed. The fields a
 //! button reads (the user name, "keep me signed in", the passkey's name)
@@ -19,17 +21,27 @@
 // browser (and a loader for a lazy island); the items here are documented.
 #![allow(missing_docs)]
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{prelude::*, server_fn::ServerFn, task::spawn_local};
+use serde_json::Value;
 
 use crate::{
     error::AppError,
     navigation,
     server_fns::passkeys::{
-        confirm_finish, confirm_start, login_finish, login_start, register_finish, register_start,
-        signup_finish, signup_start,
+        ConfirmFinish, ConfirmStart, LoginFinish, LoginStart, PasskeyView, RegisterFinish,
+        RegisterStart, SignedIn, SignupFinish, SignupStart,
     },
     webauthn::{self, Abort, Failure},
 };
+
+/// Calls the ceremony step `F` with its arguments: its answer, or its error.
+async fn call<F, R>(args: F) -> Result<R, AppError>
+where
+    F: ServerFn + serde::Serialize,
+    R: serde::de::DeserializeOwned,
+{
+    crate::post::json(F::url(), &args).await
+}
 
 /// A ceremony's failure, as the person is told it (`None`: say nothing).
 fn say(err: &Failed) -> Option<String> {
@@ -150,12 +162,16 @@ fn field(_id: &str) -> Option<String> {
 /// is read once the person has picked a passkey (an autofill request
 /// waits from the page's load, and the box may be ticked meanwhile).
 async fn sign_in(autofill: Option<&Abort>, next: String) -> Result<String, Failed> {
-    let options = login_start().await?;
+    let options: Value = call(LoginStart {}).await?;
     let credential = webauthn::get(&options, autofill).await?;
     let remember = field("remember").is_some();
-    Ok(login_finish(credential, Some(remember), Some(next))
-        .await?
-        .next)
+    let done: SignedIn = call(LoginFinish {
+        credential,
+        remember: Some(remember),
+        next: Some(next),
+    })
+    .await?;
+    Ok(done.next)
 }
 
 /// "Sign in with a passkey", and the same passkeys offered in the
@@ -221,9 +237,14 @@ pub fn PasskeySignUp(
         let name = field("username").unwrap_or_default();
         let next = next.clone();
         ceremony.run(async move {
-            let options = signup_start(name).await?;
+            let options: Value = call(SignupStart { username: name }).await?;
             let credential = webauthn::create(&options).await?;
-            let done = signup_finish(credential, None, Some(next)).await?;
+            let done: SignedIn = call(SignupFinish {
+                credential,
+                name: None,
+                next: Some(next),
+            })
+            .await?;
             navigation::go(&done.next);
             Ok(())
         });
@@ -243,9 +264,9 @@ pub fn PasskeySignUp(
 #[lazy]
 pub async fn confirm_ceremony() -> Result<(), Option<String>> {
     let run = async {
-        let options = confirm_start().await?;
+        let options: Value = call(ConfirmStart {}).await?;
         let credential = webauthn::get(&options, None).await?;
-        confirm_finish(credential).await?;
+        call::<_, ()>(ConfirmFinish { credential }).await?;
         Ok::<(), Failed>(())
     };
     run.await.map_err(|err| say(&err))
@@ -263,9 +284,9 @@ pub fn PasskeyConfirm(
     let click = move || {
         let next = next.clone();
         ceremony.run(async move {
-            let options = confirm_start().await?;
+            let options: Value = call(ConfirmStart {}).await?;
             let credential = webauthn::get(&options, None).await?;
-            confirm_finish(credential).await?;
+            call::<_, ()>(ConfirmFinish { credential }).await?;
             navigation::go(&crate::redirect::safe_next(Some(&next)));
             Ok(())
         });
@@ -300,7 +321,7 @@ pub fn AddPasskey(
         }
         let label = field("passkey-name");
         ceremony.run(async move {
-            let options = match register_start().await {
+            let options: Value = match call(RegisterStart {}).await {
                 Err(AppError::ReauthRequired) => {
                     confirm_first();
                     return Ok(());
@@ -308,7 +329,11 @@ pub fn AddPasskey(
                 other => other?,
             };
             let credential = webauthn::create(&options).await?;
-            let passkey = register_finish(credential, label).await?;
+            let passkey: PasskeyView = call(RegisterFinish {
+                credential,
+                name: label,
+            })
+            .await?;
             let name = percent_encode(&passkey.name);
             navigation::go(&format!("{PASSKEYS}?added={name}"));
             Ok(())
