@@ -1,5 +1,10 @@
 //! Server entry point: configuration, telemetry, then [`server::run`].
 
+// As in the library: a release build inlines the page views' async
+// renders into this crate, and laying them out needs more than the
+// default depth.
+#![recursion_limit = "256"]
+
 use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: with glibc, each password hash
