@@ -128,6 +128,8 @@ export default defineConfig({
     // Step-up: sensitive actions ask for the password again 3 s after it
     // was last given (everything else at its default).
     server(port + 6, { REAUTH_WINDOW: "3s" }),
+    // The strictest token storage: nothing kept between page loads.
+    server(port + 8, { TOKEN_STORAGE: "memory" }),
     ...(pg ? [pgServer()] : []),
   ],
 });

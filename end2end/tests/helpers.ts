@@ -70,6 +70,15 @@ export const ANONYMOUS_PAGES = [...ROUTES.filter((r) => r.access === "public").m
 /** Every page of a signed-in account (and the home page, signed in). */
 export const SIGNED_IN_PAGES = ["/", ...ROUTES.filter((r) => r.access !== "public").map((r) => r.path)];
 
+/** Counts `page`'s requests for a new access token from now on. */
+export function countRefreshes(page: Page): () => number {
+  let refreshes = 0;
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/auth/refresh")) refreshes += 1;
+  });
+  return () => refreshes;
+}
+
 /** Waits until the WASM app has hydrated the current page. */
 export async function hydrated(page: Page): Promise<void> {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { hydrated, signUp, uniqueUser, watchConsole } from "./helpers";
+import { countRefreshes, hydrated, signUp, uniqueUser, watchConsole } from "./helpers";
 
 test("a static page shows signed out, then signed in after sign-in", async ({ page }) => {
   const problems = watchConsole(page);
@@ -67,14 +67,11 @@ test("from a static page, the header's links reach the signed-in pages", async (
 test("following links and reloading cost no refresh while the bound token is valid", async ({ page }) => {
   const problems = watchConsole(page);
   await signUp(page, uniqueUser("keep"));
-  let refreshes = 0;
-  page.on("request", (r) => {
-    if (r.url().endsWith("/api/auth/refresh")) refreshes += 1;
-  });
+  const refreshes = countRefreshes(page);
   // Server-rendered pages need no token; the first prerendered one gets one.
   await page.goto("/");
   await expect(page.getByTestId("token-expiry")).toContainText("valid until");
-  expect(refreshes).toBe(1);
+  expect(refreshes()).toBe(1);
   // Ten links between prerendered pages, then a reload: the tab's token
   // serves them all.
   for (let i = 0; i < 5; i++) {
@@ -88,16 +85,14 @@ test("following links and reloading cost no refresh while the bound token is val
   await page.reload();
   await hydrated(page);
   await expect(page.getByTestId("token-expiry")).toContainText("valid until");
-  expect(refreshes).toBe(1);
+  expect(refreshes()).toBe(1);
   // A second tab holds no token of its own (sessionStorage is the tab's):
   // one refresh, bound to the same key.
   const second = await page.context().newPage();
-  second.on("request", (r) => {
-    if (r.url().endsWith("/api/auth/refresh")) refreshes += 1;
-  });
+  const secondRefreshes = countRefreshes(second);
   await second.goto("/about");
   await expect(second.getByTestId("token-expiry")).toContainText("valid until");
-  expect(refreshes).toBe(2);
+  expect(refreshes() + secondRefreshes()).toBe(2);
   await second.close();
   // What the tab keeps is bound to its key: without a proof of it, the
   // API refuses it.
@@ -152,6 +147,40 @@ test("sign-out from a directly loaded server-rendered page reaches a static tab 
   // The README promises about a second; the tab used to wait for ~5.5 s.
   await expect(staticTab.getByTestId("client-state")).toContainText("You are signed out", {
     timeout: 1_000,
+  });
+});
+
+test.describe("with TOKEN_STORAGE=memory", () => {
+  test.use({ baseURL: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 8}` });
+
+  test("no token is kept: every page load that needs one asks, and it works", async ({ page }) => {
+    const problems = watchConsole(page);
+    const user = uniqueUser("mem");
+    await signUp(page, user);
+    const refreshes = countRefreshes(page);
+    await page.goto("/");
+    await expect(page.getByTestId("token-expiry")).toContainText("valid until");
+    expect(refreshes()).toBe(1);
+    // A reload and a link to another prerendered page each ask again.
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByTestId("token-expiry")).toContainText("valid until");
+    expect(refreshes()).toBe(2);
+    await page.getByRole("navigation").getByRole("link", { name: "How it works" }).click();
+    await expect(page).toHaveURL(/\/about$/);
+    await expect(page.getByTestId("token-expiry")).toContainText("valid until");
+    expect(refreshes()).toBe(3);
+    // Neither storage holds it.
+    const kept = await page.evaluate(() => [
+      sessionStorage.getItem("leptos-sessions.token"),
+      localStorage.getItem("leptos-sessions.access-token"),
+    ]);
+    expect(kept).toEqual([null, null]);
+    // The token in memory still does its job.
+    await page.goto("/");
+    await page.getByRole("button", { name: "Call /api/me with the token" }).click();
+    await expect(page.getByTestId("api-me")).toContainText(`"name":"${user}"`);
+    expect(problems).toEqual([]);
   });
 });
 
