@@ -6,6 +6,8 @@
 //! response machinery (and gloo-net under it) would be a large part of
 //! the page's WebAssembly for a few calls.
 
+use leptos::server_fn::ServerFn;
+
 use crate::error::AppError;
 
 #[cfg(feature = "hydrate")]
@@ -23,20 +25,20 @@ pub async fn post(url: &str, body: String) -> Result<Option<String>, AppError> {
 }
 
 #[cfg(feature = "hydrate")]
-/// Calls the server function at `url` that takes JSON (`input = Json`)
-/// with `args`, the struct `#[server]` makes of its arguments: its
-/// answer, or its error.
+/// Calls the server function `F` that takes JSON (`input = Json`) with
+/// `args`, the struct `#[server]` makes of its arguments, at its own URL:
+/// its answer (the function's own return type), or its error.
 ///
 /// # Errors
 /// The server function's [`AppError`], or [`AppError::Transport`] when
 /// the server could not be reached or answered something else.
-pub async fn json<A, R>(url: &str, args: &A) -> Result<R, AppError>
+pub async fn json<F>(args: F) -> Result<F::Output, AppError>
 where
-    A: serde::Serialize,
-    R: serde::de::DeserializeOwned,
+    F: ServerFn + serde::Serialize,
+    F::Output: serde::de::DeserializeOwned,
 {
-    let body = serde_json::to_string(args).map_err(|_| AppError::Transport)?;
-    let res = send(url, "application/json", &body).await?;
+    let body = serde_json::to_string(&args).map_err(|_| AppError::Transport)?;
+    let res = send(F::url(), "application/json", &body).await?;
     res.json().await.map_err(|_| AppError::Transport)
 }
 
@@ -83,10 +85,10 @@ pub async fn post(_: &str, _: String) -> Result<Option<String>, AppError> {
 /// Always [`AppError::Transport`].
 #[cfg(not(feature = "hydrate"))]
 #[allow(clippy::unused_async)]
-pub async fn json<A, R>(_: &str, _: &A) -> Result<R, AppError>
+pub async fn json<F>(_: F) -> Result<F::Output, AppError>
 where
-    A: serde::Serialize,
-    R: serde::de::DeserializeOwned,
+    F: ServerFn + serde::Serialize,
+    F::Output: serde::de::DeserializeOwned,
 {
     Err(AppError::Transport)
 }

@@ -11,37 +11,28 @@
 //! bridge and the ceremonies' server calls, is a WebAssembly chunk of its
 //! own that only a page offering it loads. The calls go through
 //! [`crate::post::json`], not the server functions' own client, which
-//! would bring its HTTP machinery into every one of those chunks. The in-place confirmation of
-//! other forms reaches the same ceremony through a lazy function
-//! ([`confirm_ceremony`]), loaded when its button is pressed. The fields a
-//! button reads (the user name, "keep me signed in", the passkey's name)
-//! are the page's own, found by their ids.
+//! would bring its HTTP machinery into every one of those chunks. The
+//! in-place confirmation of other forms reaches the same ceremony through
+//! a lazy function ([`confirm_ceremony`]), loaded when its button is
+//! pressed. The fields a button reads (the user name, "keep me signed
+//! in", the passkey's name) are the page's own, found by their ids.
 
 // `#[island]` derives an undocumented type for the props it sends to the
 // browser (and a loader for a lazy island); the items here are documented.
 #![allow(missing_docs)]
 
-use leptos::{prelude::*, server_fn::ServerFn, task::spawn_local};
-use serde_json::Value;
+use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     error::AppError,
     navigation,
+    post::json,
     server_fns::passkeys::{
-        ConfirmFinish, ConfirmStart, LoginFinish, LoginStart, PasskeyView, RegisterFinish,
-        RegisterStart, SignedIn, SignupFinish, SignupStart,
+        ConfirmFinish, ConfirmStart, LoginFinish, LoginStart, RegisterFinish, RegisterStart,
+        SignupFinish, SignupStart,
     },
     webauthn::{self, Abort, Failure},
 };
-
-/// Calls the ceremony step `F` with its arguments: its answer, or its error.
-async fn call<F, R>(args: F) -> Result<R, AppError>
-where
-    F: ServerFn + serde::Serialize,
-    R: serde::de::DeserializeOwned,
-{
-    crate::post::json(F::url(), &args).await
-}
 
 /// A ceremony's failure, as the person is told it (`None`: say nothing).
 fn say(err: &Failed) -> Option<String> {
@@ -162,10 +153,10 @@ fn field(_id: &str) -> Option<String> {
 /// is read once the person has picked a passkey (an autofill request
 /// waits from the page's load, and the box may be ticked meanwhile).
 async fn sign_in(autofill: Option<&Abort>, next: String) -> Result<String, Failed> {
-    let options: Value = call(LoginStart {}).await?;
+    let options = json(LoginStart {}).await?;
     let credential = webauthn::get(&options, autofill).await?;
     let remember = field("remember").is_some();
-    let done: SignedIn = call(LoginFinish {
+    let done = json(LoginFinish {
         credential,
         remember: Some(remember),
         next: Some(next),
@@ -237,9 +228,9 @@ pub fn PasskeySignUp(
         let name = field("username").unwrap_or_default();
         let next = next.clone();
         ceremony.run(async move {
-            let options: Value = call(SignupStart { username: name }).await?;
+            let options = json(SignupStart { username: name }).await?;
             let credential = webauthn::create(&options).await?;
-            let done: SignedIn = call(SignupFinish {
+            let done = json(SignupFinish {
                 credential,
                 name: None,
                 next: Some(next),
@@ -264,9 +255,9 @@ pub fn PasskeySignUp(
 #[lazy]
 pub async fn confirm_ceremony() -> Result<(), Option<String>> {
     let run = async {
-        let options: Value = call(ConfirmStart {}).await?;
+        let options = json(ConfirmStart {}).await?;
         let credential = webauthn::get(&options, None).await?;
-        call::<_, ()>(ConfirmFinish { credential }).await?;
+        json(ConfirmFinish { credential }).await?;
         Ok::<(), Failed>(())
     };
     run.await.map_err(|err| say(&err))
@@ -284,9 +275,9 @@ pub fn PasskeyConfirm(
     let click = move || {
         let next = next.clone();
         ceremony.run(async move {
-            let options: Value = call(ConfirmStart {}).await?;
+            let options = json(ConfirmStart {}).await?;
             let credential = webauthn::get(&options, None).await?;
-            call::<_, ()>(ConfirmFinish { credential }).await?;
+            json(ConfirmFinish { credential }).await?;
             navigation::go(&crate::redirect::safe_next(Some(&next)));
             Ok(())
         });
@@ -321,7 +312,7 @@ pub fn AddPasskey(
         }
         let label = field("passkey-name");
         ceremony.run(async move {
-            let options: Value = match call(RegisterStart {}).await {
+            let options = match json(RegisterStart {}).await {
                 Err(AppError::ReauthRequired) => {
                     confirm_first();
                     return Ok(());
@@ -329,7 +320,7 @@ pub fn AddPasskey(
                 other => other?,
             };
             let credential = webauthn::create(&options).await?;
-            let passkey: PasskeyView = call(RegisterFinish {
+            let passkey = json(RegisterFinish {
                 credential,
                 name: label,
             })
