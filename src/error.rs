@@ -54,6 +54,22 @@ pub enum Error {
     /// while this sign-in ran: the session it made is ended.
     #[error("the account's credentials changed during the sign-in")]
     CredentialsChanged,
+    /// An email address that breaks the rules; the message says which.
+    #[error("{0}")]
+    InvalidEmail(&'static str),
+    /// The address is verified on another account already (said only to
+    /// whoever opened the link sent to it).
+    #[error("email address in use")]
+    EmailTaken,
+    /// A link from a mail that is unknown, used, expired, for another
+    /// purpose, or for an address the account no longer has. One variant,
+    /// so its holder learns nothing of which.
+    #[error("link not valid")]
+    LinkRejected,
+    /// The address has received its share of mail for now
+    /// ([`crate::email::mail::over_limit`]).
+    #[error("too many messages to this address")]
+    TooManyMails,
     /// The storage backend failed or is unreachable.
     #[error("storage error: {0}")]
     Storage(String),

@@ -18,6 +18,7 @@
 //! - [`jwt`]: short-lived access tokens (EdDSA) and their key ring;
 //! - [`dpop`]: proof of possession for refreshes and API calls (RFC 9449);
 //! - [`once`]: single-use ids (proofs, signed ceremonies), shared by instances;
+//! - [`email`]: accounts' addresses, one-time links and the outbox;
 //! - [`passkey`]: the WebAuthn relying party and its ceremonies' state;
 //! - [`cookie`]: the session, refresh and CSRF cookies' attributes;
 //! - [`csrf`]: signed CSRF tokens bound to a session;
@@ -43,6 +44,7 @@ pub mod csrf;
 pub mod deny_list;
 pub mod device;
 pub mod dpop;
+pub mod email;
 pub mod error;
 pub mod feed;
 pub mod hashing;

@@ -173,6 +173,7 @@ macro_rules! stored_names {
         }
     };
 }
+pub(crate) use stored_names;
 
 stored_names! {
     /// Kinds of recorded authentication events. (The words the dashboard
@@ -214,6 +215,10 @@ stored_names! {
         PasskeySignIn = "passkey_sign_in",
         /// The password was removed (the account signs in with its passkeys).
         PasswordRemoved = "password_removed",
+        /// An email address was set on the account (unverified).
+        EmailAdded = "email_added",
+        /// The account's email address was verified.
+        EmailVerified = "email_verified",
     }
 }
 

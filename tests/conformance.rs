@@ -13,6 +13,7 @@
 mod common;
 
 use engine::{
+    email::{EmailAddress, LinkPurpose, Mail, NewLink},
     id::{SessionId, UserId},
     record::{
         AuthEvent, AuthEventKind, ClientInfo, Notice, NoticeKind, SessionRecord, UserSummary,
@@ -1344,6 +1345,266 @@ async fn ceremonies_are_taken_once_until_they_expire(b: Backend) {
     assert_eq!(got, 1);
 }
 
+fn link_for(user: &NewUser, address: &str, at: OffsetDateTime) -> (NewLink, SessionToken, Mail) {
+    let address = EmailAddress::parse(address).unwrap();
+    let (link, token) = NewLink::issue(LinkPurpose::Verify, user.user.id, address, at);
+    let mail = Mail {
+        to: link.address.as_str().to_owned(),
+        subject: "Confirm".to_owned(),
+        text: format!("open {}", token.expose()),
+        html: "<p>open</p>".to_owned(),
+    };
+    (link, token, mail)
+}
+
+async fn an_address_is_set_unverified_and_its_link_taken_once(b: Backend) {
+    let at = now();
+    let (ada, _, _) = signed_in(&b, "ada").await;
+    assert_eq!(b.users.email_of(ada.user.id).await.unwrap(), None);
+    let (link, token, mail) = link_for(&ada, "Ada@Example.com", at);
+    assert!(b.users.set_email(&link, &mail).await.unwrap());
+    let email = b.users.email_of(ada.user.id).await.unwrap().unwrap();
+    assert_eq!(email.address.as_str(), "Ada@Example.com", "kept as typed");
+    assert_eq!(email.verified_at, None);
+
+    let taken = b
+        .users
+        .take_link(&token.hash(), LinkPurpose::Verify)
+        .await
+        .unwrap();
+    let taken = taken.unwrap();
+    assert_eq!(
+        (taken.user_id, taken.address.as_str()),
+        (ada.user.id, "Ada@Example.com")
+    );
+    assert_eq!(taken.expires_at, link.expires_at);
+    assert_eq!(
+        b.users
+            .take_link(&token.hash(), LinkPurpose::Verify)
+            .await
+            .unwrap(),
+        None,
+        "once"
+    );
+    let unknown = SessionToken::generate().hash();
+    assert_eq!(
+        b.users
+            .take_link(&unknown, LinkPurpose::Verify)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let other_key = EmailAddress::parse("someone@example.com").unwrap();
+    assert!(
+        !b.users
+            .mark_verified(ada.user.id, &other_key, at)
+            .await
+            .unwrap(),
+        "not its address"
+    );
+    let same_key = EmailAddress::parse("ADA@example.COM").unwrap();
+    assert!(
+        b.users
+            .mark_verified(ada.user.id, &same_key, at)
+            .await
+            .unwrap(),
+        "by key"
+    );
+    assert!(
+        !b.users
+            .mark_verified(ada.user.id, &same_key, at)
+            .await
+            .unwrap(),
+        "once"
+    );
+    let email = b.users.email_of(ada.user.id).await.unwrap().unwrap();
+    assert_eq!(email.verified_at, Some(at));
+
+    // A new address is unverified again; an unknown account gets nothing.
+    let (link, _, mail) = link_for(&ada, "ada@elsewhere.org", at + Duration::minutes(2));
+    assert!(b.users.set_email(&link, &mail).await.unwrap());
+    let email = b.users.email_of(ada.user.id).await.unwrap().unwrap();
+    assert_eq!(
+        (email.address.as_str(), email.verified_at),
+        ("ada@elsewhere.org", None)
+    );
+    let ghost = new_user("ghost");
+    let (link, _, mail) = link_for(&ghost, "ghost@example.com", at);
+    assert!(!b.users.set_email(&link, &mail).await.unwrap());
+    assert_eq!(
+        b.users.recent_mail(10).await.unwrap().len(),
+        2,
+        "no mail for no change"
+    );
+}
+
+async fn a_new_link_ends_the_older_ones_and_expired_ones_are_purged(b: Backend) {
+    let at = now();
+    let (ada, _, _) = signed_in(&b, "ada").await;
+    let (first, first_token, mail) = link_for(&ada, "ada@example.com", at);
+    assert!(b.users.set_email(&first, &mail).await.unwrap());
+    let later = at + Duration::minutes(2);
+    let (second, second_token, mail) = link_for(&ada, "ada@example.com", later);
+    b.users.issue_link(&second, &mail).await.unwrap();
+    let hash = first_token.hash();
+    assert_eq!(
+        b.users.take_link(&hash, LinkPurpose::Verify).await.unwrap(),
+        None,
+        "ended"
+    );
+
+    // Expired links are purged; live ones stay.
+    let purged = b
+        .users
+        .delete_expired_mail(later + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(purged, 0);
+    b.users
+        .delete_expired_mail(second.expires_at)
+        .await
+        .unwrap();
+    let hash = second_token.hash();
+    assert_eq!(
+        b.users.take_link(&hash, LinkPurpose::Verify).await.unwrap(),
+        None,
+        "purged"
+    );
+}
+
+async fn a_verified_address_belongs_to_one_account(b: Backend) {
+    let at = now();
+    let (ada, _, _) = signed_in(&b, "ada").await;
+    let (bo, _, _) = signed_in(&b, "bo").await;
+    let (link, _, mail) = link_for(&ada, "shared@example.com", at);
+    assert!(b.users.set_email(&link, &mail).await.unwrap());
+    assert!(b
+        .users
+        .mark_verified(ada.user.id, &link.address, at)
+        .await
+        .unwrap());
+    // Anyone may type it; only verifying it is refused.
+    let (link, _, mail) = link_for(&bo, "Shared@Example.com", at + Duration::minutes(2));
+    assert!(b.users.set_email(&link, &mail).await.unwrap());
+    let err = b
+        .users
+        .mark_verified(bo.user.id, &link.address, at)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::EmailTaken), "{err:?}");
+    let email = b.users.email_of(bo.user.id).await.unwrap().unwrap();
+    assert_eq!(email.verified_at, None);
+}
+
+async fn an_address_gets_a_few_messages_an_hour(b: Backend) {
+    let at = now();
+    let (ada, _, _) = signed_in(&b, "ada").await;
+    let (link, _, mail) = link_for(&ada, "ada@example.com", at);
+    assert!(b.users.set_email(&link, &mail).await.unwrap());
+    let (link, _, mail) = link_for(&ada, "ADA@example.com", at + Duration::seconds(30));
+    let err = b.users.issue_link(&link, &mail).await.unwrap_err();
+    assert!(
+        matches!(err, Error::TooManyMails),
+        "a minute apart: {err:?}"
+    );
+    for i in 1..5 {
+        let (link, _, mail) = link_for(&ada, "ada@example.com", at + Duration::minutes(2 * i));
+        b.users.issue_link(&link, &mail).await.unwrap();
+    }
+    let (link, _, mail) = link_for(&ada, "ada@example.com", at + Duration::minutes(20));
+    let err = b.users.issue_link(&link, &mail).await.unwrap_err();
+    assert!(matches!(err, Error::TooManyMails), "five an hour: {err:?}");
+    let (link, _, mail) = link_for(&ada, "ada@example.com", at + Duration::minutes(62));
+    b.users.issue_link(&link, &mail).await.unwrap();
+}
+
+async fn queued_mail_is_claimed_by_one_sender_until_sent(b: Backend) {
+    let at = now();
+    let (ada, _, _) = signed_in(&b, "ada").await;
+    let (link, _, mail) = link_for(&ada, "ada@example.com", at);
+    assert!(b.users.set_email(&link, &mail).await.unwrap());
+    let lease = Duration::minutes(2);
+    let claimed = b.users.claim_mail(at, lease).await.unwrap().unwrap();
+    assert_eq!(
+        (claimed.mail.clone(), claimed.attempts, claimed.sent_at),
+        (mail, 0, None)
+    );
+    assert_eq!(
+        b.users.claim_mail(at, lease).await.unwrap(),
+        None,
+        "held by its sender"
+    );
+    // A sender that died: taken again after the lease.
+    let again = b
+        .users
+        .claim_mail(at + lease, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, claimed.id);
+    let retry = at + Duration::minutes(10);
+    b.users
+        .mail_failed(again.id, retry, "connection refused")
+        .await
+        .unwrap();
+    assert_eq!(
+        b.users
+            .claim_mail(retry - Duration::seconds(1), lease)
+            .await
+            .unwrap(),
+        None
+    );
+    let third = b.users.claim_mail(retry, lease).await.unwrap().unwrap();
+    assert_eq!(third.attempts, 1);
+    b.users.mail_sent(third.id, retry).await.unwrap();
+    assert_eq!(
+        b.users
+            .claim_mail(retry + Duration::days(1), lease)
+            .await
+            .unwrap(),
+        None
+    );
+    let listed = b.users.recent_mail(10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].sent_at, Some(retry));
+    // Sent mail is purged after it has been kept a while; unsent never.
+    b.users
+        .delete_expired_mail(retry + engine::email::mail::KEEP_SENT + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(b.users.recent_mail(10).await.unwrap().is_empty());
+}
+
+async fn concurrent_senders_claim_each_message_once(b: Backend) {
+    let at = now();
+    let mut queued = 0;
+    for name in ["ada", "bo", "cy", "di"] {
+        let (user, _, _) = signed_in(&b, name).await;
+        let (link, _, mail) = link_for(&user, &format!("{name}@example.com"), at);
+        assert!(b.users.set_email(&link, &mail).await.unwrap());
+        queued += 1;
+    }
+    let claims: Vec<_> = (0..8)
+        .map(|_| {
+            let users = b.users.clone();
+            tokio::spawn(async move { users.claim_mail(at, Duration::minutes(2)).await.unwrap() })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for claim in claims {
+        if let Some(mail) = claim.await.unwrap() {
+            assert!(ids.insert(mail.id), "claimed twice: {}", mail.id);
+        }
+    }
+    // A sender that lost a race gets nothing this round; the rest is
+    // claimed in the next, and still no message twice.
+    while let Some(mail) = b.users.claim_mail(at, Duration::minutes(2)).await.unwrap() {
+        assert!(ids.insert(mail.id), "claimed twice: {}", mail.id);
+    }
+    assert_eq!(ids.len(), queued);
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -1376,6 +1637,12 @@ macro_rules! conformance {
                 a_password_goes_only_while_a_passkey_stays,
                 concurrent_removals_never_take_the_last_credential,
                 stranger_caused_events_are_one_counted_line_a_day,
+                an_address_is_set_unverified_and_its_link_taken_once,
+                a_new_link_ends_the_older_ones_and_expired_ones_are_purged,
+                a_verified_address_belongs_to_one_account,
+                an_address_gets_a_few_messages_an_hour,
+                queued_mail_is_claimed_by_one_sender_until_sent,
+                concurrent_senders_claim_each_message_once,
             );
         }
     };

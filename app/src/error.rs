@@ -44,6 +44,19 @@ pub enum AppError {
     /// The CSRF check failed: a stale page, or a request from elsewhere.
     #[error("This page has expired or the request did not come from this site. Reload the page and try again.")]
     StaleForm,
+    /// The email address is not one.
+    #[error("Enter an email address like name@example.com.")]
+    InvalidEmail,
+    /// The address is verified on another account (said only to whoever
+    /// opened the link mailed to it).
+    #[error("This address is already confirmed on another account.")]
+    EmailTaken,
+    /// A link from a mail that does not work (any more).
+    #[error("This link has expired or has been used. Ask for a new one from your account page.")]
+    LinkRejected,
+    /// The address has received its share of mail for now.
+    #[error("We sent a message to this address moments ago. Please check your inbox, or try again in a few minutes.")]
+    TooManyMails,
     /// A brute-force limit was hit; `Retry-After` says for how long.
     #[error("Too many attempts. Please wait a minute, then try again.")]
     TooManyAttempts,
@@ -101,6 +114,10 @@ impl AppError {
             Self::UsernameTaken => "username_taken",
             Self::StaleForm => "stale_form",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::InvalidEmail => "invalid_email",
+            Self::EmailTaken => "email_taken",
+            Self::LinkRejected => "link_rejected",
+            Self::TooManyMails => "too_many_mails",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::PasskeyFailed => "passkey_failed",
@@ -118,7 +135,7 @@ impl AppError {
     /// Every error, once (the weak-password one with generic advice, as
     /// it is carried by its code alone).
     #[must_use]
-    pub fn all() -> [Self; 21] {
+    pub fn all() -> [Self; 25] {
         [
             Self::InvalidCredentials,
             Self::InvalidUsername,
@@ -141,6 +158,10 @@ impl AppError {
             Self::Internal,
             Self::BadRequest,
             Self::Transport,
+            Self::InvalidEmail,
+            Self::EmailTaken,
+            Self::LinkRejected,
+            Self::TooManyMails,
         ]
     }
 
@@ -160,14 +181,18 @@ impl AppError {
             | Self::InvalidPassword
             | Self::WeakPassword(_)
             | Self::ConfirmationMismatch
+            | Self::InvalidEmail
+            | Self::LinkRejected
             | Self::BadRequest
             | Self::Transport => 400,
             // RFC 9470 answers step-up with 401; 403 keeps a session that
             // exists from reading as signed out.
             Self::WrongPassword | Self::ReauthRequired => 403,
-            Self::UsernameTaken | Self::PasskeyTaken | Self::LastCredential => 409,
+            Self::UsernameTaken | Self::PasskeyTaken | Self::LastCredential | Self::EmailTaken => {
+                409
+            }
             Self::StaleForm => 403,
-            Self::TooManyAttempts => 429,
+            Self::TooManyAttempts | Self::TooManyMails => 429,
             Self::NotFound | Self::NoPasskey => 404,
             Self::Busy | Self::Unavailable => 503,
             Self::Internal => 500,
@@ -210,6 +235,10 @@ impl From<engine::Error> for AppError {
             E::InvalidUsername(_) => Self::InvalidUsername,
             E::InvalidPassword(_) => Self::InvalidPassword,
             E::WeakPassword(advice) => Self::WeakPassword(advice),
+            E::InvalidEmail(_) => Self::InvalidEmail,
+            E::EmailTaken => Self::EmailTaken,
+            E::LinkRejected => Self::LinkRejected,
+            E::TooManyMails => Self::TooManyMails,
             E::Invalid(detail) => {
                 tracing::error!(error = %detail, "invalid engine setting");
                 Self::Internal
@@ -262,6 +291,10 @@ mod tests {
                 E::Internal => 18,
                 E::BadRequest => 19,
                 E::Transport => 20,
+                E::InvalidEmail => 21,
+                E::EmailTaken => 22,
+                E::LinkRejected => 23,
+                E::TooManyMails => 24,
             }
         }
         let all = AppError::all();

@@ -14,6 +14,8 @@
 //! | `passkeys.rs` | the WebAuthn ceremonies | users (passkeys), ceremonies |
 //! | `notices.rs` | security notices | users |
 //! | `devices.rs` | device cookies against the account | users |
+//! | `email.rs` | the account's address and its verification | users (email, outbox) |
+//! | `outbox.rs` | what the mail sender takes and reports | users (outbox) |
 //!
 //! What an instance hears of other instances' revocations is
 //! [`crate::revocation`]'s; [`Auth::follow_revocations`] runs it.
@@ -26,13 +28,16 @@
 
 mod account;
 mod devices;
+mod email;
 mod notices;
+mod outbox;
 mod passkeys;
 mod refresh;
 mod sign_in;
 mod sign_out;
 mod validation;
 
+pub use email::VERIFY_PATH;
 pub use notices::NOTICES_SHOWN;
 pub use passkeys::{PasskeyClaim, Started};
 
@@ -43,6 +48,7 @@ use time::OffsetDateTime;
 use crate::{
     clock::Clock,
     deny_list::DenyList,
+    email::templates::Site,
     feed::{InProcess, RevocationFeed},
     hashing::{Hashing, HashingLimits},
     id::UserId,
@@ -122,6 +128,10 @@ pub struct Auth {
     rp: RelyingParty,
     /// Signs the sign-in ceremonies the browser carries.
     seal: CeremonySeal,
+    /// The name and origin mail speaks of and links to.
+    site: Site,
+    /// Rung when mail is queued ([`Auth::outbox_bell`]).
+    outbox_bell: Arc<tokio::sync::Notify>,
     /// Signed ceremonies already finished (shared by instances when the
     /// store can be).
     once: Arc<UsedOnce>,
@@ -161,6 +171,11 @@ impl Auth {
             )),
             rp: RelyingParty::localhost("Leptos sessions")?,
             seal: CeremonySeal::generate(),
+            site: Site {
+                name: "Leptos sessions".into(),
+                origin: "http://localhost:3000".into(),
+            },
+            outbox_bell: Arc::default(),
             once: Arc::new(UsedOnce::new(None)),
         })
     }
@@ -173,6 +188,14 @@ impl Auth {
     pub fn with_ceremony_signing(mut self, seal: CeremonySeal, once: Arc<UsedOnce>) -> Self {
         self.seal = seal;
         self.once = once;
+        self
+    }
+
+    /// Mail that names `site` and links to its origin (by default
+    /// "Leptos sessions" at `http://localhost:3000`).
+    #[must_use]
+    pub fn with_site(mut self, site: Site) -> Self {
+        self.site = site;
         self
     }
 
@@ -265,6 +288,10 @@ impl Auth {
         let sessions = self.sessions.delete_expired(now).await?;
         let cutoff = now - self.policy.rotated_token_retention();
         let tokens = self.sessions.delete_rotated_before(cutoff).await?;
+        let mail = self.users.delete_expired_mail(now).await?;
+        if mail > 0 {
+            tracing::debug!(deleted = mail, "purged expired links and sent mail");
+        }
         if tokens > 0 {
             tracing::debug!(deleted = tokens, "purged rotated refresh tokens");
         }

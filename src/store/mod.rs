@@ -13,6 +13,8 @@
 //! | [`Readiness`] | a cheap round trip for `/readyz` | every backend |
 //! | [`RateCounters`] | rate-limit counters every instance shares | SQL, Redis |
 //!
+//! | [`EmailStore`] | accounts' addresses, links sent by mail, the outbox | SQL |
+//!
 //! [`SessionBackend`] and [`UserBackend`] name the bundles the engine
 //! holds; [`open`] builds them from configuration, so the web layer never
 //! branches on a backend. Each backend lives in its own module behind its
@@ -30,7 +32,10 @@
 //! - `delete_expired` removes expired *and* revoked rows (and ended
 //!   rate-limit windows);
 //! - a rate counter counts atomically: concurrent `count`s from several
-//!   instances each get a distinct count.
+//!   instances each get a distinct count;
+//! - a link sent by mail is taken once, and mail is queued in the same
+//!   transaction as what caused it; each queued message is taken by one
+//!   sender at a time.
 
 pub mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -55,6 +60,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
+    email::{EmailAddress, LinkPurpose, LinkRecord, Mail, NewLink, QueuedMail},
     id::{SessionId, UserId},
     record::{
         Account, Activity, AuthEvent, Authenticated, ClientInfo, Notice, SessionRecord,
@@ -294,6 +300,111 @@ pub trait UserStore: Send + Sync + 'static {
         proven_at: OffsetDateTime,
         confirmed_at: Option<OffsetDateTime>,
     ) -> Result<bool, Error>;
+}
+
+/// An account's email address and whether it is verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountEmail {
+    /// The address, as typed.
+    pub address: EmailAddress,
+    /// When its owner proved they read it; `None` until then.
+    pub verified_at: Option<OffsetDateTime>,
+}
+
+/// Accounts' email addresses, the one-time links mailed to them, and the
+/// outbox. Everything that sends mail queues it in the same transaction
+/// as the change that caused it.
+#[async_trait]
+pub trait EmailStore: Send + Sync + 'static {
+    /// The account's address, if it has one.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn email_of(&self, user_id: UserId) -> Result<Option<AccountEmail>, Error>;
+
+    /// Gives the account `link.address` (unverified), ends its links, and
+    /// stores `link` and queues `mail` (the link's message), at once.
+    /// Returns `false` if the account does not exist (nothing stored).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn set_email(&self, link: &NewLink, mail: &Mail) -> Result<bool, Error>;
+
+    /// Ends the account's links of the same purpose, and stores `link` and
+    /// queues `mail`, at once (a link sent again).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn issue_link(&self, link: &NewLink, mail: &Mail) -> Result<(), Error>;
+
+    /// Takes (deletes) the link with this token hash and purpose, and
+    /// returns it, expired or not; `None` if there is none. Only one of
+    /// concurrent takers gets it.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn take_link(
+        &self,
+        token_hash: &TokenHash,
+        purpose: LinkPurpose,
+    ) -> Result<Option<LinkRecord>, Error>;
+
+    /// Marks the account's address verified at `at`, if it still is
+    /// `address` (by key). Returns whether it did.
+    ///
+    /// # Errors
+    /// [`Error::EmailTaken`] if another account has verified the same
+    /// address; [`Error::Storage`] if the backend fails.
+    async fn mark_verified(
+        &self,
+        user_id: UserId,
+        address: &EmailAddress,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error>;
+
+    /// Takes the oldest message due at `now` for sending: it is not due
+    /// again until `now + lease`, so another sender leaves it alone while
+    /// this one tries.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+    ) -> Result<Option<QueuedMail>, Error>;
+
+    /// Records that message `id` was delivered at `at`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn mail_sent(&self, id: i64, at: OffsetDateTime) -> Result<(), Error>;
+
+    /// Records a failed attempt at message `id`; it is due again at
+    /// `retry_at`. `error` is kept for the operator (no secret in it).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn mail_failed(
+        &self,
+        id: i64,
+        retry_at: OffsetDateTime,
+        error: &str,
+    ) -> Result<(), Error>;
+
+    /// Deletes expired links, and mail sent longer ago than
+    /// [`crate::email::mail::KEEP_SENT`]. Returns how many rows.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn delete_expired_mail(&self, now: OffsetDateTime) -> Result<u64, Error>;
+
+    /// The latest `limit` messages, sent or not, newest first (the
+    /// development mailbox).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn recent_mail(&self, limit: u32) -> Result<Vec<QueuedMail>, Error>;
 }
 
 /// Accounts' passkeys (WebAuthn credentials). Deleting an account deletes
@@ -645,6 +756,6 @@ impl<T: SessionStore + RefreshTokens + Ceremonies + ExpiredDeletion + Readiness>
 }
 
 /// Everything the engine needs of an account backend.
-pub trait UserBackend: UserStore + PasskeyStore + Readiness {}
+pub trait UserBackend: UserStore + PasskeyStore + EmailStore + Readiness {}
 
-impl<T: UserStore + PasskeyStore + Readiness> UserBackend for T {}
+impl<T: UserStore + PasskeyStore + EmailStore + Readiness> UserBackend for T {}

@@ -9,7 +9,12 @@ use std::sync::{
 };
 
 use engine::{
-    store::{NewUser, PasskeyRecord, PasskeyStore, Readiness, Removal, UserBackend, UserStore},
+    email::{EmailAddress, LinkPurpose, LinkRecord, Mail, NewLink, QueuedMail},
+    store::{
+        AccountEmail, EmailStore, NewUser, PasskeyRecord, PasskeyStore, Readiness, Removal,
+        UserBackend, UserStore,
+    },
+    token::TokenHash,
     Account, Activity, AuthEvent, Error, Notice, StoredNotice, UserId, UserSummary,
 };
 use time::OffsetDateTime;
@@ -173,5 +178,52 @@ impl PasskeyStore for Hooked {
 impl Readiness for Hooked {
     async fn ping(&self) -> Result<(), Error> {
         self.inner.ping().await
+    }
+}
+
+#[async_trait::async_trait]
+impl EmailStore for Hooked {
+    async fn email_of(&self, user: UserId) -> Result<Option<AccountEmail>, Error> {
+        self.inner.email_of(user).await
+    }
+    async fn set_email(&self, link: &NewLink, mail: &Mail) -> Result<bool, Error> {
+        self.inner.set_email(link, mail).await
+    }
+    async fn issue_link(&self, link: &NewLink, mail: &Mail) -> Result<(), Error> {
+        self.inner.issue_link(link, mail).await
+    }
+    async fn take_link(
+        &self,
+        hash: &TokenHash,
+        purpose: LinkPurpose,
+    ) -> Result<Option<LinkRecord>, Error> {
+        self.inner.take_link(hash, purpose).await
+    }
+    async fn mark_verified(
+        &self,
+        user: UserId,
+        address: &EmailAddress,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        self.inner.mark_verified(user, address, at).await
+    }
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+    ) -> Result<Option<QueuedMail>, Error> {
+        self.inner.claim_mail(now, lease).await
+    }
+    async fn mail_sent(&self, id: i64, at: OffsetDateTime) -> Result<(), Error> {
+        self.inner.mail_sent(id, at).await
+    }
+    async fn mail_failed(&self, id: i64, at: OffsetDateTime, error: &str) -> Result<(), Error> {
+        self.inner.mail_failed(id, at, error).await
+    }
+    async fn delete_expired_mail(&self, now: OffsetDateTime) -> Result<u64, Error> {
+        self.inner.delete_expired_mail(now).await
+    }
+    async fn recent_mail(&self, limit: u32) -> Result<Vec<QueuedMail>, Error> {
+        self.inner.recent_mail(limit).await
     }
 }

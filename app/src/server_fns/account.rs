@@ -353,6 +353,8 @@ pub(crate) mod ssr {
             K::PasskeyRemoved => "Removed a passkey",
             K::PasskeySignIn => "Signed in with a passkey",
             K::PasswordRemoved => "Removed the password; passkeys sign in",
+            K::EmailAdded => "Set an email address; a confirmation link was sent",
+            K::EmailVerified => "Confirmed the email address",
         }
     }
 

@@ -9,11 +9,13 @@
 //! This module holds the store, its row conversions and the two small
 //! traits; one file per remaining trait: `users.rs` (accounts and events),
 //! `sessions.rs`, `refresh.rs` (refresh-token families), `counters.rs`
-//! (shared rate-limit counters), `passkeys.rs` (passkeys and their
+//! (shared rate-limit counters), `email.rs` (addresses, links, the
+//! outbox), `passkeys.rs` (passkeys and their
 //! ceremonies).
 
 mod counters;
 mod dialect;
+mod email;
 mod passkeys;
 mod refresh;
 mod sessions;
@@ -123,6 +125,7 @@ impl<DB: Dialect> ExpiredDeletion for SqlStore<DB> {
             &[Value::Int(ts(now))],
         )
         .await?;
+
         // Refresh tokens go with their session (`ON DELETE CASCADE`).
         self.execute(
             "DELETE FROM sessions \

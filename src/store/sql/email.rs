@@ -1,0 +1,268 @@
+//! Accounts' addresses, links sent by mail, and the outbox, in SQL.
+//!
+//! Whatever sends mail writes the outbox row in the transaction that makes
+//! the change, so a change is never without its mail nor a mail without
+//! its change.
+
+use async_trait::async_trait;
+use sqlx::Transaction;
+use time::OffsetDateTime;
+
+use super::{from_ts, opt_ts, ts, Dialect, SqlStore, Value};
+use crate::{
+    email::{EmailAddress, LinkPurpose, LinkRecord, Mail, NewLink, QueuedMail},
+    id::UserId,
+    store::{AccountEmail, EmailStore},
+    token::TokenHash,
+    Error,
+};
+
+/// Ends the account's links of the link's purpose, then stores the link
+/// and queues its mail, in `tx`.
+async fn replace_link<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    link: &NewLink,
+    mail: &Mail,
+) -> Result<(), Error> {
+    let user = link.user_id.to_string();
+    // The mail limit: counted from the outbox itself, so every instance
+    // sees the same count. (Two racing requests may both pass: a mail
+    // more, not a flood.)
+    let recent = DB::fetch_optional(
+        &mut **tx,
+        "SELECT COUNT(*) AS n, MAX(created_at) AS latest FROM outbox \
+         WHERE LOWER(recipient) = $1 AND created_at > $2",
+        &[
+            Value::Text(link.address.key()),
+            Value::Int(ts(link.created_at - crate::email::mail::LIMIT_WINDOW)),
+        ],
+    )
+    .await?;
+    if let Some(row) = recent {
+        let sent = DB::int(&row, "n")?;
+        let latest = DB::opt_int(&row, "latest")?.map(from_ts).transpose()?;
+        if crate::email::mail::over_limit(sent, latest, link.created_at) {
+            return Err(Error::TooManyMails);
+        }
+    }
+    DB::execute(
+        &mut **tx,
+        "DELETE FROM email_links WHERE user_id = $1 AND purpose = $2",
+        &[Value::Text(&user), Value::Text(link.purpose.as_str())],
+    )
+    .await?;
+    DB::execute(
+        &mut **tx,
+        "INSERT INTO email_links (token_hash, purpose, user_id, address, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            Value::Bytes(link.token_hash.as_bytes()),
+            Value::Text(link.purpose.as_str()),
+            Value::Text(&user),
+            Value::Text(link.address.as_str()),
+            Value::Int(ts(link.created_at)),
+            Value::Int(ts(link.expires_at)),
+        ],
+    )
+    .await?;
+    DB::execute(
+        &mut **tx,
+        "INSERT INTO outbox (recipient, subject, text_body, html_body, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+        &[
+            Value::Text(&mail.to),
+            Value::Text(&mail.subject),
+            Value::Text(&mail.text),
+            Value::Text(&mail.html),
+            Value::Int(ts(link.created_at)),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn queued_from_row<DB: Dialect>(row: &DB::Row) -> Result<QueuedMail, Error> {
+    Ok(QueuedMail {
+        id: DB::int(row, "id")?,
+        mail: Mail {
+            to: DB::text(row, "recipient")?,
+            subject: DB::text(row, "subject")?,
+            text: DB::text(row, "text_body")?,
+            html: DB::text(row, "html_body")?,
+        },
+        created_at: from_ts(DB::int(row, "created_at")?)?,
+        attempts: DB::int(row, "attempts")?,
+        sent_at: opt_ts::<DB>(row, "sent_at")?,
+    })
+}
+
+#[async_trait]
+impl<DB: Dialect> EmailStore for SqlStore<DB> {
+    async fn email_of(&self, user_id: UserId) -> Result<Option<AccountEmail>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT email, email_verified_at FROM users WHERE id = $1",
+                &[Value::Text(&user_id.to_string())],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let Some(address) = DB::opt_text(&row, "email")? else {
+            return Ok(None);
+        };
+        Ok(Some(AccountEmail {
+            address: EmailAddress::trusted(&address),
+            verified_at: opt_ts::<DB>(&row, "email_verified_at")?,
+        }))
+    }
+
+    async fn set_email(&self, link: &NewLink, mail: &Mail) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await?;
+        let changed = DB::execute(
+            &mut *tx,
+            "UPDATE users SET email = $1, email_key = $2, email_verified_at = NULL WHERE id = $3",
+            &[
+                Value::Text(link.address.as_str()),
+                Value::Text(link.address.key()),
+                Value::Text(&link.user_id.to_string()),
+            ],
+        )
+        .await?;
+        if changed == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        replace_link(&mut tx, link, mail).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn issue_link(&self, link: &NewLink, mail: &Mail) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        replace_link(&mut tx, link, mail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn take_link(
+        &self,
+        token_hash: &TokenHash,
+        purpose: LinkPurpose,
+    ) -> Result<Option<LinkRecord>, Error> {
+        let row = self
+            .fetch_optional(
+                "DELETE FROM email_links WHERE token_hash = $1 AND purpose = $2 \
+                 RETURNING user_id, address, expires_at",
+                &[
+                    Value::Bytes(token_hash.as_bytes()),
+                    Value::Text(purpose.as_str()),
+                ],
+            )
+            .await?;
+        row.map(|row| {
+            Ok(LinkRecord {
+                purpose,
+                user_id: DB::text(&row, "user_id")?.parse()?,
+                address: EmailAddress::trusted(&DB::text(&row, "address")?),
+                expires_at: from_ts(DB::int(&row, "expires_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn mark_verified(
+        &self,
+        user_id: UserId,
+        address: &EmailAddress,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let res = DB::execute(
+            &mut *self.conn().await?,
+            "UPDATE users SET email_verified_at = $1 \
+             WHERE id = $2 AND email_key = $3 AND email_verified_at IS NULL",
+            &[
+                Value::Int(ts(at)),
+                Value::Text(&user_id.to_string()),
+                Value::Text(address.key()),
+            ],
+        )
+        .await;
+        match res {
+            Ok(n) => Ok(n > 0),
+            Err(err) if super::is_unique_violation(&err) => Err(Error::EmailTaken),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+    ) -> Result<Option<QueuedMail>, Error> {
+        // The outer `next_attempt_at <= $1` is checked again on the locked
+        // row (PostgreSQL), so of two racing senders one gets no row.
+        let row = self
+            .fetch_optional(
+                "UPDATE outbox SET next_attempt_at = $2 \
+                 WHERE id = (SELECT id FROM outbox \
+                   WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                   ORDER BY next_attempt_at, id LIMIT 1) \
+                 AND sent_at IS NULL AND next_attempt_at <= $1 \
+                 RETURNING id, recipient, subject, text_body, html_body, created_at, \
+                   attempts, sent_at",
+                &[Value::Int(ts(now)), Value::Int(ts(now + lease))],
+            )
+            .await?;
+        row.map(|row| queued_from_row::<DB>(&row)).transpose()
+    }
+
+    async fn mail_sent(&self, id: i64, at: OffsetDateTime) -> Result<(), Error> {
+        self.execute(
+            "UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2",
+            &[Value::Int(ts(at)), Value::Int(id)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn mail_failed(
+        &self,
+        id: i64,
+        retry_at: OffsetDateTime,
+        error: &str,
+    ) -> Result<(), Error> {
+        self.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
+             WHERE id = $3 AND sent_at IS NULL",
+            &[Value::Int(ts(retry_at)), Value::Text(error), Value::Int(id)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_expired_mail(&self, now: OffsetDateTime) -> Result<u64, Error> {
+        let links = self
+            .execute(
+                "DELETE FROM email_links WHERE expires_at <= $1",
+                &[Value::Int(ts(now))],
+            )
+            .await?;
+        let sent = self
+            .execute(
+                "DELETE FROM outbox WHERE sent_at < $1",
+                &[Value::Int(ts(now - crate::email::mail::KEEP_SENT))],
+            )
+            .await?;
+        Ok(links + sent)
+    }
+
+    async fn recent_mail(&self, limit: u32) -> Result<Vec<QueuedMail>, Error> {
+        let rows = self
+            .fetch_all(
+                "SELECT id, recipient, subject, text_body, html_body, created_at, attempts, \
+                 sent_at FROM outbox ORDER BY id DESC LIMIT $1",
+                &[Value::Int(i64::from(limit))],
+            )
+            .await?;
+        rows.iter().map(queued_from_row::<DB>).collect()
+    }
+}
