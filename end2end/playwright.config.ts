@@ -116,7 +116,18 @@ export default defineConfig({
     },
   ],
   webServer: [
-    server(port, {}),
+    // A real SMTP server (npm maildev) for the first server's mail; its
+    // REST API is how the tests read what arrived (helpers.ts, mailTo).
+    {
+      command: `npx maildev --smtp ${port + 13} --web ${port + 12} --ip 127.0.0.1 --web-ip 127.0.0.1`,
+      cwd: __dirname,
+      url: `http://127.0.0.1:${port + 12}/api/email`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+    },
+    server(port, { SMTP_URL: `smtp://127.0.0.1:${port + 13}` }),
     // Short lifetimes, to watch refreshes and the idle prompt: 5 s tokens,
     // sessions that idle out after 20 s (the prompt opens 5 s before).
     server(port + 2, {

@@ -7,6 +7,9 @@
 //! `#[cfg(feature = "ssr")]` at module boundaries.
 
 #![warn(missing_docs)]
+// A page that erases a view holding an island (`into_any`) has its async
+// render laid out here, deeper than the default limit allows.
+#![recursion_limit = "256"]
 
 pub mod assets;
 pub mod client_session;

@@ -13,5 +13,11 @@ pub const PASSKEYS: &str = "/account/passkeys";
 /// The password page.
 pub const PASSWORD: &str = "/account/password";
 
+/// The account's email address.
+pub const EMAIL: &str = "/account/email";
+
+/// Where a verification link leads (`?token=`).
+pub const VERIFY_EMAIL: &str = "/verify-email";
+
 /// The session list.
 pub const SESSIONS: &str = "/account/sessions";

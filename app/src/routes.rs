@@ -33,6 +33,7 @@ use crate::pages::{
     confirm::ConfirmPage,
     dashboard::DashboardPage,
     delete::DeleteAccountPage,
+    email::EmailPage,
     guides::{GuideIndexPage, GuidePage},
     home::HomePage,
     login::LoginPage,
@@ -42,6 +43,7 @@ use crate::pages::{
     sessions::SessionsPage,
     signup::SignupPage,
     status::StatusPage,
+    verify_email::VerifyEmailPage,
 };
 
 /// Who may open a page.
@@ -155,10 +157,12 @@ route_table! {
     "/status" => StatusPage, Public, PerRequest;
     "/login" => LoginPage, Public, PerRequest;
     "/signup" => SignupPage, Public, PerRequest;
+    "/verify-email" => VerifyEmailPage, Public, PerRequest;
     "/dashboard" => DashboardPage, Session, PerRequest;
     "/account/sessions" => SessionsPage, Session, PerRequest;
     "/account/confirm" => ConfirmPage, Session, PerRequest;
     "/account/passkeys" => PasskeysPage, Session, PerRequest;
+    "/account/email" => EmailPage, Session, PerRequest;
     "/account/password" => PasswordPage, RecentAuthentication, PerRequest;
     "/account/delete" => DeleteAccountPage, RecentAuthentication, PerRequest;
 }

@@ -135,3 +135,41 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.help} ×${v.nodes.length}`);
 }
+
+/** The SMTP server the suite's first server sends to (maildev), and its API. */
+export const MAILDEV_API = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3100) + 12}`;
+
+/** A mailbox no other test uses. */
+export function uniqueAddress(prefix = "mail"): string {
+  return `${uniqueUser(prefix)}@example.com`.toLowerCase();
+}
+
+type ReceivedMail = { subject: string; text: string; html: string; to: { address: string }[] };
+
+/**
+ * The messages the SMTP server received for `address`, oldest first,
+ * once there are at least `count` (the app sends from its outbox a moment
+ * after the request that queued the mail).
+ */
+export async function mailTo(address: string, count = 1, timeout = 15_000): Promise<ReceivedMail[]> {
+  let mine: ReceivedMail[] = [];
+  await expect
+    .poll(
+      async () => {
+        const response = await fetch(`${MAILDEV_API}/api/email`);
+        const all = (await response.json()) as ReceivedMail[];
+        mine = all.filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()));
+        return mine.length;
+      },
+      { message: `mail to ${address}`, timeout },
+    )
+    .toBeGreaterThanOrEqual(count);
+  return mine;
+}
+
+/** The first link to this site in a message's plain text. */
+export function linkIn(mail: { text: string }): string {
+  const link = mail.text.match(/https?:\/\/\S+/)?.[0];
+  expect(link, `a link in: ${mail.text}`).toBeTruthy();
+  return link as string;
+}

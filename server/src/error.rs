@@ -227,6 +227,9 @@ pub enum StartupError {
     /// served to anyone, without the session layer.
     #[error("route {0} needs a session but is prerendered: render it per request")]
     PrerenderedButProtected(String),
+    /// The SMTP settings cannot be used.
+    #[error("mail: {0}")]
+    Mail(String),
     /// This build refuses to run here (the bench-only build).
     #[error("{0}")]
     Refused(&'static str),

@@ -25,10 +25,12 @@ pub mod error;
 pub mod headers;
 pub mod keys;
 pub mod limits;
+pub mod mailbox;
 pub mod origin;
 pub mod routes;
 pub mod server_fn_errors;
 pub mod session_layer;
+pub mod smtp;
 pub mod state;
 pub mod static_pages;
 pub mod tasks;
@@ -77,7 +79,14 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
         state.auth.clone(),
         stopped.clone(),
     ));
-    let sweep = tokio::spawn(tasks::sweep_limiters(state.throttle.clone(), stopped));
+    let sweep = tokio::spawn(tasks::sweep_limiters(
+        state.throttle.clone(),
+        stopped.clone(),
+    ));
+    let sender = state
+        .smtp
+        .clone()
+        .map(|smtp| tokio::spawn(smtp::send_outbox(state.auth.clone(), smtp, stopped)));
     let app = routes::router(state);
     tracing::info!(%addr, "listening on http://{addr}");
 
@@ -98,6 +107,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
 
     let _ = stop_tasks.send(true);
     let _ = tokio::join!(purge, follow, sweep);
+    if let Some(sender) = sender {
+        let _ = sender.await;
+    }
     Ok(())
 }
 

@@ -75,6 +75,9 @@ pub struct Shared {
     pub readiness: engine::recent::Recent<Result<(), String>>,
     /// `/status`'s last database read, reused for a second.
     pub status: Arc<engine::recent::Recent<Result<i64, String>>>,
+    /// Where the outbox is delivered (`SMTP_URL`); `None` keeps mail in
+    /// it (development, `/dev/mailbox`).
+    pub smtp: Option<Arc<crate::smtp::Smtp>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -141,6 +144,7 @@ impl AppState {
             .map_err(StartupError::Engine)?
             .with_revocation_feed(stores.feed, stores.cache)
             .with_relying_party(relying_party(env)?)
+            .with_site(mail_site(env, &config.leptos))
             .with_ceremony_signing(CeremonySeal::derive(&csrf), proofs.clone());
         let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
         let jwt = JwtSettings {
@@ -167,6 +171,13 @@ impl AppState {
             Some(counters) => Throttle::shared(limits, counters),
             None => Throttle::new(limits),
         });
+        let smtp = match &env.smtp_url {
+            Some(url) => Some(Arc::new(
+                crate::smtp::Smtp::new(url.expose_secret(), &env.mail_from)
+                    .map_err(|err| StartupError::Mail(err.to_string()))?,
+            )),
+            None => None,
+        };
         let leptos = config.leptos.clone();
         let storage = env.token_storage;
         let assets = Arc::new(app::assets::AssetNames::load(
@@ -201,6 +212,7 @@ impl AppState {
             config: Arc::new(config),
             readiness: engine::recent::Recent::new(PROBE_REUSE),
             status: Arc::new(engine::recent::Recent::new(PROBE_REUSE)),
+            smtp,
         }));
         Ok((state, static_routes))
     }
@@ -272,6 +284,26 @@ pub fn relying_party(env: &crate::config::Env) -> Result<RelyingParty, StartupEr
         None => RelyingParty::localhost(RP_NAME),
     };
     rp.map_err(StartupError::Engine)
+}
+
+/// What mail names the site and where its links point: the public
+/// origin, else this server's address (`localhost` for an unspecified one).
+#[must_use]
+pub fn mail_site(
+    env: &crate::config::Env,
+    leptos: &LeptosOptions,
+) -> engine::email::templates::Site {
+    let origin = match &env.public_url {
+        Some(origin) => origin.as_str().to_owned(),
+        None if leptos.site_addr.ip().is_unspecified() => {
+            format!("http://localhost:{}", leptos.site_addr.port())
+        }
+        None => format!("http://{}", leptos.site_addr),
+    };
+    engine::email::templates::Site {
+        name: RP_NAME.to_owned(),
+        origin,
+    }
 }
 
 /// How long a probe's answer (`/readyz`, `/status`) is reused: they are

@@ -51,10 +51,11 @@ pub fn DashboardPage() -> impl IntoView {
                     <h2>"Account"</h2>
                     <ul class="links">
                         <li><a href="/account/passkeys">"Passkeys"</a></li>
+                        <li><a href="/account/email">"Email address"</a></li>
                         <li><a href="/account/password">"Change your password"</a></li>
                         <li><a href="/account/delete">"Delete your account"</a></li>
                     </ul>
-                    <p class="muted small">"Both ask for your password again if you last entered it more than a few minutes ago."</p>
+                    <p class="muted small">"Changes here ask for your password again if you last entered it more than a few minutes ago."</p>
                 </section>
                 <section class="card">
                     <h2>"Recent activity"</h2>

@@ -30,6 +30,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod email;
 pub mod passkeys;
 pub mod security;
 pub mod status;

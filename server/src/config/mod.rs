@@ -142,6 +142,16 @@ impl Config {
         let origin = "required when APP_ENV=prod (e.g. https://app.example)";
         let csrf = "required when APP_ENV=prod, shared by all instances (openssl rand -base64 48)";
         let weak = "too weak: use at least 32 random bytes, e.g. `openssl rand -base64 48`";
+        let smtp = env.smtp_url.as_ref().map(ExposeSecret::expose_secret);
+        let smtp_err =
+            smtp.and_then(|url| crate::smtp::transport(url).err().map(|e| e.to_string()));
+        let from_err = crate::smtp::parse_from(&env.mail_from)
+            .err()
+            .map(|e| e.to_string());
+        let no_smtp = "required when APP_ENV=prod, or mail waits in the outbox for good \
+                       (smtps://user:password@smtp.example.com:465)";
+        let plaintext =
+            "sends mail unencrypted: use smtps://, or add ?tls=required, when APP_ENV=prod";
         for (ok, name, value, reason) in [
             rule(supports_database(db), "DATABASE_URL", redact(db), sql),
             rule(store_ok, "SESSION_STORE", redact(store), redis_url),
@@ -157,6 +167,25 @@ impl Config {
             rule(secret.is_some() || !prod, "CSRF_SECRET", "", csrf),
             rule(strong, "CSRF_SECRET", "<hidden>", weak),
             in_range("RENDER_CONCURRENCY", renders, 1..=4096),
+            rule(smtp.is_some() || !prod, "SMTP_URL", "", no_smtp),
+            rule(
+                smtp_err.is_none(),
+                "SMTP_URL",
+                "<hidden>",
+                smtp_err.as_deref().unwrap_or_default(),
+            ),
+            rule(
+                !(prod && smtp.is_some_and(crate::smtp::is_plaintext)),
+                "SMTP_URL",
+                "<hidden>",
+                plaintext,
+            ),
+            rule(
+                from_err.is_none(),
+                "MAIL_FROM",
+                &env.mail_from,
+                from_err.as_deref().unwrap_or_default(),
+            ),
         ] {
             ok.then_some(())
                 .ok_or_else(|| invalid(name, value, reason))?;

@@ -76,6 +76,8 @@ raw_config! {
     token_storage: TokenStorage = TokenStorage::Session;
     public_url: Option<PublicOrigin> = None => "some";
     csrf_secret: Option<secrecy::SecretString> = None;
+    smtp_url: Option<secrecy::SecretString> = None;
+    mail_from: String = "Leptos sessions <no-reply@localhost>".into();
     trusted_proxies: TrustedProxies = TrustedProxies::default() => "from_str";
     rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "from_str";
     rate_limit_credentials_per_account: Limit = limits.credentials_per_account => "from_str";

@@ -77,8 +77,9 @@ fn every_variable_is_documented() {
 
 /// Variables without one default value: derived (`LOG_FORMAT` from
 /// `APP_ENV`, `RENDER_CONCURRENCY` from the cores) or unset.
-const NO_SINGLE_DEFAULT: [&str; 8] = [
+const NO_SINGLE_DEFAULT: [&str; 9] = [
     "LOG_FORMAT",
+    "SMTP_URL",
     "JWT_ISSUER",
     "RENDER_CONCURRENCY",
     "SESSION_STORE",
@@ -254,10 +255,11 @@ fn prod_refuses_insecure_cookies() {
     assert!(err.contains("COOKIE_SECURE"), "{err}");
 }
 
-const PROD: [(&str, &str); 3] = [
+const PROD: [(&str, &str); 4] = [
     ("APP_ENV", "prod"),
     ("PUBLIC_URL", "https://app.example"),
     ("CSRF_SECRET", "k3Jv9QpX2mZr7LwT5bNc8HdY4gFs1aUe6tRy0oPi"),
+    ("SMTP_URL", "smtps://app:s3cret-pw@smtp.example.com:465"),
 ];
 
 #[test]
@@ -292,6 +294,40 @@ fn prod_refuses_missing_or_weak_secrets_and_a_missing_public_url() {
             assert!(!err.contains(value), "secret echoed: {err}");
         }
     }
+}
+
+#[test]
+fn prod_refuses_no_smtp_or_plaintext_smtp_and_never_shows_the_url() {
+    for (value, expected) in [
+        (None, "required when APP_ENV=prod"),
+        (
+            Some("smtp://app:s3cret-pw@smtp.example.com:25"),
+            "unencrypted",
+        ),
+        (
+            Some("http://app:s3cret-pw@smtp.example.com"),
+            "expected smtps://",
+        ),
+    ] {
+        let mut v = vars(&PROD);
+        match value {
+            Some(url) => v.insert("SMTP_URL".to_owned(), url.to_owned()),
+            None => v.remove("SMTP_URL"),
+        };
+        let err = Config::from_vars(&v, leptos()).unwrap_err().to_string();
+        assert!(err.contains("SMTP_URL") && err.contains(expected), "{err}");
+        assert!(!err.contains("s3cret-pw"), "password echoed: {err}");
+    }
+    let mut v = vars(&PROD);
+    v.insert(
+        "SMTP_URL".to_owned(),
+        "smtp://h.example:587?tls=required".to_owned(),
+    );
+    assert!(Config::from_vars(&v, leptos()).is_ok());
+    v.insert("MAIL_FROM".to_owned(), "not an address".to_owned());
+    let err = Config::from_vars(&v, leptos()).unwrap_err().to_string();
+    assert!(err.contains("MAIL_FROM"), "{err}");
+    assert!(!format!("{:?}", Config::from_vars(&vars(&PROD), leptos())).contains("s3cret-pw"));
 }
 
 #[test]

@@ -14,6 +14,26 @@ use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, tra
 
 use crate::{csp::CspNonce, state::AppState};
 
+/// `/dev/mailbox` in development without `SMTP_URL`: the outbox, to read
+/// and follow mail that is not sent. No route otherwise.
+fn dev_mailbox(state: &AppState) -> Router<AppState> {
+    let dev = state.config.env.app_env == crate::config::AppEnv::Dev;
+    if dev && state.smtp.is_none() {
+        Router::new().route(
+            MAILBOX_PATH,
+            get(crate::mailbox::page).with_state((
+                state.auth.clone(),
+                state.assets.path(&state.assets.css).into(),
+            )),
+        )
+    } else {
+        Router::new()
+    }
+}
+
+/// Where the development mailbox is.
+pub const MAILBOX_PATH: &str = "/dev/mailbox";
+
 /// Builds the complete router for `state`.
 pub fn router(state: AppState) -> Router {
     let context = state.server_context();
@@ -64,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me", get(tokens::me))
         .route("/api/validate-session", get(tokens::validate_session))
         .route("/.well-known/jwks.json", get(tokens::jwks))
+        .merge(dev_mailbox(&state))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

@@ -7,6 +7,7 @@
 
 mod account;
 mod attacks;
+mod email;
 mod foundation;
 mod hardening;
 mod helpers;
