@@ -219,6 +219,10 @@ stored_names! {
         EmailAdded = "email_added",
         /// The account's email address was verified.
         EmailVerified = "email_verified",
+        /// A password reset link was sent to the account's address.
+        PasswordResetRequested = "password_reset_requested",
+        /// The password was reset from a mailed link; every session ended.
+        PasswordReset = "password_reset",
     }
 }
 
@@ -275,6 +279,8 @@ stored_names! {
         PasskeyAdded = "passkey_added",
         /// A passkey was removed.
         PasskeyRemoved = "passkey_removed",
+        /// The password was reset from a link mailed to the account.
+        PasswordReset = "password_reset",
     }
 }
 

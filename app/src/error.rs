@@ -52,7 +52,7 @@ pub enum AppError {
     #[error("This address is already confirmed on another account.")]
     EmailTaken,
     /// A link from a mail that does not work (any more).
-    #[error("This link has expired or has been used. Ask for a new one from your account page.")]
+    #[error("This link has expired or has been used. Ask for a new one.")]
     LinkRejected,
     /// The address has received its share of mail for now.
     #[error("We sent a message to this address moments ago. Please check your inbox, or try again in a few minutes.")]

@@ -19,5 +19,11 @@ pub const EMAIL: &str = "/account/email";
 /// Where a verification link leads (`?token=`).
 pub const VERIFY_EMAIL: &str = "/verify-email";
 
+/// Where a password reset is asked for.
+pub const FORGOT_PASSWORD: &str = "/forgot-password";
+
+/// Where a reset link leads (`?token=`).
+pub const RESET_PASSWORD: &str = "/reset-password";
+
 /// The session list.
 pub const SESSIONS: &str = "/account/sessions";

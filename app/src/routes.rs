@@ -34,12 +34,14 @@ use crate::pages::{
     dashboard::DashboardPage,
     delete::DeleteAccountPage,
     email::EmailPage,
+    forgot_password::ForgotPasswordPage,
     guides::{GuideIndexPage, GuidePage},
     home::HomePage,
     login::LoginPage,
     not_found::NotFound,
     passkeys::PasskeysPage,
     password::PasswordPage,
+    reset_password::ResetPasswordPage,
     sessions::SessionsPage,
     signup::SignupPage,
     status::StatusPage,
@@ -158,6 +160,8 @@ route_table! {
     "/login" => LoginPage, Public, PerRequest;
     "/signup" => SignupPage, Public, PerRequest;
     "/verify-email" => VerifyEmailPage, Public, PerRequest;
+    "/forgot-password" => ForgotPasswordPage, Public, PerRequest;
+    "/reset-password" => ResetPasswordPage, Public, PerRequest;
     "/dashboard" => DashboardPage, Session, PerRequest;
     "/account/sessions" => SessionsPage, Session, PerRequest;
     "/account/confirm" => ConfirmPage, Session, PerRequest;

@@ -29,8 +29,11 @@ CREATE INDEX email_links_by_expiry ON email_links (expires_at);
 -- Mail to send, written in the same transaction as what caused it. The
 -- sender takes a due message by moving next_attempt_at past a lease, so
 -- one sender at a time tries it; a failure moves it by the back-off.
+-- `kind` (what it is for: verify, reset…) spaces messages of one kind to
+-- one address; the hourly cap counts every kind.
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind            TEXT    NOT NULL,
     recipient       TEXT    NOT NULL,
     subject         TEXT    NOT NULL,
     text_body       TEXT    NOT NULL,

@@ -16,6 +16,7 @@
 //! | `devices.rs` | device cookies against the account | users |
 //! | `email.rs` | the account's address and its verification | users (email, outbox) |
 //! | `outbox.rs` | what the mail sender takes and reports | users (outbox) |
+//! | `recovery.rs` | a password reset by a mailed link | users, sessions |
 //!
 //! What an instance hears of other instances' revocations is
 //! [`crate::revocation`]'s; [`Auth::follow_revocations`] runs it.
@@ -32,6 +33,7 @@ mod email;
 mod notices;
 mod outbox;
 mod passkeys;
+mod recovery;
 mod refresh;
 mod sign_in;
 mod sign_out;
@@ -40,6 +42,7 @@ mod validation;
 pub use email::VERIFY_PATH;
 pub use notices::NOTICES_SHOWN;
 pub use passkeys::{PasskeyClaim, Started};
+pub use recovery::RESET_PATH;
 
 use std::sync::Arc;
 

@@ -19,17 +19,21 @@ stored_names! {
     pub enum LinkPurpose {
         /// Proves the account's owner reads the address.
         Verify = "verify",
+        /// Opens the page that sets a new password (the password is
+        /// forgotten).
+        Reset = "reset",
     }
 }
 
 impl LinkPurpose {
     /// How long a link works: a verification waits a day for its mail to
-    /// be read (OWASP's forgot-password sheet asks less only of links that
-    /// sign in or reset).
+    /// be read; a link that stands in for the password works for 15
+    /// minutes (OWASP's Forgot Password cheat sheet).
     #[must_use]
     pub fn lifetime(self) -> Duration {
         match self {
             Self::Verify => Duration::hours(24),
+            Self::Reset => Duration::minutes(15),
         }
     }
 }

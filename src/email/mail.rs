@@ -5,6 +5,9 @@ use time::{Duration, OffsetDateTime};
 /// A message to send: written to the outbox with what caused it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
+    /// What it is for (a link's purpose): one address gets one message of
+    /// a kind a minute at most.
+    pub kind: String,
     /// The recipient's address.
     pub to: String,
     /// Subject line.
@@ -45,11 +48,11 @@ pub const LIMIT_WINDOW: Duration = Duration::hours(1);
 /// for them).
 pub const PER_ADDRESS: i64 = 5;
 
-/// Least time between two messages to one address.
+/// Least time between two messages of one kind to one address.
 pub const SPACING: Duration = Duration::minutes(1);
 
 /// Whether another message to an address that received `sent` in the
-/// window, the latest at `latest`, is refused at `now`.
+/// window, the latest of the same kind at `latest`, is refused at `now`.
 #[must_use]
 pub fn over_limit(sent: i64, latest: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
     sent >= PER_ADDRESS || latest.is_some_and(|at| now - at < SPACING)

@@ -6,7 +6,7 @@
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-use super::{EmailAddress, Mail};
+use super::{EmailAddress, LinkPurpose, Mail};
 
 /// What every message needs to know of the site.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +29,7 @@ impl Site {
     pub fn verification(&self, to: &EmailAddress, link: &str) -> Mail {
         let name = &self.name;
         Mail {
+            kind: LinkPurpose::Verify.as_str().to_owned(),
             to: to.as_str().to_owned(),
             subject: format!("Confirm your email address for {name}"),
             text: format!(
@@ -43,6 +44,35 @@ impl Site {
                  (the link works for 24 hours, once).</p>\n\
                  <p>If it was not you, ignore this message: the address stays unconfirmed \
                  and receives nothing else.</p>\n",
+                name = text(name),
+                href = attr(link),
+            ),
+        }
+    }
+}
+
+impl Site {
+    /// "Reset your password", with the link that opens the form.
+    #[must_use]
+    pub fn password_reset(&self, to: &EmailAddress, link: &str) -> Mail {
+        let name = &self.name;
+        Mail {
+            kind: LinkPurpose::Reset.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+            subject: format!("Reset your password on {name}"),
+            text: format!(
+                "Someone, probably you, asked to reset the password of your account on {name}.\n\n\
+                 To choose a new password, open this link (it works for 15 minutes, once):\n\n\
+                 {link}\n\n\
+                 Choosing one signs out every device signed in to the account.\n\n\
+                 If it was not you, ignore this message: your password has not changed.\n"
+            ),
+            html: format!(
+                "<p>Someone, probably you, asked to reset the password of your account on {name}.</p>\n\
+                 <p><a href=\"{href}\">Choose a new password</a> \
+                 (the link works for 15 minutes, once).</p>\n\
+                 <p>Choosing one signs out every device signed in to the account.</p>\n\
+                 <p>If it was not you, ignore this message: your password has not changed.</p>\n",
                 name = text(name),
                 href = attr(link),
             ),

@@ -337,6 +337,34 @@ pub trait EmailStore: Send + Sync + 'static {
     /// [`Error::Storage`] if the backend fails.
     async fn issue_link(&self, link: &NewLink, mail: &Mail) -> Result<(), Error>;
 
+    /// The account whose verified address has `address`'s key.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn find_user_by_verified_email(
+        &self,
+        address: &EmailAddress,
+    ) -> Result<Option<UserSummary>, Error>;
+
+    /// The link with this token hash and purpose, left in place (checked
+    /// before work that must not consume it, such as a password's
+    /// strength); `None` if there is none.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn find_link(
+        &self,
+        token_hash: &TokenHash,
+        purpose: LinkPurpose,
+    ) -> Result<Option<LinkRecord>, Error>;
+
+    /// Ends every link of the account, whatever its purpose (a password
+    /// reset ends the other outstanding ones). Returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn delete_links(&self, user_id: UserId) -> Result<u64, Error>;
+
     /// Takes (deletes) the link with this token hash and purpose, and
     /// returns it, expired or not; `None` if there is none. Only one of
     /// concurrent takers gets it.

@@ -192,6 +192,22 @@ impl EmailStore for Hooked {
     async fn issue_link(&self, link: &NewLink, mail: &Mail) -> Result<(), Error> {
         self.inner.issue_link(link, mail).await
     }
+    async fn find_user_by_verified_email(
+        &self,
+        address: &EmailAddress,
+    ) -> Result<Option<UserSummary>, Error> {
+        self.inner.find_user_by_verified_email(address).await
+    }
+    async fn find_link(
+        &self,
+        hash: &TokenHash,
+        purpose: LinkPurpose,
+    ) -> Result<Option<LinkRecord>, Error> {
+        self.inner.find_link(hash, purpose).await
+    }
+    async fn delete_links(&self, user: UserId) -> Result<u64, Error> {
+        self.inner.delete_links(user).await
+    }
     async fn take_link(
         &self,
         hash: &TokenHash,

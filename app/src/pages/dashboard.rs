@@ -21,12 +21,18 @@ use crate::{
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
     let error = query.read_untracked().get("error");
+    let reset = query.read_untracked().get("reset").is_some();
 
     view! {
         <Title text="Dashboard" />
         {signed_in(load_dashboard, move |d| {
             let error = error.clone();
             view! {
+                {reset.then(|| view! {
+                    <p class="success" role="status" data-testid="password-reset">
+                        "Your password has been reset, and every other device has been signed out."
+                    </p>
+                })}
                 <section class="card">
                     <h1>"Hello, " <span data-testid="dashboard-user">{d.display_name.clone()}</span></h1>
                     <p class="muted">"Signed in as " {d.username.clone()} ". This page was rendered on the server after validating your session."</p>

@@ -308,6 +308,10 @@ pub(crate) mod ssr {
             NoticeKind::PasskeyAdded => "A passkey was added to your account. If it was not \
                  you, remove it and sign out your other sessions."
                 .to_owned(),
+            NoticeKind::PasswordReset => "Your password was reset from a link mailed to your \
+                 address, and every device was signed out. If it was not you, your mailbox may \
+                 be in someone else's hands: secure it, then reset your password again."
+                .to_owned(),
             NoticeKind::PasskeyRemoved => "A passkey was removed from your account. If it was \
                  not you, change your password and sign out your other sessions."
                 .to_owned(),
@@ -355,6 +359,8 @@ pub(crate) mod ssr {
             K::PasswordRemoved => "Removed the password; passkeys sign in",
             K::EmailAdded => "Set an email address; a confirmation link was sent",
             K::EmailVerified => "Confirmed the email address",
+            K::PasswordResetRequested => "A password reset link was mailed to you",
+            K::PasswordReset => "Password reset from a mailed link; every device was signed out",
         }
     }
 

@@ -32,6 +32,7 @@ pub mod account;
 pub mod auth;
 pub mod email;
 pub mod passkeys;
+pub mod recovery;
 pub mod security;
 pub mod status;
 

@@ -35,6 +35,9 @@ pub struct Reply {
     page: Option<&'static str>,
     /// Where success goes, and whether script goes there too.
     success: Option<(String, Navigate)>,
+    /// A query parameter the form page needs back after a failed plain
+    /// post (`token=…` for the page a mailed link opened).
+    kept: Option<String>,
 }
 
 /// Who follows a success redirect.
@@ -55,6 +58,7 @@ impl Reply {
             name,
             page: None,
             success: None,
+            kept: None,
         }
     }
 
@@ -83,6 +87,14 @@ impl Reply {
         self
     }
 
+    /// After a failed plain post, the form page gets `name=value` back
+    /// with the error (the token of the link that opened it).
+    #[must_use]
+    pub fn keep(mut self, name: &str, value: &str) -> Self {
+        self.kept = Some(format!("{name}={}", encoded(value)));
+        self
+    }
+
     /// Runs the function's `body` and answers its outcome.
     ///
     /// # Errors
@@ -107,7 +119,13 @@ impl Reply {
                 tracing::debug!(error = err.code(), "refused");
                 if let (true, Some(page)) = (plain, self.page) {
                     let success = self.success.as_ref().map(|(path, _)| path.as_str());
-                    leptos_axum::redirect(&back_to(page, success, err));
+                    let back = back_to(page, success, err);
+                    match &self.kept {
+                        Some(kept) if back.starts_with(&format!("{page}?")) => {
+                            leptos_axum::redirect(&format!("{back}&{kept}"));
+                        }
+                        _ => leptos_axum::redirect(&back),
+                    }
                 }
             }
         }

@@ -16,14 +16,14 @@ fn error_of(body: &str) -> AppError {
 }
 
 impl TestApp {
-    async fn set_email(&self, b: &mut Browser, email: &str) -> (StatusCode, String) {
+    pub async fn set_email(&self, b: &mut Browser, email: &str) -> (StatusCode, String) {
         let res = self
             .call::<SetEmail>(b, &[("email", email)], Submit::Js)
             .await;
         (res.status, res.body)
     }
 
-    async fn verify(&self, b: &mut Browser, token: &str) -> (StatusCode, String) {
+    pub async fn verify(&self, b: &mut Browser, token: &str) -> (StatusCode, String) {
         let res = self
             .call::<VerifyEmail>(b, &[("token", token)], Submit::Js)
             .await;
@@ -31,7 +31,7 @@ impl TestApp {
     }
 
     /// The token of the latest link mailed to `to`, read from the outbox.
-    async fn latest_token(&self, to: &str) -> String {
+    pub async fn latest_token(&self, to: &str) -> String {
         let mail = self.state.auth.recent_mail(10).await.unwrap();
         let text = &mail
             .iter()
@@ -44,7 +44,7 @@ impl TestApp {
     }
 
     /// What the email page says of the address: none, unverified or verified.
-    async fn email_state(&self, b: &mut Browser) -> String {
+    pub async fn email_state(&self, b: &mut Browser) -> String {
         let page = self.visit(b, "/account/email").await.body;
         let start = page.find("data-state=\"").expect("the state") + "data-state=\"".len();
         page[start..].split('"').next().unwrap().to_owned()

@@ -158,7 +158,7 @@ impl TestApp {
 }
 
 /// How a form is submitted.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Submit {
     /// A hydrated page: the server function is called with `fetch`.
     Js,

@@ -13,6 +13,7 @@ mod hardening;
 mod helpers;
 mod limits;
 mod passkeys;
+mod recovery;
 mod sessions;
 mod static_pages;
 mod tokens;

@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use sqlx::Transaction;
 use time::OffsetDateTime;
 
-use super::{from_ts, opt_ts, ts, Dialect, SqlStore, Value};
+use super::{from_ts, opt_ts, ts, user_from_row, Dialect, SqlStore, Value};
 use crate::{
     email::{EmailAddress, LinkPurpose, LinkRecord, Mail, NewLink, QueuedMail},
     id::UserId,
+    record::UserSummary,
     store::{AccountEmail, EmailStore},
     token::TokenHash,
     Error,
@@ -30,11 +31,12 @@ async fn replace_link<DB: Dialect>(
     // more, not a flood.)
     let recent = DB::fetch_optional(
         &mut **tx,
-        "SELECT COUNT(*) AS n, MAX(created_at) AS latest FROM outbox \
-         WHERE LOWER(recipient) = $1 AND created_at > $2",
+        "SELECT COUNT(*) AS n, MAX(CASE WHEN kind = $3 THEN created_at END) AS latest \
+         FROM outbox WHERE LOWER(recipient) = $1 AND created_at > $2",
         &[
             Value::Text(link.address.key()),
             Value::Int(ts(link.created_at - crate::email::mail::LIMIT_WINDOW)),
+            Value::Text(&mail.kind),
         ],
     )
     .await?;
@@ -67,24 +69,36 @@ async fn replace_link<DB: Dialect>(
     .await?;
     DB::execute(
         &mut **tx,
-        "INSERT INTO outbox (recipient, subject, text_body, html_body, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO outbox \
+         (recipient, subject, text_body, html_body, created_at, next_attempt_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
         &[
             Value::Text(&mail.to),
             Value::Text(&mail.subject),
             Value::Text(&mail.text),
             Value::Text(&mail.html),
             Value::Int(ts(link.created_at)),
+            Value::Text(&mail.kind),
         ],
     )
     .await?;
     Ok(())
 }
 
+fn link_from_row<DB: Dialect>(row: &DB::Row, purpose: LinkPurpose) -> Result<LinkRecord, Error> {
+    Ok(LinkRecord {
+        purpose,
+        user_id: DB::text(row, "user_id")?.parse()?,
+        address: EmailAddress::trusted(&DB::text(row, "address")?),
+        expires_at: from_ts(DB::int(row, "expires_at")?)?,
+    })
+}
+
 fn queued_from_row<DB: Dialect>(row: &DB::Row) -> Result<QueuedMail, Error> {
     Ok(QueuedMail {
         id: DB::int(row, "id")?,
         mail: Mail {
+            kind: DB::text(row, "kind")?,
             to: DB::text(row, "recipient")?,
             subject: DB::text(row, "subject")?,
             text: DB::text(row, "text_body")?,
@@ -143,6 +157,47 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
         Ok(())
     }
 
+    async fn find_user_by_verified_email(
+        &self,
+        address: &EmailAddress,
+    ) -> Result<Option<UserSummary>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT id, username, display_name, created_at FROM users \
+                 WHERE email_key = $1 AND email_verified_at IS NOT NULL",
+                &[Value::Text(address.key())],
+            )
+            .await?;
+        row.map(|row| user_from_row::<DB>(&row, "")).transpose()
+    }
+
+    async fn find_link(
+        &self,
+        token_hash: &TokenHash,
+        purpose: LinkPurpose,
+    ) -> Result<Option<LinkRecord>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT user_id, address, expires_at FROM email_links \
+                 WHERE token_hash = $1 AND purpose = $2",
+                &[
+                    Value::Bytes(token_hash.as_bytes()),
+                    Value::Text(purpose.as_str()),
+                ],
+            )
+            .await?;
+        row.map(|row| link_from_row::<DB>(&row, purpose))
+            .transpose()
+    }
+
+    async fn delete_links(&self, user_id: UserId) -> Result<u64, Error> {
+        self.execute(
+            "DELETE FROM email_links WHERE user_id = $1",
+            &[Value::Text(&user_id.to_string())],
+        )
+        .await
+    }
+
     async fn take_link(
         &self,
         token_hash: &TokenHash,
@@ -158,15 +213,8 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
                 ],
             )
             .await?;
-        row.map(|row| {
-            Ok(LinkRecord {
-                purpose,
-                user_id: DB::text(&row, "user_id")?.parse()?,
-                address: EmailAddress::trusted(&DB::text(&row, "address")?),
-                expires_at: from_ts(DB::int(&row, "expires_at")?)?,
-            })
-        })
-        .transpose()
+        row.map(|row| link_from_row::<DB>(&row, purpose))
+            .transpose()
     }
 
     async fn mark_verified(
@@ -207,7 +255,7 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
                    WHERE sent_at IS NULL AND next_attempt_at <= $1 \
                    ORDER BY next_attempt_at, id LIMIT 1) \
                  AND sent_at IS NULL AND next_attempt_at <= $1 \
-                 RETURNING id, recipient, subject, text_body, html_body, created_at, \
+                 RETURNING id, kind, recipient, subject, text_body, html_body, created_at, \
                    attempts, sent_at",
                 &[Value::Int(ts(now)), Value::Int(ts(now + lease))],
             )
@@ -258,7 +306,7 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
     async fn recent_mail(&self, limit: u32) -> Result<Vec<QueuedMail>, Error> {
         let rows = self
             .fetch_all(
-                "SELECT id, recipient, subject, text_body, html_body, created_at, attempts, \
+                "SELECT id, kind, recipient, subject, text_body, html_body, created_at, attempts, \
                  sent_at FROM outbox ORDER BY id DESC LIMIT $1",
                 &[Value::Int(i64::from(limit))],
             )

@@ -1,0 +1,97 @@
+import { test, expect, type Page } from "@playwright/test";
+import {
+  PASSWORD,
+  hydrated,
+  linkIn,
+  mailTo,
+  seriousViolations,
+  signIn,
+  signUp,
+  uniqueAddress,
+  uniqueUser,
+  watchConsole,
+} from "./helpers";
+
+const NEW_PASSWORD = "quiet cedar meadow";
+
+/** Signs `user` up in `page` with `address` confirmed from its mail. */
+async function accountWithAddress(page: Page, user: string, address: string): Promise<void> {
+  await signUp(page, user);
+  await page.goto("/account/email");
+  await hydrated(page);
+  await page.getByLabel(/email address/i).fill(address);
+  await page.getByRole("button", { name: "Send a confirmation link" }).click();
+  await expect(page.getByTestId("email-sent")).toBeVisible();
+  const [mail] = await mailTo(address);
+  await page.goto(linkIn(mail));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page.getByTestId("email-verified")).toBeVisible();
+}
+
+test("a forgotten password is reset from the mailed link, and every other device is signed out", async ({
+  page,
+  browser,
+}) => {
+  const user = uniqueUser("reset");
+  const address = uniqueAddress("reset");
+  await accountWithAddress(page, user, address);
+  const laptop = await (await browser.newContext()).newPage();
+  await signIn(laptop, user);
+
+  const forgetful = await (await browser.newContext()).newPage();
+  const problems = watchConsole(forgetful);
+  await forgetful.goto("/login");
+  await hydrated(forgetful);
+  await forgetful.getByRole("link", { name: "Forgot your password?" }).click();
+  await expect(forgetful).toHaveURL(/\/forgot-password$/);
+  await hydrated(forgetful);
+  expect(await seriousViolations(forgetful)).toEqual([]);
+  await forgetful.getByLabel("Email address").fill(address.toUpperCase());
+  await forgetful.getByRole("button", { name: "Send me a link" }).click();
+  await expect(forgetful.getByTestId("reset-requested")).toContainText("If an account has confirmed this address");
+
+  const reset = (await mailTo(address, 2)).find((m) => m.subject.includes("Reset your password"));
+  expect(reset, "a reset message").toBeTruthy();
+  await forgetful.goto(linkIn(reset!));
+  await hydrated(forgetful);
+  expect(await seriousViolations(forgetful)).toEqual([]);
+  await forgetful.getByLabel("New password").fill("password1");
+  await forgetful.getByRole("button", { name: "Set the new password" }).click();
+  await expect(forgetful.getByTestId("form-error")).toContainText("easy to guess");
+  await forgetful.getByLabel("New password").fill(NEW_PASSWORD);
+  await forgetful.getByRole("button", { name: "Set the new password" }).click();
+  await expect(forgetful).toHaveURL(/\/dashboard\?reset=1$/);
+  await expect(forgetful.getByTestId("password-reset")).toBeVisible();
+  await expect(forgetful.getByTestId("dashboard-user")).toHaveText(user);
+  await expect(forgetful.getByTestId("notices")).toContainText("reset from a link mailed");
+
+  // Every other device is out; the old password is gone.
+  for (const other of [page, laptop]) {
+    await other.goto("/dashboard");
+    await expect(other).toHaveURL(/\/login/);
+  }
+  await laptop.getByLabel("User name or e-mail").fill(user);
+  await laptop.getByLabel("Password").fill(PASSWORD);
+  await laptop.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(laptop.getByTestId("form-error")).toHaveText("Invalid user name or password.");
+  // The refused weak password is the only failed request.
+  expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("asking for a link answers the same for an address no account has", async ({ page }) => {
+    await page.goto("/forgot-password");
+    await page.getByLabel("Email address").fill(uniqueAddress("nobody"));
+    await page.getByRole("button", { name: "Send me a link" }).click();
+    await expect(page).toHaveURL(/\/forgot-password\?sent=1$/);
+    await expect(page.getByTestId("reset-requested")).toContainText("If an account has confirmed this address");
+    // A link that does not work says so, and offers a new one.
+    await page.goto(`/reset-password?token=${"A".repeat(43)}`);
+    await page.getByLabel("New password").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: "Set the new password" }).click();
+    await expect(page).toHaveURL(/error=link_rejected/);
+    await expect(page.getByTestId("form-error")).toContainText("expired or has been used");
+  });
+});

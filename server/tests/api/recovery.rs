@@ -1,0 +1,241 @@
+//! A password reset by email over HTTP: the request's answer reveals
+//! nothing, and the link's reset ends everything the account had signed
+//! in.
+
+use app::{
+    error::AppError,
+    server_fns::recovery::{RequestPasswordReset, ResetPassword},
+};
+use axum::http::StatusCode;
+use time::Duration;
+
+use crate::helpers::{spawn_app, Browser, Submit, TestApp, PASSWORD};
+
+const NEW_PASSWORD: &str = "quiet cedar meadow";
+
+fn error_of(body: &str) -> AppError {
+    serde_json::from_str(body).expect("a JSON AppError")
+}
+
+impl TestApp {
+    /// `name`, signed up with `address` verified; their browser.
+    async fn with_verified_address(&self, name: &str, address: &str) -> Browser {
+        let mut browser = self.signed_up(name).await;
+        let (status, body) = self.set_email(&mut browser, address).await;
+        assert!(status.is_success(), "{status} {body}");
+        let token = self.latest_token(address).await;
+        let (status, body) = self.verify(&mut Browser::new(), &token).await;
+        assert!(status.is_success(), "{status} {body}");
+        browser
+    }
+
+    async fn ask_reset(
+        &self,
+        b: &mut Browser,
+        email: &str,
+        how: Submit,
+    ) -> (StatusCode, String, Option<String>) {
+        let res = self
+            .call::<RequestPasswordReset>(b, &[("email", email)], how)
+            .await;
+        (
+            res.status,
+            res.body.clone(),
+            res.header("location").map(str::to_owned),
+        )
+    }
+
+    /// The messages in the outbox with `subject` in their subject, once the
+    /// background lookups have settled.
+    async fn outbox_with(&self, subject: &str, expected: usize) -> Vec<engine::email::Mail> {
+        for _ in 0..100 {
+            let mut found = self.state.auth.recent_mail(50).await.unwrap();
+            found.retain(|m| m.mail.subject.contains(subject));
+            if found.len() >= expected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Anything more would have been queued by now too.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut all = self.state.auth.recent_mail(50).await.unwrap();
+        all.retain(|m| m.mail.subject.contains(subject));
+        all.into_iter().map(|m| m.mail).collect()
+    }
+
+    async fn reset(&self, b: &mut Browser, token: &str, password: &str) -> (StatusCode, String) {
+        let fields = [("token", token), ("new_password", password)];
+        let res = self.call::<ResetPassword>(b, &fields, Submit::Js).await;
+        (res.status, res.body)
+    }
+}
+
+fn token_in(mail: &engine::email::Mail) -> String {
+    let start = mail.text.find("token=").expect("a link") + "token=".len();
+    mail.text[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn asking_for_a_reset_answers_alike_for_every_address() {
+    let app = spawn_app().await;
+    app.with_verified_address("ada", "ada@example.com").await;
+    let mut bob = app.signed_up("bob").await;
+    app.set_email(&mut bob, "bob@example.com").await; // never verified
+
+    let mut stranger = Browser::new();
+    for how in [Submit::Js, Submit::Html] {
+        let mut seen = Vec::new();
+        for address in ["ADA@example.com", "bob@example.com", "nobody@example.com"] {
+            let answer = app.ask_reset(&mut stranger, address, how).await;
+            assert!(
+                answer.0.is_success() || answer.0.is_redirection(),
+                "{address}: {answer:?}"
+            );
+            seen.push(answer);
+        }
+        assert!(seen.windows(2).all(|w| w[0] == w[1]), "{how:?}: {seen:?}");
+    }
+    // Only the verified address got mail (once: the second ask was within
+    // the minute, and the limit said nothing to the asker).
+    let mail = app.outbox_with("Reset your password", 1).await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(
+        mail[0].to, "ada@example.com",
+        "the address as the account holds it"
+    );
+    let (status, body, _) = app
+        .ask_reset(&mut stranger, "not an address", Submit::Js)
+        .await;
+    assert_eq!(
+        (status, error_of(&body)),
+        (StatusCode::BAD_REQUEST, AppError::InvalidEmail)
+    );
+}
+
+#[tokio::test]
+async fn a_reset_ends_every_session_and_signs_this_browser_in() {
+    let app = spawn_app().await;
+    let mut here = app.with_verified_address("ada", "ada@example.com").await;
+    let mut laptop = app.signed_in("ada").await;
+    app.ask_reset(&mut Browser::new(), "ada@example.com", Submit::Js)
+        .await;
+    let token = token_in(&app.outbox_with("Reset your password", 1).await[0]);
+
+    // A scanner's GET, and a weak first choice, leave the link working.
+    let page = app.get(&format!("/reset-password?token={token}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Set the new password"));
+    let mut phone = Browser::new();
+    let (status, body) = app.reset(&mut phone, &token, "password1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        matches!(error_of(&body), AppError::WeakPassword(_)),
+        "{body}"
+    );
+    assert!(phone.session().is_none());
+    // Without JavaScript, the form comes back with its link's token.
+    let fields = [("token", token.as_str()), ("new_password", "password1")];
+    let res = app
+        .call::<ResetPassword>(&mut phone, &fields, Submit::Html)
+        .await;
+    let back = res.header("location").unwrap();
+    assert!(
+        back.starts_with("/reset-password?error=weak_password"),
+        "{back}"
+    );
+    let kept = back.split("&token=").nth(1).unwrap();
+    let kept = percent_encoding::percent_decode_str(kept)
+        .decode_utf8()
+        .unwrap();
+    assert_eq!(kept, token, "{back}");
+
+    let (status, body) = app.reset(&mut phone, &token, NEW_PASSWORD).await;
+    assert!(status.is_success(), "{status} {body}");
+    assert!(phone.session().is_some(), "this browser is signed in");
+    assert_eq!(
+        app.visit(&mut phone, "/dashboard").await.status,
+        StatusCode::OK
+    );
+    for browser in [&mut here, &mut laptop] {
+        // Its refresh token too, replayed with a CSRF token of its own.
+        let refresh = browser.cookies[engine::cookie::REFRESH_COOKIE].clone();
+        let mut replay = Browser::new();
+        app.visit(&mut replay, "/login").await;
+        replay
+            .cookies
+            .insert(engine::cookie::REFRESH_COOKIE.into(), refresh);
+        assert_eq!(
+            app.refresh(&mut replay).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.visit(browser, "/dashboard").await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let old = app.sign_in(&mut Browser::new(), "ada", PASSWORD).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = app.sign_in(&mut Browser::new(), "ada", NEW_PASSWORD).await;
+    assert!(new.status.is_success());
+    let dashboard = app.visit(&mut phone, "/dashboard").await.body;
+    assert!(
+        dashboard.contains("Your password was reset from a link mailed"),
+        "the notice"
+    );
+
+    // Once only.
+    let (status, body) = app
+        .reset(&mut Browser::new(), &token, "another fine phrase")
+        .await;
+    assert_eq!(
+        (status, error_of(&body)),
+        (StatusCode::BAD_REQUEST, AppError::LinkRejected)
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_is_for_resets_for_15_minutes_and_the_newest_only() {
+    let app = spawn_app().await;
+    app.with_verified_address("ada", "ada@example.com").await;
+    let mut stranger = Browser::new();
+    app.ask_reset(&mut stranger, "ada@example.com", Submit::Js)
+        .await;
+    let first = token_in(&app.outbox_with("Reset your password", 1).await[0]);
+    // For resets only: it verifies nothing.
+    let (status, body) = app.verify(&mut Browser::new(), &first).await;
+    assert_eq!(
+        (status, error_of(&body)),
+        (StatusCode::BAD_REQUEST, AppError::LinkRejected)
+    );
+
+    app.clock.advance(Duration::minutes(2));
+    app.ask_reset(&mut stranger, "ada@example.com", Submit::Js)
+        .await;
+    let mail = app.outbox_with("Reset your password", 2).await;
+    let second = token_in(&mail[0]);
+    assert_ne!(first, second);
+    let (status, body) = app.reset(&mut Browser::new(), &first, NEW_PASSWORD).await;
+    assert_eq!(
+        (status, error_of(&body)),
+        (StatusCode::BAD_REQUEST, AppError::LinkRejected),
+        "ended by the newer"
+    );
+
+    app.clock.advance(Duration::minutes(15));
+    let (status, body) = app.reset(&mut Browser::new(), &second, NEW_PASSWORD).await;
+    assert_eq!(
+        (status, error_of(&body)),
+        (StatusCode::BAD_REQUEST, AppError::LinkRejected),
+        "expired"
+    );
+    assert_eq!(
+        app.sign_in(&mut Browser::new(), "ada", PASSWORD)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
