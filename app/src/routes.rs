@@ -225,6 +225,21 @@ pub fn access(pattern: &str) -> Option<Access> {
 mod tests {
     use super::*;
 
+    /// A link the engine mails opens a public page of the table: it may be
+    /// opened signed out, on any device.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn every_mailed_link_opens_a_public_page() {
+        for link in [engine::auth::VERIFY_PATH, engine::auth::RESET_PATH] {
+            let path = link.split('?').next().unwrap_or_default();
+            assert_eq!(access(path), Some(Access::Public), "{link}");
+        }
+        let pages = [crate::paths::VERIFY_EMAIL, crate::paths::RESET_PASSWORD];
+        for page in pages {
+            assert_eq!(access(page), Some(Access::Public), "{page}");
+        }
+    }
+
     #[test]
     fn protection_matches_whole_routes() {
         assert_eq!(access("/dashboard"), Some(Access::Session));

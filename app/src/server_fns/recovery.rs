@@ -85,16 +85,3 @@ const REQUESTED: &str = "/forgot-password?sent=1";
 /// Where a reset leads: signed in, with the news.
 #[cfg(feature = "ssr")]
 const DONE: &str = "/dashboard?reset=1";
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    #[test]
-    fn the_mailed_link_opens_the_reset_page() {
-        let path = engine::auth::RESET_PATH;
-        assert!(
-            path.starts_with(&format!("{}?", crate::paths::RESET_PASSWORD)),
-            "{path}"
-        );
-        assert!(super::REQUESTED.starts_with(crate::paths::FORGOT_PASSWORD));
-    }
-}
