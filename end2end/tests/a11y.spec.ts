@@ -62,6 +62,9 @@ for (const [label, viewport, user] of [
     await page.goto("/login");
     await hydrated(page);
     await shoot("login");
+    await page.goto("/forgot-password");
+    await hydrated(page);
+    await shoot("forgot-password");
     // A fresh database per run, so a readable name is free.
     await signUp(page, user);
     await shoot("dashboard");
@@ -69,6 +72,12 @@ for (const [label, viewport, user] of [
     await hydrated(page);
     await expect(page.getByText("This device")).toBeVisible();
     await shoot("sessions");
+    await page.goto("/account/email");
+    await hydrated(page);
+    await page.getByLabel(/email address/i).fill(`${user}@example.com`);
+    await page.getByRole("button", { name: "Send a confirmation link" }).click();
+    await expect(page.getByTestId("email-state")).toHaveAttribute("data-state", "unverified");
+    await shoot("email");
     await page.goto("/account/password");
     await hydrated(page);
     await shoot("password");
