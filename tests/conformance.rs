@@ -713,7 +713,7 @@ async fn a_password_hash_is_replaced_and_a_deleted_user_is_gone(b: Backend) {
         .revoke_user_sessions(id, None, now())
         .await
         .unwrap();
-    assert!(b.users.delete_user(id).await.unwrap());
+    assert!(b.users.delete_user(id, None).await.unwrap());
     b.sessions.delete_expired(now()).await.unwrap();
     assert!(b.users.find_user_by_id(id).await.unwrap().is_none());
     assert!(b.users.list_events(id, 10).await.unwrap().is_empty());
@@ -729,7 +729,10 @@ async fn a_password_hash_is_replaced_and_a_deleted_user_is_gone(b: Backend) {
         .await
         .unwrap()
         .is_none());
-    assert!(!b.users.delete_user(id).await.unwrap(), "deleted once");
+    assert!(
+        !b.users.delete_user(id, None).await.unwrap(),
+        "deleted once"
+    );
     // Retention: events before the cutoff go, later ones stay.
     let kept = new_user("kim");
     b.users.create_user(&kept).await.unwrap();
@@ -808,7 +811,7 @@ async fn notices_are_listed_newest_first_and_dismissed_by_their_owner(b: Backend
         notice(NoticeKind::FailedSignIns, 3, at),
         notice(NoticeKind::RefreshReuse, 0, at),
     ] {
-        b.users.add_notice(ray.user.id, &n).await.unwrap();
+        b.users.add_notice(ray.user.id, &n, None).await.unwrap();
     }
     let listed = b.users.list_notices(ray.user.id, 2).await.unwrap();
     assert_eq!(
@@ -918,7 +921,7 @@ async fn notices_are_listed_newest_first_and_dismissed_by_their_owner(b: Backend
         .unwrap()
         .is_empty());
     // They go with their user.
-    assert!(b.users.delete_user(ray.user.id).await.unwrap());
+    assert!(b.users.delete_user(ray.user.id, None).await.unwrap());
     assert!(b
         .users
         .list_notices(ray.user.id, 10)
@@ -1040,7 +1043,7 @@ async fn revocations_are_logged_and_announced(b: Backend) {
         .revoke_user_sessions(pat.user.id, None, at)
         .await
         .unwrap();
-    assert!(b.users.delete_user(pat.user.id).await.unwrap());
+    assert!(b.users.delete_user(pat.user.id, None).await.unwrap());
     b.sessions.delete_expired(at).await.unwrap();
     assert_eq!(logged().await.len(), 4);
     let later = at + engine::deny_list::RETAIN + Duration::seconds(1);
@@ -1175,7 +1178,7 @@ async fn passkeys_are_one_per_credential_and_the_last_credential_stays(b: Backen
     );
 
     // An account's passkeys go with it.
-    assert!(b.users.delete_user(bo.user.id).await.unwrap());
+    assert!(b.users.delete_user(bo.user.id, None).await.unwrap());
     assert_eq!(b.users.find_passkey("cred-2").await.unwrap(), None);
 }
 
@@ -1349,7 +1352,7 @@ fn link_for(user: &NewUser, address: &str, at: OffsetDateTime) -> (NewLink, Sess
     let address = EmailAddress::parse(address).unwrap();
     let (link, token) = NewLink::issue(LinkPurpose::Verify, user.user.id, address, at);
     let mail = Mail {
-        kind: "verify".to_owned(),
+        kind: "link:verify".to_owned(),
         to: link.address.as_str().to_owned(),
         subject: "Confirm".to_owned(),
         text: format!("open {}", token.expose()),
@@ -1512,7 +1515,7 @@ async fn an_address_gets_a_few_messages_an_hour(b: Backend) {
     // Another kind of message is not held back by the minute.
     let (mut link, _, mut mail) = link_for(&ada, "ada@example.com", at + Duration::seconds(30));
     link.purpose = LinkPurpose::Reset;
-    mail.kind = "reset".to_owned();
+    mail.kind = "link:reset".to_owned();
     b.users.issue_link(&link, &mail).await.unwrap();
     for i in 1..4 {
         let (link, _, mail) = link_for(&ada, "ada@example.com", at + Duration::minutes(2 * i));
@@ -1521,8 +1524,74 @@ async fn an_address_gets_a_few_messages_an_hour(b: Backend) {
     let (link, _, mail) = link_for(&ada, "ada@example.com", at + Duration::minutes(20));
     let err = b.users.issue_link(&link, &mail).await.unwrap_err();
     assert!(matches!(err, Error::TooManyMails), "five an hour: {err:?}");
+    // Links asked for by anyone cannot silence a notice.
+    let notice = Notice {
+        kind: NoticeKind::NewDevice,
+        count: 0,
+        ip_address: None,
+        user_agent: None,
+        created_at: at + Duration::minutes(20),
+    };
+    let mail = mail_of("notice:new_device", "ada@example.com");
+    assert!(b.users.add_notice(ada.user.id, &notice, Some(&mail)).await.unwrap());
     let (link, _, mail) = link_for(&ada, "ada@example.com", at + Duration::minutes(62));
     b.users.issue_link(&link, &mail).await.unwrap();
+}
+
+fn mail_of(kind: &str, to: &str) -> Mail {
+    Mail {
+        kind: kind.to_owned(),
+        to: to.to_owned(),
+        subject: kind.to_owned(),
+        text: kind.to_owned(),
+        html: kind.to_owned(),
+    }
+}
+
+async fn a_notice_and_a_farewell_are_mailed_in_their_own_transaction(b: Backend) {
+    let at = now();
+    let (ada, _, _) = signed_in(&b, "ada").await;
+    let notice = Notice {
+        kind: NoticeKind::NewDevice,
+        count: 0,
+        ip_address: None,
+        user_agent: None,
+        created_at: at,
+    };
+    let mail = mail_of("notice:new_device", "ada@example.com");
+    assert!(b
+        .users
+        .add_notice(ada.user.id, &notice, Some(&mail))
+        .await
+        .unwrap());
+    // Past the address's share, the notice is kept and the mail is not.
+    assert!(!b
+        .users
+        .add_notice(ada.user.id, &notice, Some(&mail))
+        .await
+        .unwrap());
+    assert_eq!(
+        b.users.list_notices(ada.user.id, 10).await.unwrap().len(),
+        2
+    );
+    assert_eq!(b.users.recent_mail(10).await.unwrap().len(), 1);
+
+    // The farewell outlives the account; no account, no farewell.
+    let farewell = mail_of("deleted", "ada@example.com");
+    assert!(b
+        .users
+        .delete_user(ada.user.id, Some((&farewell, at)))
+        .await
+        .unwrap());
+    let later = at + Duration::minutes(2);
+    assert!(!b
+        .users
+        .delete_user(ada.user.id, Some((&farewell, later)))
+        .await
+        .unwrap());
+    let queued = b.users.recent_mail(10).await.unwrap();
+    let kinds: Vec<_> = queued.iter().map(|m| m.mail.kind.as_str()).collect();
+    assert_eq!(kinds, ["deleted", "notice:new_device"]);
 }
 
 async fn queued_mail_is_claimed_by_one_sender_until_sent(b: Backend) {
@@ -1649,6 +1718,7 @@ macro_rules! conformance {
                 an_address_gets_a_few_messages_an_hour,
                 queued_mail_is_claimed_by_one_sender_until_sent,
                 concurrent_senders_claim_each_message_once,
+                a_notice_and_a_farewell_are_mailed_in_their_own_transaction,
             );
         }
     };

@@ -64,6 +64,14 @@ test("a forgotten password is reset from the mailed link, and every other device
   await expect(forgetful.getByTestId("password-reset")).toBeVisible();
   await expect(forgetful.getByTestId("dashboard-user")).toHaveText(user);
   await expect(forgetful.getByTestId("notices")).toContainText("reset from a link mailed");
+  // The owner is told by mail too: the laptop's sign-in, then the reset.
+  const told = (await mailTo(address, 4)).map((m) => m.subject);
+  expect(told).toEqual(
+    expect.arrayContaining([
+      expect.stringContaining("New sign-in to your account"),
+      expect.stringContaining("Your password was reset"),
+    ]),
+  );
 
   // Every other device is out; the old password is gone.
   for (const other of [page, laptop]) {

@@ -15,7 +15,7 @@
 //!   (ASVS V3.3.3, ASVS 5 V7.4.3). Every credential change raises a notice
 //!   on the dashboard.
 //! - Deletion ends every session first, then deletes the account with all
-//!   that is stored of it (ASVS 5 V7.4.2).
+//!   that is stored of it (ASVS 5 V7.4.2); a confirmed address is told.
 
 use super::Auth;
 use crate::{
@@ -173,7 +173,18 @@ impl Auth {
         // `start_session`) if this revocation runs before its insert.
         self.users.bump_credentials_version(user).await?;
         self.revoke_user(user, None).await?;
-        self.users.delete_user(user).await?;
+        // Told by mail, at a confirmed address.
+        let farewell = match self.users.email_of(user).await? {
+            Some(email) if email.verified_at.is_some() => Some(self.site.farewell(&email.address)),
+            _ => None,
+        };
+        let at = self.clock.now();
+        self.users
+            .delete_user(user, farewell.as_ref().map(|mail| (mail, at)))
+            .await?;
+        if farewell.is_some() {
+            self.outbox_bell.notify_one();
+        }
         // The revoked sessions' rows, on a session store apart from the
         // accounts (Redis); in SQL they went with the account.
         self.sessions.delete_expired(self.clock.now()).await?;

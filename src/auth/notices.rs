@@ -11,8 +11,10 @@
 //! browser", or that removed a passkey, cannot dismiss what it caused, nor
 //! can a stolen cookie: each needs a credential proved again.
 //!
-//! Like events, notices are best effort: failing to store one is logged
-//! and never fails the sign-in or refresh that raised it.
+//! A notice goes by mail too when the account has a confirmed address
+//! (every kind but the count of failed sign-ins), queued in the notice's
+//! own transaction. Like events, notices are best effort: failing to store
+//! one is logged and never fails the sign-in or refresh that raised it.
 
 use super::Auth;
 use crate::{
@@ -57,8 +59,23 @@ impl Auth {
             user_agent: client.user_agent.clone(),
             created_at: self.clock.now(),
         };
-        if let Err(err) = self.users.add_notice(user, &notice).await {
-            tracing::warn!(error = %err, kind = kind.as_str(), "could not store a notice");
+        // By mail too, to a confirmed address.
+        let mail = match self.users.email_of(user).await {
+            Ok(Some(email)) if email.verified_at.is_some() => {
+                self.site.notice(&email.address, &notice)
+            }
+            Ok(_) => None,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the account's address");
+                None
+            }
+        };
+        match self.users.add_notice(user, &notice, mail.as_ref()).await {
+            Ok(true) => self.outbox_bell.notify_one(),
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, kind = kind.as_str(), "could not store a notice");
+            }
         }
     }
 

@@ -230,7 +230,7 @@ impl Auth {
             .await?;
         if let Err(err) = self.keep_passkey(user.id, &passkey, name).await {
             // No account without a credential: undo it.
-            self.users.delete_user(user.id).await?;
+            self.users.delete_user(user.id, None).await?;
             return Err(err);
         }
         self.event(Some(user.id), AuthEventKind::SignUp, None, &client)

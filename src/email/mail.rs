@@ -44,18 +44,36 @@ pub const KEEP_SENT: Duration = Duration::days(7);
 /// The window of the mail limit.
 pub const LIMIT_WINDOW: Duration = Duration::hours(1);
 
-/// Most messages one address receives in [`LIMIT_WINDOW`] (whoever asks
-/// for them).
+/// Most links one address receives in [`LIMIT_WINDOW`], whoever asks for
+/// them. Notices do not count, nor are they capped: a stranger asking for
+/// links must not be able to silence the notice of a sign-in.
 pub const PER_ADDRESS: i64 = 5;
 
 /// Least time between two messages of one kind to one address.
 pub const SPACING: Duration = Duration::minutes(1);
 
-/// Whether another message to an address that received `sent` in the
-/// window, the latest of the same kind at `latest`, is refused at `now`.
+/// The kind of a message carrying a link for `purpose` (`link:reset`):
+/// the kinds [`PER_ADDRESS`] caps.
 #[must_use]
-pub fn over_limit(sent: i64, latest: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
-    sent >= PER_ADDRESS || latest.is_some_and(|at| now - at < SPACING)
+pub fn link_kind(purpose: &str) -> String {
+    format!("{LINK_KIND}{purpose}")
+}
+
+/// The prefix of [`link_kind`]s.
+pub const LINK_KIND: &str = "link:";
+
+/// Whether a message of `kind` to an address that received `links` links
+/// in the window, and the latest message of the same kind at `latest`, is
+/// refused at `now`.
+#[must_use]
+pub fn over_limit(
+    kind: &str,
+    links: i64,
+    latest: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> bool {
+    let capped = kind.starts_with(LINK_KIND) && links >= PER_ADDRESS;
+    capped || latest.is_some_and(|at| now - at < SPACING)
 }
 
 /// The wait after the `attempts`-th failure: 30 s doubling, at most an
@@ -75,10 +93,19 @@ mod tests {
     #[test]
     fn an_address_gets_a_few_messages_an_hour_a_minute_apart() {
         let now = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
-        assert!(!over_limit(0, None, now));
-        assert!(!over_limit(4, Some(now - Duration::minutes(2)), now));
-        assert!(over_limit(1, Some(now - Duration::seconds(59)), now));
-        assert!(over_limit(5, Some(now - Duration::minutes(30)), now));
+        let link = super::link_kind("reset");
+        assert!(!over_limit(&link, 0, None, now));
+        assert!(!over_limit(&link, 4, Some(now - Duration::minutes(2)), now));
+        assert!(over_limit(&link, 1, Some(now - Duration::seconds(59)), now));
+        // Notices are spaced, never capped by the links others asked for.
+        assert!(!over_limit("notice:new_device", 5, None, now));
+        assert!(over_limit(
+            "notice:new_device",
+            0,
+            Some(now - Duration::seconds(1)),
+            now
+        ));
+        assert!(over_limit(&link, 5, Some(now - Duration::minutes(30)), now));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-use super::{EmailAddress, LinkPurpose, Mail};
+use super::{mail::link_kind, EmailAddress, LinkPurpose, Mail};
+use crate::record::{Notice, NoticeKind};
 
 /// What every message needs to know of the site.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +30,7 @@ impl Site {
     pub fn verification(&self, to: &EmailAddress, link: &str) -> Mail {
         let name = &self.name;
         Mail {
-            kind: LinkPurpose::Verify.as_str().to_owned(),
+            kind: link_kind(LinkPurpose::Verify.as_str()),
             to: to.as_str().to_owned(),
             subject: format!("Confirm your email address for {name}"),
             text: format!(
@@ -57,7 +58,7 @@ impl Site {
     pub fn password_reset(&self, to: &EmailAddress, link: &str) -> Mail {
         let name = &self.name;
         Mail {
-            kind: LinkPurpose::Reset.as_str().to_owned(),
+            kind: link_kind(LinkPurpose::Reset.as_str()),
             to: to.as_str().to_owned(),
             subject: format!("Reset your password on {name}"),
             text: format!(
@@ -80,10 +81,136 @@ impl Site {
     }
 }
 
+impl Site {
+    /// A security notice by mail; `None` for a kind that is counted on the
+    /// dashboard only (failed sign-ins: a stranger can cause them at will).
+    #[must_use]
+    pub fn notice(&self, to: &EmailAddress, notice: &Notice) -> Option<Mail> {
+        let (subject, what) = match notice.kind {
+            NoticeKind::FailedSignIns => return None,
+            NoticeKind::NewDevice => (
+                "New sign-in to your account",
+                "Someone signed in to your account from a browser it had not used before.",
+            ),
+            NoticeKind::RefreshReuse => (
+                "A session of yours was signed out",
+                "A copy of one of your sessions' tokens was used after the session had moved \
+                 on, so that session was signed out.",
+            ),
+            NoticeKind::PasswordChanged => (
+                "Your password was changed",
+                "The password of your account was set or changed, and every other device was \
+                 signed out.",
+            ),
+            NoticeKind::PasswordReset => (
+                "Your password was reset",
+                "The password of your account was reset from a link mailed to this address, \
+                 and every device was signed out.",
+            ),
+            NoticeKind::PasswordRemoved => (
+                "Your password was removed",
+                "The password of your account was removed: it signs in with its passkeys only.",
+            ),
+            NoticeKind::PasskeyAdded => (
+                "A passkey was added to your account",
+                "A passkey was added to your account: it can now sign in with it.",
+            ),
+            NoticeKind::PasskeyRemoved => (
+                "A passkey was removed from your account",
+                "A passkey was removed from your account.",
+            ),
+        };
+        let name = &self.name;
+        let when = notice
+            .created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let from = match (&notice.ip_address, &notice.user_agent) {
+            (Some(ip), Some(agent)) => format!("{ip} ({agent})"),
+            (Some(ip), None) => ip.clone(),
+            (None, Some(agent)) => agent.clone(),
+            (None, None) => "unknown".to_owned(),
+        };
+        let (login, sessions) = (self.url("/login"), self.url("/account/sessions"));
+        let advice = "If it was you, there is nothing to do. If it was not, sign in, change \
+                      your password, and sign out the sessions you do not know";
+        Some(Mail {
+            kind: format!("notice:{}", notice.kind.as_str()),
+            to: to.as_str().to_owned(),
+            subject: format!("{subject} on {name}"),
+            text: format!(
+                "{what}\n\nWhen: {when}\nFrom: {from}\n\n{advice}:\n\n{login}\n{sessions}\n"
+            ),
+            html: format!(
+                "<p>{what}</p>\n<p>When: {when}<br>From: {from}</p>\n\
+                 <p>{advice}: <a href=\"{login_href}\">sign in</a>, then \
+                 <a href=\"{sessions_href}\">your sessions</a>.</p>\n",
+                what = text(what),
+                from = text(&from),
+                advice = text(advice),
+                login_href = attr(&login),
+                sessions_href = attr(&sessions),
+            ),
+        })
+    }
+
+    /// "Your account was deleted", to its confirmed address.
+    #[must_use]
+    pub fn farewell(&self, to: &EmailAddress) -> Mail {
+        let name = &self.name;
+        let what = "Your account and everything stored with it were deleted. If it was not \
+                    you, someone had your password or one of your signed-in devices: change \
+                    that password wherever else you use it.";
+        Mail {
+            kind: "deleted".to_owned(),
+            to: to.as_str().to_owned(),
+            subject: format!("Your account on {name} was deleted"),
+            text: format!("{what}\n"),
+            html: format!("<p>{}</p>\n", text(what)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Site;
-    use crate::email::EmailAddress;
+    use crate::{
+        email::EmailAddress,
+        record::{Notice, NoticeKind},
+    };
+
+    #[test]
+    fn every_notice_but_the_failure_count_is_mailed_with_its_source_escaped() {
+        let site = Site {
+            name: "App".into(),
+            origin: "https://app.example".into(),
+        };
+        let to = EmailAddress::trusted("ada@example.com");
+        let mut subjects = std::collections::HashSet::new();
+        for &kind in NoticeKind::ALL {
+            let notice = Notice {
+                kind,
+                count: 3,
+                ip_address: Some("192.0.2.1".into()),
+                user_agent: Some("<script>x</script>".into()),
+                created_at: time::OffsetDateTime::UNIX_EPOCH,
+            };
+            let Some(mail) = site.notice(&to, &notice) else {
+                assert_eq!(kind, NoticeKind::FailedSignIns);
+                continue;
+            };
+            assert!(
+                subjects.insert(mail.subject.clone()),
+                "{kind:?}: {}",
+                mail.subject
+            );
+            assert_eq!(mail.kind, format!("notice:{}", kind.as_str()));
+            assert!(mail.text.contains("1970-01-01T00:00:00Z") && mail.text.contains("192.0.2.1"));
+            assert!(mail.text.contains("https://app.example/account/sessions"));
+            assert!(!mail.html.contains("<script>"), "{}", mail.html);
+        }
+        assert_eq!(subjects.len(), NoticeKind::ALL.len() - 1);
+    }
 
     #[test]
     fn a_message_links_absolutely_and_escapes_what_it_quotes() {

@@ -222,12 +222,19 @@ pub trait UserStore: Send + Sync + 'static {
     async fn remove_password(&self, id: UserId) -> Result<Removal, Error>;
 
     /// Deletes a user with their event log (and, in SQL, their sessions
-    /// and refresh tokens: `ON DELETE CASCADE`). Returns whether the user
-    /// existed. The name can then be registered again.
+    /// and refresh tokens: `ON DELETE CASCADE`), queuing `farewell` (the
+    /// news, to the account's confirmed address, at its time) in the same
+    /// transaction when the user existed (unless the address has had its
+    /// share of mail). Returns whether the user existed. The name can then
+    /// be registered again.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
-    async fn delete_user(&self, id: UserId) -> Result<bool, Error>;
+    async fn delete_user(
+        &self,
+        id: UserId,
+        farewell: Option<(&Mail, OffsetDateTime)>,
+    ) -> Result<bool, Error>;
 
     /// Deletes the events (of every user, and of none) and the notices
     /// recorded before `at`, for the retention limit. Returns how many
@@ -253,11 +260,20 @@ pub trait UserStore: Send + Sync + 'static {
     /// [`Error::Storage`] if the backend fails.
     async fn failed_sign_ins_since_sign_in(&self, user_id: UserId) -> Result<u64, Error>;
 
-    /// Stores a security notice for the user.
+    /// Stores a security notice for the user, and queues `mail` (the
+    /// notice, to the account's confirmed address) in the same
+    /// transaction. Returns whether the mail was queued: past the
+    /// address's share ([`crate::email::mail::over_limit`]) the notice is
+    /// stored alone.
     ///
     /// # Errors
     /// [`Error::Storage`] if the backend fails.
-    async fn add_notice(&self, user_id: UserId, notice: &Notice) -> Result<(), Error>;
+    async fn add_notice(
+        &self,
+        user_id: UserId,
+        notice: &Notice,
+        mail: Option<&Mail>,
+    ) -> Result<bool, Error>;
 
     /// The user's latest `limit` notices not yet dismissed, newest first.
     ///

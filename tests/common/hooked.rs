@@ -112,8 +112,12 @@ impl UserStore for Hooked {
     async fn remove_password(&self, id: UserId) -> Result<Removal, Error> {
         self.inner.remove_password(id).await
     }
-    async fn delete_user(&self, id: UserId) -> Result<bool, Error> {
-        self.inner.delete_user(id).await
+    async fn delete_user(
+        &self,
+        id: UserId,
+        farewell: Option<(&Mail, OffsetDateTime)>,
+    ) -> Result<bool, Error> {
+        self.inner.delete_user(id, farewell).await
     }
     async fn delete_events_before(&self, at: OffsetDateTime) -> Result<u64, Error> {
         self.inner.delete_events_before(at).await
@@ -124,8 +128,13 @@ impl UserStore for Hooked {
     async fn failed_sign_ins_since_sign_in(&self, id: UserId) -> Result<u64, Error> {
         self.inner.failed_sign_ins_since_sign_in(id).await
     }
-    async fn add_notice(&self, id: UserId, notice: &Notice) -> Result<(), Error> {
-        self.inner.add_notice(id, notice).await
+    async fn add_notice(
+        &self,
+        id: UserId,
+        notice: &Notice,
+        mail: Option<&Mail>,
+    ) -> Result<bool, Error> {
+        self.inner.add_notice(id, notice, mail).await
     }
     async fn list_notices(&self, id: UserId, limit: u32) -> Result<Vec<StoredNotice>, Error> {
         self.inner.list_notices(id, limit).await

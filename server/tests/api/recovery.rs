@@ -239,3 +239,36 @@ async fn a_reset_link_is_for_resets_for_15_minutes_and_the_newest_only() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn notices_reach_a_confirmed_address_by_mail_and_a_deletion_says_goodbye() {
+    let app = spawn_app().await;
+    let mut ada = app.with_verified_address("ada", "ada@example.com").await;
+    let mut bob = app.signed_up("bob").await;
+    app.set_email(&mut bob, "bob@example.com").await; // never confirmed
+
+    // Signed in from browsers the accounts do not know.
+    app.signed_in("ada").await;
+    app.signed_in("bob").await;
+    let mail = app.outbox_with("New sign-in", 1).await;
+    assert_eq!(mail.len(), 1, "only the confirmed address");
+    assert_eq!(mail[0].to, "ada@example.com");
+    assert!(mail[0].text.contains("127.0.0.1"), "{}", mail[0].text);
+
+    app.confirm(&mut ada).await;
+    let res = app
+        .call::<app::server_fns::security::DeleteAccount>(
+            &mut ada,
+            &[("username", "ada")],
+            Submit::Js,
+        )
+        .await;
+    assert!(
+        res.status.is_success() || res.status.is_redirection(),
+        "{}",
+        res.status
+    );
+    let farewell = app.outbox_with("was deleted", 1).await;
+    assert_eq!(farewell.len(), 1);
+    assert_eq!(farewell[0].to, "ada@example.com");
+}

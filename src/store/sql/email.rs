@@ -18,6 +18,54 @@ use crate::{
     Error,
 };
 
+/// Queues `mail` at `at` in `tx`, unless the address has had its share
+/// ([`crate::email::mail::over_limit`]): then [`Error::TooManyMails`] and
+/// nothing queued. The count is read from the outbox itself, so every
+/// instance sees the same one. (Two racing requests may both pass: a
+/// message more, not a flood.)
+pub(super) async fn queue<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    mail: &Mail,
+    at: OffsetDateTime,
+) -> Result<(), Error> {
+    let recent = DB::fetch_optional(
+        &mut **tx,
+        "SELECT COALESCE(SUM(CASE WHEN kind LIKE $4 THEN 1 ELSE 0 END), 0) AS n, \
+         MAX(CASE WHEN kind = $3 THEN created_at END) AS latest \
+         FROM outbox WHERE LOWER(recipient) = $1 AND created_at > $2",
+        &[
+            Value::Text(&mail.to.to_lowercase()),
+            Value::Int(ts(at - crate::email::mail::LIMIT_WINDOW)),
+            Value::Text(&mail.kind),
+            Value::Text(&format!("{}%", crate::email::mail::LINK_KIND)),
+        ],
+    )
+    .await?;
+    if let Some(row) = recent {
+        let sent = DB::int(&row, "n")?;
+        let latest = DB::opt_int(&row, "latest")?.map(from_ts).transpose()?;
+        if crate::email::mail::over_limit(&mail.kind, sent, latest, at) {
+            return Err(Error::TooManyMails);
+        }
+    }
+    DB::execute(
+        &mut **tx,
+        "INSERT INTO outbox \
+         (recipient, subject, text_body, html_body, created_at, next_attempt_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        &[
+            Value::Text(&mail.to),
+            Value::Text(&mail.subject),
+            Value::Text(&mail.text),
+            Value::Text(&mail.html),
+            Value::Int(ts(at)),
+            Value::Text(&mail.kind),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Ends the account's links of the link's purpose, then stores the link
 /// and queues its mail, in `tx`.
 async fn replace_link<DB: Dialect>(
@@ -26,27 +74,7 @@ async fn replace_link<DB: Dialect>(
     mail: &Mail,
 ) -> Result<(), Error> {
     let user = link.user_id.to_string();
-    // The mail limit: counted from the outbox itself, so every instance
-    // sees the same count. (Two racing requests may both pass: a mail
-    // more, not a flood.)
-    let recent = DB::fetch_optional(
-        &mut **tx,
-        "SELECT COUNT(*) AS n, MAX(CASE WHEN kind = $3 THEN created_at END) AS latest \
-         FROM outbox WHERE LOWER(recipient) = $1 AND created_at > $2",
-        &[
-            Value::Text(link.address.key()),
-            Value::Int(ts(link.created_at - crate::email::mail::LIMIT_WINDOW)),
-            Value::Text(&mail.kind),
-        ],
-    )
-    .await?;
-    if let Some(row) = recent {
-        let sent = DB::int(&row, "n")?;
-        let latest = DB::opt_int(&row, "latest")?.map(from_ts).transpose()?;
-        if crate::email::mail::over_limit(sent, latest, link.created_at) {
-            return Err(Error::TooManyMails);
-        }
-    }
+    queue(tx, mail, link.created_at).await?;
     DB::execute(
         &mut **tx,
         "DELETE FROM email_links WHERE user_id = $1 AND purpose = $2",
@@ -64,21 +92,6 @@ async fn replace_link<DB: Dialect>(
             Value::Text(link.address.as_str()),
             Value::Int(ts(link.created_at)),
             Value::Int(ts(link.expires_at)),
-        ],
-    )
-    .await?;
-    DB::execute(
-        &mut **tx,
-        "INSERT INTO outbox \
-         (recipient, subject, text_body, html_body, created_at, next_attempt_at, kind) \
-         VALUES ($1, $2, $3, $4, $5, $5, $6)",
-        &[
-            Value::Text(&mail.to),
-            Value::Text(&mail.subject),
-            Value::Text(&mail.text),
-            Value::Text(&mail.html),
-            Value::Int(ts(link.created_at)),
-            Value::Text(&mail.kind),
         ],
     )
     .await?;

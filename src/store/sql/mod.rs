@@ -15,7 +15,7 @@
 
 mod counters;
 mod dialect;
-mod email;
+pub(crate) mod email;
 mod passkeys;
 mod refresh;
 mod sessions;

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{from_ts, ts, user_from_row, Dialect, SqlStore, Value};
 use crate::{
+    email::Mail,
     id::UserId,
     record::{
         Account, Activity, AuthEvent, AuthEventKind, Notice, NoticeKind, StoredNotice, UserSummary,
@@ -196,15 +197,27 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         Ok(Removal::Removed)
     }
 
-    async fn delete_user(&self, id: UserId) -> Result<bool, Error> {
-        // Events, sessions and refresh tokens go with the row (`ON DELETE
-        // CASCADE`).
-        let deleted = self
-            .execute(
-                "DELETE FROM users WHERE id = $1",
-                &[Value::Text(&id.to_string())],
-            )
-            .await?;
+    async fn delete_user(
+        &self,
+        id: UserId,
+        farewell: Option<(&Mail, time::OffsetDateTime)>,
+    ) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await?;
+        // Events, sessions, refresh tokens and links go with the row (`ON
+        // DELETE CASCADE`); the outbox belongs to no account.
+        let deleted = DB::execute(
+            &mut *tx,
+            "DELETE FROM users WHERE id = $1",
+            &[Value::Text(&id.to_string())],
+        )
+        .await?;
+        if let (true, Some((mail, at))) = (deleted > 0, farewell) {
+            match super::email::queue(&mut tx, mail, at).await {
+                Ok(()) | Err(Error::TooManyMails) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        tx.commit().await?;
         Ok(deleted > 0)
     }
 
@@ -244,8 +257,15 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 
-    async fn add_notice(&self, user_id: UserId, notice: &Notice) -> Result<(), Error> {
-        self.execute(
+    async fn add_notice(
+        &self,
+        user_id: UserId,
+        notice: &Notice,
+        mail: Option<&Mail>,
+    ) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await?;
+        DB::execute(
+            &mut *tx,
             "INSERT INTO security_notices \
              (user_id, kind, count, ip_address, user_agent, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -259,7 +279,17 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
             ],
         )
         .await?;
-        Ok(())
+        let mailed = match mail {
+            // Past the address's share, the notice stays on the dashboard.
+            Some(mail) => match super::email::queue(&mut tx, mail, notice.created_at).await {
+                Ok(()) => true,
+                Err(Error::TooManyMails) => false,
+                Err(err) => return Err(err),
+            },
+            None => false,
+        };
+        tx.commit().await?;
+        Ok(mailed)
     }
 
     async fn list_notices(&self, user_id: UserId, limit: u32) -> Result<Vec<StoredNotice>, Error> {
