@@ -223,6 +223,11 @@ stored_names! {
         PasswordResetRequested = "password_reset_requested",
         /// The password was reset from a mailed link; every session ended.
         PasswordReset = "password_reset",
+        /// The address was changed, confirmed from the new one.
+        EmailChanged = "email_changed",
+        /// The old address took the account back after a change ("it was
+        /// not me"); every session ended.
+        EmailReverted = "email_reverted",
     }
 }
 
@@ -281,6 +286,11 @@ stored_names! {
         PasskeyRemoved = "passkey_removed",
         /// The password was reset from a link mailed to the account.
         PasswordReset = "password_reset",
+        /// The account's address was changed.
+        EmailChanged = "email_changed",
+        /// A change of address was undone from the old address, and every
+        /// session ended.
+        EmailReverted = "email_reverted",
     }
 }
 

@@ -1533,7 +1533,11 @@ async fn an_address_gets_a_few_messages_an_hour(b: Backend) {
         created_at: at + Duration::minutes(20),
     };
     let mail = mail_of("notice:new_device", "ada@example.com");
-    assert!(b.users.add_notice(ada.user.id, &notice, Some(&mail)).await.unwrap());
+    assert!(b
+        .users
+        .add_notice(ada.user.id, &notice, Some(&mail))
+        .await
+        .unwrap());
     let (link, _, mail) = link_for(&ada, "ada@example.com", at + Duration::minutes(62));
     b.users.issue_link(&link, &mail).await.unwrap();
 }

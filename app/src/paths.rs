@@ -19,6 +19,9 @@ pub const EMAIL: &str = "/account/email";
 /// Where a verification link leads (`?token=`).
 pub const VERIFY_EMAIL: &str = "/verify-email";
 
+/// Where the link that undoes a change of address leads (`?token=`).
+pub const REVERT_EMAIL: &str = "/revert-email";
+
 /// Where a password reset is asked for.
 pub const FORGOT_PASSWORD: &str = "/forgot-password";
 

@@ -42,6 +42,7 @@ use crate::pages::{
     passkeys::PasskeysPage,
     password::PasswordPage,
     reset_password::ResetPasswordPage,
+    revert_email::RevertEmailPage,
     sessions::SessionsPage,
     signup::SignupPage,
     status::StatusPage,
@@ -160,6 +161,7 @@ route_table! {
     "/login" => LoginPage, Public, PerRequest;
     "/signup" => SignupPage, Public, PerRequest;
     "/verify-email" => VerifyEmailPage, Public, PerRequest;
+    "/revert-email" => RevertEmailPage, Public, PerRequest;
     "/forgot-password" => ForgotPasswordPage, Public, PerRequest;
     "/reset-password" => ResetPasswordPage, Public, PerRequest;
     "/dashboard" => DashboardPage, Session, PerRequest;
@@ -230,11 +232,20 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn every_mailed_link_opens_a_public_page() {
-        for link in [engine::auth::VERIFY_PATH, engine::auth::RESET_PATH] {
+        let links = [
+            engine::auth::VERIFY_PATH,
+            engine::auth::RESET_PATH,
+            engine::auth::REVERT_PATH,
+        ];
+        for link in links {
             let path = link.split('?').next().unwrap_or_default();
             assert_eq!(access(path), Some(Access::Public), "{link}");
         }
-        let pages = [crate::paths::VERIFY_EMAIL, crate::paths::RESET_PASSWORD];
+        let pages = [
+            crate::paths::VERIFY_EMAIL,
+            crate::paths::RESET_PASSWORD,
+            crate::paths::REVERT_EMAIL,
+        ];
         for page in pages {
             assert_eq!(access(page), Some(Access::Public), "{page}");
         }

@@ -114,3 +114,39 @@ test("with no SMTP server, development mail waits in /dev/mailbox with its link"
   await page.getByRole("button", { name: "Confirm my email address" }).click();
   await expect(page.getByTestId("email-verified")).toBeVisible();
 });
+
+test("a change is confirmed from the new address, and the old one can undo it", async ({ page, browser }) => {
+  await signUp(page, uniqueUser("change"));
+  const [old, fresh] = [uniqueAddress("old"), uniqueAddress("new")];
+  await page.goto("/account/email");
+  await hydrated(page);
+  await setAddress(page, old);
+  await page.goto(linkIn((await mailTo(old))[0]));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page.getByTestId("email-verified")).toBeVisible();
+
+  await page.goto("/account/email");
+  await hydrated(page);
+  await setAddress(page, fresh);
+  // The confirmed address stays until the new one is confirmed.
+  await expect(page.getByTestId("email-state")).toHaveAttribute("data-state", "verified");
+  await expect(page.getByTestId("email-state")).toContainText(old);
+  await expect(page.getByTestId("email-pending")).toContainText(fresh);
+  await page.goto(linkIn((await mailTo(fresh))[0]));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page.getByTestId("email-verified")).toBeVisible();
+  await page.goto("/account/email");
+  await expect(page.getByTestId("email-state")).toContainText(fresh);
+
+  // The old address is told, and takes the account back: every device out.
+  const told = (await mailTo(old, 2)).find((m) => m.subject.includes("was changed"));
+  expect(told?.text).toContain(fresh);
+  const owner = await (await browser.newContext()).newPage();
+  await owner.goto(linkIn(told!));
+  await hydrated(owner);
+  expect(await seriousViolations(owner)).toEqual([]);
+  await owner.getByRole("button", { name: "Put my address back and sign everyone out" }).click();
+  await expect(owner.getByTestId("email-reverted")).toBeVisible();
+  await page.goto("/dashboard");
+  await expect(page).toHaveURL(/\/login/);
+});

@@ -8,17 +8,27 @@
 //! - Anyone may type any address: one already verified on another account
 //!   is found out only by whoever opens the link sent to it, so the form
 //!   reveals nothing of other accounts.
+//! - A change keeps the confirmed address until the new one is confirmed
+//!   (the link carries the new one). Then the old address is told, with a
+//!   link that puts it back and signs every device out: a thief who
+//!   changed it cannot keep the owner from recovering the account.
+
+use time::OffsetDateTime;
 
 use super::Auth;
 use crate::{
-    email::{EmailAddress, LinkPurpose, NewLink},
-    record::{AuthEventKind, Authenticated, ClientInfo},
+    email::{EmailAddress, LinkPurpose, LinkRecord, NewLink},
+    id::UserId,
+    record::{AuthEventKind, Authenticated, ClientInfo, NoticeKind},
     store::AccountEmail,
     Error, SessionToken,
 };
 
 /// Where a verification link points; the token follows.
 pub const VERIFY_PATH: &str = "/verify-email?token=";
+
+/// Where the link that undoes a change of address points.
+pub const REVERT_PATH: &str = "/revert-email?token=";
 
 impl Auth {
     /// The account's address and whether it is verified.
@@ -27,6 +37,16 @@ impl Auth {
     /// A storage failure.
     pub async fn email(&self, auth: &Authenticated) -> Result<Option<AccountEmail>, Error> {
         self.users.email_of(auth.user.id).await
+    }
+
+    /// The address a change waits to confirm, if any.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn pending_email(&self, auth: &Authenticated) -> Result<Option<EmailAddress>, Error> {
+        self.users
+            .pending_email(auth.user.id, self.clock.now())
+            .await
     }
 
     /// Gives the account the address `raw` (unverified) and mails it a
@@ -48,14 +68,17 @@ impl Auth {
             return Err(Error::ConfirmationRequired);
         }
         let current = self.users.email_of(auth.user.id).await?;
-        if let Some(current) = current.filter(|c| c.verified_at.is_some()) {
-            if current.address == address {
-                return Ok(address);
-            }
-        }
         let (link, mail) = self.verification(auth, address.clone());
-        if !self.users.set_email(&link, &mail).await? {
-            return Err(Error::NotFound);
+        match current.filter(|c| c.verified_at.is_some()) {
+            Some(current) if current.address.key() == address.key() => return Ok(address),
+            // A change: the confirmed address stays until the new one is
+            // confirmed; the link carries the new one.
+            Some(_) => self.users.issue_link(&link, &mail).await?,
+            None => {
+                if !self.users.set_email(&link, &mail).await? {
+                    return Err(Error::NotFound);
+                }
+            }
         }
         self.outbox_bell.notify_one();
         self.event(Some(auth.user.id), AuthEventKind::EmailAdded, None, client)
@@ -64,19 +87,21 @@ impl Auth {
         Ok(address)
     }
 
-    /// Mails the account's unverified address a new link (the older ones
-    /// stop working). Returns `false` when there is nothing to verify.
+    /// Mails the address waiting for confirmation (a change's, or the
+    /// account's unverified one) a new link (the older ones stop working).
+    /// Returns `false` when there is nothing to confirm.
     ///
     /// # Errors
     /// [`Error::TooManyMails`], or a storage failure.
     pub async fn resend_verification(&self, auth: &Authenticated) -> Result<bool, Error> {
-        let Some(current) = self.users.email_of(auth.user.id).await? else {
-            return Ok(false);
+        let current = self.users.email_of(auth.user.id).await?;
+        let pending = self.pending_email(auth).await?;
+        let address = match (current, pending) {
+            (_, Some(pending)) => pending,
+            (Some(current), None) if current.verified_at.is_none() => current.address,
+            _ => return Ok(false),
         };
-        if current.verified_at.is_some() {
-            return Ok(false);
-        }
-        let (link, mail) = self.verification(auth, current.address);
+        let (link, mail) = self.verification(auth, address);
         self.users.issue_link(&link, &mail).await?;
         self.outbox_bell.notify_one();
         Ok(true)
@@ -95,30 +120,92 @@ impl Auth {
         raw_token: &str,
         client: &ClientInfo,
     ) -> Result<EmailAddress, Error> {
+        let (link, now) = self.take_live_link(raw_token, LinkPurpose::Verify).await?;
+        let user = link.user_id;
+        let current = self.users.email_of(user).await?;
+        match current.filter(|c| c.verified_at.is_some() && c.address.key() != link.address.key()) {
+            Some(old) => {
+                if !self.users.replace_email(user, &link.address, now).await? {
+                    return Err(Error::LinkRejected);
+                }
+                self.tell_old_address(user, &old.address, &link.address)
+                    .await;
+                self.event(Some(user), AuthEventKind::EmailChanged, None, client)
+                    .await;
+                self.notice(user, NoticeKind::EmailChanged, 0, client).await;
+                tracing::info!(user = %user, "email address changed");
+            }
+            None => {
+                if !self.users.mark_verified(user, &link.address, now).await? {
+                    return Err(Error::LinkRejected);
+                }
+                self.event(Some(user), AuthEventKind::EmailVerified, None, client)
+                    .await;
+                tracing::info!(user = %user, "email address verified");
+            }
+        }
+        Ok(link.address)
+    }
+
+    /// Mails the address a change replaced, with the link that puts it
+    /// back (best effort: the change is made either way, and logged).
+    async fn tell_old_address(&self, user: UserId, old: &EmailAddress, new: &EmailAddress) {
+        let (link, token) =
+            NewLink::issue(LinkPurpose::Revert, user, old.clone(), self.clock.now());
+        let url = self.site.url(&format!("{REVERT_PATH}{}", token.expose()));
+        let mail = self.site.email_changed(old, new, &url);
+        match self.users.issue_link(&link, &mail).await {
+            Ok(()) => self.outbox_bell.notify_one(),
+            Err(err) => tracing::warn!(error = %err, "could not tell the old address of a change"),
+        }
+    }
+
+    /// Puts back the address a change replaced, from the link mailed to
+    /// it ("it was not me"): the address is the account's again, verified;
+    /// every session and refresh token ends, device cookies and other links
+    /// stop working, and the owner can reset the password through it.
+    ///
+    /// # Errors
+    /// [`Error::LinkRejected`] for a link that does not work (any more),
+    /// [`Error::EmailTaken`] if another account has verified the address
+    /// meanwhile, or a storage failure.
+    pub async fn revert_email(
+        &self,
+        raw_token: &str,
+        client: &ClientInfo,
+    ) -> Result<EmailAddress, Error> {
+        let (link, now) = self.take_live_link(raw_token, LinkPurpose::Revert).await?;
+        let user = link.user_id;
+        if !self.users.replace_email(user, &link.address, now).await? {
+            return Err(Error::LinkRejected);
+        }
+        self.users.bump_credentials_version(user).await?;
+        let ended = self.revoke_user(user, None).await?;
+        self.users.delete_links(user).await?;
+        self.event(Some(user), AuthEventKind::EmailReverted, None, client)
+            .await;
+        self.notice(user, NoticeKind::EmailReverted, 0, client)
+            .await;
+        tracing::info!(user = %user, ended, "email change undone from the old address");
+        Ok(link.address)
+    }
+
+    /// Takes the link `raw_token` names for `purpose`, if it still works;
+    /// with the time it was taken at.
+    async fn take_live_link(
+        &self,
+        raw_token: &str,
+        purpose: LinkPurpose,
+    ) -> Result<(LinkRecord, OffsetDateTime), Error> {
         let token = SessionToken::parse(raw_token).ok_or(Error::LinkRejected)?;
         let now = self.clock.now();
         let link = self
             .users
-            .take_link(&token.hash(), LinkPurpose::Verify)
+            .take_link(&token.hash(), purpose)
             .await?
             .filter(|link| link.is_live(now))
             .ok_or(Error::LinkRejected)?;
-        if !self
-            .users
-            .mark_verified(link.user_id, &link.address, now)
-            .await?
-        {
-            return Err(Error::LinkRejected);
-        }
-        self.event(
-            Some(link.user_id),
-            AuthEventKind::EmailVerified,
-            None,
-            client,
-        )
-        .await;
-        tracing::info!(user = %link.user_id, "email address verified");
-        Ok(link.address)
+        Ok((link, now))
     }
 
     /// A verification link for `address` and its message.

@@ -39,7 +39,7 @@ mod sign_in;
 mod sign_out;
 mod validation;
 
-pub use email::VERIFY_PATH;
+pub use email::{REVERT_PATH, VERIFY_PATH};
 pub use notices::NOTICES_SHOWN;
 pub use passkeys::{PasskeyClaim, Started};
 pub use recovery::RESET_PATH;

@@ -22,6 +22,9 @@ stored_names! {
         /// Opens the page that sets a new password (the password is
         /// forgotten).
         Reset = "reset",
+        /// Sent to the address a change replaced: puts it back and signs
+        /// every device out ("it was not me").
+        Revert = "revert",
     }
 }
 
@@ -34,6 +37,9 @@ impl LinkPurpose {
         match self {
             Self::Verify => Duration::hours(24),
             Self::Reset => Duration::minutes(15),
+            // Long enough for an owner who reads mail weekly; it can only
+            // give the address back to where the link was sent.
+            Self::Revert => Duration::days(7),
         }
     }
 }

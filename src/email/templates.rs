@@ -119,6 +119,15 @@ impl Site {
                 "A passkey was removed from your account",
                 "A passkey was removed from your account.",
             ),
+            NoticeKind::EmailChanged => (
+                "Your email address was changed",
+                "Your account's email address was changed to this one.",
+            ),
+            NoticeKind::EmailReverted => (
+                "Your email address was put back",
+                "A change of your account's email address was undone from the previous \
+                 address, and every device was signed out.",
+            ),
         };
         let name = &self.name;
         let when = notice
@@ -152,6 +161,37 @@ impl Site {
                 sessions_href = attr(&sessions),
             ),
         })
+    }
+
+    /// "Your address was changed", to the address the change replaced,
+    /// with the link that puts it back.
+    #[must_use]
+    pub fn email_changed(&self, old: &EmailAddress, new: &EmailAddress, link: &str) -> Mail {
+        let name = &self.name;
+        Mail {
+            // A notice: spaced, never capped by links others asked for.
+            kind: format!("notice:{}", NoticeKind::EmailChanged.as_str()),
+            to: old.as_str().to_owned(),
+            subject: format!("Your email address on {name} was changed"),
+            text: format!(
+                "The email address of your account on {name} was changed from this one to \
+                 {new}.\n\n\
+                 If it was you, there is nothing to do.\n\n\
+                 If it was not, open this link (it works for 7 days, once) to put this address \
+                 back and sign every device out; then reset your password from the sign-in \
+                 page:\n\n{link}\n"
+            ),
+            html: format!(
+                "<p>The email address of your account on {name} was changed from this one to \
+                 {new}.</p>\n<p>If it was you, there is nothing to do.</p>\n\
+                 <p>If it was not, <a href=\"{href}\">put this address back and sign every \
+                 device out</a> (the link works for 7 days, once); then reset your password \
+                 from the sign-in page.</p>\n",
+                name = text(name),
+                new = text(new.as_str()),
+                href = attr(link),
+            ),
+        }
     }
 
     /// "Your account was deleted", to its confirmed address.

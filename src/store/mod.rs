@@ -406,6 +406,31 @@ pub trait EmailStore: Send + Sync + 'static {
         at: OffsetDateTime,
     ) -> Result<bool, Error>;
 
+    /// The address a change waits to confirm: the one the account's live
+    /// verification link was sent to, when it is not the account's own.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn pending_email(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<EmailAddress>, Error>;
+
+    /// Makes `address` the account's, verified at `at`, whatever it had
+    /// (a change confirmed from the new address, or put back from the old
+    /// one). Returns whether the account exists.
+    ///
+    /// # Errors
+    /// [`Error::EmailTaken`] if another account has verified the same
+    /// address; [`Error::Storage`] if the backend fails.
+    async fn replace_email(
+        &self,
+        user_id: UserId,
+        address: &EmailAddress,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error>;
+
     /// Takes the oldest message due at `now` for sending: it is not due
     /// again until `now + lease`, so another sender leaves it alone while
     /// this one tries.

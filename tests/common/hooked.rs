@@ -232,6 +232,21 @@ impl EmailStore for Hooked {
     ) -> Result<bool, Error> {
         self.inner.mark_verified(user, address, at).await
     }
+    async fn pending_email(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<EmailAddress>, Error> {
+        self.inner.pending_email(user, now).await
+    }
+    async fn replace_email(
+        &self,
+        user: UserId,
+        address: &EmailAddress,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        self.inner.replace_email(user, address, at).await
+    }
     async fn claim_mail(
         &self,
         now: OffsetDateTime,

@@ -26,7 +26,7 @@ pub fn EmailPage() -> impl IntoView {
         <section class="card auth-card">
             <h1>"Email address"</h1>
             {signed_in(email_state, move |state: EmailStatus| {
-                let unverified = state.address.is_some() && !state.verified;
+                let unverified = (state.address.is_some() && !state.verified) || state.pending.is_some();
                 view! {
                     {sent.then(|| view! {
                         <p class="success" role="status" data-testid="email-sent">
@@ -77,8 +77,14 @@ fn EmailState(state: EmailStatus) -> impl IntoView {
         .into_any(),
         Some(address) if state.verified => view! {
             <p data-testid="email-state" data-state="verified">
-                <strong>{address}</strong> " is confirmed."
+                <strong>{address.clone()}</strong> " is confirmed."
             </p>
+            {state.pending.map(|pending| view! {
+                <p data-testid="email-pending">
+                    "Waiting for " <strong>{pending}</strong> " to be confirmed from the link we sent to it. Until then, "
+                    {address} " stays your address."
+                </p>
+            })}
         }
         .into_any(),
         Some(address) => view! {

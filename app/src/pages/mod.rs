@@ -13,6 +13,7 @@ pub mod not_found;
 pub mod passkeys;
 pub mod password;
 pub mod reset_password;
+pub mod revert_email;
 pub mod sessions;
 pub mod signup;
 pub mod status;

@@ -312,6 +312,13 @@ pub(crate) mod ssr {
                  address, and every device was signed out. If it was not you, your mailbox may \
                  be in someone else's hands: secure it, then reset your password again."
                 .to_owned(),
+            NoticeKind::EmailChanged => "Your email address was changed. The previous address \
+                 was told, with a link to put it back."
+                .to_owned(),
+            NoticeKind::EmailReverted => "A change of your email address was undone from the \
+                 previous address, and every device was signed out. If it was not you, \
+                 secure that mailbox and reset your password."
+                .to_owned(),
             NoticeKind::PasskeyRemoved => "A passkey was removed from your account. If it was \
                  not you, change your password and sign out your other sessions."
                 .to_owned(),
@@ -361,6 +368,8 @@ pub(crate) mod ssr {
             K::EmailVerified => "Confirmed the email address",
             K::PasswordResetRequested => "A password reset link was mailed to you",
             K::PasswordReset => "Password reset from a mailed link; every device was signed out",
+            K::EmailChanged => "Changed the email address (confirmed from the new one)",
+            K::EmailReverted => "Put the previous email address back; every device was signed out",
         }
     }
 

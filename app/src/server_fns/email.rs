@@ -18,6 +18,9 @@ pub struct EmailStatus {
     pub address: Option<String>,
     /// Whether its owner has confirmed it from the link.
     pub verified: bool,
+    /// The address a change waits to confirm (the confirmed one stays
+    /// until then).
+    pub pending: Option<String>,
 }
 
 /// The account's address and whether it is verified.
@@ -29,10 +32,13 @@ pub async fn email_state() -> Result<EmailStatus, AppError> {
     Reply::json("email_state")
         .run(async {
             let Signed { ctx, auth } = Require::session().check()?;
-            let email = ctx.auth.email(&auth).await?;
+            let (email, pending) =
+                futures::future::join(ctx.auth.email(&auth), ctx.auth.pending_email(&auth)).await;
+            let email = email?;
             Ok(EmailStatus {
                 verified: email.as_ref().is_some_and(|e| e.verified_at.is_some()),
                 address: email.map(|e| e.address.to_string()),
+                pending: pending?.map(|p| p.to_string()),
             })
         })
         .await
@@ -81,6 +87,32 @@ pub async fn resend_verification() -> Result<(), AppError> {
         .await
 }
 
+/// Puts back the address a change replaced, from the link mailed to it:
+/// every device is signed out.
+///
+/// # Errors
+/// [`AppError::LinkRejected`] for a link that does not work (any more),
+/// [`AppError::EmailTaken`], [`AppError::TooManyAttempts`], or an
+/// unavailable store.
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn revert_email(
+    /// The token from the link.
+    token: String,
+) -> Result<(), AppError> {
+    Reply::form("revert_email", REVERT_EMAIL)
+        .then(Some(REVERTED))
+        .run(async {
+            let ctx = Require::link_holder().check().await?;
+            ctx.auth
+                .revert_email(&token, &session::client_info())
+                .await?;
+            // This browser's session, if any, ended with the others.
+            session::clear_session_cookies(&ctx.cookies);
+            Ok(())
+        })
+        .await
+}
+
 /// Verifies the address the link was mailed to.
 ///
 /// # Errors
@@ -96,11 +128,8 @@ pub async fn verify_email(
     Reply::form("verify_email", VERIFY_EMAIL)
         .then(Some(VERIFIED))
         .run(async {
-            Require::nothing().check()?;
-            let attempt = Attempt::address_only().await?;
-            attempt
-                .ctx
-                .auth
+            let ctx = Require::link_holder().check().await?;
+            ctx.auth
                 .verify_email(&token, &session::client_info())
                 .await?;
             Ok(())
@@ -111,11 +140,11 @@ pub async fn verify_email(
 #[cfg(feature = "ssr")]
 use super::{
     reply::Reply,
-    require::{Attempt, Require, Signed},
+    require::{Require, Signed},
 };
 #[cfg(feature = "ssr")]
 use crate::{
-    paths::{EMAIL, VERIFY_EMAIL},
+    paths::{EMAIL, REVERT_EMAIL, VERIFY_EMAIL},
     session,
 };
 
@@ -126,3 +155,7 @@ const SENT: &str = "/account/email?sent=1";
 /// Where a verified link leads.
 #[cfg(feature = "ssr")]
 const VERIFIED: &str = "/verify-email?verified=1";
+
+/// Where an undone change leads.
+#[cfg(feature = "ssr")]
+const REVERTED: &str = "/revert-email?reverted=1";

@@ -24,11 +24,8 @@ pub async fn request_password_reset(
     Reply::form("request_password_reset", FORGOT_PASSWORD)
         .then(Some(REQUESTED))
         .run(async {
-            Require::nothing().check()?;
-            let attempt = Attempt::address_only().await?;
-            attempt
-                .ctx
-                .auth
+            let ctx = Require::link_holder().check().await?;
+            ctx.auth
                 .request_password_reset(&email, session::client_info())?;
             Ok(())
         })
@@ -53,25 +50,19 @@ pub async fn reset_password(
         .then(Some(DONE))
         .keep("token", &token)
         .run(async {
-            Require::nothing().check()?;
-            let attempt = Attempt::address_only().await?;
-            let new = attempt
-                .ctx
+            let ctx = Require::link_holder().check().await?;
+            let new = ctx
                 .auth
                 .reset_password(&token, &new_password, session::client_info())
                 .await?;
-            complete_sign_in(&attempt.ctx, &new);
+            complete_sign_in(&ctx, &new);
             Ok(())
         })
         .await
 }
 
 #[cfg(feature = "ssr")]
-use super::{
-    completion::complete_sign_in,
-    reply::Reply,
-    require::{Attempt, Require},
-};
+use super::{completion::complete_sign_in, reply::Reply, require::Require};
 #[cfg(feature = "ssr")]
 use crate::{
     paths::{FORGOT_PASSWORD, RESET_PASSWORD},

@@ -8,6 +8,7 @@
 //! | [`Require::nothing`] | the [`ServerContext`] | — |
 //! | [`Require::session`] | [`Signed`]: the context and the session | 401 |
 //! | [`Require::recent`] | [`Signed`], the credential proved within `REAUTH_WINDOW` | 401, 403 `ReauthRequired` |
+//! | [`Require::link_holder`] | the [`ServerContext`], within the address's budget | 429 with `Retry-After` |
 //! | [`Require::credential_attempt`] | [`Attempt`]: the context, the browser's device token | 429 with `Retry-After` |
 //!
 //! A credential attempt is a sign-in, sign-up or confirmation: it counts
@@ -34,10 +35,32 @@ pub struct SignedIn {
     recent: bool,
 }
 
+/// [`Require::link_holder`].
+#[derive(Clone, Copy, Debug)]
+pub struct LinkHolder;
+
 /// [`Require::credential_attempt`].
 #[derive(Clone, Copy, Debug)]
 pub struct CredentialAttempt<'a> {
     account: &'a str,
+}
+
+impl Require<LinkHolder> {
+    /// Anyone holding a link from a mail (or asking for one), within the
+    /// client address's budget: links are signed-out credentials, so each
+    /// use spends from the same budget as a sign-in.
+    #[must_use]
+    pub fn link_holder() -> Self {
+        Self(LinkHolder)
+    }
+
+    /// The context, once the address's budget allows.
+    ///
+    /// # Errors
+    /// [`AppError::TooManyAttempts`] past the budget (with `Retry-After`).
+    pub async fn check(self) -> Result<ServerContext, AppError> {
+        Ok(Attempt::address_only().await?.ctx)
+    }
 }
 
 impl Require<Anyone> {

@@ -272,3 +272,64 @@ async fn notices_reach_a_confirmed_address_by_mail_and_a_deletion_says_goodbye()
     assert_eq!(farewell.len(), 1);
     assert_eq!(farewell[0].to, "ada@example.com");
 }
+
+#[tokio::test]
+async fn a_change_keeps_the_confirmed_address_until_confirmed_and_the_old_one_can_undo_it() {
+    let app = spawn_app().await;
+    let mut ada = app.with_verified_address("ada", "old@example.com").await;
+    let (status, body) = app.set_email(&mut ada, "new@example.com").await;
+    assert!(status.is_success(), "{status} {body}");
+    // The confirmed address stays until the new one is confirmed.
+    assert_eq!(app.email_state(&mut ada).await, "verified");
+    let page = app.visit(&mut ada, "/account/email").await.body;
+    assert!(
+        page.contains("old@example.com") && page.contains("Waiting for"),
+        "{page}"
+    );
+    assert!(page.contains("new@example.com"));
+    let token = app.latest_token("new@example.com").await;
+    let (status, body) = app.verify(&mut Browser::new(), &token).await;
+    assert!(status.is_success(), "{status} {body}");
+    let page = app.visit(&mut ada, "/account/email").await.body;
+    assert!(page.contains("new@example.com") && !page.contains("Waiting for"));
+
+    // The old address is told, with a link that undoes it.
+    // (The new address gets the notice of the change.)
+    let told = app.outbox_with("was changed", 2).await;
+    let mut to: Vec<_> = told.iter().map(|m| m.to.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["new@example.com", "old@example.com"]);
+    let old = told.iter().find(|m| m.to == "old@example.com").unwrap();
+    assert!(old.text.contains("new@example.com"));
+    let revert = token_in(old);
+    let mut laptop = app.signed_in("ada").await;
+    let res = app
+        .call::<app::server_fns::email::RevertEmail>(
+            &mut Browser::new(),
+            &[("token", revert.as_str())],
+            Submit::Js,
+        )
+        .await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    for browser in [&mut ada, &mut laptop] {
+        assert_eq!(
+            app.visit(browser, "/dashboard").await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let res = app
+        .call::<app::server_fns::email::RevertEmail>(
+            &mut Browser::new(),
+            &[("token", revert.as_str())],
+            Submit::Js,
+        )
+        .await;
+    assert_eq!(error_of(&res.body), AppError::LinkRejected, "once");
+
+    // The old address is the account's again: a reset goes there.
+    app.clock.advance(Duration::minutes(2));
+    app.ask_reset(&mut Browser::new(), "old@example.com", Submit::Js)
+        .await;
+    let reset = app.outbox_with("Reset your password", 1).await;
+    assert_eq!(reset[0].to, "old@example.com");
+}

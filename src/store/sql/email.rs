@@ -236,8 +236,7 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
         address: &EmailAddress,
         at: OffsetDateTime,
     ) -> Result<bool, Error> {
-        let res = DB::execute(
-            &mut *self.conn().await?,
+        self.verify_update(
             "UPDATE users SET email_verified_at = $1 \
              WHERE id = $2 AND email_key = $3 AND email_verified_at IS NULL",
             &[
@@ -246,12 +245,47 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
                 Value::Text(address.key()),
             ],
         )
-        .await;
-        match res {
-            Ok(n) => Ok(n > 0),
-            Err(err) if super::is_unique_violation(&err) => Err(Error::EmailTaken),
-            Err(err) => Err(err.into()),
-        }
+        .await
+    }
+
+    async fn pending_email(
+        &self,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<EmailAddress>, Error> {
+        let row = self
+            .fetch_optional(
+                "SELECT l.address FROM email_links l JOIN users u ON u.id = l.user_id \
+                 WHERE l.user_id = $1 AND l.purpose = $2 AND l.expires_at > $3 \
+                 AND (u.email_key IS NULL OR LOWER(l.address) <> u.email_key) \
+                 ORDER BY l.created_at DESC LIMIT 1",
+                &[
+                    Value::Text(&user_id.to_string()),
+                    Value::Text(LinkPurpose::Verify.as_str()),
+                    Value::Int(ts(now)),
+                ],
+            )
+            .await?;
+        row.map(|row| Ok(EmailAddress::trusted(&DB::text(&row, "address")?)))
+            .transpose()
+    }
+
+    async fn replace_email(
+        &self,
+        user_id: UserId,
+        address: &EmailAddress,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        self.verify_update(
+            "UPDATE users SET email = $1, email_key = $2, email_verified_at = $3 WHERE id = $4",
+            &[
+                Value::Text(address.as_str()),
+                Value::Text(address.key()),
+                Value::Int(ts(at)),
+                Value::Text(&user_id.to_string()),
+            ],
+        )
+        .await
     }
 
     async fn claim_mail(
@@ -325,5 +359,18 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
             )
             .await?;
         rows.iter().map(queued_from_row::<DB>).collect()
+    }
+}
+
+impl<DB: Dialect> SqlStore<DB> {
+    /// Runs an update that verifies an address; whether it changed a row.
+    /// An address verified on another account breaks the partial unique
+    /// index: [`Error::EmailTaken`].
+    async fn verify_update(&self, sql: &'static str, args: &[Value<'_>]) -> Result<bool, Error> {
+        match DB::execute(&mut *self.conn().await?, sql, args).await {
+            Ok(n) => Ok(n > 0),
+            Err(err) if super::is_unique_violation(&err) => Err(Error::EmailTaken),
+            Err(err) => Err(err.into()),
+        }
     }
 }
