@@ -45,6 +45,12 @@ pub const CEREMONY_COOKIE_INSECURE: &str = "passkey";
 /// Sent only to the passkey endpoints.
 pub const CEREMONY_COOKIE_PATH: &str = "/api/passkeys";
 
+/// The cookie binding an emailed sign-in link and code to the browser that
+/// asked for them.
+pub const SIGN_IN_COOKIE: &str = "__Host-signin";
+/// Its name in insecure dev mode.
+pub const SIGN_IN_COOKIE_INSECURE: &str = "signin";
+
 /// How long a browser is remembered after its last sign-in.
 pub const DEVICE_COOKIE_DAYS: i64 = 180;
 
@@ -180,6 +186,27 @@ impl CookiePolicy {
         self.removal_of(Kind::Ceremony)
     }
 
+    /// The sign-in link cookie's name.
+    #[must_use]
+    pub fn sign_in_name(&self) -> &'static str {
+        self.pick(SIGN_IN_COOKIE, SIGN_IN_COOKIE_INSECURE)
+    }
+
+    /// The cookie binding an emailed sign-in link and code to this browser:
+    /// `HttpOnly`, `SameSite=Strict`, gone when the link expires.
+    #[must_use]
+    pub fn sign_in_cookie(&self, value: &str) -> Cookie<'static> {
+        let mut cookie = self.build(Kind::SignIn, value, None);
+        cookie.set_max_age(crate::email::LinkPurpose::SignIn.lifetime());
+        cookie
+    }
+
+    /// A cookie that deletes the sign-in link cookie (it was used).
+    #[must_use]
+    pub fn sign_in_removal(&self) -> Cookie<'static> {
+        self.removal_of(Kind::SignIn)
+    }
+
     /// The secure name, or the insecure one in insecure dev mode.
     fn pick(&self, secure: &'static str, insecure: &'static str) -> &'static str {
         if self.secure {
@@ -209,6 +236,7 @@ impl CookiePolicy {
             Kind::Csrf => (self.csrf_name(), "/", SameSite::Strict),
             Kind::Device => (self.device_name(), "/", SameSite::Strict),
             Kind::Ceremony => (self.ceremony_name(), CEREMONY_COOKIE_PATH, SameSite::Strict),
+            Kind::SignIn => (self.sign_in_name(), "/", SameSite::Strict),
         };
         let mut cookie = Cookie::build((name, value.to_owned()))
             .http_only(!matches!(kind, Kind::Csrf))
@@ -262,6 +290,7 @@ enum Kind {
     Csrf,
     Device,
     Ceremony,
+    SignIn,
 }
 
 #[cfg(test)]

@@ -66,6 +66,10 @@ pub enum Error {
     /// so its holder learns nothing of which.
     #[error("link not valid")]
     LinkRejected,
+    /// A sign-in link opened in another browser than the one that asked
+    /// for it: it signs in only there (or with its code, there).
+    #[error("link opened in another browser")]
+    OtherBrowser,
     /// The address has received its share of mail for now
     /// ([`crate::email::mail::over_limit`]).
     #[error("too many messages to this address")]

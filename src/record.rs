@@ -225,6 +225,8 @@ stored_names! {
         PasswordReset = "password_reset",
         /// The address was changed, confirmed from the new one.
         EmailChanged = "email_changed",
+        /// A sign-in with a link or code mailed to the account.
+        EmailSignIn = "email_sign_in",
         /// The old address took the account back after a change ("it was
         /// not me"); every session ended.
         EmailReverted = "email_reverted",
@@ -245,7 +247,10 @@ impl AuthEventKind {
     /// are counted since the latest of these.
     #[must_use]
     pub fn is_sign_in(self) -> bool {
-        matches!(self, Self::SignIn | Self::SignUp | Self::PasskeySignIn)
+        matches!(
+            self,
+            Self::SignIn | Self::SignUp | Self::PasskeySignIn | Self::EmailSignIn
+        )
     }
 }
 

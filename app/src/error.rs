@@ -54,6 +54,9 @@ pub enum AppError {
     /// A link from a mail that does not work (any more).
     #[error("This link has expired or has been used. Ask for a new one.")]
     LinkRejected,
+    /// A sign-in link opened in another browser than the one that asked.
+    #[error("This link signs in only in the browser where you asked for it. Open it there, or enter the code from the message there.")]
+    OtherBrowser,
     /// The address has received its share of mail for now.
     #[error("We sent a message to this address moments ago. Please check your inbox, or try again in a few minutes.")]
     TooManyMails,
@@ -118,6 +121,7 @@ impl AppError {
             Self::EmailTaken => "email_taken",
             Self::LinkRejected => "link_rejected",
             Self::TooManyMails => "too_many_mails",
+            Self::OtherBrowser => "other_browser",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::PasskeyFailed => "passkey_failed",
@@ -135,7 +139,7 @@ impl AppError {
     /// Every error, once (the weak-password one with generic advice, as
     /// it is carried by its code alone).
     #[must_use]
-    pub fn all() -> [Self; 25] {
+    pub fn all() -> [Self; 26] {
         [
             Self::InvalidCredentials,
             Self::InvalidUsername,
@@ -162,6 +166,7 @@ impl AppError {
             Self::EmailTaken,
             Self::LinkRejected,
             Self::TooManyMails,
+            Self::OtherBrowser,
         ]
     }
 
@@ -183,6 +188,7 @@ impl AppError {
             | Self::ConfirmationMismatch
             | Self::InvalidEmail
             | Self::LinkRejected
+            | Self::OtherBrowser
             | Self::BadRequest
             | Self::Transport => 400,
             // RFC 9470 answers step-up with 401; 403 keeps a session that
@@ -239,6 +245,7 @@ impl From<engine::Error> for AppError {
             E::EmailTaken => Self::EmailTaken,
             E::LinkRejected => Self::LinkRejected,
             E::TooManyMails => Self::TooManyMails,
+            E::OtherBrowser => Self::OtherBrowser,
             E::Invalid(detail) => {
                 tracing::error!(error = %detail, "invalid engine setting");
                 Self::Internal
@@ -295,6 +302,7 @@ mod tests {
                 E::EmailTaken => 22,
                 E::LinkRejected => 23,
                 E::TooManyMails => 24,
+                E::OtherBrowser => 25,
             }
         }
         let all = AppError::all();

@@ -22,6 +22,12 @@ pub const VERIFY_EMAIL: &str = "/verify-email";
 /// Where the link that undoes a change of address leads (`?token=`).
 pub const REVERT_EMAIL: &str = "/revert-email";
 
+/// Where a sign-in link and code are asked for (`?sent=1`: the code form).
+pub const MAILED_SIGN_IN: &str = "/login/email";
+
+/// Where a sign-in link leads (`?token=`).
+pub const LINK_SIGN_IN: &str = "/login/link";
+
 /// Where a password reset is asked for.
 pub const FORGOT_PASSWORD: &str = "/forgot-password";
 

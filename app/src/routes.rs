@@ -37,7 +37,9 @@ use crate::pages::{
     forgot_password::ForgotPasswordPage,
     guides::{GuideIndexPage, GuidePage},
     home::HomePage,
+    link_sign_in::LinkSignInPage,
     login::LoginPage,
+    mailed_sign_in::MailedSignInPage,
     not_found::NotFound,
     passkeys::PasskeysPage,
     password::PasswordPage,
@@ -159,6 +161,8 @@ route_table! {
     "/guides/:slug" => GuidePage, Public, Prerendered(guide_params());
     "/status" => StatusPage, Public, PerRequest;
     "/login" => LoginPage, Public, PerRequest;
+    "/login/email" => MailedSignInPage, Public, PerRequest;
+    "/login/link" => LinkSignInPage, Public, PerRequest;
     "/signup" => SignupPage, Public, PerRequest;
     "/verify-email" => VerifyEmailPage, Public, PerRequest;
     "/revert-email" => RevertEmailPage, Public, PerRequest;
@@ -236,6 +240,7 @@ mod tests {
             engine::auth::VERIFY_PATH,
             engine::auth::RESET_PATH,
             engine::auth::REVERT_PATH,
+            engine::auth::SIGN_IN_PATH,
         ];
         for link in links {
             let path = link.split('?').next().unwrap_or_default();
@@ -245,6 +250,8 @@ mod tests {
             crate::paths::VERIFY_EMAIL,
             crate::paths::RESET_PASSWORD,
             crate::paths::REVERT_EMAIL,
+            crate::paths::LINK_SIGN_IN,
+            crate::paths::MAILED_SIGN_IN,
         ];
         for page in pages {
             assert_eq!(access(page), Some(Access::Public), "{page}");

@@ -103,3 +103,53 @@ test.describe("without JavaScript", () => {
     await expect(page.getByTestId("form-error")).toContainText("expired or has been used");
   });
 });
+
+test("signing in with a code or a link sent by email, in the browser that asked", async ({ page, browser }) => {
+  const user = uniqueUser("mailin");
+  const address = uniqueAddress("mailin");
+  await accountWithAddress(page, user, address);
+
+  // By code.
+  const asker = await (await browser.newContext()).newPage();
+  const problems = watchConsole(asker);
+  await asker.goto("/login");
+  await hydrated(asker);
+  await asker.getByRole("link", { name: "Email me a sign-in code" }).click();
+  await expect(asker).toHaveURL(/\/login\/email$/);
+  await hydrated(asker);
+  expect(await seriousViolations(asker)).toEqual([]);
+  await asker.getByLabel("Email address").fill(address);
+  await asker.getByRole("button", { name: "Email me a code" }).click();
+  await expect(asker.getByTestId("sign-in-link-sent")).toBeVisible();
+  const first = (await mailTo(address, 2)).find((m) => m.subject.includes("sign-in code"));
+  const code = first!.subject.split(" ").pop()!;
+  await asker.getByLabel("Code from the message").fill(code);
+  await asker.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(asker).toHaveURL(/\/dashboard$/);
+  await expect(asker.getByTestId("dashboard-user")).toHaveText(user);
+  expect(problems).toEqual([]);
+
+  // By link (another account: one sign-in message a minute per address):
+  // the link works in the browser that asked, not elsewhere.
+  const other = uniqueUser("mailin");
+  const otherAddress = uniqueAddress("mailin");
+  await accountWithAddress(await (await browser.newContext()).newPage(), other, otherAddress);
+  const laptop = await (await browser.newContext()).newPage();
+  await laptop.goto("/login/email");
+  await hydrated(laptop);
+  await laptop.getByLabel("Email address").fill(otherAddress);
+  await laptop.getByRole("button", { name: "Email me a code" }).click();
+  await expect(laptop.getByTestId("sign-in-link-sent")).toBeVisible();
+  const messages = await mailTo(otherAddress, 2);
+  const link = linkIn(messages.find((m) => m.subject.includes("sign-in code"))!);
+  const phone = await (await browser.newContext()).newPage();
+  await phone.goto(link);
+  await hydrated(phone);
+  await phone.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(phone.getByTestId("form-error")).toContainText("only in the browser where you asked");
+  await laptop.goto(link);
+  await hydrated(laptop);
+  await laptop.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(laptop).toHaveURL(/\/dashboard$/);
+  await expect(laptop.getByTestId("dashboard-user")).toHaveText(other);
+});

@@ -13,16 +13,22 @@ CREATE UNIQUE INDEX users_by_verified_email ON users (email_key)
 -- Links sent by mail. The token exists only in the mail: this holds its
 -- SHA-256. Bound to a purpose, an account and the address it went to;
 -- taken (deleted) by its one use; a new one of the same purpose ends the
--- account's older ones.
+-- account's older ones. A sign-in link is also bound to the browser that
+-- asked (`binding`: the SHA-256 of its cookie) and carries a short code
+-- for that browser (`code_hash`), refused after a few wrong tries.
 CREATE TABLE email_links (
     token_hash BLOB    PRIMARY KEY NOT NULL,
     purpose    TEXT    NOT NULL,
     user_id    TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     address    TEXT    NOT NULL,
     created_at BIGINT  NOT NULL,
-    expires_at BIGINT  NOT NULL
+    expires_at BIGINT  NOT NULL,
+    binding    BLOB,
+    code_hash  BLOB,
+    attempts   BIGINT  NOT NULL DEFAULT 0
 );
 
+CREATE INDEX email_links_by_binding ON email_links (binding);
 CREATE INDEX email_links_by_user ON email_links (user_id, purpose);
 CREATE INDEX email_links_by_expiry ON email_links (expires_at);
 

@@ -287,7 +287,9 @@ pub fn relying_party(env: &crate::config::Env) -> Result<RelyingParty, StartupEr
 }
 
 /// What mail names the site and where its links point: the public
-/// origin, else this server's address (`localhost` for an unspecified one).
+/// origin, else this server's port on `localhost` for a loopback or
+/// unspecified address (the host the development site is opened at, where
+/// passkeys work and the browser's cookies are), else its address.
 #[must_use]
 pub fn mail_site(
     env: &crate::config::Env,
@@ -295,7 +297,7 @@ pub fn mail_site(
 ) -> engine::email::templates::Site {
     let origin = match &env.public_url {
         Some(origin) => origin.as_str().to_owned(),
-        None if leptos.site_addr.ip().is_unspecified() => {
+        None if leptos.site_addr.ip().is_unspecified() || leptos.site_addr.ip().is_loopback() => {
             format!("http://localhost:{}", leptos.site_addr.port())
         }
         None => format!("http://{}", leptos.site_addr),

@@ -19,8 +19,9 @@ use super::Auth;
 use crate::{
     email::{EmailAddress, LinkPurpose, LinkRecord, NewLink},
     id::UserId,
-    record::{AuthEventKind, Authenticated, ClientInfo, NoticeKind},
+    record::{AuthEventKind, Authenticated, ClientInfo, NoticeKind, UserSummary},
     store::AccountEmail,
+    token::TokenHash,
     Error, SessionToken,
 };
 
@@ -206,6 +207,49 @@ impl Auth {
             .filter(|link| link.is_live(now))
             .ok_or(Error::LinkRejected)?;
         Ok((link, now))
+    }
+
+    /// The live `purpose` link `raw_token` names, left in place (checked
+    /// before work that must not use it up); with its token's hash.
+    pub(super) async fn find_live_link(
+        &self,
+        raw_token: &str,
+        purpose: LinkPurpose,
+    ) -> Result<(TokenHash, LinkRecord), Error> {
+        let hash = SessionToken::parse(raw_token)
+            .ok_or(Error::LinkRejected)?
+            .hash();
+        let now = self.clock.now();
+        let link = self
+            .users
+            .find_link(&hash, purpose)
+            .await?
+            .filter(|link| link.is_live(now))
+            .ok_or(Error::LinkRejected)?;
+        Ok((hash, link))
+    }
+
+    /// The account a link was sent for, while the address it went to is
+    /// still that account's confirmed one.
+    pub(super) async fn link_owner(&self, link: &LinkRecord) -> Result<UserSummary, Error> {
+        self.users
+            .find_user_by_verified_email(&link.address)
+            .await?
+            .filter(|user| user.id == link.user_id)
+            .ok_or(Error::LinkRejected)
+    }
+
+    /// The account that confirmed `address`, and the address as it holds
+    /// it (not as typed); `None` when no account has.
+    pub(super) async fn confirmed_owner(
+        &self,
+        address: &EmailAddress,
+    ) -> Result<Option<(UserSummary, EmailAddress)>, Error> {
+        let Some(user) = self.users.find_user_by_verified_email(address).await? else {
+            return Ok(None);
+        };
+        let email = self.users.email_of(user.id).await?;
+        Ok(email.map(|email| (user, email.address)))
     }
 
     /// A verification link for `address` and its message.

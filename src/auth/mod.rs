@@ -15,6 +15,7 @@
 //! | `notices.rs` | security notices | users |
 //! | `devices.rs` | device cookies against the account | users |
 //! | `email.rs` | the account's address and its verification | users (email, outbox) |
+//! | `link_sign_in.rs` | signing in with a mailed link or code | users (email), sessions |
 //! | `outbox.rs` | what the mail sender takes and reports | users (outbox) |
 //! | `recovery.rs` | a password reset by a mailed link | users, sessions |
 //!
@@ -30,6 +31,7 @@
 mod account;
 mod devices;
 mod email;
+mod link_sign_in;
 mod notices;
 mod outbox;
 mod passkeys;
@@ -40,6 +42,7 @@ mod sign_out;
 mod validation;
 
 pub use email::{REVERT_PATH, VERIFY_PATH};
+pub use link_sign_in::SIGN_IN_PATH;
 pub use notices::NOTICES_SHOWN;
 pub use passkeys::{PasskeyClaim, Started};
 pub use recovery::RESET_PATH;

@@ -17,7 +17,7 @@ use crate::{
     credentials::Password,
     email::{EmailAddress, LinkPurpose, NewLink},
     record::{AuthEventKind, ClientInfo, NoticeKind},
-    Error, NewSession, SessionToken,
+    Error, NewSession,
 };
 
 /// Where a password reset link points; the token follows.
@@ -54,15 +54,10 @@ impl Auth {
         address: &EmailAddress,
         client: &ClientInfo,
     ) -> Result<bool, Error> {
-        let Some(user) = self.users.find_user_by_verified_email(address).await? else {
+        let Some((user, address)) = self.confirmed_owner(address).await? else {
             return Ok(false);
         };
-        // The address as the account holds it, not as typed.
-        let Some(email) = self.users.email_of(user.id).await? else {
-            return Ok(false);
-        };
-        let (link, token) =
-            NewLink::issue(LinkPurpose::Reset, user.id, email.address, self.clock.now());
+        let (link, token) = NewLink::issue(LinkPurpose::Reset, user.id, address, self.clock.now());
         let url = self.site.url(&format!("{RESET_PATH}{}", token.expose()));
         let mail = self.site.password_reset(&link.address, &url);
         self.users.issue_link(&link, &mail).await?;
@@ -91,22 +86,8 @@ impl Auth {
         new: &str,
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
-        let hash = SessionToken::parse(raw_token)
-            .ok_or(Error::LinkRejected)?
-            .hash();
-        let now = self.clock.now();
-        let link = self
-            .users
-            .find_link(&hash, LinkPurpose::Reset)
-            .await?
-            .filter(|link| link.is_live(now))
-            .ok_or(Error::LinkRejected)?;
-        let user = self
-            .users
-            .find_user_by_verified_email(&link.address)
-            .await?
-            .filter(|user| user.id == link.user_id)
-            .ok_or(Error::LinkRejected)?;
+        let (hash, link) = self.find_live_link(raw_token, LinkPurpose::Reset).await?;
+        let user = self.link_owner(&link).await?;
         let new = Password::parse(new)?;
         let name = user.username.clone();
         let password_hash = self

@@ -25,6 +25,9 @@ stored_names! {
         /// Sent to the address a change replaced: puts it back and signs
         /// every device out ("it was not me").
         Revert = "revert",
+        /// Signs in the browser that asked for it (with its code, or
+        /// opened there).
+        SignIn = "sign_in",
     }
 }
 
@@ -36,7 +39,7 @@ impl LinkPurpose {
     pub fn lifetime(self) -> Duration {
         match self {
             Self::Verify => Duration::hours(24),
-            Self::Reset => Duration::minutes(15),
+            Self::Reset | Self::SignIn => Duration::minutes(15),
             // Long enough for an owner who reads mail weekly; it can only
             // give the address back to where the link was sent.
             Self::Revert => Duration::days(7),
@@ -59,9 +62,45 @@ pub struct NewLink {
     pub created_at: OffsetDateTime,
     /// When it stops working.
     pub expires_at: OffsetDateTime,
+    /// The browser it is for: the hash of its cookie (sign-in links).
+    pub binding: Option<TokenHash>,
+    /// The hash of its code ([`code_hash`]), for that browser.
+    pub code_hash: Option<TokenHash>,
+}
+
+/// Wrong codes a sign-in link survives; the next one ends it.
+pub const CODE_ATTEMPTS: i64 = 5;
+
+/// A code's at-rest form: bound to the browser it is for, so a code is
+/// worth nothing without that browser's cookie.
+#[must_use]
+pub fn code_hash(binding: &TokenHash, code: &str) -> TokenHash {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(binding.as_bytes());
+    hasher.update(code.as_bytes());
+    TokenHash::from_bytes(hasher.finalize().into())
+}
+
+/// Whether `code` has the shape of one: six digits (surrounding spaces
+/// and a middle space, as people type them, are ignored).
+#[must_use]
+pub fn parse_code(code: &str) -> Option<String> {
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 impl NewLink {
+    /// Binds the link to the browser whose cookie hashes to `binding`, and
+    /// gives it a six-digit code for that browser; returns the code.
+    #[must_use]
+    pub fn with_code(mut self, binding: TokenHash) -> (Self, String) {
+        let code = format!("{:06}", rand::random_range(0..1_000_000));
+        self.code_hash = Some(code_hash(&binding, &code));
+        self.binding = Some(binding);
+        (self, code)
+    }
+
     /// A new link for `purpose`, and the token to put in the mail.
     #[must_use]
     pub fn issue(
@@ -78,6 +117,8 @@ impl NewLink {
             token_hash: token.hash(),
             created_at: now,
             expires_at: now + purpose.lifetime(),
+            binding: None,
+            code_hash: None,
         };
         (link, token)
     }
@@ -94,6 +135,8 @@ pub struct LinkRecord {
     pub address: EmailAddress,
     /// When it stops working.
     pub expires_at: OffsetDateTime,
+    /// The browser it is for, if it is bound to one.
+    pub binding: Option<TokenHash>,
 }
 
 impl LinkRecord {

@@ -53,6 +53,36 @@ impl Site {
 }
 
 impl Site {
+    /// "Sign in", with the link and the code for the browser that asked.
+    #[must_use]
+    pub fn sign_in(&self, to: &EmailAddress, link: &str, code: &str) -> Mail {
+        let name = &self.name;
+        Mail {
+            kind: link_kind(LinkPurpose::SignIn.as_str()),
+            to: to.as_str().to_owned(),
+            subject: format!("Your sign-in code for {name}: {code}"),
+            text: format!(
+                "Someone, probably you, asked to sign in to your account on {name}.\n\n\
+                 Enter this code in the browser where you asked (it works for 15 minutes, \
+                 once):\n\n{code}\n\n\
+                 Or open this link in that same browser:\n\n{link}\n\n\
+                 If it was not you, ignore this message: without that browser, the code and \
+                 the link sign nobody in.\n"
+            ),
+            html: format!(
+                "<p>Someone, probably you, asked to sign in to your account on {name}.</p>\n\
+                 <p>Enter this code in the browser where you asked (it works for 15 minutes, \
+                 once):</p>\n<p><strong>{code}</strong></p>\n\
+                 <p>Or <a href=\"{href}\">sign in with this link</a> in that same browser.</p>\n\
+                 <p>If it was not you, ignore this message: without that browser, the code and \
+                 the link sign nobody in.</p>\n",
+                name = text(name),
+                code = text(code),
+                href = attr(link),
+            ),
+        }
+    }
+
     /// "Reset your password", with the link that opens the form.
     #[must_use]
     pub fn password_reset(&self, to: &EmailAddress, link: &str) -> Mail {

@@ -393,6 +393,20 @@ pub trait EmailStore: Send + Sync + 'static {
         purpose: LinkPurpose,
     ) -> Result<Option<LinkRecord>, Error>;
 
+    /// Takes the `purpose` link bound to the browser `binding` whose code
+    /// hashes to `code_hash`. A code that does not match counts against
+    /// the browser's links, and the last allowed miss
+    /// ([`crate::email::link::CODE_ATTEMPTS`]) ends them.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn try_code(
+        &self,
+        binding: &TokenHash,
+        purpose: LinkPurpose,
+        code_hash: &TokenHash,
+    ) -> Result<Option<LinkRecord>, Error>;
+
     /// Marks the account's address verified at `at`, if it still is
     /// `address` (by key). Returns whether it did.
     ///

@@ -224,6 +224,14 @@ impl EmailStore for Hooked {
     ) -> Result<Option<LinkRecord>, Error> {
         self.inner.take_link(hash, purpose).await
     }
+    async fn try_code(
+        &self,
+        binding: &TokenHash,
+        purpose: LinkPurpose,
+        code_hash: &TokenHash,
+    ) -> Result<Option<LinkRecord>, Error> {
+        self.inner.try_code(binding, purpose, code_hash).await
+    }
     async fn mark_verified(
         &self,
         user: UserId,

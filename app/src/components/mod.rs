@@ -3,6 +3,7 @@
 //! `session_panel::SessionPanel`, `in_place_form::InPlaceForm`,
 //! `session_facts::SessionFacts` and the lazy passkey buttons in `passkey`.
 
+pub mod address_form;
 pub mod idle_prompt;
 pub mod in_place_form;
 pub mod nav;

@@ -5,10 +5,7 @@ use leptos::{prelude::*, server_fn::ServerFn as _};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::{
-    components::in_place_form::InPlaceForm, csrf::CsrfField,
-    server_fns::recovery::RequestPasswordReset,
-};
+use crate::{components::address_form::AddressForm, server_fns::recovery::RequestPasswordReset};
 
 /// The request form, or its answer.
 #[component]
@@ -32,15 +29,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             } else {
                 view! {
                     <p class="muted">"Enter the email address you confirmed on your account. We will send you a link to choose a new password."</p>
-                    <InPlaceForm action=RequestPasswordReset::url().to_owned() class="form".to_owned()
-                        error=arg("error")>
-                        <CsrfField />
-                        <div class="field">
-                            <label for="email">"Email address"</label>
-                            <input id="email" name="email" type="email" autocomplete="email" required maxlength="254" />
-                        </div>
-                        <button type="submit" class="button" data-pending="Sending…">"Send me a link"</button>
-                    </InPlaceForm>
+                    <AddressForm action=RequestPasswordReset::url().to_owned() error=arg("error")
+                        button="Send me a link" />
                 }
                 .into_any()
             }}

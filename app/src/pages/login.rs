@@ -53,7 +53,11 @@ pub fn LoginPage() -> impl IntoView {
                 </div>
                 <button type="submit" class="button" data-pending="Signing in…">"Sign in"</button>
             </InPlaceForm>
-            <p class="small"><a href="/forgot-password">"Forgot your password?"</a></p>
+            <p class="small">
+                <a href="/forgot-password">"Forgot your password?"</a>
+                " · "
+                <a href="/login/email">"Email me a sign-in code"</a>
+            </p>
             <PasskeySignIn next />
             <p class="muted">"No account yet? " <a href="/signup">"Create one"</a></p>
         </section>

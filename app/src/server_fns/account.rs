@@ -369,6 +369,7 @@ pub(crate) mod ssr {
             K::PasswordResetRequested => "A password reset link was mailed to you",
             K::PasswordReset => "Password reset from a mailed link; every device was signed out",
             K::EmailChanged => "Changed the email address (confirmed from the new one)",
+            K::EmailSignIn => "Signed in with a link or code sent by email",
             K::EmailReverted => "Put the previous email address back; every device was signed out",
         }
     }

@@ -12,6 +12,7 @@ mod foundation;
 mod hardening;
 mod helpers;
 mod limits;
+mod mailed_sign_in;
 mod passkeys;
 mod recovery;
 mod sessions;

@@ -25,6 +25,8 @@ pub enum Value<'a> {
     OptText(Option<&'a str>),
     /// `BLOB` / `BYTEA`.
     Bytes(&'a [u8]),
+    /// `BLOB` / `BYTEA`, or `NULL`.
+    OptBytes(Option<&'a [u8]>),
     /// `BOOLEAN`.
     Bool(bool),
 }
@@ -103,6 +105,12 @@ pub trait Dialect: Database {
     /// As [`Dialect::int`].
     fn bytes(row: &Self::Row, column: &str) -> Result<Vec<u8>, sqlx::Error>;
 
+    /// A nullable `BLOB` / `BYTEA` column.
+    ///
+    /// # Errors
+    /// As [`Dialect::int`].
+    fn opt_bytes(row: &Self::Row, column: &str) -> Result<Option<Vec<u8>>, sqlx::Error>;
+
     /// A `BOOLEAN` column.
     ///
     /// # Errors
@@ -119,6 +127,7 @@ where
     for<'a> &'a str: Encode<'a, DB> + Type<DB>,
     for<'a> Option<&'a str>: Encode<'a, DB>,
     for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<&'a [u8]>: Encode<'a, DB>,
     for<'a> bool: Encode<'a, DB> + Type<DB>,
 {
     args.iter().fold(sqlx::query(sql), |q, arg| match *arg {
@@ -127,6 +136,7 @@ where
         Value::Text(v) => q.bind(v),
         Value::OptText(v) => q.bind(v),
         Value::Bytes(v) => q.bind(v),
+        Value::OptBytes(v) => q.bind(v),
         Value::Bool(v) => q.bind(v),
     })
 }
@@ -145,6 +155,7 @@ where
     for<'a> Option<&'a str>: Encode<'a, DB>,
     for<'a> String: Decode<'a, DB> + Type<DB>,
     for<'a> &'a [u8]: Encode<'a, DB> + Type<DB>,
+    for<'a> Option<&'a [u8]>: Encode<'a, DB>,
     for<'a> Vec<u8>: Decode<'a, DB> + Type<DB>,
     for<'a> bool: Encode<'a, DB> + Decode<'a, DB> + Type<DB>,
 {
@@ -190,6 +201,10 @@ where
     }
 
     fn bytes(row: &DB::Row, column: &str) -> Result<Vec<u8>, sqlx::Error> {
+        row.try_get(column)
+    }
+
+    fn opt_bytes(row: &DB::Row, column: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
         row.try_get(column)
     }
 

@@ -83,8 +83,9 @@ async fn replace_link<DB: Dialect>(
     .await?;
     DB::execute(
         &mut **tx,
-        "INSERT INTO email_links (token_hash, purpose, user_id, address, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO email_links \
+         (token_hash, purpose, user_id, address, created_at, expires_at, binding, code_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             Value::Bytes(link.token_hash.as_bytes()),
             Value::Text(link.purpose.as_str()),
@@ -92,6 +93,8 @@ async fn replace_link<DB: Dialect>(
             Value::Text(link.address.as_str()),
             Value::Int(ts(link.created_at)),
             Value::Int(ts(link.expires_at)),
+            Value::OptBytes(link.binding.as_ref().map(|b| &b.as_bytes()[..])),
+            Value::OptBytes(link.code_hash.as_ref().map(|c| &c.as_bytes()[..])),
         ],
     )
     .await?;
@@ -104,6 +107,9 @@ fn link_from_row<DB: Dialect>(row: &DB::Row, purpose: LinkPurpose) -> Result<Lin
         user_id: DB::text(row, "user_id")?.parse()?,
         address: EmailAddress::trusted(&DB::text(row, "address")?),
         expires_at: from_ts(DB::int(row, "expires_at")?)?,
+        binding: DB::opt_bytes(row, "binding")?
+            .map(|bytes| TokenHash::from_slice(&bytes).ok_or_else(|| Error::storage("bad binding")))
+            .transpose()?,
     })
 }
 
@@ -191,7 +197,7 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
     ) -> Result<Option<LinkRecord>, Error> {
         let row = self
             .fetch_optional(
-                "SELECT user_id, address, expires_at FROM email_links \
+                "SELECT user_id, address, expires_at, binding FROM email_links \
                  WHERE token_hash = $1 AND purpose = $2",
                 &[
                     Value::Bytes(token_hash.as_bytes()),
@@ -219,7 +225,7 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
         let row = self
             .fetch_optional(
                 "DELETE FROM email_links WHERE token_hash = $1 AND purpose = $2 \
-                 RETURNING user_id, address, expires_at",
+                 RETURNING user_id, address, expires_at, binding",
                 &[
                     Value::Bytes(token_hash.as_bytes()),
                     Value::Text(purpose.as_str()),
@@ -227,6 +233,51 @@ impl<DB: Dialect> EmailStore for SqlStore<DB> {
             )
             .await?;
         row.map(|row| link_from_row::<DB>(&row, purpose))
+            .transpose()
+    }
+
+    async fn try_code(
+        &self,
+        binding: &TokenHash,
+        purpose: LinkPurpose,
+        code_hash: &TokenHash,
+    ) -> Result<Option<LinkRecord>, Error> {
+        let mut tx = self.pool.begin().await?;
+        // The code of this browser's newest link: one that matches is
+        // taken; one that does not is counted, and the last allowed miss
+        // ends the link.
+        let taken = DB::fetch_optional(
+            &mut *tx,
+            "DELETE FROM email_links WHERE binding = $1 AND purpose = $2 AND code_hash = $3 \
+             RETURNING user_id, address, expires_at, binding",
+            &[
+                Value::Bytes(binding.as_bytes()),
+                Value::Text(purpose.as_str()),
+                Value::Bytes(code_hash.as_bytes()),
+            ],
+        )
+        .await?;
+        if taken.is_none() {
+            DB::execute(
+                &mut *tx,
+                "UPDATE email_links SET attempts = attempts + 1 WHERE binding = $1 AND purpose = $2",
+                &[Value::Bytes(binding.as_bytes()), Value::Text(purpose.as_str())],
+            )
+            .await?;
+            DB::execute(
+                &mut *tx,
+                "DELETE FROM email_links WHERE binding = $1 AND purpose = $2 AND attempts >= $3",
+                &[
+                    Value::Bytes(binding.as_bytes()),
+                    Value::Text(purpose.as_str()),
+                    Value::Int(crate::email::link::CODE_ATTEMPTS),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        taken
+            .map(|row| link_from_row::<DB>(&row, purpose))
             .transpose()
     }
 
