@@ -150,3 +150,18 @@ test("a change is confirmed from the new address, and the old one can undo it", 
   await page.goto("/dashboard");
   await expect(page).toHaveURL(/\/login/);
 });
+
+test("the code in the message confirms the address on the account's page", async ({ page }) => {
+  await signUp(page, uniqueUser("code"));
+  const address = uniqueAddress("code");
+  await page.goto("/account/email");
+  await hydrated(page);
+  await setAddress(page, address);
+  const [mail] = await mailTo(address);
+  const code = mail.text.match(/email page: (\d{6})/)?.[1];
+  expect(code, mail.text).toBeTruthy();
+  await page.getByLabel("Code from the message").fill(code!);
+  await page.getByRole("button", { name: "Confirm with the code" }).click();
+  await expect(page.getByTestId("email-confirmed")).toBeVisible();
+  await expect(page.getByTestId("email-state")).toHaveAttribute("data-state", "verified");
+});

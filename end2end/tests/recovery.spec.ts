@@ -89,6 +89,48 @@ test("a forgotten password is reset from the mailed link, and every other device
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
+  test("an address given at sign-up, a reset and a sign-in by code, as plain form posts", async ({ page, browser }) => {
+    const user = uniqueUser("nojs-rec");
+    const address = uniqueAddress("nojs-rec");
+    await page.goto("/signup");
+    await page.getByLabel("User name or e-mail").fill(user);
+    await page.getByLabel(/Email address/).fill(address);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account", exact: true }).click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await page.goto(linkIn((await mailTo(address))[0]));
+    await page.getByRole("button", { name: "Confirm my email address" }).click();
+    await expect(page.getByTestId("email-verified")).toBeVisible();
+
+    // A reset, in a browser without JavaScript.
+    const other = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await other.goto("/forgot-password");
+    await other.getByLabel("Email address").fill(address);
+    await other.getByRole("button", { name: "Send me a link" }).click();
+    await expect(other.getByTestId("reset-requested")).toBeVisible();
+    const reset = (await mailTo(address, 2)).find((m) => m.subject.includes("Reset your password"))!;
+    await other.goto(linkIn(reset));
+    await other.getByLabel("New password").fill(NEW_PASSWORD);
+    await other.getByRole("button", { name: "Set the new password" }).click();
+    await expect(other).toHaveURL(/\/dashboard\?reset=1$/);
+    await expect(other.getByTestId("dashboard-user")).toHaveText(user);
+
+    // A sign-in by code, in another.
+    const third = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await third.goto("/login/email");
+    await third.getByLabel("Email address").fill(address);
+    await third.getByRole("button", { name: "Email me a code" }).click();
+    await expect(third.getByTestId("sign-in-link-sent")).toBeVisible();
+    const message = (await mailTo(address, 3)).find((m) => m.subject.includes("sign-in code"))!;
+    await third.getByLabel("Code from the message").fill("000000" === message.subject.split(" ").pop() ? "111111" : "000000");
+    await third.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(third).toHaveURL(/error=link_rejected/);
+    await third.getByLabel("Code from the message").fill(message.subject.split(" ").pop()!);
+    await third.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(third).toHaveURL(/\/dashboard$/);
+    await expect(third.getByTestId("dashboard-user")).toHaveText(user);
+  });
+
   test("asking for a link answers the same for an address no account has", async ({ page }) => {
     await page.goto("/forgot-password");
     await page.getByLabel("Email address").fill(uniqueAddress("nobody"));

@@ -23,6 +23,9 @@
 //! The form's `next` is in the body, which the gate does not read, so a
 //! refused plain form post returns to the bare form.
 //!
+//! The endpoints of mailed links (asking for a reset or a sign-in code,
+//! using a link or a code) spend the same budget as a sign-in, here.
+//!
 //! Passkey ceremony starts pass the same gate with a budget of their own
 //! (`RATE_LIMIT_PASSKEY_STARTS_PER_IP`): anyone can start a sign-in, and
 //! each start costs a challenge, so a flood of them is refused here too.
@@ -46,10 +49,14 @@ use leptos::server_fn::ServerFn as _;
 
 use app::{
     error::AppError,
+    paths,
     server_fns::reply::refusal,
     server_fns::{
         auth::{SignIn, SignUp},
+        email::{RevertEmail, VerifyEmail},
+        mailed_sign_in::{RequestSignInLink, SignInWithCode, SignInWithLink},
         passkeys::{ConfirmStart, LoginStart, RegisterStart, SignupStart},
+        recovery::{RequestPasswordReset, ResetPassword},
     },
     session::{AddressCounted, ClientIp, BUSY_RETRY_AFTER_SECS},
 };
@@ -101,7 +108,22 @@ enum Gated {
     Credentials(&'static str),
     /// A passkey ceremony's start (JSON only).
     CeremonyStart,
+    /// A mailed link's use, or a request for one, and the form page it is
+    /// posted from: the address's budget, as a sign-in (no hashing, except
+    /// a reset's new password, which is `Credentials`).
+    Link(&'static str),
 }
+
+/// The endpoints of mailed links (and the requests for them), with their
+/// form pages.
+const LINKS: [(&str, &str); 6] = [
+    (RequestPasswordReset::PATH, paths::FORGOT_PASSWORD),
+    (VerifyEmail::PATH, paths::VERIFY_EMAIL),
+    (RevertEmail::PATH, paths::REVERT_EMAIL),
+    (RequestSignInLink::PATH, paths::MAILED_SIGN_IN),
+    (SignInWithLink::PATH, paths::LINK_SIGN_IN),
+    (SignInWithCode::PATH, paths::MAILED_SIGN_IN),
+];
 
 /// The gated endpoints.
 fn gated(path: &str) -> Option<Gated> {
@@ -109,6 +131,10 @@ fn gated(path: &str) -> Option<Gated> {
         Some(Gated::Credentials("/login"))
     } else if path == SignUp::PATH {
         Some(Gated::Credentials("/signup"))
+    } else if path == ResetPassword::PATH {
+        Some(Gated::Credentials(paths::RESET_PASSWORD))
+    } else if let Some((_, page)) = LINKS.iter().find(|(gated, _)| *gated == path) {
+        Some(Gated::Link(page))
     } else if [
         LoginStart::PATH,
         SignupStart::PATH,
@@ -143,7 +169,7 @@ pub async fn credential_gate(
         Gated::Credentials(_) if gate.auth.hashing_saturated() => {
             Some((AppError::Busy, BUSY_RETRY_AFTER_SECS))
         }
-        Gated::Credentials(_) => match ip {
+        Gated::Credentials(_) | Gated::Link(_) => match ip {
             Some(ClientIp(ip)) => match gate.throttle.admit_address(ip).await {
                 Ok(()) => {
                     req.extensions_mut().insert(AddressCounted);
@@ -168,7 +194,7 @@ pub async fn credential_gate(
         Some((err, retry_after_secs)) => {
             gate.hold().await;
             let page = match kind {
-                Gated::Credentials(page) => Some(page),
+                Gated::Credentials(page) | Gated::Link(page) => Some(page),
                 Gated::CeremonyStart => None,
             };
             refusal(req.headers(), page, &err, retry_after_secs)

@@ -17,7 +17,10 @@ use time::OffsetDateTime;
 
 use super::Auth;
 use crate::{
-    email::{EmailAddress, LinkPurpose, LinkRecord, NewLink},
+    email::{
+        link::{account_binding, code_hash, parse_code},
+        EmailAddress, LinkPurpose, LinkRecord, NewLink,
+    },
     id::UserId,
     record::{AuthEventKind, Authenticated, ClientInfo, NoticeKind, UserSummary},
     store::AccountEmail,
@@ -122,6 +125,42 @@ impl Auth {
         client: &ClientInfo,
     ) -> Result<EmailAddress, Error> {
         let (link, now) = self.take_live_link(raw_token, LinkPurpose::Verify).await?;
+        self.verified(link, now, client).await
+    }
+
+    /// Verifies the address from the code mailed with the link, typed in a
+    /// session of the account it was sent for (the link opened on another
+    /// device, say). Returns the address.
+    ///
+    /// # Errors
+    /// [`Error::LinkRejected`] for a wrong, used or expired code (five
+    /// wrong ones end it), [`Error::EmailTaken`], or a storage failure.
+    pub async fn verify_email_code(
+        &self,
+        auth: &Authenticated,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<EmailAddress, Error> {
+        let binding = account_binding(auth.user.id);
+        let code = parse_code(code).ok_or(Error::LinkRejected)?;
+        let now = self.clock.now();
+        let link = self
+            .users
+            .try_code(&binding, LinkPurpose::Verify, &code_hash(&binding, &code))
+            .await?
+            .filter(|link| link.is_live(now) && link.user_id == auth.user.id)
+            .ok_or(Error::LinkRejected)?;
+        self.verified(link, now, client).await
+    }
+
+    /// What a verification does once its link is taken: a change of a
+    /// confirmed address, or the first confirmation.
+    async fn verified(
+        &self,
+        link: LinkRecord,
+        now: OffsetDateTime,
+        client: &ClientInfo,
+    ) -> Result<EmailAddress, Error> {
         let user = link.user_id;
         let current = self.users.email_of(user).await?;
         match current.filter(|c| c.verified_at.is_some() && c.address.key() != link.address.key()) {
@@ -260,8 +299,9 @@ impl Auth {
     ) -> (NewLink, crate::email::Mail) {
         let (link, token) =
             NewLink::issue(LinkPurpose::Verify, auth.user.id, address, self.clock.now());
+        let (link, code) = link.with_code(account_binding(auth.user.id));
         let url = self.site.url(&format!("{VERIFY_PATH}{}", token.expose()));
-        let mail = self.site.verification(&link.address, &url);
+        let mail = self.site.verification(&link.address, &url, &code);
         (link, mail)
     }
 }

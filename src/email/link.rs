@@ -82,6 +82,14 @@ pub fn code_hash(binding: &TokenHash, code: &str) -> TokenHash {
     TokenHash::from_bytes(hasher.finalize().into())
 }
 
+/// The binding of a verification code: the account it was sent for, so it
+/// works only in a session of that account (typed on its email page).
+#[must_use]
+pub fn account_binding(user: UserId) -> TokenHash {
+    use sha2::Digest as _;
+    TokenHash::from_bytes(sha2::Sha256::digest(format!("account:{user}")).into())
+}
+
 /// Whether `code` has the shape of one: six digits (surrounding spaces
 /// and a middle space, as people type them, are ignored).
 #[must_use]

@@ -27,7 +27,7 @@ impl Site {
 
     /// "Confirm your email address", with the link that does.
     #[must_use]
-    pub fn verification(&self, to: &EmailAddress, link: &str) -> Mail {
+    pub fn verification(&self, to: &EmailAddress, link: &str, code: &str) -> Mail {
         let name = &self.name;
         Mail {
             kind: link_kind(LinkPurpose::Verify.as_str()),
@@ -36,6 +36,7 @@ impl Site {
             text: format!(
                 "Someone, probably you, added this address to an account on {name}.\n\n\
                  To confirm it, open this link (it works for 24 hours, once):\n\n{link}\n\n\
+                 Or, signed in, enter this code on your account's email page: {code}\n\n\
                  If it was not you, ignore this message: the address stays unconfirmed \
                  and receives nothing else.\n"
             ),
@@ -43,10 +44,13 @@ impl Site {
                 "<p>Someone, probably you, added this address to an account on {name}.</p>\n\
                  <p><a href=\"{href}\">Confirm your email address</a> \
                  (the link works for 24 hours, once).</p>\n\
+                 <p>Or, signed in, enter this code on your account's email page: \
+                 <strong>{code}</strong></p>\n\
                  <p>If it was not you, ignore this message: the address stays unconfirmed \
                  and receives nothing else.</p>\n",
                 name = text(name),
                 href = attr(link),
+                code = text(code),
             ),
         }
     }
@@ -290,7 +294,7 @@ mod tests {
         };
         let link = site.url("/verify-email?token=a\"b");
         assert_eq!(link, "https://app.example/verify-email?token=a\"b");
-        let mail = site.verification(&EmailAddress::trusted("ada@example.com"), &link);
+        let mail = site.verification(&EmailAddress::trusted("ada@example.com"), &link, "123456");
         assert_eq!(mail.to, "ada@example.com");
         assert!(mail.text.contains(&link));
         assert!(mail.html.contains("Ada &amp; &lt;Co&gt;"));

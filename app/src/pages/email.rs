@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::{in_place_form::InPlaceForm, protected::signed_in},
     csrf::CsrfField,
-    server_fns::email::{email_state, EmailStatus, ResendVerification, SetEmail},
+    server_fns::email::{email_state, EmailStatus, ResendVerification, SetEmail, VerifyEmailCode},
 };
 
 /// The email form.
@@ -19,7 +19,13 @@ pub fn EmailPage() -> impl IntoView {
     let query = use_query_map();
     let arg = move |name: &str| query.read_untracked().get(name);
     let sent = arg("sent").is_some();
-    let error = arg("error");
+    let confirmed = arg("confirmed").is_some();
+    // A plain post's error, for the form it came from: a code's, or the
+    // address form's.
+    let (code_error, error) = match arg("error") {
+        Some(code) if code == "link_rejected" => (Some(code), None),
+        other => (None, other),
+    };
 
     view! {
         <Title text="Email address" />
@@ -30,7 +36,12 @@ pub fn EmailPage() -> impl IntoView {
                 view! {
                     {sent.then(|| view! {
                         <p class="success" role="status" data-testid="email-sent">
-                            "We sent a link to your address. Open it to confirm the address."
+                            "We sent a link to your address. Open it, or enter the code from the message below."
+                        </p>
+                    })}
+                    {confirmed.then(|| view! {
+                        <p class="success" role="status" data-testid="email-confirmed">
+                            "Your email address is confirmed."
                         </p>
                     })}
                     <EmailState state=state.clone() />
@@ -50,6 +61,17 @@ pub fn EmailPage() -> impl IntoView {
                         <button type="submit" class="button" data-pending="Sending…">"Send a confirmation link"</button>
                     </InPlaceForm>
                     {unverified.then(|| view! {
+                        <InPlaceForm action=VerifyEmailCode::url().to_owned() class="form".to_owned()
+                            error=code_error.clone() id="code".to_owned()>
+                            <CsrfField />
+                            <div class="field">
+                                <label for="code">"Code from the message"</label>
+                                <input id="code" name="code" type="text" inputmode="numeric"
+                                    autocomplete="one-time-code" required minlength="6" maxlength="7"
+                                    pattern="[0-9 ]{6,7}" />
+                            </div>
+                            <button type="submit" class="button secondary" data-pending="Confirming…">"Confirm with the code"</button>
+                        </InPlaceForm>
                         <InPlaceForm action=ResendVerification::url().to_owned()
                             class="inline-form".to_owned() error=None id="resend".to_owned()>
                             <CsrfField />

@@ -34,6 +34,12 @@ pub fn SignupPage() -> impl IntoView {
                     <p id="username-hint" class="hint">"Letters, digits and . _ - + @ (3–254 characters)."</p>
                 </div>
                 <div class="field">
+                    <label for="email">"Email address " <span class="muted">"(optional)"</span></label>
+                    <input id="email" name="email" type="email" autocomplete="email" maxlength="254"
+                        aria-describedby="email-hint" />
+                    <p id="email-hint" class="hint">"To get your account back if you forget your password. We send a link to confirm it."</p>
+                </div>
+                <div class="field">
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="new-password"
                         required minlength="8" maxlength="128" aria-describedby="password-hint" />

@@ -18,16 +18,20 @@ pub struct Viewer {
     pub times: crate::session_clock::SessionTimes,
 }
 
-/// Creates an account and signs it in.
+/// Creates an account and signs it in; an email address, if given, gets
+/// its confirmation link at once.
 ///
 /// # Errors
-/// Invalid name or password, a taken name, or an unavailable database.
+/// Invalid name, password or address, a taken name, or an unavailable
+/// database.
 #[server(client = crate::csrf::CsrfClient)]
 pub async fn sign_up(
     /// The sign-in name asked for.
     username: String,
     /// The new password.
     password: String,
+    /// An email address to confirm (optional).
+    email: Option<String>,
     /// Where to go once signed up (a local path).
     next: Option<String>,
 ) -> Result<(), AppError> {
@@ -36,12 +40,25 @@ pub async fn sign_up(
         .run(async {
             let attempt = Require::credential_attempt(&username).check().await?;
             let ctx = &attempt.ctx;
+            // A bad address is refused before the account exists.
+            let email = email.filter(|e| !e.trim().is_empty());
+            if let Some(email) = &email {
+                engine::email::EmailAddress::parse(email)?;
+            }
             // The engine validates both fields; its errors map to form messages.
             let new = ctx
                 .auth
                 .sign_up(&username, &password, session::client_info())
                 .await?;
             complete_sign_in(ctx, &new);
+            if let Some(email) = email {
+                // The account exists: a mail that cannot go now (the
+                // address's share is spent) is sent again from its page.
+                let client = session::client_info();
+                if let Err(err) = ctx.auth.set_email(&new.auth, &email, &client).await {
+                    tracing::info!(error = %err, "confirmation link not sent at sign-up");
+                }
+            }
             Ok(())
         })
         .await

@@ -87,6 +87,29 @@ pub async fn resend_verification() -> Result<(), AppError> {
         .await
 }
 
+/// Verifies the waiting address with the code mailed with its link, typed
+/// in this session (the link opened on another device, say).
+///
+/// # Errors
+/// [`AppError::LinkRejected`] for a wrong, used or expired code (five
+/// wrong ones end it), [`AppError::EmailTaken`], or an unavailable store.
+#[server(client = crate::csrf::CsrfClient)]
+pub async fn verify_email_code(
+    /// The six digits from the message.
+    code: String,
+) -> Result<(), AppError> {
+    Reply::form("verify_email_code", EMAIL)
+        .then(Some(CONFIRMED))
+        .run(async {
+            let Signed { ctx, auth } = Require::session().check()?;
+            ctx.auth
+                .verify_email_code(&auth, &code, &session::client_info())
+                .await?;
+            Ok(())
+        })
+        .await
+}
+
 /// Puts back the address a change replaced, from the link mailed to it:
 /// every device is signed out.
 ///
@@ -151,6 +174,10 @@ use crate::{
 /// Where setting or resending leads: the email page, saying a link went.
 #[cfg(feature = "ssr")]
 const SENT: &str = "/account/email?sent=1";
+
+/// Where a code typed on the email page leads.
+#[cfg(feature = "ssr")]
+const CONFIRMED: &str = "/account/email?confirmed=1";
 
 /// Where a verified link leads.
 #[cfg(feature = "ssr")]

@@ -73,8 +73,10 @@ pub async fn sign_in_with_code(
     /// The six digits from the message.
     code: String,
 ) -> Result<(), AppError> {
-    Reply::form("sign_in_with_code", SENT)
+    Reply::form("sign_in_with_code", MAILED_SIGN_IN)
         .then(Some(crate::redirect::DEFAULT_NEXT))
+        // Back to the code form, not the address form.
+        .keep("sent", "1")
         .run(async {
             let ctx = Require::link_holder().check().await?;
             let binding = session::request_cookie(ctx.cookies.sign_in_name());

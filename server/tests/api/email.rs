@@ -30,6 +30,13 @@ impl TestApp {
         (res.status, res.body)
     }
 
+    /// Types `code` on the email page of `b`'s account.
+    pub async fn verify_code(&self, b: &mut Browser, code: &str) -> crate::helpers::TestResponse {
+        let fields = [("code", code)];
+        self.call::<app::server_fns::email::VerifyEmailCode>(b, &fields, Submit::Js)
+            .await
+    }
+
     /// The token of the latest link mailed to `to`, read from the outbox.
     pub async fn latest_token(&self, to: &str) -> String {
         let mail = self.state.auth.recent_mail(10).await.unwrap();
@@ -349,4 +356,68 @@ async fn mail_queued_while_the_smtp_server_is_down_arrives_once_it_is_back() {
     assert_eq!(maildev.received().await.unwrap().len(), 1, "not sent twice");
     let _ = stop.send(true);
     sender.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_address_given_at_sign_up_gets_its_link_and_a_bad_one_makes_no_account() {
+    let app = spawn_app().await;
+    let mut b = Browser::new();
+    let fields = [
+        ("username", "ada"),
+        ("password", crate::helpers::PASSWORD),
+        ("email", "ada@localhost"),
+    ];
+    let res = app
+        .call::<app::server_fns::auth::SignUp>(&mut b, &fields, Submit::Js)
+        .await;
+    assert_eq!(
+        (res.status, error_of(&res.body)),
+        (StatusCode::BAD_REQUEST, AppError::InvalidEmail)
+    );
+    assert!(b.session().is_none());
+    let fields = [
+        ("username", "ada"),
+        ("password", crate::helpers::PASSWORD),
+        ("email", "ada@example.com"),
+    ];
+    let res = app
+        .call::<app::server_fns::auth::SignUp>(&mut b, &fields, Submit::Js)
+        .await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    assert_eq!(app.email_state(&mut b).await, "unverified");
+    let token = app.latest_token("ada@example.com").await;
+    let (status, _) = app.verify(&mut Browser::new(), &token).await;
+    assert!(status.is_success());
+    // Without one, the account stays name-only.
+    let mut bob = app.signed_up("bob").await;
+    assert_eq!(app.email_state(&mut bob).await, "none");
+}
+
+#[tokio::test]
+async fn the_code_in_the_message_confirms_the_address_in_a_session_of_its_account() {
+    let app = spawn_app().await;
+    let mut ada = app.signed_up("ada").await;
+    app.set_email(&mut ada, "ada@example.com").await;
+    let mail = app.state.auth.recent_mail(1).await.unwrap().remove(0).mail;
+    let code = mail.text.split("email page: ").nth(1).unwrap()[..6].to_owned();
+    // Another account's session: nothing.
+    let mut bob = app.signed_up("bob").await;
+    assert_eq!(
+        app.verify_code(&mut bob, &code).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let res = app.verify_code(&mut ada, wrong).await;
+    assert_eq!(
+        (res.status, error_of(&res.body)),
+        (StatusCode::BAD_REQUEST, AppError::LinkRejected)
+    );
+    let res = app.verify_code(&mut ada, &code).await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    assert_eq!(app.email_state(&mut ada).await, "verified");
+    assert_eq!(
+        app.verify_code(&mut ada, &code).await.status,
+        StatusCode::BAD_REQUEST,
+        "once"
+    );
 }

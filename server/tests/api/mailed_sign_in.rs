@@ -113,7 +113,16 @@ async fn a_mailed_code_works_in_the_asking_browser_and_five_wrong_ones_end_it() 
     app.ask_sign_in(&mut asker, "ada@example.com").await;
     let (_, code) = app.sign_in_message().await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    for _ in 0..4 {
+    // Without JavaScript, a wrong code returns to the code form.
+    let res = app
+        .call::<SignInWithCode>(&mut asker, &[("code", wrong)], Submit::Html)
+        .await;
+    let back = res.header("location").unwrap();
+    assert!(
+        back.starts_with("/login/email?error=link_rejected") && back.ends_with("&sent=1"),
+        "{back}"
+    );
+    for _ in 0..3 {
         let (status, body) = app.with_code(&mut asker, wrong).await;
         assert_eq!(
             (status, error_of(&body)),

@@ -333,3 +333,47 @@ async fn a_change_keeps_the_confirmed_address_until_confirmed_and_the_old_one_ca
     let reset = app.outbox_with("Reset your password", 1).await;
     assert_eq!(reset[0].to, "old@example.com");
 }
+
+#[tokio::test]
+async fn mailed_link_endpoints_spend_the_sign_in_budget_at_the_gate() {
+    let app = crate::helpers::spawn_app_with(&[("RATE_LIMIT_CREDENTIALS_PER_IP", "2/1m")]).await;
+    let mut b = Browser::new();
+    for address in ["a@example.com", "b@example.com"] {
+        let (status, body, _) = app.ask_reset(&mut b, address, Submit::Js).await;
+        assert!(status.is_success(), "{status} {body}");
+    }
+    // Refused ahead of everything (this one carries no CSRF token), for
+    // each link endpoint, and for a sign-in: one budget.
+    let fields = [("email", "c@example.com")];
+    let res = app
+        .call_raw::<RequestPasswordReset>(&mut b, &fields, Submit::Js, &[], None)
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
+    assert_eq!(error_of(&res.body), AppError::TooManyAttempts);
+    assert!(res.header("retry-after").is_some());
+    let res = app
+        .call_raw::<RequestPasswordReset>(&mut b, &fields, Submit::Html, &[], None)
+        .await;
+    assert_eq!(
+        res.header("location"),
+        Some("/forgot-password?error=too_many_attempts")
+    );
+    let token = [("token", "x")];
+    let res = app
+        .call_raw::<app::server_fns::email::VerifyEmail>(&mut b, &token, Submit::Js, &[], None)
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    let code = [("code", "123456")];
+    let res = app
+        .call_raw::<app::server_fns::mailed_sign_in::SignInWithCode>(
+            &mut b,
+            &code,
+            Submit::Js,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    let res = app.sign_in(&mut b, "ada", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+}
