@@ -377,3 +377,51 @@ async fn mailed_link_endpoints_spend_the_sign_in_budget_at_the_gate() {
     let res = app.sign_in(&mut b, "ada", PASSWORD).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Timing, statistically, as the sign-in test does
+/// (`tests/lifecycle.rs::unknown_names_take_as_long_as_wrong_passwords`):
+/// asking for a reset for a confirmed address takes as long as for an
+/// address no account has. Interleaved tries, compared at the median and
+/// the 90th percentile with a tolerance for scheduling noise. (The answer
+/// comes before the lookup by construction: the lookup and the mail run
+/// in a task of their own.)
+#[tokio::test]
+async fn asking_for_a_reset_takes_as_long_for_a_known_address_as_for_an_unknown_one() {
+    use std::time::Instant;
+    let app = spawn_app().await;
+    app.with_verified_address("gus", "gus@example.com").await;
+    let mut b = Browser::new();
+    // Warm up: the first calls pay for compiling statements.
+    for address in ["gus@example.com", "nobody@example.com"] {
+        app.ask_reset(&mut b, address, Submit::Js).await;
+    }
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..40 {
+        let order = if i % 2 == 0 {
+            ["gus@example.com", "nobody@example.com"]
+        } else {
+            ["nobody@example.com", "gus@example.com"]
+        };
+        for address in order {
+            let started = Instant::now();
+            let (status, _, _) = app.ask_reset(&mut b, address, Submit::Js).await;
+            let took = started.elapsed();
+            assert!(status.is_success());
+            if address.starts_with("gus") {
+                known.push(took);
+            } else {
+                unknown.push(took);
+            }
+        }
+    }
+    known.sort_unstable();
+    unknown.sort_unstable();
+    for (label, at) in [("p50", 20), ("p90", 36)] {
+        let (k, u) = (known[at].as_secs_f64(), unknown[at].as_secs_f64());
+        let ratio = k.max(u) / k.min(u);
+        eprintln!(
+            "FIGURES reset-request timing {label}: known {k:.5} s, unknown {u:.5} s, ratio {ratio:.2}"
+        );
+        assert!(ratio < 2.0, "{label}: known {k:.5} s vs unknown {u:.5} s");
+    }
+}
