@@ -49,7 +49,7 @@ pub enum SmtpError {
     #[error("expected smtps://user:password@host:465 or smtp://user:password@host:587?tls=required ({0})")]
     Url(String),
     /// `MAIL_FROM` is not an address.
-    #[error("expected an address such as \"Leptos sessions <no-reply@app.example>\" ({0})")]
+    #[error("expected an address such as \"Leptos Sessions <no-reply@app.example>\" ({0})")]
     From(String),
 }
 

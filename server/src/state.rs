@@ -313,7 +313,7 @@ pub fn mail_site(
 const PROBE_REUSE: Duration = Duration::from_secs(1);
 
 /// The name passkey prompts show for this site.
-const RP_NAME: &str = "Leptos sessions";
+const RP_NAME: &str = "Leptos Sessions";
 
 /// The `client_id` of every access token: the one client that mints them
 /// is the browser app, refreshing with its cookie.

@@ -175,10 +175,10 @@ impl Auth {
                 None,
                 Arc::default(),
             )),
-            rp: RelyingParty::localhost("Leptos sessions")?,
+            rp: RelyingParty::localhost("Leptos Sessions")?,
             seal: CeremonySeal::generate(),
             site: Site {
-                name: "Leptos sessions".into(),
+                name: "Leptos Sessions".into(),
                 origin: "http://localhost:3000".into(),
             },
             outbox_bell: Arc::default(),
@@ -198,7 +198,7 @@ impl Auth {
     }
 
     /// Mail that names `site` and links to its origin (by default
-    /// "Leptos sessions" at `http://localhost:3000`).
+    /// "Leptos Sessions" at `http://localhost:3000`).
     #[must_use]
     pub fn with_site(mut self, site: Site) -> Self {
         self.site = site;

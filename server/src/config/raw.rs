@@ -77,7 +77,7 @@ raw_config! {
     public_url: Option<PublicOrigin> = None => "some";
     csrf_secret: Option<secrecy::SecretString> = None;
     smtp_url: Option<secrecy::SecretString> = None;
-    mail_from: String = "Leptos sessions <no-reply@localhost>".into();
+    mail_from: String = "Leptos Sessions <no-reply@localhost>".into();
     trusted_proxies: TrustedProxies = TrustedProxies::default() => "from_str";
     rate_limit_credentials_per_ip: Limit = limits.credentials_per_ip => "from_str";
     rate_limit_credentials_per_account: Limit = limits.credentials_per_account => "from_str";
