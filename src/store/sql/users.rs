@@ -237,19 +237,20 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     async fn failed_sign_ins_since_sign_in(&self, user_id: UserId) -> Result<u64, Error> {
         let id = user_id.to_string();
         // By id, not time: ids grow with every insert, seconds do not.
-        let [a, b, c] = SIGN_INS;
+        let [a, b, c, d] = SIGN_INS;
         let row = self
             .fetch_optional(
                 "SELECT COUNT(*) AS n FROM auth_events \
                  WHERE user_id = $1 AND kind = $2 AND id > COALESCE(( \
                    SELECT MAX(id) FROM auth_events \
-                   WHERE user_id = $1 AND kind IN ($3, $4, $5)), 0)",
+                   WHERE user_id = $1 AND kind IN ($3, $4, $5, $6)), 0)",
                 &[
                     Value::Text(&id),
                     Value::Text(AuthEventKind::SignInFailed.as_str()),
                     Value::Text(a.as_str()),
                     Value::Text(b.as_str()),
                     Value::Text(c.as_str()),
+                    Value::Text(d.as_str()),
                 ],
             )
             .await?;
@@ -395,10 +396,11 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
 
 /// The kinds that are a successful sign-in ([`AuthEventKind::is_sign_in`]),
 /// as the query after failed sign-ins binds them.
-const SIGN_INS: [AuthEventKind; 3] = [
+const SIGN_INS: [AuthEventKind; 4] = [
     AuthEventKind::SignUp,
     AuthEventKind::SignIn,
     AuthEventKind::PasskeySignIn,
+    AuthEventKind::EmailSignIn,
 ];
 
 /// A stored kind this build does not know (written by a newer one, or by
