@@ -46,6 +46,32 @@ for (const scheme of ["light", "dark"] as const) {
   });
 }
 
+// A new user on a phone saw the header's "Sign up" cut off: the page was
+// 13 px wider than the screen. No page may scroll sideways at phone widths.
+test("no page is wider than a phone's screen, signed out or in", async ({ page }) => {
+  const sideways = async (label: string) => {
+    for (const width of [390, 320]) {
+      await page.setViewportSize({ width, height: 800 });
+      const [scroll, client] = await page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        document.documentElement.clientWidth,
+      ]);
+      expect(scroll, `${label} at ${width} px`).toBeLessThanOrEqual(client);
+    }
+  };
+  for (const p of anonymousPages) {
+    await page.goto(p);
+    await hydrated(page);
+    await sideways(p);
+  }
+  await signUp(page, uniqueUser("phone"));
+  for (const p of signedInPages) {
+    await page.goto(p);
+    await hydrated(page);
+    await sideways(`${p} signed in`);
+  }
+});
+
 // The README's screenshots: taken by the suite, so they show what it tested.
 for (const [label, viewport, user] of [
   ["desktop", { width: 1280, height: 800 }, "ada"],

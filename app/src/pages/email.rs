@@ -45,6 +45,26 @@ pub fn EmailPage() -> impl IntoView {
                         </p>
                     })}
                     <EmailState state=state.clone() />
+                    {unverified.then(|| view! {
+                        <InPlaceForm action=VerifyEmailCode::url().to_owned() class="form".to_owned()
+                            error=code_error.clone() id="code".to_owned()>
+                            <CsrfField />
+                            <div class="field">
+                                <label for="code">"Code from the message"</label>
+                                <input id="code" name="code" type="text" inputmode="numeric"
+                                    autocomplete="one-time-code" required minlength="6" maxlength="7"
+                                    pattern="[0-9 ]{6,7}" />
+                            </div>
+                            <button type="submit" class="button" data-pending="Confirming…">"Confirm with the code"</button>
+                        </InPlaceForm>
+                        <InPlaceForm action=ResendVerification::url().to_owned()
+                            class="inline-form".to_owned() error=None id="resend".to_owned()>
+                            <CsrfField />
+                            <button type="submit" class="button secondary" data-pending="Sending…">
+                                "Send the link again"
+                            </button>
+                        </InPlaceForm>
+                    })}
                     <InPlaceForm action=SetEmail::url().to_owned() class="form".to_owned()
                         error=error.clone() confirm=true id="set-email".to_owned()>
                         <CsrfField />
@@ -60,26 +80,6 @@ pub fn EmailPage() -> impl IntoView {
                         </div>
                         <button type="submit" class="button" data-pending="Sending…">"Send a confirmation link"</button>
                     </InPlaceForm>
-                    {unverified.then(|| view! {
-                        <InPlaceForm action=VerifyEmailCode::url().to_owned() class="form".to_owned()
-                            error=code_error.clone() id="code".to_owned()>
-                            <CsrfField />
-                            <div class="field">
-                                <label for="code">"Code from the message"</label>
-                                <input id="code" name="code" type="text" inputmode="numeric"
-                                    autocomplete="one-time-code" required minlength="6" maxlength="7"
-                                    pattern="[0-9 ]{6,7}" />
-                            </div>
-                            <button type="submit" class="button secondary" data-pending="Confirming…">"Confirm with the code"</button>
-                        </InPlaceForm>
-                        <InPlaceForm action=ResendVerification::url().to_owned()
-                            class="inline-form".to_owned() error=None id="resend".to_owned()>
-                            <CsrfField />
-                            <button type="submit" class="button secondary" data-pending="Sending…">
-                                "Send the link again"
-                            </button>
-                        </InPlaceForm>
-                    })}
                 }
             })}
             <p class="muted"><a href="/dashboard">"Back to the dashboard"</a></p>
@@ -111,7 +111,7 @@ fn EmailState(state: EmailStatus) -> impl IntoView {
         .into_any(),
         Some(address) => view! {
             <p data-testid="email-state" data-state="unverified">
-                <strong>{address}</strong> " is not confirmed yet: open the link we sent to it."
+                <strong>{address}</strong> " is not confirmed yet: open the link we sent to it, or enter its code below."
             </p>
         }
         .into_any(),
