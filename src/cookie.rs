@@ -322,6 +322,27 @@ mod tests {
         assert!(header.contains("Expires="), "{header}");
     }
 
+    /// What the guide and SECURITY.md promise of the cookie that binds a
+    /// mailed sign-in to its browser.
+    #[test]
+    fn the_sign_in_cookie_is_private_strict_host_bound_and_as_short_as_its_link() {
+        let policy = CookiePolicy::new(true);
+        let header = policy.sign_in_cookie("b").to_string();
+        assert!(header.starts_with("__Host-signin=b"), "{header}");
+        for attr in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=900",
+        ] {
+            assert!(header.contains(attr), "{attr} missing: {header}");
+        }
+        let removal = policy.sign_in_removal().to_string();
+        assert!(removal.starts_with("__Host-signin=;"), "{removal}");
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+    }
+
     #[test]
     fn the_device_cookie_is_private_strict_and_lasting() {
         let header = CookiePolicy::new(true).device_cookie("d").to_string();

@@ -156,9 +156,12 @@ pub async fn credential_gate(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let kind = match gated(req.uri().path()) {
-        Some(kind) if req.method() == Method::POST => kind,
-        _ => return next.run(req).await,
+    // Page loads (GETs) pass without a look at their path.
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(kind) = gated(req.uri().path()) else {
+        return next.run(req).await;
     };
     // Another site's post: the CSRF layer refuses it, and it spends nothing.
     if crate::csrf::is_cross_site(req.headers(), gate.public_origin.as_deref()) {

@@ -34,6 +34,12 @@ pub const VERIFY_PATH: &str = "/verify-email?token=";
 /// Where the link that undoes a change of address points.
 pub const REVERT_PATH: &str = "/revert-email?token=";
 
+/// The hash of a token from a link (or a browser's binding cookie); a
+/// malformed one is a link that does not work.
+pub(super) fn hash_of(raw: &str) -> Result<TokenHash, Error> {
+    Ok(SessionToken::parse(raw).ok_or(Error::LinkRejected)?.hash())
+}
+
 impl Auth {
     /// The account's address and whether it is verified.
     ///
@@ -71,18 +77,24 @@ impl Auth {
         if !self.is_recent(&auth.session) {
             return Err(Error::ConfirmationRequired);
         }
-        let current = self.users.email_of(auth.user.id).await?;
+        let confirmed = self
+            .users
+            .email_of(auth.user.id)
+            .await?
+            .filter(|c| c.verified_at.is_some());
+        if confirmed
+            .as_ref()
+            .is_some_and(|c| c.address.key() == address.key())
+        {
+            return Ok(address);
+        }
         let (link, mail) = self.verification(auth, address.clone());
-        match current.filter(|c| c.verified_at.is_some()) {
-            Some(current) if current.address.key() == address.key() => return Ok(address),
+        if confirmed.is_some() {
             // A change: the confirmed address stays until the new one is
             // confirmed; the link carries the new one.
-            Some(_) => self.users.issue_link(&link, &mail).await?,
-            None => {
-                if !self.users.set_email(&link, &mail).await? {
-                    return Err(Error::NotFound);
-                }
-            }
+            self.users.issue_link(&link, &mail).await?;
+        } else if !self.users.set_email(&link, &mail).await? {
+            return Err(Error::NotFound);
         }
         self.outbox_bell.notify_one();
         self.event(Some(auth.user.id), AuthEventKind::EmailAdded, None, client)
@@ -143,13 +155,11 @@ impl Auth {
     ) -> Result<EmailAddress, Error> {
         let binding = account_binding(auth.user.id);
         let code = parse_code(code).ok_or(Error::LinkRejected)?;
-        let now = self.clock.now();
-        let link = self
+        let taken = self
             .users
             .try_code(&binding, LinkPurpose::Verify, &code_hash(&binding, &code))
-            .await?
-            .filter(|link| link.is_live(now) && link.user_id == auth.user.id)
-            .ok_or(Error::LinkRejected)?;
+            .await?;
+        let (link, now) = self.live(taken.filter(|link| link.user_id == auth.user.id))?;
         self.verified(link, now, client).await
     }
 
@@ -192,7 +202,7 @@ impl Auth {
     async fn tell_old_address(&self, user: UserId, old: &EmailAddress, new: &EmailAddress) {
         let (link, token) =
             NewLink::issue(LinkPurpose::Revert, user, old.clone(), self.clock.now());
-        let url = self.site.url(&format!("{REVERT_PATH}{}", token.expose()));
+        let url = self.link_url(REVERT_PATH, &token);
         let mail = self.site.email_changed(old, new, &url);
         match self.users.issue_link(&link, &mail).await {
             Ok(()) => self.outbox_bell.notify_one(),
@@ -237,15 +247,8 @@ impl Auth {
         raw_token: &str,
         purpose: LinkPurpose,
     ) -> Result<(LinkRecord, OffsetDateTime), Error> {
-        let token = SessionToken::parse(raw_token).ok_or(Error::LinkRejected)?;
-        let now = self.clock.now();
-        let link = self
-            .users
-            .take_link(&token.hash(), purpose)
-            .await?
-            .filter(|link| link.is_live(now))
-            .ok_or(Error::LinkRejected)?;
-        Ok((link, now))
+        let taken = self.users.take_link(&hash_of(raw_token)?, purpose).await?;
+        self.live(taken)
     }
 
     /// The live `purpose` link `raw_token` names, left in place (checked
@@ -255,17 +258,40 @@ impl Auth {
         raw_token: &str,
         purpose: LinkPurpose,
     ) -> Result<(TokenHash, LinkRecord), Error> {
-        let hash = SessionToken::parse(raw_token)
-            .ok_or(Error::LinkRejected)?
-            .hash();
-        let now = self.clock.now();
-        let link = self
-            .users
-            .find_link(&hash, purpose)
-            .await?
-            .filter(|link| link.is_live(now))
-            .ok_or(Error::LinkRejected)?;
+        let hash = hash_of(raw_token)?;
+        let (link, _) = self.live(self.users.find_link(&hash, purpose).await?)?;
         Ok((hash, link))
+    }
+
+    /// `link`, if there is one and it still works now; with now.
+    pub(super) fn live(
+        &self,
+        link: Option<LinkRecord>,
+    ) -> Result<(LinkRecord, OffsetDateTime), Error> {
+        let now = self.clock.now();
+        link.filter(|link| link.is_live(now))
+            .map(|link| (link, now))
+            .ok_or(Error::LinkRejected)
+    }
+
+    /// Runs `work` (a lookup and a mail) after the answer, in a task of
+    /// its own: the asker is told the same, as fast, whatever it finds or
+    /// fails at; the operator sees what went wrong.
+    pub(super) fn in_background(
+        what: &'static str,
+        work: impl std::future::Future<Output = Result<bool, Error>> + Send + 'static,
+    ) {
+        tokio::spawn(async move {
+            if let Err(err) = work.await {
+                tracing::info!(error = %err, "{what} not sent");
+            }
+        });
+    }
+
+    /// The absolute URL of a mailed link: the page at `path` (which ends
+    /// in `token=`) with the token.
+    pub(super) fn link_url(&self, path: &str, token: &SessionToken) -> String {
+        self.site.url(&format!("{path}{}", token.expose()))
     }
 
     /// The account a link was sent for, while the address it went to is
@@ -300,7 +326,7 @@ impl Auth {
         let (link, token) =
             NewLink::issue(LinkPurpose::Verify, auth.user.id, address, self.clock.now());
         let (link, code) = link.with_code(account_binding(auth.user.id));
-        let url = self.site.url(&format!("{VERIFY_PATH}{}", token.expose()));
+        let url = self.link_url(VERIFY_PATH, &token);
         let mail = self.site.verification(&link.address, &url, &code);
         (link, mail)
     }

@@ -12,14 +12,14 @@
 //! - The sign-in itself is a sign-in like any other: new session (no
 //!   fixation), notices for a new browser, the event log.
 
-use super::Auth;
+use super::{email::hash_of, Auth};
 use crate::{
     email::{
         link::{code_hash, parse_code},
         EmailAddress, LinkPurpose, LinkRecord, NewLink,
     },
     record::{AuthEventKind, ClientInfo},
-    Error, NewSession, SessionToken,
+    Error, NewSession,
 };
 
 /// Where a sign-in link points; the token follows.
@@ -41,14 +41,10 @@ impl Auth {
         client: ClientInfo,
     ) -> Result<(), Error> {
         let address = EmailAddress::parse(raw)?;
-        let binding = SessionToken::parse(binding)
-            .ok_or(Error::LinkRejected)?
-            .hash();
+        let binding = hash_of(binding)?;
         let auth = self.clone();
-        tokio::spawn(async move {
-            if let Err(err) = auth.send_sign_in_link(&address, binding, &client).await {
-                tracing::info!(error = %err, "sign-in link not sent");
-            }
+        Self::in_background("sign-in link", async move {
+            auth.send_sign_in_link(&address, binding, &client).await
         });
         Ok(())
     }
@@ -69,7 +65,7 @@ impl Auth {
         };
         let (link, token) = NewLink::issue(LinkPurpose::SignIn, user.id, address, self.clock.now());
         let (link, code) = link.with_code(binding);
-        let url = self.site.url(&format!("{SIGN_IN_PATH}{}", token.expose()));
+        let url = self.link_url(SIGN_IN_PATH, &token);
         let mail = self.site.sign_in(&link.address, &url, &code);
         self.users.issue_link(&link, &mail).await?;
         self.outbox_bell.notify_one();
@@ -91,8 +87,8 @@ impl Auth {
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
         let (hash, link) = self.find_live_link(raw_token, LinkPurpose::SignIn).await?;
-        let here = binding.and_then(SessionToken::parse).map(|b| b.hash());
-        if link.binding.is_none() || link.binding != here {
+        let here = binding.and_then(|raw| hash_of(raw).ok());
+        if here.is_none() || link.binding != here {
             return Err(Error::OtherBrowser);
         }
         let link = self
@@ -115,10 +111,7 @@ impl Auth {
         binding: Option<&str>,
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
-        let binding = binding
-            .and_then(SessionToken::parse)
-            .ok_or(Error::LinkRejected)?
-            .hash();
+        let binding = hash_of(binding.unwrap_or_default())?;
         let code = parse_code(code).ok_or(Error::LinkRejected)?;
         let link = self
             .users
@@ -135,9 +128,7 @@ impl Auth {
         link: LinkRecord,
         client: ClientInfo,
     ) -> Result<NewSession, Error> {
-        if !link.is_live(self.clock.now()) {
-            return Err(Error::LinkRejected);
-        }
+        let (link, _) = self.live(Some(link))?;
         let user = self.link_owner(&link).await?;
         let version = self
             .users

@@ -34,12 +34,8 @@ impl Auth {
     pub fn request_password_reset(&self, raw: &str, client: ClientInfo) -> Result<(), Error> {
         let address = EmailAddress::parse(raw)?;
         let auth = self.clone();
-        tokio::spawn(async move {
-            if let Err(err) = auth.send_password_reset(&address, &client).await {
-                // The limit or a storage failure: the asker is told the same
-                // either way; the operator sees it.
-                tracing::info!(error = %err, "password reset link not sent");
-            }
+        Self::in_background("password reset link", async move {
+            auth.send_password_reset(&address, &client).await
         });
         Ok(())
     }
@@ -58,7 +54,7 @@ impl Auth {
             return Ok(false);
         };
         let (link, token) = NewLink::issue(LinkPurpose::Reset, user.id, address, self.clock.now());
-        let url = self.site.url(&format!("{RESET_PATH}{}", token.expose()));
+        let url = self.link_url(RESET_PATH, &token);
         let mail = self.site.password_reset(&link.address, &url);
         self.users.issue_link(&link, &mail).await?;
         self.outbox_bell.notify_one();

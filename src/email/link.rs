@@ -162,6 +162,50 @@ mod tests {
     use super::{LinkPurpose, NewLink};
     use crate::{email::EmailAddress, id::UserId};
 
+    /// The lifetimes the pages, the mails and the guide state.
+    #[test]
+    fn each_purpose_lives_as_long_as_its_mail_says() {
+        use time::Duration;
+        let lifetimes: Vec<_> = LinkPurpose::ALL
+            .iter()
+            .map(|p| (*p, p.lifetime()))
+            .collect();
+        assert_eq!(
+            lifetimes,
+            [
+                (LinkPurpose::Verify, Duration::hours(24)),
+                (LinkPurpose::Reset, Duration::minutes(15)),
+                (LinkPurpose::Revert, Duration::days(7)),
+                (LinkPurpose::SignIn, Duration::minutes(15)),
+            ]
+        );
+    }
+
+    #[test]
+    fn codes_are_six_digits_as_typed_and_bound_to_their_binding() {
+        use super::{code_hash, parse_code};
+        assert_eq!(parse_code(" 123 456 ").as_deref(), Some("123456"));
+        for bad in ["12345", "1234567", "12a456", ""] {
+            assert_eq!(parse_code(bad), None, "{bad}");
+        }
+        let (a, b) = (
+            crate::SessionToken::generate().hash(),
+            crate::SessionToken::generate().hash(),
+        );
+        assert_ne!(code_hash(&a, "123456"), code_hash(&b, "123456"));
+        let (link, code) = NewLink::issue(
+            LinkPurpose::SignIn,
+            UserId::new(),
+            EmailAddress::trusted("ada@example.com"),
+            OffsetDateTime::UNIX_EPOCH,
+        )
+        .0
+        .with_code(a);
+        assert_eq!(parse_code(&code).as_deref(), Some(code.as_str()));
+        assert_eq!(link.code_hash, Some(code_hash(&a, &code)));
+        assert_eq!(link.binding, Some(a));
+    }
+
     #[test]
     fn a_link_is_stored_as_the_hash_of_the_token_it_mails() {
         let now = OffsetDateTime::UNIX_EPOCH;

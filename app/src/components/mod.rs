@@ -3,9 +3,9 @@
 //! `session_panel::SessionPanel`, `in_place_form::InPlaceForm`,
 //! `session_facts::SessionFacts` and the lazy passkey buttons in `passkey`.
 
-pub mod address_form;
 pub mod idle_prompt;
 pub mod in_place_form;
+pub mod mail_forms;
 pub mod nav;
 pub mod other_sessions;
 pub mod passkey;

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{in_place_form::InPlaceForm, protected::signed_in},
+    components::{in_place_form::InPlaceForm, mail_forms::CodeForm, protected::signed_in},
     csrf::CsrfField,
     server_fns::email::{email_state, EmailStatus, ResendVerification, SetEmail, VerifyEmailCode},
 };
@@ -46,17 +46,8 @@ pub fn EmailPage() -> impl IntoView {
                     })}
                     <EmailState state=state.clone() />
                     {unverified.then(|| view! {
-                        <InPlaceForm action=VerifyEmailCode::url().to_owned() class="form".to_owned()
-                            error=code_error.clone() id="code".to_owned()>
-                            <CsrfField />
-                            <div class="field">
-                                <label for="code">"Code from the message"</label>
-                                <input id="code" name="code" type="text" inputmode="numeric"
-                                    autocomplete="one-time-code" required minlength="6" maxlength="7"
-                                    pattern="[0-9 ]{6,7}" />
-                            </div>
-                            <button type="submit" class="button" data-pending="Confirming…">"Confirm with the code"</button>
-                        </InPlaceForm>
+                        <CodeForm action=VerifyEmailCode::url().to_owned() error=code_error.clone()
+                            button="Confirm with the code" pending="Confirming…" />
                         <InPlaceForm action=ResendVerification::url().to_owned()
                             class="inline-form".to_owned() error=None id="resend".to_owned()>
                             <CsrfField />

@@ -5,7 +5,7 @@ use leptos::{prelude::*, server_fn::ServerFn as _};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::{components::address_form::AddressForm, server_fns::recovery::RequestPasswordReset};
+use crate::{components::mail_forms::AddressForm, server_fns::recovery::RequestPasswordReset};
 
 /// The request form, or its answer.
 #[component]

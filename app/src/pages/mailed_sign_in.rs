@@ -7,8 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{address_form::AddressForm, in_place_form::InPlaceForm},
-    csrf::CsrfField,
+    components::mail_forms::{AddressForm, CodeForm},
     server_fns::mailed_sign_in::{RequestSignInLink, SignInWithCode},
 };
 
@@ -29,15 +28,8 @@ pub fn MailedSignInPage() -> impl IntoView {
                     <p class="success" role="status" data-testid="sign-in-link-sent">
                         "If an account has confirmed this address, we sent it a code and a link. Both work for 15 minutes, in this browser only."
                     </p>
-                    <InPlaceForm action=SignInWithCode::url().to_owned() class="form".to_owned() error=error>
-                        <CsrfField />
-                        <div class="field">
-                            <label for="code">"Code from the message"</label>
-                            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
-                                required minlength="6" maxlength="7" pattern="[0-9 ]{6,7}" />
-                        </div>
-                        <button type="submit" class="button" data-pending="Signing in…">"Sign in"</button>
-                    </InPlaceForm>
+                    <CodeForm action=SignInWithCode::url().to_owned() error=error
+                        button="Sign in" pending="Signing in…" />
                 }
                 .into_any()
             } else {
