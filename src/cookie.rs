@@ -53,6 +53,15 @@ pub const SIGN_IN_COOKIE_INSECURE: &str = "signin";
 
 /// How long a browser is remembered after its last sign-in.
 pub const DEVICE_COOKIE_DAYS: i64 = 180;
+/// The cookie that binds a sign-in with a provider to the browser that
+/// started it (`SameSite=Lax`: the provider's redirect back is a
+/// cross-site navigation, which a `Strict` cookie would not come with).
+pub const FLOW_COOKIE: &str = "__Host-oidc";
+/// [`FLOW_COOKIE`] in insecure dev mode.
+pub const FLOW_COOKIE_INSECURE: &str = "oidc";
+/// How long a started sign-in with a provider lasts (the engine's
+/// `oidc::FLOW_TTL`).
+pub const FLOW_COOKIE_SECS: i64 = 600;
 
 /// Builds and clears the session and refresh cookies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,6 +216,28 @@ impl CookiePolicy {
         self.removal_of(Kind::SignIn)
     }
 
+    /// The provider sign-in cookie's name.
+    #[must_use]
+    pub fn flow_name(&self) -> &'static str {
+        self.pick(FLOW_COOKIE, FLOW_COOKIE_INSECURE)
+    }
+
+    /// The cookie binding a sign-in with a provider to this browser:
+    /// `HttpOnly`, `SameSite=Lax` (it must come back with the provider's
+    /// redirect), gone when the flow expires.
+    #[must_use]
+    pub fn flow_cookie(&self, value: &str) -> Cookie<'static> {
+        let mut cookie = self.build(Kind::Flow, value, None);
+        cookie.set_max_age(time::Duration::seconds(FLOW_COOKIE_SECS));
+        cookie
+    }
+
+    /// A cookie that deletes the provider sign-in cookie (it was used).
+    #[must_use]
+    pub fn flow_removal(&self) -> Cookie<'static> {
+        self.removal_of(Kind::Flow)
+    }
+
     /// The secure name, or the insecure one in insecure dev mode.
     fn pick(&self, secure: &'static str, insecure: &'static str) -> &'static str {
         if self.secure {
@@ -237,6 +268,7 @@ impl CookiePolicy {
             Kind::Device => (self.device_name(), "/", SameSite::Strict),
             Kind::Ceremony => (self.ceremony_name(), CEREMONY_COOKIE_PATH, SameSite::Strict),
             Kind::SignIn => (self.sign_in_name(), "/", SameSite::Strict),
+            Kind::Flow => (self.flow_name(), "/", SameSite::Lax),
         };
         let mut cookie = Cookie::build((name, value.to_owned()))
             .http_only(!matches!(kind, Kind::Csrf))
@@ -291,6 +323,7 @@ enum Kind {
     Device,
     Ceremony,
     SignIn,
+    Flow,
 }
 
 #[cfg(test)]
@@ -324,6 +357,23 @@ mod tests {
 
     /// What the guide and SECURITY.md promise of the cookie that binds a
     /// mailed sign-in to its browser.
+    #[test]
+    fn the_flow_cookie_is_private_lax_host_bound_and_as_short_as_its_flow() {
+        let policy = CookiePolicy::new(true);
+        let header = policy.flow_cookie("f").to_string();
+        assert!(header.starts_with("__Host-oidc=f"), "{header}");
+        for attr in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=600",
+        ] {
+            assert!(header.contains(attr), "{attr} missing: {header}");
+        }
+        assert!(policy.flow_removal().to_string().contains("Max-Age=0"));
+    }
+
     #[test]
     fn the_sign_in_cookie_is_private_strict_host_bound_and_as_short_as_its_link() {
         let policy = CookiePolicy::new(true);

@@ -74,6 +74,32 @@ pub enum Error {
     /// ([`crate::email::mail::over_limit`]).
     #[error("too many messages to this address")]
     TooManyMails,
+    /// A sign-in with an identity provider that did not verify: no flow
+    /// in this browser (or a used or expired one), a wrong `state`, a code
+    /// the provider would not exchange, an ID token that failed a check.
+    /// One variant, so the caller learns nothing of which (the detail is
+    /// logged).
+    #[error("identity provider sign-in not verified")]
+    IdentityRejected,
+    /// The provider answered that the person did not sign in (they
+    /// cancelled, or it refused them).
+    #[error("identity provider sign-in declined")]
+    IdentityDeclined,
+    /// The identity is linked to an account already (another one, when
+    /// linking).
+    #[error("identity already linked")]
+    IdentityTaken,
+    /// A new identity whose verified address is an account's: it is not
+    /// linked without that account's proof (sign in, then link).
+    #[error("identity's address belongs to an account")]
+    IdentityAddressInUse,
+    /// A confirmation with an identity that is not linked to the account.
+    #[error("identity not linked to this account")]
+    IdentityNotLinked,
+    /// The provider's discovery document or keys could not be fetched
+    /// (yet): try again shortly.
+    #[error("identity provider unavailable")]
+    ProviderUnavailable,
     /// The storage backend failed or is unreachable.
     #[error("storage error: {0}")]
     Storage(String),

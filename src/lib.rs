@@ -51,6 +51,8 @@ pub mod hashing;
 pub mod id;
 pub mod jwt;
 pub mod log_budget;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod once;
 pub mod passkey;
 pub mod policy;

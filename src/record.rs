@@ -230,6 +230,12 @@ stored_names! {
         /// The old address took the account back after a change ("it was
         /// not me"); every session ended.
         EmailReverted = "email_reverted",
+        /// A sign-in with an identity provider ("Sign in with …").
+        IdentitySignIn = "identity_sign_in",
+        /// An identity at a provider was linked to the account.
+        IdentityLinked = "identity_linked",
+        /// An identity at a provider was unlinked from the account.
+        IdentityUnlinked = "identity_unlinked",
     }
 }
 
@@ -249,7 +255,11 @@ impl AuthEventKind {
     pub fn is_sign_in(self) -> bool {
         matches!(
             self,
-            Self::SignIn | Self::SignUp | Self::PasskeySignIn | Self::EmailSignIn
+            Self::SignIn
+                | Self::SignUp
+                | Self::PasskeySignIn
+                | Self::EmailSignIn
+                | Self::IdentitySignIn
         )
     }
 }
@@ -296,6 +306,10 @@ stored_names! {
         /// A change of address was undone from the old address, and every
         /// session ended.
         EmailReverted = "email_reverted",
+        /// An identity at a provider was linked: it signs in now.
+        IdentityLinked = "identity_linked",
+        /// An identity at a provider was unlinked.
+        IdentityUnlinked = "identity_unlinked",
     }
 }
 

@@ -18,7 +18,7 @@ use engine::{
     record::{
         AuthEvent, AuthEventKind, ClientInfo, Notice, NoticeKind, SessionRecord, UserSummary,
     },
-    store::{NewUser, PasskeyRecord, Removal, Rotation},
+    store::{IdentityRecord, NewUser, PasskeyRecord, Removal, Rotation},
     Error, SessionToken,
 };
 use time::{Duration, OffsetDateTime};
@@ -1063,6 +1063,181 @@ fn passkey(user: &NewUser, credential_id: &str, at: OffsetDateTime) -> PasskeyRe
     }
 }
 
+fn identity(user: &NewUser, subject: &str, at: OffsetDateTime) -> IdentityRecord {
+    IdentityRecord {
+        issuer: "https://id.example".to_owned(),
+        subject: subject.to_owned(),
+        user_id: user.user.id,
+        label: format!("{subject}@id.example"),
+        created_at: at,
+        last_used_at: None,
+    }
+}
+
+fn without_password(name: &str) -> NewUser {
+    let mut user = new_user(name);
+    user.password_hash = None;
+    user
+}
+
+async fn identities_link_one_account_and_the_last_credential_stays(b: Backend) {
+    let at = now();
+    let ida = without_password("ida");
+    let first = identity(&ida, "ida-1", at);
+    let address = EmailAddress::parse("Ida@Example.com").unwrap();
+    b.users
+        .create_identity_account(&ida, &first, Some(&address))
+        .await
+        .unwrap();
+    let found = b.users.find_user_by_username("ida").await.unwrap().unwrap();
+    assert_eq!(found.password_hash, None, "no password");
+    assert_eq!(
+        b.users
+            .find_user_by_verified_email(&address)
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(ida.user.id),
+        "the provider's address, verified"
+    );
+    assert_eq!(
+        b.users.find_identity(&first.issuer, "ida-1").await.unwrap(),
+        Some(ida.user.id)
+    );
+    assert_eq!(
+        b.users
+            .find_identity("https://other.example", "ida-1")
+            .await
+            .unwrap(),
+        None
+    );
+    let (ann, _, _) = signed_in(&b, "ann").await;
+    assert!(
+        matches!(
+            b.users.add_identity(&identity(&ann, "ida-1", at)).await,
+            Err(Error::IdentityTaken)
+        ),
+        "an identity links one account"
+    );
+    b.users
+        .identity_used(&first.issuer, "ida-1", at + Duration::seconds(9))
+        .await
+        .unwrap();
+    let listed = b.users.list_identities(ida.user.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, Some(at + Duration::seconds(9)));
+
+    // The only credential stays; another account cannot remove it.
+    assert_eq!(
+        b.users
+            .remove_identity(ida.user.id, &first.issuer, "ida-1")
+            .await
+            .unwrap(),
+        Removal::LastCredential
+    );
+    assert_eq!(
+        b.users
+            .remove_identity(ann.user.id, &first.issuer, "ida-1")
+            .await
+            .unwrap(),
+        Removal::NotFound
+    );
+    // With a passkey beside it, it goes; then the passkey is the last.
+    let key = passkey(&ida, "ida-key", at);
+    b.users.add_passkey(&key).await.unwrap();
+    assert_eq!(
+        b.users
+            .remove_identity(ida.user.id, &first.issuer, "ida-1")
+            .await
+            .unwrap(),
+        Removal::Removed
+    );
+    assert_eq!(
+        b.users.find_identity(&first.issuer, "ida-1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        b.users.remove_passkey(ida.user.id, &key.id).await.unwrap(),
+        Removal::LastCredential
+    );
+    // An identity counts as a credential for a passkey's removal, and for
+    // a password's.
+    b.users
+        .add_identity(&identity(&ida, "ida-2", at))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.users.remove_passkey(ida.user.id, &key.id).await.unwrap(),
+        Removal::Removed
+    );
+    b.users
+        .add_identity(&identity(&ann, "ann-1", at))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.users.remove_password(ann.user.id).await.unwrap(),
+        Removal::Removed
+    );
+
+    // Deleting the account unlinks its identities.
+    assert!(b.users.delete_user(ida.user.id, None).await.unwrap());
+    assert_eq!(
+        b.users.find_identity(&first.issuer, "ida-2").await.unwrap(),
+        None
+    );
+}
+
+async fn an_identity_account_is_made_whole_or_not_at_all(b: Backend) {
+    let at = now();
+    let ivo = without_password("ivo");
+    let address = EmailAddress::parse("ivo@example.com").unwrap();
+    b.users
+        .create_identity_account(&ivo, &identity(&ivo, "ivo-1", at), Some(&address))
+        .await
+        .unwrap();
+    let attempts = [
+        // The name is taken.
+        (without_password("ivo"), "ivo-2", None, "UsernameTaken"),
+        // The identity is linked already.
+        (without_password("ivo-b"), "ivo-1", None, "IdentityTaken"),
+        // The address is another account's verified one.
+        (
+            without_password("ivo-c"),
+            "ivo-3",
+            Some(&address),
+            "EmailTaken",
+        ),
+    ];
+    for (user, subject, email, expected) in attempts {
+        let err = b
+            .users
+            .create_identity_account(&user, &identity(&user, subject, at), email)
+            .await
+            .unwrap_err();
+        assert_eq!(format!("{err:?}"), expected);
+        assert_eq!(b.users.list_identities(user.user.id).await.unwrap(), vec![]);
+        if user.user.username != "ivo" {
+            assert!(
+                b.users
+                    .find_user_by_username(&user.user.username)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "no account without its identity ({expected})"
+            );
+        }
+        if subject != "ivo-1" {
+            assert_eq!(
+                b.users
+                    .find_identity("https://id.example", subject)
+                    .await
+                    .unwrap(),
+                None
+            );
+        }
+    }
+}
+
 async fn passkeys_are_one_per_credential_and_the_last_credential_stays(b: Backend) {
     let at = now();
     let (ada, _, _) = signed_in(&b, "ada").await;
@@ -1712,6 +1887,8 @@ macro_rules! conformance {
                 rotated_refresh_tokens_are_deleted_after_their_retention,
                 revocations_are_logged_and_announced,
                 passkeys_are_one_per_credential_and_the_last_credential_stays,
+                identities_link_one_account_and_the_last_credential_stays,
+                an_identity_account_is_made_whole_or_not_at_all,
                 ceremonies_are_taken_once_until_they_expire,
                 a_password_goes_only_while_a_passkey_stays,
                 concurrent_removals_never_take_the_last_credential,

@@ -60,6 +60,25 @@ pub enum AppError {
     /// The address has received its share of mail for now.
     #[error("We sent a message to this address moments ago. Please check your inbox, or try again in a few minutes.")]
     TooManyMails,
+    /// A sign-in with an identity provider that did not verify (no flow in
+    /// this browser, a used or forged one, a token that failed a check).
+    #[error("That sign-in could not be completed. Please try again.")]
+    IdentityFailed,
+    /// The person cancelled at the provider, or it refused them.
+    #[error("The sign-in was cancelled at the provider. Nothing was changed.")]
+    IdentityDeclined,
+    /// The identity is linked to another account already.
+    #[error("That account at the provider is already linked to an account here.")]
+    IdentityTaken,
+    /// A new identity whose verified address is an account's here.
+    #[error("An account here already uses that address. Sign in to it another way, then link the provider from your account page.")]
+    IdentityAddressInUse,
+    /// The identity is not linked to the signed-in account.
+    #[error("That account at the provider is not linked to yours.")]
+    IdentityNotLinked,
+    /// The provider's discovery or keys cannot be fetched right now.
+    #[error("The sign-in provider cannot be reached right now. Please try again in a minute, or sign in another way.")]
+    ProviderUnavailable,
     /// A brute-force limit was hit; `Retry-After` says for how long.
     #[error("Too many attempts. Please wait a minute, then try again.")]
     TooManyAttempts,
@@ -122,6 +141,12 @@ impl AppError {
             Self::LinkRejected => "link_rejected",
             Self::TooManyMails => "too_many_mails",
             Self::OtherBrowser => "other_browser",
+            Self::IdentityFailed => "identity_failed",
+            Self::IdentityDeclined => "identity_declined",
+            Self::IdentityTaken => "identity_taken",
+            Self::IdentityAddressInUse => "identity_address_in_use",
+            Self::IdentityNotLinked => "identity_not_linked",
+            Self::ProviderUnavailable => "provider_unavailable",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::PasskeyFailed => "passkey_failed",
@@ -139,7 +164,7 @@ impl AppError {
     /// Every error, once (the weak-password one with generic advice, as
     /// it is carried by its code alone).
     #[must_use]
-    pub fn all() -> [Self; 26] {
+    pub fn all() -> [Self; 32] {
         [
             Self::InvalidCredentials,
             Self::InvalidUsername,
@@ -167,6 +192,12 @@ impl AppError {
             Self::LinkRejected,
             Self::TooManyMails,
             Self::OtherBrowser,
+            Self::IdentityFailed,
+            Self::IdentityDeclined,
+            Self::IdentityTaken,
+            Self::IdentityAddressInUse,
+            Self::IdentityNotLinked,
+            Self::ProviderUnavailable,
         ]
     }
 
@@ -189,18 +220,23 @@ impl AppError {
             | Self::InvalidEmail
             | Self::LinkRejected
             | Self::OtherBrowser
+            | Self::IdentityFailed
+            | Self::IdentityDeclined
             | Self::BadRequest
             | Self::Transport => 400,
             // RFC 9470 answers step-up with 401; 403 keeps a session that
             // exists from reading as signed out.
-            Self::WrongPassword | Self::ReauthRequired => 403,
-            Self::UsernameTaken | Self::PasskeyTaken | Self::LastCredential | Self::EmailTaken => {
-                409
-            }
+            Self::WrongPassword | Self::ReauthRequired | Self::IdentityNotLinked => 403,
+            Self::UsernameTaken
+            | Self::PasskeyTaken
+            | Self::LastCredential
+            | Self::EmailTaken
+            | Self::IdentityTaken
+            | Self::IdentityAddressInUse => 409,
             Self::StaleForm => 403,
             Self::TooManyAttempts | Self::TooManyMails => 429,
             Self::NotFound | Self::NoPasskey => 404,
-            Self::Busy | Self::Unavailable => 503,
+            Self::Busy | Self::Unavailable | Self::ProviderUnavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -246,6 +282,12 @@ impl From<engine::Error> for AppError {
             E::LinkRejected => Self::LinkRejected,
             E::TooManyMails => Self::TooManyMails,
             E::OtherBrowser => Self::OtherBrowser,
+            E::IdentityRejected => Self::IdentityFailed,
+            E::IdentityDeclined => Self::IdentityDeclined,
+            E::IdentityTaken => Self::IdentityTaken,
+            E::IdentityAddressInUse => Self::IdentityAddressInUse,
+            E::IdentityNotLinked => Self::IdentityNotLinked,
+            E::ProviderUnavailable => Self::ProviderUnavailable,
             E::Invalid(detail) => {
                 tracing::error!(error = %detail, "invalid engine setting");
                 Self::Internal
@@ -303,6 +345,12 @@ mod tests {
                 E::LinkRejected => 23,
                 E::TooManyMails => 24,
                 E::OtherBrowser => 25,
+                E::IdentityFailed => 26,
+                E::IdentityDeclined => 27,
+                E::IdentityTaken => 28,
+                E::IdentityAddressInUse => 29,
+                E::IdentityNotLinked => 30,
+                E::ProviderUnavailable => 31,
             }
         }
         let all = AppError::all();

@@ -18,6 +18,7 @@
 //! | `link_sign_in.rs` | signing in with a mailed link or code | users (email), sessions |
 //! | `outbox.rs` | what the mail sender takes and reports | users (outbox) |
 //! | `recovery.rs` | a password reset by a mailed link | users, sessions |
+//! | `identities.rs` | signing in, linking and confirming with a provider | users (identities), sessions (flows) |
 //!
 //! What an instance hears of other instances' revocations is
 //! [`crate::revocation`]'s; [`Auth::follow_revocations`] runs it.
@@ -31,6 +32,7 @@
 mod account;
 mod devices;
 mod email;
+mod identities;
 mod link_sign_in;
 mod notices;
 mod outbox;
@@ -42,6 +44,8 @@ mod sign_out;
 mod validation;
 
 pub use email::{REVERT_PATH, VERIFY_PATH};
+#[cfg(feature = "oidc")]
+pub use identities::{Finished, IdentityOutcome};
 pub use link_sign_in::SIGN_IN_PATH;
 pub use notices::NOTICES_SHOWN;
 pub use passkeys::{PasskeyClaim, Started};
@@ -141,6 +145,9 @@ pub struct Auth {
     /// Signed ceremonies already finished (shared by instances when the
     /// store can be).
     once: Arc<UsedOnce>,
+    /// The OpenID Connect providers one can sign in with.
+    #[cfg(feature = "oidc")]
+    providers: crate::oidc::Providers,
 }
 
 impl std::fmt::Debug for Auth {
@@ -183,6 +190,8 @@ impl Auth {
             },
             outbox_bell: Arc::default(),
             once: Arc::new(UsedOnce::new(None)),
+            #[cfg(feature = "oidc")]
+            providers: crate::oidc::Providers::default(),
         })
     }
 

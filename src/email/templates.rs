@@ -157,6 +157,15 @@ impl Site {
                 "Your email address was changed",
                 "Your account's email address was changed to this one.",
             ),
+            NoticeKind::IdentityLinked => (
+                "A sign-in provider was linked to your account",
+                "An account at a sign-in provider was linked to your account: it can now \
+                 sign in with it.",
+            ),
+            NoticeKind::IdentityUnlinked => (
+                "A sign-in provider was unlinked from your account",
+                "An account at a sign-in provider was unlinked from your account.",
+            ),
             NoticeKind::EmailReverted => (
                 "Your email address was put back",
                 "A change of your account's email address was undone from the previous \

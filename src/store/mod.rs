@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | [`UserStore`] | accounts and the auth event log | SQL (SQLite, PostgreSQL) |
 //! | [`PasskeyStore`] | accounts' passkeys | SQL |
+//! | [`IdentityStore`] | accounts' identities at OpenID Connect providers | SQL |
 //! | [`SessionStore`] | server-side sessions | SQL, Redis, [`cache::CachedSessions`] in front of either |
 //! | [`RefreshTokens`] | refresh-token families and their rotation | same as sessions |
 //! | [`Ceremonies`] | passkey ceremonies between their two requests | same as sessions |
@@ -142,7 +143,25 @@ pub struct PasskeyRecord {
     pub last_used_at: Option<OffsetDateTime>,
 }
 
-/// What removing a passkey did.
+/// An identity at an OpenID Connect provider, linked to an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityRecord {
+    /// The provider's issuer identifier (its URL).
+    pub issuer: String,
+    /// The provider's id for the person, unique within the issuer.
+    pub subject: String,
+    /// The account it signs in to.
+    pub user_id: UserId,
+    /// What the provider called the person when it was linked (an address
+    /// or a name), shown on the account page; it proves nothing.
+    pub label: String,
+    /// When it was linked.
+    pub created_at: OffsetDateTime,
+    /// When it last signed in or confirmed.
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// What removing a passkey (or an identity) did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Removal {
     /// Removed.
@@ -544,6 +563,68 @@ pub trait PasskeyStore: Send + Sync + 'static {
     async fn remove_passkey(&self, user_id: UserId, id: &str) -> Result<Removal, Error>;
 }
 
+/// Identities at OpenID Connect providers, linked to accounts.
+#[async_trait]
+pub trait IdentityStore: Send + Sync + 'static {
+    /// The account `issuer` and `subject` are linked to, if any.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn find_identity(&self, issuer: &str, subject: &str) -> Result<Option<UserId>, Error>;
+
+    /// Links an identity to its account.
+    ///
+    /// # Errors
+    /// [`Error::IdentityTaken`] if it is linked already (to any account),
+    /// [`Error::Storage`] if the backend fails.
+    async fn add_identity(&self, identity: &IdentityRecord) -> Result<(), Error>;
+
+    /// Creates an account whose only credential is `identity`, with
+    /// `email` (typed, and its key) as its verified address if given, in
+    /// one transaction.
+    ///
+    /// # Errors
+    /// [`Error::UsernameTaken`], [`Error::IdentityTaken`],
+    /// [`Error::EmailTaken`] when another account verified the address
+    /// meanwhile, or [`Error::Storage`].
+    async fn create_identity_account(
+        &self,
+        user: &NewUser,
+        identity: &IdentityRecord,
+        email: Option<&crate::email::address::EmailAddress>,
+    ) -> Result<(), Error>;
+
+    /// Records a use of the identity at `at`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn identity_used(
+        &self,
+        issuer: &str,
+        subject: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), Error>;
+
+    /// The account's identities, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn list_identities(&self, user_id: UserId) -> Result<Vec<IdentityRecord>, Error>;
+
+    /// Unlinks an identity of `user_id`, unless it is the account's last
+    /// credential (no password, no passkey, no other identity). Moves the
+    /// credentials version on, as removing a passkey does.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the backend fails.
+    async fn remove_identity(
+        &self,
+        user_id: UserId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Removal, Error>;
+}
+
 /// Passkey ceremonies between their `start` and `finish` requests, kept
 /// where the sessions are so any instance can finish one.
 #[async_trait]
@@ -839,6 +920,6 @@ impl<T: SessionStore + RefreshTokens + Ceremonies + ExpiredDeletion + Readiness>
 }
 
 /// Everything the engine needs of an account backend.
-pub trait UserBackend: UserStore + PasskeyStore + EmailStore + Readiness {}
+pub trait UserBackend: UserStore + PasskeyStore + EmailStore + IdentityStore + Readiness {}
 
-impl<T: UserStore + PasskeyStore + EmailStore + Readiness> UserBackend for T {}
+impl<T: UserStore + PasskeyStore + EmailStore + IdentityStore + Readiness> UserBackend for T {}

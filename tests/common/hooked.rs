@@ -11,8 +11,8 @@ use std::sync::{
 use engine::{
     email::{EmailAddress, LinkPurpose, LinkRecord, Mail, NewLink, QueuedMail},
     store::{
-        AccountEmail, EmailStore, NewUser, PasskeyRecord, PasskeyStore, Readiness, Removal,
-        UserBackend, UserStore,
+        AccountEmail, EmailStore, IdentityRecord, IdentityStore, NewUser, PasskeyRecord,
+        PasskeyStore, Readiness, Removal, UserBackend, UserStore,
     },
     token::TokenHash,
     Account, Activity, AuthEvent, Error, Notice, StoredNotice, UserId, UserSummary,
@@ -187,6 +187,45 @@ impl PasskeyStore for Hooked {
 impl Readiness for Hooked {
     async fn ping(&self) -> Result<(), Error> {
         self.inner.ping().await
+    }
+}
+
+#[async_trait::async_trait]
+impl IdentityStore for Hooked {
+    async fn find_identity(&self, issuer: &str, subject: &str) -> Result<Option<UserId>, Error> {
+        self.inner.find_identity(issuer, subject).await
+    }
+    async fn add_identity(&self, identity: &IdentityRecord) -> Result<(), Error> {
+        self.inner.add_identity(identity).await
+    }
+    async fn create_identity_account(
+        &self,
+        user: &NewUser,
+        identity: &IdentityRecord,
+        email: Option<&EmailAddress>,
+    ) -> Result<(), Error> {
+        self.inner
+            .create_identity_account(user, identity, email)
+            .await
+    }
+    async fn identity_used(
+        &self,
+        issuer: &str,
+        subject: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        self.inner.identity_used(issuer, subject, at).await
+    }
+    async fn list_identities(&self, user: UserId) -> Result<Vec<IdentityRecord>, Error> {
+        self.inner.list_identities(user).await
+    }
+    async fn remove_identity(
+        &self,
+        user: UserId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Removal, Error> {
+        self.inner.remove_identity(user, issuer, subject).await
     }
 }
 

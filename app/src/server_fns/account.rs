@@ -322,6 +322,14 @@ pub(crate) mod ssr {
             NoticeKind::PasskeyRemoved => "A passkey was removed from your account. If it was \
                  not you, change your password and sign out your other sessions."
                 .to_owned(),
+            NoticeKind::IdentityLinked => "An account at a sign-in provider was linked to \
+                 yours: it signs you in now. If it was not you, unlink it and sign out your \
+                 other sessions."
+                .to_owned(),
+            NoticeKind::IdentityUnlinked => "An account at a sign-in provider was unlinked \
+                 from yours. If it was not you, change your password and sign out your other \
+                 sessions."
+                .to_owned(),
         };
         let source = match n.kind {
             NoticeKind::FailedSignIns => None,
@@ -371,6 +379,9 @@ pub(crate) mod ssr {
             K::EmailChanged => "Changed the email address (confirmed from the new one)",
             K::EmailSignIn => "Signed in with a link or code sent by email",
             K::EmailReverted => "Put the previous email address back; every device was signed out",
+            K::IdentitySignIn => "Signed in with a sign-in provider",
+            K::IdentityLinked => "Linked a sign-in provider",
+            K::IdentityUnlinked => "Unlinked a sign-in provider",
         }
     }
 

@@ -11,11 +11,12 @@
 //! `sessions.rs`, `refresh.rs` (refresh-token families), `counters.rs`
 //! (shared rate-limit counters), `email.rs` (addresses, links, the
 //! outbox), `passkeys.rs` (passkeys and their
-//! ceremonies).
+//! ceremonies), `identities.rs` (identities at OpenID Connect providers).
 
 mod counters;
 mod dialect;
 pub(crate) mod email;
+mod identities;
 mod passkeys;
 mod refresh;
 mod sessions;

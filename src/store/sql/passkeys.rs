@@ -133,6 +133,7 @@ impl<DB: Dialect> PasskeyStore for SqlStore<DB> {
             &mut *tx,
             "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 AND ( \
                EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash <> '') \
+               OR EXISTS (SELECT 1 FROM identities WHERE user_id = $2) \
                OR (SELECT COUNT(*) FROM passkeys WHERE user_id = $2) > 1)",
             &[Value::Text(id), Value::Text(&user)],
         )

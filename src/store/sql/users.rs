@@ -178,7 +178,8 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         }
         let row = DB::fetch_optional(
             &mut *tx,
-            "SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1",
+            "SELECT (SELECT COUNT(*) FROM passkeys WHERE user_id = $1) \
+             + (SELECT COUNT(*) FROM identities WHERE user_id = $1) AS n",
             &[Value::Text(&id)],
         )
         .await?;
@@ -237,13 +238,13 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     async fn failed_sign_ins_since_sign_in(&self, user_id: UserId) -> Result<u64, Error> {
         let id = user_id.to_string();
         // By id, not time: ids grow with every insert, seconds do not.
-        let [a, b, c, d] = SIGN_INS;
+        let [a, b, c, d, e] = SIGN_INS;
         let row = self
             .fetch_optional(
                 "SELECT COUNT(*) AS n FROM auth_events \
                  WHERE user_id = $1 AND kind = $2 AND id > COALESCE(( \
                    SELECT MAX(id) FROM auth_events \
-                   WHERE user_id = $1 AND kind IN ($3, $4, $5, $6)), 0)",
+                   WHERE user_id = $1 AND kind IN ($3, $4, $5, $6, $7)), 0)",
                 &[
                     Value::Text(&id),
                     Value::Text(AuthEventKind::SignInFailed.as_str()),
@@ -251,6 +252,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
                     Value::Text(b.as_str()),
                     Value::Text(c.as_str()),
                     Value::Text(d.as_str()),
+                    Value::Text(e.as_str()),
                 ],
             )
             .await?;
@@ -396,11 +398,12 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
 
 /// The kinds that are a successful sign-in ([`AuthEventKind::is_sign_in`]),
 /// as the query after failed sign-ins binds them.
-const SIGN_INS: [AuthEventKind; 4] = [
+const SIGN_INS: [AuthEventKind; 5] = [
     AuthEventKind::SignUp,
     AuthEventKind::SignIn,
     AuthEventKind::PasskeySignIn,
     AuthEventKind::EmailSignIn,
+    AuthEventKind::IdentitySignIn,
 ];
 
 /// A stored kind this build does not know (written by a newer one, or by
