@@ -4,6 +4,8 @@
 # version in Cargo.toml exactly, or the build fails at the bindgen step.
 CARGO_LEPTOS_VERSION="0.3.10"
 WASM_BINDGEN_VERSION="0.2.130"
+# The OpenID provider the tests sign in with (PyPI), in end2end/.venv.
+OIDC_MOCK_VERSION="0.3.4"
 # wasm-opt for release builds, from npm's `binaryen`: Debian's binaryen 108
 # renumbers the table that wasm-bindgen exports for JS values (even at -O0),
 # and the page then fails to hydrate.

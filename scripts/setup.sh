@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 for_test=false
 [ "${1:-}" = "--test" ] && for_test=true
 STEPS=4
-$for_test && STEPS=6
+$for_test && STEPS=7
 
 step "Rust toolchain"
 have cargo || fail "cargo not found" "install Rust with rustup (https://rustup.rs), then re-run"
@@ -57,6 +57,19 @@ if $for_test; then
   have npm || fail "npm not found" "install Node.js 20 or newer with npm, then re-run"
   (cd "$REPO_ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error) \
     || fail "npm ci failed in end2end/" "check your network; the npm registry must be reachable"
+
+  step "OpenID provider for the tests (PyPI oidc-provider-mock $OIDC_MOCK_VERSION)"
+  venv="$REPO_ROOT/end2end/.venv"
+  if [ -x "$venv/bin/oidc-provider-mock" ] && "$venv/bin/pip" show oidc-provider-mock 2>/dev/null | grep -qx "Version: $OIDC_MOCK_VERSION"; then
+    echo "already installed"
+  else
+    have python3 || apt_install python3 python3-venv
+    # Debian's python3 makes a venv only with python3-venv (ensurepip).
+    python3 -m venv "$venv" 2>/dev/null || { rm -rf "$venv"; apt_install python3-venv; python3 -m venv "$venv"; } \
+      || fail "could not make a Python venv in end2end/.venv" "install python3-venv, then re-run"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "oidc-provider-mock==$OIDC_MOCK_VERSION" \
+      || fail "pip could not install oidc-provider-mock" "check your network; PyPI must be reachable"
+  fi
 fi
 
 step_summary "set-up complete; time per step:"

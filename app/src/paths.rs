@@ -34,5 +34,8 @@ pub const FORGOT_PASSWORD: &str = "/forgot-password";
 /// Where a reset link leads (`?token=`).
 pub const RESET_PASSWORD: &str = "/reset-password";
 
+/// The account's identities at sign-in providers.
+pub const PROVIDERS: &str = "/account/providers";
+
 /// The session list.
 pub const SESSIONS: &str = "/account/sessions";

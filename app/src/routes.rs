@@ -43,6 +43,7 @@ use crate::pages::{
     not_found::NotFound,
     passkeys::PasskeysPage,
     password::PasswordPage,
+    providers::ProvidersPage,
     reset_password::ResetPasswordPage,
     revert_email::RevertEmailPage,
     sessions::SessionsPage,
@@ -173,6 +174,7 @@ route_table! {
     "/account/confirm" => ConfirmPage, Session, PerRequest;
     "/account/passkeys" => PasskeysPage, Session, PerRequest;
     "/account/email" => EmailPage, Session, PerRequest;
+    "/account/providers" => ProvidersPage, Session, PerRequest;
     "/account/password" => PasswordPage, RecentAuthentication, PerRequest;
     "/account/delete" => DeleteAccountPage, RecentAuthentication, PerRequest;
 }

@@ -83,6 +83,12 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
         state.throttle.clone(),
         stopped.clone(),
     ));
+    let discovery = (!state.auth.identity_providers().is_empty()).then(|| {
+        tokio::spawn(tasks::discover_providers(
+            state.auth.clone(),
+            stopped.clone(),
+        ))
+    });
     let sender = state
         .smtp
         .clone()
@@ -107,6 +113,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<(), Startup
 
     let _ = stop_tasks.send(true);
     let _ = tokio::join!(purge, follow, sweep);
+    if let Some(discovery) = discovery {
+        let _ = discovery.await;
+    }
     if let Some(sender) = sender {
         let _ = sender.await;
     }

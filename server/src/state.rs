@@ -144,8 +144,12 @@ impl AppState {
             .map_err(StartupError::Engine)?
             .with_revocation_feed(stores.feed, stores.cache)
             .with_relying_party(relying_party(env)?)
-            .with_site(mail_site(env, &config.leptos))
             .with_ceremony_signing(CeremonySeal::derive(&csrf), proofs.clone());
+        let site = mail_site(env, &config.leptos);
+        // Each provider sends the browser back to the origin mail links to.
+        let providers = engine::oidc::Providers::new(config.providers.clone(), &site.origin)
+            .map_err(StartupError::Engine)?;
+        let auth = auth.with_site(site).with_identity_providers(providers);
         let keys = crate::keys::load(&env.jwt_keys_dir, env.app_env)?;
         let jwt = JwtSettings {
             issuer: issuer(env),

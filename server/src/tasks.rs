@@ -67,3 +67,24 @@ async fn every<F: Future<Output = ()>>(
         }
     }
 }
+
+/// Fetches the discovery of every provider that has none yet, at once and
+/// then with a growing pause (5 s, doubling to 5 min), until every one has
+/// it or `shutdown` changes: a provider that is down at start-up is not
+/// fatal, and signs in once it answers.
+pub async fn discover_providers(auth: Auth, mut shutdown: watch::Receiver<bool>) {
+    let providers = auth.identity_providers().clone();
+    let mut pause = Duration::from_secs(5);
+    loop {
+        let missing = providers.discover_missing().await;
+        if missing == 0 {
+            break;
+        }
+        tracing::warn!(missing, retry_in = ?pause, "OpenID providers not discovered yet");
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => break,
+        }
+        pause = (pause * 2).min(Duration::from_secs(300));
+    }
+}

@@ -11,5 +11,6 @@ pub mod other_sessions;
 pub mod passkey;
 pub mod password_field;
 pub mod protected;
+pub mod provider_links;
 pub mod session_facts;
 pub mod session_panel;

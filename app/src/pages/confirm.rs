@@ -11,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::{
         in_place_form::InPlaceForm, passkey::PasskeyConfirm, password_field::CurrentPassword,
+        provider_links::ProviderConfirm,
     },
     csrf::CsrfField,
     server_fns::security::ConfirmPassword,
@@ -35,7 +36,8 @@ pub fn ConfirmPage() -> impl IntoView {
                 <CurrentPassword id="confirm-password" name="password" label="Password" />
                 <button type="submit" class="button" data-pending="Checking…">"Continue"</button>
             </InPlaceForm>
-            <PasskeyConfirm next />
+            <PasskeyConfirm next=next.clone() />
+            <ProviderConfirm next />
         </section>
     }
 }

@@ -10,7 +10,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{in_place_form::InPlaceForm, protected::signed_in, session_facts::SessionFacts},
+    components::{
+        in_place_form::InPlaceForm, protected::signed_in, provider_links::ProvidersMenuEntry,
+        session_facts::SessionFacts,
+    },
     csrf::CsrfField,
     format::utc,
     server_fns::account::{load_dashboard, DismissNotice, NoticeView},
@@ -58,6 +61,7 @@ pub fn DashboardPage() -> impl IntoView {
                     <ul class="links">
                         <li><a href="/account/passkeys">"Passkeys"</a></li>
                         <li><a href="/account/email">"Email address"</a></li>
+                        <ProvidersMenuEntry />
                         <li><a href="/account/password">"Change your password"</a></li>
                         <li><a href="/account/delete">"Delete your account"</a></li>
                     </ul>

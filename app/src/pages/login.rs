@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::{
         in_place_form::InPlaceForm, passkey::PasskeySignIn, password_field::CurrentPassword,
+        provider_links::ProviderLinks,
     },
     csrf::CsrfField,
     server_fns::auth::SignIn,
@@ -58,7 +59,8 @@ pub fn LoginPage() -> impl IntoView {
                 " · "
                 <a href="/login/email">"Email me a sign-in code"</a>
             </p>
-            <PasskeySignIn next />
+            <PasskeySignIn next=next.clone() />
+            <ProviderLinks next />
             <p class="muted">"No account yet? " <a href="/signup">"Create one"</a></p>
         </section>
     }

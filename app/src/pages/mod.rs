@@ -14,6 +14,7 @@ pub mod mailed_sign_in;
 pub mod not_found;
 pub mod passkeys;
 pub mod password;
+pub mod providers;
 pub mod reset_password;
 pub mod revert_email;
 pub mod sessions;

@@ -6,7 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{in_place_form::InPlaceForm, passkey::PasskeySignUp},
+    components::{
+        in_place_form::InPlaceForm, passkey::PasskeySignUp, provider_links::ProviderLinks,
+    },
     csrf::CsrfField,
     server_fns::auth::SignUp,
 };
@@ -48,6 +50,7 @@ pub fn SignupPage() -> impl IntoView {
                 <button type="submit" class="button" data-pending="Creating account…">"Create account"</button>
             </InPlaceForm>
             <PasskeySignUp next />
+            <ProviderLinks next="" />
             <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
         </section>
     }

@@ -31,6 +31,7 @@
 pub mod account;
 pub mod auth;
 pub mod email;
+pub mod identities;
 pub mod mailed_sign_in;
 pub mod passkeys;
 pub mod recovery;

@@ -8,6 +8,7 @@
 //! `docs/CONFIGURATION.md` for the reference. Values that may hold a
 //! password are [`secrecy::SecretString`]s, so no `Debug` output shows them.
 
+mod providers;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -60,6 +61,9 @@ pub struct Config {
     pub live_reload: bool,
     /// Leptos' own options (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …).
     pub leptos: LeptosOptions,
+    /// The "Sign in with …" providers (`OIDC_PROVIDERS`, `OIDC_<ID>_*`);
+    /// none by default.
+    pub providers: Vec<engine::oidc::ProviderConfig>,
 }
 
 /// A variable has a value that cannot be used.
@@ -103,7 +107,9 @@ impl Config {
     /// # Errors
     /// As [`Config::from_env`].
     pub fn from_vars(vars: &Vars, leptos: LeptosOptions) -> Result<Self, ConfigError> {
-        Self::from_raw(Env::from_vars(vars)?, leptos)
+        let mut config = Self::from_raw(Env::from_vars(vars)?, leptos)?;
+        config.providers = providers::providers(vars, config.env.app_env == AppEnv::Prod)?;
+        Ok(config)
     }
 
     /// Checks the parsed variables against every rule: ranges, consistent
@@ -212,6 +218,7 @@ impl Config {
             live_reload: !prod && env.leptos_watch.is_some(),
             leptos,
             env,
+            providers: Vec::new(),
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod tokens;
 
 use axum::{
     middleware,
+    response::IntoResponse as _,
     routing::{get, post},
     Router,
 };
@@ -29,6 +30,45 @@ fn dev_mailbox(state: &AppState) -> Router<AppState> {
     } else {
         Router::new()
     }
+}
+
+/// Each configured provider's own callback path
+/// (`/auth/oidc/{provider}/callback`, one per provider against mix-up
+/// attacks, RFC 9700 4.4.2), answered by the callback server function with
+/// the provider named in its query. No route without providers.
+fn provider_callbacks(
+    state: &AppState,
+    provide: impl Fn() + Clone + Send + Sync + 'static,
+) -> Router<AppState> {
+    if state.auth.identity_providers().is_empty() {
+        return Router::new();
+    }
+    Router::new().route(
+        "/auth/oidc/{provider}/callback",
+        get(
+            move |axum::extract::Path(provider): axum::extract::Path<String>,
+                  mut req: axum::extract::Request| {
+                let provide = provide.clone();
+                async move {
+                    let query = req.uri().query().unwrap_or_default();
+                    let mapped = format!(
+                        "{}?provider={}&{query}",
+                        app::server_fns::identities::CALLBACK_PATH,
+                        app::redirect::encoded(&provider)
+                    );
+                    match mapped.parse() {
+                        Ok(uri) => {
+                            *req.uri_mut() = uri;
+                            leptos_axum::handle_server_fns_with_context(provide, req)
+                                .await
+                                .into_response()
+                        }
+                        Err(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
+                    }
+                }
+            },
+        ),
+    )
 }
 
 /// Where the development mailbox is.
@@ -58,6 +98,7 @@ pub fn router(state: AppState) -> Router {
             let (leptos, assets) = (leptos.clone(), assets.clone());
             move || app::shell(leptos.clone(), storage, assets.clone())
         })
+        .merge(provider_callbacks(&state, provide.clone()))
         // Innermost: a server function's error answers with its own status.
         .route_layer(middleware::from_fn(crate::server_fn_errors::error_status))
         .route_layer(middleware::from_fn_with_state(

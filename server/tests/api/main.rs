@@ -11,6 +11,7 @@ mod email;
 mod foundation;
 mod hardening;
 mod helpers;
+mod identities;
 mod limits;
 mod mailed_sign_in;
 mod passkeys;

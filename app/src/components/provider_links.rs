@@ -1,0 +1,100 @@
+//! "Sign in with …" links, one per configured provider (nothing when none
+//! is): plain links, so they work without JavaScript.
+
+use leptos::prelude::*;
+
+use crate::server_fns::identities::identity_providers;
+
+/// The providers' sign-in links, going to `next` once signed in.
+#[component]
+pub fn ProviderLinks(
+    /// Where to go once signed in.
+    #[prop(into)]
+    next: String,
+) -> impl IntoView {
+    let providers = OnceResource::new(identity_providers());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let next = next.clone();
+                Suspend::new(async move {
+                    let list = providers.await.unwrap_or_default();
+                    (!list.is_empty()).then(|| view! {
+                        <div class="provider-buttons" data-testid="provider-links">
+                            {list.into_iter().map(|p| {
+                                let href = p.start_url(&next);
+                                view! {
+                                    <a class="button secondary" href=href data-testid=format!("provider-{}", p.id)>
+                                        "Sign in with " {p.name}
+                                    </a>
+                                }
+                            }).collect_view()}
+                        </div>
+                    })
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// "Confirm with …" buttons, one per configured provider linked to the
+/// account, that prove the person again there and go to `next`.
+#[component]
+pub fn ProviderConfirm(
+    /// Where to go once confirmed.
+    #[prop(into)]
+    next: String,
+) -> impl IntoView {
+    use crate::{
+        csrf::CsrfField,
+        server_fns::identities::{list_identities, ConfirmWithIdentity},
+    };
+    use leptos::server_fn::ServerFn as _;
+    let identities = OnceResource::new(list_identities());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let next = next.clone();
+                Suspend::new(async move {
+                    let page = identities.await.ok()?;
+                    let mut linked: Vec<(String, String)> = page
+                        .linked
+                        .into_iter()
+                        .filter_map(|i| Some((i.provider_id?, i.provider)))
+                        .collect();
+                    linked.dedup();
+                    (!linked.is_empty()).then(|| view! {
+                        <div class="provider-buttons">
+                            {linked.into_iter().map(|(id, name)| view! {
+                                <form method="post" action=ConfirmWithIdentity::url() class="inline-form">
+                                    <CsrfField />
+                                    <input type="hidden" name="provider" value=id.clone() />
+                                    <input type="hidden" name="next" value=next.clone() />
+                                    <button type="submit" class="button secondary" data-testid=format!("confirm-{id}")>
+                                        "Confirm with " {name}
+                                    </button>
+                                </form>
+                            }).collect_view()}
+                        </div>
+                    })
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The account menu's entry for the providers page, when the site has any.
+#[component]
+pub fn ProvidersMenuEntry() -> impl IntoView {
+    let providers = OnceResource::new(identity_providers());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let any = providers.await.is_ok_and(|list| !list.is_empty());
+                any.then(|| view! {
+                    <li><a href=crate::paths::PROVIDERS>"Sign-in providers"</a></li>
+                })
+            })}
+        </Suspense>
+    }
+}

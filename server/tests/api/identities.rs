@@ -1,0 +1,477 @@
+//! "Sign in with …" against a real OpenID provider: PyPI's
+//! `oidc-provider-mock` (installed in `end2end/.venv` by the test
+//! command), started on a free port. The app discovers it, sends the
+//! browser to its authorization endpoint, exchanges the code at its token
+//! endpoint and checks the ID token with its keys: nothing is mocked on
+//! this side. Skipped (said on stderr) where it is not installed, unless
+//! `REQUIRE_BACKENDS` names `oidc`.
+
+use axum::http::StatusCode;
+
+use crate::helpers::{spawn_app_with, Browser, Submit, TestApp, TestResponse};
+
+/// Its tokens live two minutes, so a test can outlive one on the app's
+/// clock while the flow (ten minutes) is still good.
+const TOKEN_SECS: &str = "120";
+
+/// A running `oidc-provider-mock`.
+struct Provider {
+    child: std::process::Child,
+    port: u16,
+    http: reqwest::Client,
+}
+
+impl Provider {
+    fn bin() -> Option<std::path::PathBuf> {
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../end2end/.venv/bin/oidc-provider-mock");
+        if bin.exists() {
+            return Some(bin);
+        }
+        let required = std::env::var("REQUIRE_BACKENDS").unwrap_or_default();
+        assert!(
+            !required.split(',').any(|r| r.trim() == "oidc"),
+            "oidc is required (REQUIRE_BACKENDS) but oidc-provider-mock is not installed: run `make setup`"
+        );
+        eprintln!("SKIPPED oidc: oidc-provider-mock is not installed (scripts/setup.sh --test)");
+        None
+    }
+
+    async fn start() -> Option<Self> {
+        let bin = Self::bin()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(bin)
+            .args(["--port", &port.to_string(), "--token-max-age", TOKEN_SECS])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("oidc-provider-mock starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let provider = Self { child, port, http };
+        for _ in 0..200 {
+            let url = format!("{}/.well-known/openid-configuration", provider.issuer());
+            if provider
+                .http
+                .get(url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Some(provider);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("oidc-provider-mock did not answer on port {port}");
+    }
+
+    fn issuer(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The app's settings for it, as `id`.
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("OIDC_PROVIDERS", "mock".into()),
+            ("OIDC_MOCK_ISSUER", self.issuer()),
+            ("OIDC_MOCK_CLIENT_ID", "leptos-sessions".into()),
+            ("OIDC_MOCK_CLIENT_SECRET", "test-secret".into()),
+            ("OIDC_MOCK_NAME", "Mock ID".into()),
+            ("OIDC_MOCK_TRUST_EMAIL", "true".into()),
+        ]
+    }
+
+    /// Sets what the provider says of `sub`.
+    async fn user(&self, sub: &str, claims: serde_json::Value) {
+        let res = self
+            .http
+            .put(format!("{}/users/{sub}", self.issuer()))
+            .json(&claims)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+
+    /// Signs `sub` in on the provider's form at `authorize` (the URL the
+    /// app sent the browser to); the URL it sends the browser back to.
+    async fn sign_in(&self, authorize: &str, sub: &str) -> String {
+        self.answer(authorize, &format!("sub={sub}")).await
+    }
+
+    /// Presses "Deny" on the provider's form instead.
+    async fn deny(&self, authorize: &str) -> String {
+        self.answer(authorize, "action=deny").await
+    }
+
+    async fn answer(&self, authorize: &str, form: &str) -> String {
+        let res = self
+            .http
+            .post(authorize)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_redirection(), "{}", res.status());
+        res.headers()["location"].to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn app_for(provider: &Provider) -> TestApp {
+    let vars = provider.vars();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    spawn_app_with(&vars).await
+}
+
+/// The path and query of an absolute URL on the app.
+fn local(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/')
+        .map_or("/".to_owned(), |i| rest[i..].to_owned())
+}
+
+fn location(res: &TestResponse) -> String {
+    res.header("location").unwrap_or_default().to_owned()
+}
+
+/// Starts a sign-in as `browser`: the provider's authorization URL.
+async fn start(app: &TestApp, browser: &mut Browser) -> String {
+    let res = app.visit(browser, "/auth/oidc/start?provider=mock").await;
+    assert!(res.status.is_redirection(), "{} {}", res.status, res.body);
+    let url = location(&res);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    url
+}
+
+/// Signs `sub` in from `browser` all the way; the callback's answer.
+async fn sign_in(
+    app: &TestApp,
+    provider: &Provider,
+    browser: &mut Browser,
+    sub: &str,
+) -> TestResponse {
+    let authorize = start(app, browser).await;
+    let back = provider.sign_in(&authorize, sub).await;
+    app.visit(browser, &local(&back)).await
+}
+
+/// The id of the account named `name`, if there is one.
+async fn user_id(app: &TestApp, name: &str) -> Option<engine::UserId> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+        .bind(name)
+        .fetch_optional(app.sqlite())
+        .await
+        .unwrap();
+    id.map(|id| id.parse().unwrap())
+}
+
+fn refused_with(res: &TestResponse, code: &str) {
+    assert!(res.status.is_redirection(), "{} {}", res.status, res.body);
+    let to = location(res);
+    assert!(to.contains(&format!("error={code}")), "{to}");
+}
+
+#[tokio::test]
+async fn a_first_sign_in_makes_an_account_and_the_next_one_finds_it() {
+    let Some(provider) = Provider::start().await else {
+        return;
+    };
+    provider
+        .user("alice-sub", serde_json::json!({"email": "alice@example.com", "email_verified": true, "preferred_username": "alice"}))
+        .await;
+    let app = app_for(&provider).await;
+    let mut browser = Browser::new();
+    let authorize = start(&app, &mut browser).await;
+    // PKCE (S256), state and nonce go with the request; the redirect URI
+    // is this provider's own callback.
+    for part in [
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+        "scope=openid",
+    ] {
+        assert!(authorize.contains(part), "{part}: {authorize}");
+    }
+    assert!(
+        authorize.contains("auth%2Foidc%2Fmock%2Fcallback"),
+        "{authorize}"
+    );
+    assert!(browser.cookies.contains_key("__Host-oidc"), "a flow cookie");
+    let back = provider.sign_in(&authorize, "alice-sub").await;
+    let res = app.visit(&mut browser, &local(&back)).await;
+    assert_eq!(location(&res), "/dashboard", "{}", res.body);
+    assert!(browser.session().is_some(), "signed in");
+    assert!(
+        !browser.cookies.contains_key("__Host-oidc"),
+        "the flow cookie is used up"
+    );
+    let user = user_id(&app, "alice")
+        .await
+        .expect("an account named after the provider's name");
+    let linked = app.state.auth.identities(user).await.unwrap();
+    assert_eq!(linked.len(), 1);
+    assert_eq!(
+        (linked[0].issuer.as_str(), linked[0].subject.as_str()),
+        (provider.issuer().as_str(), "alice-sub")
+    );
+
+    // Signed out and in again: the same account, no second one.
+    let mut again = Browser::new();
+    let res = sign_in(&app, &provider, &mut again, "alice-sub").await;
+    assert_eq!(location(&res), "/dashboard");
+    let page = app.visit(&mut again, "/dashboard").await;
+    assert!(page.body.contains("alice"), "{}", page.body);
+    assert_eq!(user_id(&app, "alice-2").await, None);
+}
+
+#[tokio::test]
+async fn every_broken_callback_is_refused_with_a_clear_page_and_no_session() {
+    let Some(provider) = Provider::start().await else {
+        return;
+    };
+    let app = app_for(&provider).await;
+
+    // A wrong state.
+    let mut browser = Browser::new();
+    let back = provider
+        .sign_in(&start(&app, &mut browser).await, "eve")
+        .await;
+    let forged = local(&back).replace("state=", "state=x");
+    refused_with(&app.visit(&mut browser, &forged).await, "identity_failed");
+    assert!(browser.session().is_none());
+
+    // A callback replayed: the flow was used by the first.
+    let mut browser = Browser::new();
+    let back = local(
+        &provider
+            .sign_in(&start(&app, &mut browser).await, "bob")
+            .await,
+    );
+    let flow = browser.cookies.get("__Host-oidc").cloned().unwrap();
+    assert_eq!(
+        location(&app.visit(&mut browser, &back).await),
+        "/dashboard"
+    );
+    let mut replay = Browser::new();
+    replay.cookies.insert("__Host-oidc".into(), flow);
+    refused_with(&app.visit(&mut replay, &back).await, "identity_failed");
+    assert!(replay.session().is_none());
+
+    // No flow in this browser (no PKCE verifier to send): another
+    // browser's callback is refused before any code is exchanged.
+    let mut starter = Browser::new();
+    let back = local(
+        &provider
+            .sign_in(&start(&app, &mut starter).await, "mallory")
+            .await,
+    );
+    let mut victim = Browser::new();
+    refused_with(&app.visit(&mut victim, &back).await, "identity_failed");
+    assert!(victim.session().is_none());
+
+    // A nonce the flow did not send (the request tampered with).
+    let mut browser = Browser::new();
+    let authorize = start(&app, &mut browser).await;
+    let tampered = authorize.replace("nonce=", "nonce=other");
+    let back = provider.sign_in(&tampered, "carol").await;
+    refused_with(
+        &app.visit(&mut browser, &local(&back)).await,
+        "identity_failed",
+    );
+
+    // A code issued to another client (its ID token's `aud`): the token
+    // endpoint refuses it for ours.
+    let mut browser = Browser::new();
+    let authorize = start(&app, &mut browser).await;
+    let other = authorize.replace("client_id=leptos-sessions", "client_id=another-app");
+    let back = provider.sign_in(&other, "dave").await;
+    refused_with(
+        &app.visit(&mut browser, &local(&back)).await,
+        "identity_failed",
+    );
+
+    // An expired ID token: the app's clock is past its `exp` (the flow
+    // itself still good).
+    let mut browser = Browser::new();
+    let authorize = start(&app, &mut browser).await;
+    let back = provider.sign_in(&authorize, "frank").await;
+    app.clock.advance(time::Duration::minutes(5));
+    refused_with(
+        &app.visit(&mut browser, &local(&back)).await,
+        "identity_failed",
+    );
+
+    // The callback of another provider's path (mix-up).
+    let mut browser = Browser::new();
+    let back = local(
+        &provider
+            .sign_in(&start(&app, &mut browser).await, "grace")
+            .await,
+    );
+    let res = app
+        .visit(
+            &mut browser,
+            &back.replace("/auth/oidc/mock/", "/auth/oidc/other/"),
+        )
+        .await;
+    refused_with(&res, "identity_failed");
+
+    // The person cancelled at the provider.
+    let mut browser = Browser::new();
+    let back = provider.deny(&start(&app, &mut browser).await).await;
+    assert!(back.contains("error=access_denied"), "{back}");
+    refused_with(
+        &app.visit(&mut browser, &local(&back)).await,
+        "identity_declined",
+    );
+
+    // None of these made an account, and none answered with a 5xx.
+    for name in ["eve", "mallory", "carol", "dave", "frank", "grace"] {
+        assert_eq!(user_id(&app, name).await, None, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_address_an_account_has_is_not_linked_without_its_owner() {
+    let Some(provider) = Provider::start().await else {
+        return;
+    };
+    let app = app_for(&provider).await;
+    // An account here with a confirmed address.
+    let mut owner = app.signed_up("owner").await;
+    let user = user_id(&app, "owner").await.unwrap();
+    sqlx::query(
+        "UPDATE users SET email = 'owner@example.com', email_key = 'owner@example.com', \
+         email_verified_at = 1 WHERE id = ?",
+    )
+    .bind(user.to_string())
+    .execute(app.sqlite())
+    .await
+    .unwrap();
+    provider
+        .user(
+            "stranger",
+            serde_json::json!({"email": "owner@example.com", "email_verified": true}),
+        )
+        .await;
+    let mut browser = Browser::new();
+    let res = sign_in(&app, &provider, &mut browser, "stranger").await;
+    refused_with(&res, "identity_address_in_use");
+    assert!(browser.session().is_none());
+    assert!(app.state.auth.identities(user).await.unwrap().is_empty());
+
+    // The owner, signed in, links it (after confirming the password).
+    app.confirm(&mut owner).await;
+    let res = app
+        .call::<app::server_fns::identities::LinkIdentity>(
+            &mut owner,
+            &[("provider", "mock")],
+            Submit::Html,
+        )
+        .await;
+    let authorize = location(&res);
+    assert!(
+        authorize.starts_with(&provider.issuer()),
+        "{} {}",
+        res.status,
+        authorize
+    );
+    let back = provider.sign_in(&authorize, "stranger").await;
+    let res = app.visit(&mut owner, &local(&back)).await;
+    assert_eq!(
+        location(&res),
+        "/account/providers?linked=1",
+        "{}",
+        res.body
+    );
+    // Now it signs in to the owner's account.
+    let mut later = Browser::new();
+    assert_eq!(
+        location(&sign_in(&app, &provider, &mut later, "stranger").await),
+        "/dashboard"
+    );
+    let page = app.visit(&mut later, "/account/providers").await;
+    assert!(page.body.contains("owner@example.com"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn the_last_way_in_cannot_be_unlinked_and_confirming_needs_a_linked_identity() {
+    let Some(provider) = Provider::start().await else {
+        return;
+    };
+    let app = app_for(&provider).await;
+    let mut browser = Browser::new();
+    sign_in(&app, &provider, &mut browser, "solo").await;
+    let user = user_id(&app, "solo").await.unwrap();
+    let issuer = provider.issuer();
+    let unlink = |b: &mut Browser| {
+        let issuer = issuer.clone();
+        let app = &app;
+        let mut b = b.clone();
+        async move {
+            let res = app
+                .call::<app::server_fns::identities::UnlinkIdentity>(
+                    &mut b,
+                    &[("issuer", issuer.as_str()), ("subject", "solo")],
+                    Submit::Js,
+                )
+                .await;
+            res
+        }
+    };
+    // Just signed in: recent enough; but it is the only credential.
+    let res = unlink(&mut browser).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.body.contains("LastCredential"), "{}", res.body);
+    assert_eq!(app.state.auth.identities(user).await.unwrap().len(), 1);
+
+    // Step-up with the provider: it is asked to sign the person in again.
+    // (The app's clock stays with the provider's: its tokens are checked
+    // against it.)
+    let res = app
+        .call::<app::server_fns::identities::ConfirmWithIdentity>(
+            &mut browser,
+            &[("provider", "mock"), ("next", "/account/delete")],
+            Submit::Html,
+        )
+        .await;
+    let authorize = location(&res);
+    assert!(
+        authorize.contains("prompt=login") && authorize.contains("max_age=0"),
+        "{authorize}"
+    );
+    // Another identity at the provider is not this account's.
+    let back = provider.sign_in(&authorize, "someone-else").await;
+    let res = app.visit(&mut browser, &local(&back)).await;
+    refused_with(&res, "identity_not_linked");
+    // Its own identity confirms.
+    let res = app
+        .call::<app::server_fns::identities::ConfirmWithIdentity>(
+            &mut browser,
+            &[("provider", "mock"), ("next", "/account/delete")],
+            Submit::Html,
+        )
+        .await;
+    let back = provider.sign_in(&location(&res), "solo").await;
+    let res = app.visit(&mut browser, &local(&back)).await;
+    assert_eq!(location(&res), "/account/delete", "{}", res.body);
+    assert_eq!(
+        app.visit(&mut browser, "/account/delete").await.status,
+        StatusCode::OK
+    );
+}
