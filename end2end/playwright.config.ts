@@ -141,6 +141,28 @@ export default defineConfig({
     server(port + 6, { REAUTH_WINDOW: "3s" }),
     // The strictest token storage: nothing kept between page loads.
     server(port + 8, { TOKEN_STORAGE: "memory" }),
+    // A real OpenID provider (PyPI oidc-provider-mock, in .venv), on
+    // 127.0.0.1: another site than the app's localhost, as a real provider
+    // is, so SameSite rules apply to its redirect back.
+    {
+      command: `.venv/bin/oidc-provider-mock --port ${port + 14}`,
+      cwd: __dirname,
+      url: `http://127.0.0.1:${port + 14}/.well-known/openid-configuration`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+    },
+    // "Sign in with Mock ID" (identities.spec.ts); no SMTP, so its mail is
+    // at /dev/mailbox.
+    server(port + 10, {
+      OIDC_PROVIDERS: "mock",
+      OIDC_MOCK_NAME: "Mock ID",
+      OIDC_MOCK_ISSUER: `http://127.0.0.1:${port + 14}`,
+      OIDC_MOCK_CLIENT_ID: "leptos-sessions-e2e",
+      OIDC_MOCK_CLIENT_SECRET: "e2e-secret",
+      OIDC_MOCK_TRUST_EMAIL: "true",
+    }),
     ...(pg ? [pgServer()] : []),
   ],
 });

@@ -18,6 +18,11 @@
 //! - `'wasm-unsafe-eval'` lets the page compile its WebAssembly; it does not
 //!   allow `eval` of JavaScript.
 //!
+//! Forms post to this origin only (`form-action 'self'`), plus the
+//! origins of the configured sign-in providers: linking a provider and
+//! confirming with one are forms whose answer redirects there, and
+//! browsers hold a form's redirects to `form-action` too.
+//!
 //! With `cargo leptos watch` the live-reload script (inline, so nonced or
 //! hashed like the others) connects to a WebSocket on another port, so dev
 //! builds running under it also allow `ws:` connections.
@@ -45,14 +50,21 @@ impl CspNonce {
 pub struct ScriptHashes(pub Arc<str>);
 
 /// The policy for a response whose inline scripts are allowed by
-/// `scripts` (a nonce source or hash sources).
+/// `scripts` (a nonce source or hash sources); `form_targets` are the
+/// origins besides this one that a form's answer may redirect to (the
+/// sign-in providers', space-separated).
 #[must_use]
-pub fn policy(scripts: &str, live_reload: bool) -> String {
+pub fn policy(scripts: &str, live_reload: bool, form_targets: &str) -> String {
     let connect = if live_reload { "'self' ws:" } else { "'self'" };
+    let forms = if form_targets.is_empty() {
+        "'self'".to_owned()
+    } else {
+        format!("'self' {form_targets}")
+    };
     format!(
         "default-src 'self'; script-src {scripts} 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src {connect}; \
-         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'self'; form-action {forms}; frame-ancestors 'none'"
     )
 }
 
@@ -105,7 +117,7 @@ mod tests {
 
     #[test]
     fn scripts_are_trusted_by_nonce_or_hash_and_what_they_load() {
-        let policy = policy("'nonce-x'", false);
+        let policy = policy("'nonce-x'", false, "");
         let script_src = policy
             .split(';')
             .find_map(|d| d.trim().strip_prefix("script-src "))
@@ -115,7 +127,17 @@ mod tests {
 
     #[test]
     fn live_reload_adds_only_websockets() {
-        assert!(policy("'nonce-x'", true).contains("connect-src 'self' ws:;"));
-        assert!(policy("'nonce-x'", false).contains("connect-src 'self';"));
+        assert!(policy("'nonce-x'", true, "").contains("connect-src 'self' ws:;"));
+        assert!(policy("'nonce-x'", false, "").contains("connect-src 'self';"));
+    }
+
+    #[test]
+    fn forms_go_to_this_origin_and_the_providers_only() {
+        assert!(policy("'nonce-x'", false, "").contains("form-action 'self';"));
+        let with = policy("'nonce-x'", false, "https://accounts.google.com");
+        assert!(
+            with.contains("form-action 'self' https://accounts.google.com;"),
+            "{with}"
+        );
     }
 }

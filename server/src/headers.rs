@@ -28,12 +28,15 @@ pub const HEADERS: &[(&str, &str)] = &[
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// What this layer needs of the configuration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct HeaderSettings {
     /// `cargo leptos watch` is running: allow its live-reload socket.
     pub live_reload: bool,
     /// The public URL is https: send HSTS.
     pub hsts: bool,
+    /// The sign-in providers' origins, which a form's answer may redirect
+    /// to (space-separated; empty without providers).
+    pub form_targets: std::sync::Arc<str>,
 }
 
 /// The middleware: nonce in, headers out.
@@ -49,8 +52,10 @@ pub async fn security_headers(
 
     // A prerendered page, answered by `static_pages`, says which scripts.
     let csp = match res.extensions().get::<ScriptHashes>() {
-        Some(ScriptHashes(hashes)) => csp::policy(hashes, settings.live_reload),
-        None => csp::policy(&scripts, settings.live_reload),
+        Some(ScriptHashes(hashes)) => {
+            csp::policy(hashes, settings.live_reload, &settings.form_targets)
+        }
+        None => csp::policy(&scripts, settings.live_reload, &settings.form_targets),
     };
     let headers = res.headers_mut();
     set(headers, "content-security-policy", &csp);

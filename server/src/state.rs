@@ -272,6 +272,7 @@ impl AppState {
                 .public_url
                 .as_ref()
                 .is_some_and(PublicOrigin::is_https),
+            form_targets: self.auth.identity_providers().origins().join(" ").into(),
         }
     }
 }

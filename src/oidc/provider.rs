@@ -296,6 +296,20 @@ impl Providers {
             .collect()
     }
 
+    /// The providers' origins (their issuers'), each once: where the
+    /// browser is sent to sign in.
+    #[must_use]
+    pub fn origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = Vec::new();
+        for provider in self.list.iter() {
+            let origin = provider.issuer.url().origin().ascii_serialization();
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
+    }
+
     /// The id and name of the provider whose issuer is `issuer`, if
     /// configured.
     #[must_use]
