@@ -8,131 +8,12 @@
 
 use axum::http::StatusCode;
 
+use testkit::oidc_provider::OidcProvider as Provider;
+
 use crate::helpers::{spawn_app_with, Browser, Submit, TestApp, TestResponse};
 
-/// Its tokens live two minutes, so a test can outlive one on the app's
-/// clock while the flow (ten minutes) is still good.
-const TOKEN_SECS: &str = "120";
-
-/// A running `oidc-provider-mock`.
-struct Provider {
-    child: std::process::Child,
-    port: u16,
-    http: reqwest::Client,
-}
-
-impl Provider {
-    fn bin() -> Option<std::path::PathBuf> {
-        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../end2end/.venv/bin/oidc-provider-mock");
-        if bin.exists() {
-            return Some(bin);
-        }
-        let required = std::env::var("REQUIRE_BACKENDS").unwrap_or_default();
-        assert!(
-            !required.split(',').any(|r| r.trim() == "oidc"),
-            "oidc is required (REQUIRE_BACKENDS) but oidc-provider-mock is not installed: run `make setup`"
-        );
-        eprintln!("SKIPPED oidc: oidc-provider-mock is not installed (scripts/setup.sh --test)");
-        None
-    }
-
-    async fn start() -> Option<Self> {
-        let bin = Self::bin()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(bin)
-            .args(["--port", &port.to_string(), "--token-max-age", TOKEN_SECS])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("oidc-provider-mock starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let provider = Self { child, port, http };
-        for _ in 0..200 {
-            let url = format!("{}/.well-known/openid-configuration", provider.issuer());
-            if provider
-                .http
-                .get(url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Some(provider);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("oidc-provider-mock did not answer on port {port}");
-    }
-
-    fn issuer(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The app's settings for it, as `id`.
-    fn vars(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("OIDC_PROVIDERS", "mock".into()),
-            ("OIDC_MOCK_ISSUER", self.issuer()),
-            ("OIDC_MOCK_CLIENT_ID", "leptos-sessions".into()),
-            ("OIDC_MOCK_CLIENT_SECRET", "test-secret".into()),
-            ("OIDC_MOCK_NAME", "Mock ID".into()),
-            ("OIDC_MOCK_TRUST_EMAIL", "true".into()),
-        ]
-    }
-
-    /// Sets what the provider says of `sub`.
-    async fn user(&self, sub: &str, claims: serde_json::Value) {
-        let res = self
-            .http
-            .put(format!("{}/users/{sub}", self.issuer()))
-            .json(&claims)
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "{}", res.status());
-    }
-
-    /// Signs `sub` in on the provider's form at `authorize` (the URL the
-    /// app sent the browser to); the URL it sends the browser back to.
-    async fn sign_in(&self, authorize: &str, sub: &str) -> String {
-        self.answer(authorize, &format!("sub={sub}")).await
-    }
-
-    /// Presses "Deny" on the provider's form instead.
-    async fn deny(&self, authorize: &str) -> String {
-        self.answer(authorize, "action=deny").await
-    }
-
-    async fn answer(&self, authorize: &str, form: &str) -> String {
-        let res = self
-            .http
-            .post(authorize)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form.to_owned())
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_redirection(), "{}", res.status());
-        res.headers()["location"].to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn app_for(provider: &Provider) -> TestApp {
-    let vars = provider.vars();
+    let vars = provider.vars("leptos-sessions");
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     spawn_app_with(&vars).await
 }
@@ -187,7 +68,7 @@ fn refused_with(res: &TestResponse, code: &str) {
 
 #[tokio::test]
 async fn a_first_sign_in_makes_an_account_and_the_next_one_finds_it() {
-    let Some(provider) = Provider::start().await else {
+    let Some(provider) = Provider::start(120).await else {
         return;
     };
     provider
@@ -241,7 +122,7 @@ async fn a_first_sign_in_makes_an_account_and_the_next_one_finds_it() {
 
 #[tokio::test]
 async fn every_broken_callback_is_refused_with_a_clear_page_and_no_session() {
-    let Some(provider) = Provider::start().await else {
+    let Some(provider) = Provider::start(120).await else {
         return;
     };
     let app = app_for(&provider).await;
@@ -348,7 +229,7 @@ async fn every_broken_callback_is_refused_with_a_clear_page_and_no_session() {
 
 #[tokio::test]
 async fn an_address_an_account_has_is_not_linked_without_its_owner() {
-    let Some(provider) = Provider::start().await else {
+    let Some(provider) = Provider::start(120).await else {
         return;
     };
     let app = app_for(&provider).await;
@@ -411,7 +292,7 @@ async fn an_address_an_account_has_is_not_linked_without_its_owner() {
 
 #[tokio::test]
 async fn the_last_way_in_cannot_be_unlinked_and_confirming_needs_a_linked_identity() {
-    let Some(provider) = Provider::start().await else {
+    let Some(provider) = Provider::start(120).await else {
         return;
     };
     let app = app_for(&provider).await;

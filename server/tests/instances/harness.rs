@@ -295,6 +295,8 @@ pub struct Browser {
 pub struct Reply {
     pub status: StatusCode,
     pub body: String,
+    /// Where a redirect goes.
+    pub location: Option<String>,
 }
 
 impl Browser {
@@ -345,9 +347,15 @@ impl Browser {
             .expect("request");
         self.absorb(&res);
         let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         Reply {
             status,
             body: res.text().await.unwrap_or_default(),
+            location,
         }
     }
 

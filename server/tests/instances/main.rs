@@ -603,6 +603,50 @@ async fn passkey_ceremonies_span_instances(store: Store) {
     backing.finish().await;
 }
 
+/// A sign-in with a provider started on one instance finishes on the
+/// other (the flow is in the shared store), once: the callback replayed
+/// on the first is refused.
+async fn provider_sign_in_spans_instances(store: Store) {
+    let Some(provider) = testkit::oidc_provider::OidcProvider::start(300).await else {
+        return;
+    };
+    // Every instance sends the provider the same redirect URI, as behind
+    // one public URL.
+    let mut env = provider.vars("cluster");
+    env.push(("PUBLIC_URL", "http://localhost:3000".into()));
+    let Some(backing) = backing(store, &env).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+    let path = |url: &str| url.split_once("3000").map(|(_, p)| p.to_owned()).unwrap();
+
+    let mut browser = Browser::new();
+    let started = browser.get(&a, "/auth/oidc/start?provider=mock").await;
+    let authorize = started.location.expect("sent to the provider");
+    assert!(authorize.starts_with(&provider.issuer()), "{authorize}");
+    let back = path(&provider.sign_in(&authorize, "kim").await);
+    let flow = browser.cookies.clone();
+    let done = browser.get(&b, &back).await;
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/dashboard"),
+        "{}",
+        done.body
+    );
+    assert!(browser.is_signed_in(&a).await, "one session, on both");
+
+    let mut replayer = Browser::new();
+    replayer.cookies = flow;
+    let replayed = replayer.get(&a, &back).await;
+    let refused = replayed.location.unwrap_or_default();
+    assert!(refused.contains("error=identity_failed"), "{refused}");
+    assert!(!replayer.is_signed_in(&a).await);
+    drop((a, b));
+    backing.finish().await;
+}
+
 macro_rules! scenarios {
     ($($name:ident: $scenario:ident($store:expr);)*) => {
         $(
@@ -633,4 +677,6 @@ scenarios! {
     redis_passkey_ceremonies_span_instances: passkey_ceremonies_span_instances(Store::Redis);
     postgres_rate_limits_are_one_budget_for_every_instance: one_rate_limit_budget_for_every_instance(Store::Postgres);
     redis_rate_limits_are_one_budget_for_every_instance: one_rate_limit_budget_for_every_instance(Store::Redis);
+    postgres_provider_sign_in_spans_instances: provider_sign_in_spans_instances(Store::Postgres);
+    redis_provider_sign_in_spans_instances: provider_sign_in_spans_instances(Store::Redis);
 }
