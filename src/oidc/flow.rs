@@ -236,6 +236,7 @@ impl Providers {
 }
 
 /// Why an ID token was refused (logged, never shown).
+#[derive(Debug)]
 enum Failure {
     UnknownKey,
     Claims(ClaimsVerificationError),
@@ -306,4 +307,230 @@ fn verify(
             .map(|n| n.as_str().to_owned()),
         preferred_username: claims.preferred_username().map(|u| u.as_str().to_owned()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The ID token's checks, on tokens signed here with a key the
+    //! "provider" publishes: what a real provider cannot be made to send
+    //! (a forged signature, another issuer, a wrong `azp` or `at_hash`).
+    //! The flow itself is tested against a real provider over HTTP.
+
+    use jsonwebtoken::{jwk::Jwk, Algorithm, EncodingKey, Header};
+    use openidconnect::{core::CoreJsonWebKeySet, AccessToken};
+    use p256::pkcs8::EncodePrivateKey as _;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::oidc::provider::{Provider, ProviderConfig};
+
+    const ISSUER: &str = "https://id.example";
+    const CLIENT: &str = "leptos-sessions";
+    const NOW: i64 = 1_800_000_000;
+
+    struct Signer {
+        key: EncodingKey,
+        jwk: Value,
+    }
+
+    impl Signer {
+        fn new(kid: &str) -> Self {
+            let secret = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+            let key = EncodingKey::from_ec_der(secret.to_pkcs8_der().unwrap().as_bytes());
+            let mut jwk =
+                serde_json::to_value(Jwk::from_encoding_key(&key, Algorithm::ES256).unwrap())
+                    .unwrap();
+            jwk["kid"] = kid.into();
+            jwk["use"] = "sig".into();
+            Self { key, jwk }
+        }
+
+        fn sign(&self, kid: &str, claims: &Value) -> CoreIdToken {
+            let mut header = Header::new(Algorithm::ES256);
+            header.kid = Some(kid.into());
+            let jwt = jsonwebtoken::encode(&header, claims, &self.key).unwrap();
+            serde_json::from_value(json!(jwt)).unwrap()
+        }
+    }
+
+    fn client(signer: &Signer) -> Client {
+        let config = ProviderConfig {
+            id: "idp".into(),
+            name: "IdP".into(),
+            issuer: ISSUER.into(),
+            client_id: CLIENT.into(),
+            client_secret: Some("s".into()),
+            scopes: vec![],
+            trust_email: false,
+        };
+        let metadata: openidconnect::core::CoreProviderMetadata = serde_json::from_value(json!({
+            "issuer": ISSUER,
+            "authorization_endpoint": "https://id.example/authorize",
+            "token_endpoint": "https://id.example/token",
+            "jwks_uri": "https://id.example/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        }))
+        .unwrap();
+        let keys: CoreJsonWebKeySet =
+            serde_json::from_value(json!({"keys": [signer.jwk]})).unwrap();
+        Provider::new(config, "https://app.example")
+            .unwrap()
+            .client(metadata.set_jwks(keys))
+    }
+
+    fn flow(intent: Intent) -> Flow {
+        Flow {
+            provider: "idp".into(),
+            state: "s".into(),
+            nonce: "n-1".into(),
+            verifier: "v".into(),
+            intent,
+            next: None,
+            device: None,
+            started_at: NOW - 30,
+        }
+    }
+
+    fn claims() -> Value {
+        json!({
+            "iss": ISSUER, "sub": "248289761001", "aud": CLIENT, "nonce": "n-1",
+            "iat": NOW - 5, "exp": NOW + 300,
+            "email": "jane@example.com", "email_verified": true, "name": "Jane",
+        })
+    }
+
+    fn check(token: &CoreIdToken, intent: Intent) -> Result<VerifiedIdentity, Failure> {
+        let signer = Signer::new("k1");
+        let now = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
+        let access = AccessToken::new("access-token".into());
+        verify(&client(&signer), token, &flow(intent), &access, now)
+    }
+
+    fn sign_in() -> Intent {
+        Intent::SignIn { remember: false }
+    }
+
+    fn refused_by_claims(token: &CoreIdToken) -> String {
+        match check(token, sign_in()) {
+            Err(Failure::Claims(err)) => err.to_string(),
+            other => panic!("expected a claims failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_token_gives_its_identity() {
+        let identity = check(&Signer::new("k1").sign("k1", &claims()), sign_in()).unwrap();
+        assert_eq!(identity.issuer, ISSUER);
+        assert_eq!(identity.subject, "248289761001");
+        assert_eq!(identity.email.as_deref(), Some("jane@example.com"));
+        assert!(identity.email_verified);
+        assert_eq!(identity.name.as_deref(), Some("Jane"));
+    }
+
+    #[test]
+    fn a_forged_signature_is_refused() {
+        let good: String = serde_json::from_value(
+            serde_json::to_value(Signer::new("k1").sign("k1", &claims())).unwrap(),
+        )
+        .unwrap();
+        let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+        // Another subject in the payload, the signature kept.
+        let mut forged = claims();
+        forged["sub"] = "someone-else".into();
+        parts[1] = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            forged.to_string(),
+        );
+        let token: CoreIdToken = serde_json::from_value(json!(parts.join("."))).unwrap();
+        assert!(refused_by_claims(&token).contains("ignature"), "signature");
+        // Signed by a key the provider does not publish, under its kid.
+        let other = p256::ecdsa::SigningKey::from_slice(&[9; 32]).unwrap();
+        let stranger = Signer {
+            key: EncodingKey::from_ec_der(other.to_pkcs8_der().unwrap().as_bytes()),
+            jwk: Value::Null,
+        };
+        refused_by_claims(&stranger.sign("k1", &claims()));
+    }
+
+    #[test]
+    fn a_key_the_provider_does_not_publish_asks_for_its_keys_again() {
+        let token = Signer::new("k1").sign("k2", &claims());
+        assert!(matches!(check(&token, sign_in()), Err(Failure::UnknownKey)));
+    }
+
+    #[test]
+    fn another_issuer_audience_party_expiry_or_nonce_is_refused() {
+        let cases: [(&str, Value); 6] = [
+            ("iss", json!("https://evil.example")),
+            ("aud", json!("another-app")),
+            ("aud", json!([CLIENT, "another-app"])), // several audiences, no azp
+            ("exp", json!(NOW - 1)),
+            ("nonce", json!("n-2")),
+            ("nonce", Value::Null),
+        ];
+        for (claim, value) in cases {
+            let mut c = claims();
+            if value.is_null() {
+                c.as_object_mut().unwrap().remove(claim);
+            } else {
+                c[claim] = value.clone();
+            }
+            refused_by_claims(&Signer::new("k1").sign("k1", &c));
+        }
+        let mut c = claims();
+        c["aud"] = json!([CLIENT, "another-app"]);
+        c["azp"] = json!("another-app");
+        refused_by_claims(&Signer::new("k1").sign("k1", &c));
+        // Even named the authorized party, this client does not trust the
+        // other audience (OpenID Connect Core 3.1.3.7, step 3).
+        c["azp"] = json!(CLIENT);
+        refused_by_claims(&Signer::new("k1").sign("k1", &c));
+        c["aud"] = json!([CLIENT]);
+        assert!(check(&Signer::new("k1").sign("k1", &c), sign_in()).is_ok());
+    }
+
+    #[test]
+    fn at_hash_must_match_the_access_token() {
+        let mut c = claims();
+        c["at_hash"] = json!("AAAAAAAAAAAAAAAAAAAAAA");
+        let token = Signer::new("k1").sign("k1", &c);
+        assert!(matches!(
+            check(&token, sign_in()),
+            Err(Failure::AccessTokenHash)
+        ));
+        // The left half of SHA-256 of "access-token", base64url.
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(b"access-token");
+        c["at_hash"] = json!(base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            &digest[..16]
+        ));
+        assert!(check(&Signer::new("k1").sign("k1", &c), sign_in()).is_ok());
+    }
+
+    #[test]
+    fn a_confirmation_needs_a_sign_in_after_it_began() {
+        let confirm = || Intent::Confirm {
+            session: "s".into(),
+        };
+        let mut c = claims();
+        c["auth_time"] = json!(NOW - 3600);
+        let stale = Signer::new("k1").sign("k1", &c);
+        assert!(matches!(
+            check(&stale, confirm()),
+            Err(Failure::StaleSignIn)
+        ));
+        // The same token signs in (no recency asked of a sign-in).
+        assert!(check(&stale, sign_in()).is_ok());
+        c["auth_time"] = json!(NOW - 10);
+        assert!(check(&Signer::new("k1").sign("k1", &c), confirm()).is_ok());
+        // No auth_time: the token's issue time stands in.
+        let mut old = claims();
+        old["iat"] = json!(NOW - 3600);
+        assert!(matches!(
+            check(&Signer::new("k1").sign("k1", &old), confirm()),
+            Err(Failure::StaleSignIn)
+        ));
+    }
 }

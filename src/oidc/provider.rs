@@ -135,7 +135,7 @@ struct Discovered {
 }
 
 impl Provider {
-    fn new(config: ProviderConfig, origin: &str) -> Result<Self, Error> {
+    pub(crate) fn new(config: ProviderConfig, origin: &str) -> Result<Self, Error> {
         let issuer = IssuerUrl::new(config.issuer.clone())
             .map_err(|_| Error::Invalid("a provider's issuer is not a URL"))?;
         let redirect = RedirectUrl::new(format!(
