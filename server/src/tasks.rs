@@ -76,7 +76,7 @@ pub async fn discover_providers(auth: Auth, mut shutdown: watch::Receiver<bool>)
     let providers = auth.identity_providers().clone();
     let mut pause = Duration::from_secs(5);
     loop {
-        let missing = providers.discover_missing().await;
+        let missing = providers.discover_missing(auth.now()).await;
         if missing == 0 {
             break;
         }

@@ -9,7 +9,7 @@
 
 use std::{
     sync::{Arc, RwLock},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use openidconnect::{
@@ -18,10 +18,13 @@ use openidconnect::{
     JsonWebKeySet, RedirectUrl,
 };
 
+use time::OffsetDateTime;
+
 use crate::Error;
 
-/// The shortest time between two fetches of a provider's keys.
-pub const KEYS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// The shortest time between two fetches of a provider's keys (on the
+/// engine's clock).
+pub const KEYS_REFRESH_INTERVAL: time::Duration = time::Duration::seconds(30);
 
 /// How long a request to a provider may take.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -131,7 +134,7 @@ pub(crate) struct Provider {
 #[derive(Clone)]
 struct Discovered {
     metadata: CoreProviderMetadata,
-    keys_fetched: Instant,
+    keys_fetched: OffsetDateTime,
 }
 
 impl Provider {
@@ -159,26 +162,30 @@ impl Provider {
             .clone()
     }
 
-    fn keep(&self, metadata: CoreProviderMetadata) {
+    fn keep(&self, metadata: CoreProviderMetadata, at: OffsetDateTime) {
         *self
             .discovered
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Discovered {
             metadata,
-            keys_fetched: Instant::now(),
+            keys_fetched: at,
         });
     }
 
     /// Fetches discovery and keys (`openidconnect` checks the document's
     /// issuer is the configured one).
-    async fn discover(&self, http: &reqwest::Client) -> Result<CoreProviderMetadata, Error> {
+    async fn discover(
+        &self,
+        http: &reqwest::Client,
+        now: OffsetDateTime,
+    ) -> Result<CoreProviderMetadata, Error> {
         let metadata = CoreProviderMetadata::discover_async(self.issuer.clone(), http)
             .await
             .map_err(|err| {
                 tracing::warn!(provider = %self.config.id, error = %err, "OpenID discovery failed");
                 Error::ProviderUnavailable
             })?;
-        self.keep(metadata.clone());
+        self.keep(metadata.clone(), now);
         tracing::info!(provider = %self.config.id, "OpenID provider discovered");
         Ok(metadata)
     }
@@ -187,10 +194,11 @@ impl Provider {
     pub(crate) async fn metadata(
         &self,
         http: &reqwest::Client,
+        now: OffsetDateTime,
     ) -> Result<CoreProviderMetadata, Error> {
         match self.kept() {
             Some(found) => Ok(found.metadata),
-            None => self.discover(http).await,
+            None => self.discover(http, now).await,
         }
     }
 
@@ -199,9 +207,10 @@ impl Provider {
     pub(crate) async fn refreshed_keys(
         &self,
         http: &reqwest::Client,
+        now: OffsetDateTime,
     ) -> Option<CoreProviderMetadata> {
         let kept = self.kept()?;
-        if kept.keys_fetched.elapsed() < KEYS_REFRESH_INTERVAL {
+        if now - kept.keys_fetched < KEYS_REFRESH_INTERVAL {
             return None;
         }
         let keys = JsonWebKeySet::fetch_async(kept.metadata.jwks_uri(), http)
@@ -211,7 +220,7 @@ impl Provider {
             })
             .ok()?;
         let metadata = kept.metadata.set_jwks(keys);
-        self.keep(metadata.clone());
+        self.keep(metadata.clone(), now);
         tracing::info!(provider = %self.config.id, "provider's keys fetched again");
         Some(metadata)
     }
@@ -334,12 +343,12 @@ impl Providers {
         self.list.iter().find(|p| p.config.id == id)
     }
 
-    /// Fetches discovery for every provider that has none yet; returns how
-    /// many still have none (the caller tries again later).
-    pub async fn discover_missing(&self) -> usize {
+    /// Fetches discovery for every provider that has none yet, at `now`;
+    /// returns how many still have none (the caller tries again later).
+    pub async fn discover_missing(&self, now: OffsetDateTime) -> usize {
         let mut missing = 0;
         for provider in self.list.iter() {
-            if provider.kept().is_none() && provider.discover(&self.http).await.is_err() {
+            if provider.kept().is_none() && provider.discover(&self.http, now).await.is_err() {
                 missing += 1;
             }
         }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 pub struct OidcProvider {
     child: std::process::Child,
     port: u16,
+    token_secs: u32,
     http: reqwest::Client,
 }
 
@@ -40,27 +41,52 @@ impl OidcProvider {
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new(bin)
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let child = Self::spawn(&bin, port, token_secs);
+        let provider = Self {
+            child,
+            port,
+            token_secs,
+            http,
+        };
+        provider.ready().await;
+        Some(provider)
+    }
+
+    /// Stops it and starts a new one on the same port: the same issuer
+    /// with new signing keys (as a provider that rotated them), and none of
+    /// the old one's users.
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let bin = Self::bin().expect("installed");
+        self.child = Self::spawn(&bin, self.port, self.token_secs);
+        self.ready().await;
+    }
+
+    fn spawn(bin: &Path, port: u16, token_secs: u32) -> std::process::Child {
+        std::process::Command::new(bin)
             .args(["--port", &port.to_string()])
             .args(["--token-max-age", &token_secs.to_string()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("oidc-provider-mock starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let provider = Self { child, port, http };
-        let discovery = format!("{}/.well-known/openid-configuration", provider.issuer());
+            .expect("oidc-provider-mock starts")
+    }
+
+    async fn ready(&self) {
+        let discovery = format!("{}/.well-known/openid-configuration", self.issuer());
         for _ in 0..200 {
-            let answer = provider.http.get(&discovery).send().await;
+            let answer = self.http.get(&discovery).send().await;
             if answer.is_ok_and(|r| r.status().is_success()) {
-                return Some(provider);
+                return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("oidc-provider-mock did not answer on port {port}");
+        panic!("oidc-provider-mock did not answer on port {}", self.port);
     }
 
     /// Its issuer (and base URL).

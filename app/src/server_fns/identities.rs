@@ -104,7 +104,7 @@ pub async fn identity_providers() -> Result<Vec<ProviderButton>, AppError> {
 /// sends it to the provider.
 ///
 /// # Errors
-/// [`AppError::NotFound`] for an unknown provider,
+/// [`AppError::IdentityFailed`] for an unknown provider,
 /// [`AppError::ProviderUnavailable`], [`AppError::TooManyAttempts`].
 #[server(prefix = "/auth/oidc", endpoint = "start", input = GetUrl)]
 pub async fn start_identity_sign_in(
@@ -341,7 +341,12 @@ async fn start(
     let (token, url) = ctx
         .auth
         .identity_start(provider, intent, next, device_cookie(ctx))
-        .await?;
+        .await
+        .map_err(|err| match err {
+            // No such provider (a stale link, or none configured).
+            engine::Error::NotFound => AppError::IdentityFailed,
+            err => err.into(),
+        })?;
     session::set_cookie(&ctx.cookies.flow_cookie(token.expose()));
     leptos_axum::redirect(&url);
     Ok(())

@@ -121,6 +121,57 @@ async fn a_first_sign_in_makes_an_account_and_the_next_one_finds_it() {
 }
 
 #[tokio::test]
+async fn without_providers_there_are_no_buttons_and_no_callback() {
+    let app = spawn_app_with(&[]).await;
+    let login = app.get("/login").await;
+    assert!(
+        !login.body.contains("Sign in with Mock"),
+        "no provider button"
+    );
+    assert!(!login.body.contains("provider-links"));
+    assert_eq!(
+        app.get("/auth/oidc/mock/callback?code=c&state=s")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let mut browser = Browser::new();
+    let start = app
+        .visit(&mut browser, "/auth/oidc/start?provider=mock")
+        .await;
+    assert_eq!(location(&start), "/login?error=identity_failed");
+    assert!(!browser.cookies.contains_key("__Host-oidc"), "no flow");
+}
+
+#[tokio::test]
+async fn keys_the_provider_rotated_are_fetched_again_but_not_at_every_token() {
+    let Some(mut provider) = Provider::start(120).await else {
+        return;
+    };
+    let app = app_for(&provider).await;
+    let mut first = Browser::new();
+    assert_eq!(
+        location(&sign_in(&app, &provider, &mut first, "kai").await),
+        "/dashboard"
+    );
+    // The provider comes back with new signing keys.
+    provider.restart().await;
+    // Moments after the keys were fetched, a token under a key they lack
+    // is refused rather than fetching them again: at most every 30 s.
+    let mut soon = Browser::new();
+    refused_with(
+        &sign_in(&app, &provider, &mut soon, "kai").await,
+        "identity_failed",
+    );
+    app.clock.advance(time::Duration::seconds(31));
+    let mut later = Browser::new();
+    let res = sign_in(&app, &provider, &mut later, "kai").await;
+    assert_eq!(location(&res), "/dashboard", "the new keys were fetched");
+    let page = app.visit(&mut later, "/dashboard").await;
+    assert!(page.body.contains("kai"), "the same account");
+}
+
+#[tokio::test]
 async fn every_broken_callback_is_refused_with_a_clear_page_and_no_session() {
     let Some(provider) = Provider::start(120).await else {
         return;
