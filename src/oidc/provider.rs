@@ -253,10 +253,15 @@ impl std::fmt::Debug for Providers {
 }
 
 impl Default for Providers {
+    /// None (no request is ever made).
     fn default() -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         Self {
             list: Arc::default(),
-            http: reqwest::Client::new(),
+            http,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The end of every sign-in, whatever proved it (a password, a passkey):
+//! The end of every sign-in, whatever proved it (a password, a passkey, a
+//! mailed link or code, a sign-in provider):
 //! the session the browser came with is dropped, the new session's cookies
 //! are set (its token, its first refresh token, a CSRF token bound to it,
 //! and this browser's device token renewed for the account), the session

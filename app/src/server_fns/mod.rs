@@ -23,7 +23,8 @@
 //! - [`reply`]: the one answer wrapper (a span per function, `no-store`, a
 //!   redirect for a plain form post); the error's status comes from the
 //!   error itself, set by the server for every server function;
-//! - [`completion`]: the end of every sign-in (password or passkey).
+//! - [`completion`]: the end of every sign-in (password, passkey, mailed
+//!   link or code, or a sign-in provider).
 //!
 //! The areas use these and never each other (a test checks the modules
 //! import one another in no loop).

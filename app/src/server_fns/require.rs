@@ -46,9 +46,10 @@ pub struct CredentialAttempt<'a> {
 }
 
 impl Require<LinkHolder> {
-    /// Anyone holding a link from a mail (or asking for one), within the
-    /// client address's budget: links are signed-out credentials, so each
-    /// use spends from the same budget as a sign-in.
+    /// Anyone holding a link from a mail (or asking for one), or coming
+    /// back from a sign-in provider, within the client address's budget:
+    /// links and provider callbacks are signed-out credentials, so each use
+    /// spends from the same budget as a sign-in.
     #[must_use]
     pub fn link_holder() -> Self {
         Self(LinkHolder)
