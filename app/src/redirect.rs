@@ -29,7 +29,6 @@ pub fn via(form: &str, page: &str) -> String {
 }
 
 /// `path` as a query value.
-#[cfg(feature = "ssr")]
 #[must_use]
 pub fn encoded(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string()

@@ -328,9 +328,7 @@ impl Providers {
     /// configured.
     #[must_use]
     pub fn of_issuer(&self, issuer: &str) -> Option<(&str, &str)> {
-        self.list
-            .iter()
-            .find(|p| p.config.issuer.trim_end_matches('/') == issuer.trim_end_matches('/'))
+        self.by_issuer(issuer)
             .map(|p| (p.config.id.as_str(), p.config.name.as_str()))
     }
 
@@ -338,10 +336,15 @@ impl Providers {
     /// addresses it says it verified.
     #[must_use]
     pub fn trusts_email_of(&self, issuer: &str) -> bool {
-        self.list.iter().any(|p| {
-            p.config.trust_email
-                && p.config.issuer.trim_end_matches('/') == issuer.trim_end_matches('/')
-        })
+        self.by_issuer(issuer).is_some_and(|p| p.config.trust_email)
+    }
+
+    /// The provider whose issuer is `issuer` (a trailing slash aside).
+    fn by_issuer(&self, issuer: &str) -> Option<&Provider> {
+        let issuer = issuer.trim_end_matches('/');
+        self.list
+            .iter()
+            .find(|p| p.config.issuer.trim_end_matches('/') == issuer)
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&Provider> {

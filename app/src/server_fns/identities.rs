@@ -37,22 +37,11 @@ impl ProviderButton {
     /// The link that starts a sign-in with it, then goes to `next`.
     #[must_use]
     pub fn start_url(&self, next: &str) -> String {
-        // Percent-encodes all but RFC 3986's unreserved characters (the
-        // id has only those).
-        let escape = |raw: &str| {
-            raw.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                        char::from(b).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect::<String>()
-        };
-        let mut url = format!("/auth/oidc/start?provider={}", escape(&self.id));
+        use crate::redirect::encoded;
+        let mut url = format!("/auth/oidc/start?provider={}", encoded(&self.id));
         if !next.is_empty() {
             url.push_str("&next=");
-            url.push_str(&escape(next));
+            url.push_str(&encoded(next));
         }
         url
     }
@@ -283,16 +272,18 @@ pub async fn list_identities() -> Result<IdentitiesPage, AppError> {
                 .identities(auth.user.id)
                 .await?
                 .into_iter()
-                .map(|i| IdentityView {
-                    provider: providers
-                        .of_issuer(&i.issuer)
-                        .map_or(i.issuer.as_str(), |(_, name)| name)
-                        .to_owned(),
-                    provider_id: providers.of_issuer(&i.issuer).map(|(id, _)| id.to_owned()),
-                    label: i.label,
-                    created_at: i.created_at.unix_timestamp(),
-                    issuer: i.issuer,
-                    subject: i.subject,
+                .map(|i| {
+                    let configured = providers.of_issuer(&i.issuer);
+                    IdentityView {
+                        provider: configured
+                            .map_or(i.issuer.as_str(), |(_, name)| name)
+                            .to_owned(),
+                        provider_id: configured.map(|(id, _)| id.to_owned()),
+                        label: i.label,
+                        created_at: i.created_at.unix_timestamp(),
+                        issuer: i.issuer,
+                        subject: i.subject,
+                    }
                 })
                 .collect();
             Ok(IdentitiesPage {

@@ -409,3 +409,67 @@ fn a_refresh_grace_period_past_a_minute_is_refused() {
         .to_string();
     assert!(err.contains("refresh grace period is at most 60s"), "{err}");
 }
+
+/// What `docs/CONFIGURATION.md` promises of the provider variables.
+#[test]
+fn providers_are_read_with_their_defaults_and_their_mistakes_named() {
+    assert!(Config::from_vars(&vars(&[]), leptos())
+        .unwrap()
+        .providers
+        .is_empty());
+    let base = [
+        ("OIDC_PROVIDERS", "google, work-sso"),
+        ("OIDC_GOOGLE_ISSUER", "https://accounts.google.com"),
+        ("OIDC_GOOGLE_CLIENT_ID", "g"),
+        ("OIDC_GOOGLE_CLIENT_SECRET", "g-s3cret"),
+        ("OIDC_GOOGLE_NAME", "Google"),
+        ("OIDC_GOOGLE_TRUST_EMAIL", "true"),
+        ("OIDC_WORK_SSO_ISSUER", "http://127.0.0.1:9400"),
+        ("OIDC_WORK_SSO_CLIENT_ID", "w"),
+        ("OIDC_WORK_SSO_SCOPES", "openid,email groups"),
+    ];
+    let config = Config::from_vars(&vars(&base), leptos()).unwrap();
+    let [google, work] = config.providers.as_slice() else {
+        panic!("two providers: {:?}", config.providers);
+    };
+    assert_eq!(
+        (google.id.as_str(), google.name.as_str()),
+        ("google", "Google")
+    );
+    assert!(google.trust_email);
+    assert_eq!(google.scopes, ["email", "profile"], "the default scopes");
+    assert_eq!(
+        (work.name.as_str(), work.client_secret.as_deref()),
+        ("work-sso", None)
+    );
+    assert_eq!(
+        work.scopes,
+        ["email", "groups"],
+        "openid is always asked for"
+    );
+    assert!(!work.trust_email, "not trusted by default");
+    assert!(
+        !format!("{config:?}").contains("g-s3cret"),
+        "the secret never shows"
+    );
+
+    let broken = |key: &str, value: Option<&str>| {
+        let mut v = vars(&base);
+        match value {
+            Some(value) => v.insert(key.to_owned(), value.to_owned()),
+            None => v.remove(key),
+        };
+        Config::from_vars(&v, leptos()).unwrap_err().to_string()
+    };
+    assert!(broken("OIDC_GOOGLE_ISSUER", None).contains("OIDC_GOOGLE_ISSUER"));
+    assert!(broken("OIDC_WORK_SSO_CLIENT_ID", None).contains("OIDC_WORK_SSO_CLIENT_ID"));
+    assert!(broken("OIDC_GOOGLE_TRUST_EMAIL", Some("yes")).contains("true or false"));
+    assert!(broken("OIDC_PROVIDERS", Some("google,google")).contains("each provider once"));
+    assert!(broken("OIDC_PROVIDERS", Some("Google")).contains("a-z, 0-9 and -"));
+    assert!(broken("OIDC_GOOGLE_ISSUER", Some("not a url")).contains("not a URL"));
+    // Production wants https issuers.
+    let mut v = vars(&PROD);
+    v.extend(vars(&base));
+    let err = Config::from_vars(&v, leptos()).unwrap_err().to_string();
+    assert!(err.contains("https in production"), "{err}");
+}

@@ -141,6 +141,14 @@ async fn without_providers_there_are_no_buttons_and_no_callback() {
         .await;
     assert_eq!(location(&start), "/login?error=identity_failed");
     assert!(!browser.cookies.contains_key("__Host-oidc"), "no flow");
+    // Nor an entry for the providers page in the account menu.
+    let mut signed = app.signed_up("nobody-linked").await;
+    let dashboard = app.visit(&mut signed, "/dashboard").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(
+        !dashboard.body.contains("/account/providers"),
+        "no menu entry"
+    );
 }
 
 #[tokio::test]

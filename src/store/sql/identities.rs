@@ -22,12 +22,15 @@ fn identity_from_row<DB: Dialect>(row: &DB::Row) -> Result<IdentityRecord, Error
     })
 }
 
-/// Maps a unique violation of the statement that inserts the identity.
-fn identity_taken(err: sqlx::Error) -> Error {
-    if is_unique_violation(&err) {
-        Error::IdentityTaken
-    } else {
-        err.into()
+/// A statement's unique violation as `taken`, any other failure as a
+/// storage error.
+fn taken(taken: Error) -> impl FnOnce(sqlx::Error) -> Error {
+    move |err| {
+        if is_unique_violation(&err) {
+            taken
+        } else {
+            err.into()
+        }
     }
 }
 
@@ -68,7 +71,7 @@ impl<DB: Dialect> IdentityStore for SqlStore<DB> {
             &insert_values(i, &user),
         )
         .await
-        .map_err(identity_taken)?;
+        .map_err(taken(Error::IdentityTaken))?;
         Ok(())
     }
 
@@ -92,16 +95,10 @@ impl<DB: Dialect> IdentityStore for SqlStore<DB> {
             ],
         )
         .await
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                Error::UsernameTaken
-            } else {
-                err.into()
-            }
-        })?;
+        .map_err(taken(Error::UsernameTaken))?;
         DB::execute(&mut *tx, INSERT_IDENTITY, &insert_values(i, &user))
             .await
-            .map_err(identity_taken)?;
+            .map_err(taken(Error::IdentityTaken))?;
         if let Some(address) = email {
             // Verified by the provider: the partial unique index keeps one
             // account per verified address.
@@ -117,13 +114,7 @@ impl<DB: Dialect> IdentityStore for SqlStore<DB> {
                 ],
             )
             .await
-            .map_err(|err| {
-                if is_unique_violation(&err) {
-                    Error::EmailTaken
-                } else {
-                    err.into()
-                }
-            })?;
+            .map_err(taken(Error::EmailTaken))?;
         }
         tx.commit().await?;
         Ok(())
