@@ -82,19 +82,3 @@ pub fn ProviderConfirm(
         </Suspense>
     }
 }
-
-/// The account menu's entry for the providers page, when the site has any.
-#[component]
-pub fn ProvidersMenuEntry() -> impl IntoView {
-    let providers = OnceResource::new(identity_providers());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let any = providers.await.is_ok_and(|list| !list.is_empty());
-                any.then(|| view! {
-                    <li><a href=crate::paths::PROVIDERS>"Sign-in providers"</a></li>
-                })
-            })}
-        </Suspense>
-    }
-}

@@ -10,10 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::{
-        in_place_form::InPlaceForm, protected::signed_in, provider_links::ProvidersMenuEntry,
-        session_facts::SessionFacts,
-    },
+    components::{in_place_form::InPlaceForm, protected::signed_in, session_facts::SessionFacts},
     csrf::CsrfField,
     format::utc,
     server_fns::account::{load_dashboard, DismissNotice, NoticeView},
@@ -61,7 +58,9 @@ pub fn DashboardPage() -> impl IntoView {
                     <ul class="links">
                         <li><a href="/account/passkeys">"Passkeys"</a></li>
                         <li><a href="/account/email">"Email address"</a></li>
-                        <ProvidersMenuEntry />
+                        {d.providers.then(|| view! {
+                            <li><a href=crate::paths::PROVIDERS>"Sign-in providers"</a></li>
+                        })}
                         <li><a href="/account/password">"Change your password"</a></li>
                         <li><a href="/account/delete">"Delete your account"</a></li>
                     </ul>

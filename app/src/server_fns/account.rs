@@ -77,6 +77,9 @@ pub struct Dashboard {
     pub notices: Vec<NoticeView>,
     /// Recent auth events, newest first.
     pub events: Vec<EventView>,
+    /// Whether the site has sign-in providers (the account menu then links
+    /// their page).
+    pub providers: bool,
     /// Server time when rendered (Unix seconds), for countdowns.
     pub now: i64,
 }
@@ -102,6 +105,7 @@ pub async fn load_dashboard() -> Result<Dashboard, AppError> {
                     .map(|n| ssr::notice_view(&auth, n))
                     .collect(),
                 events: activity.events.into_iter().map(ssr::event_view).collect(),
+                providers: !ctx.auth.identity_providers().is_empty(),
                 now: ctx.auth.now().unix_timestamp(),
             })
         })

@@ -118,6 +118,9 @@ async fn a_first_sign_in_makes_an_account_and_the_next_one_finds_it() {
     let page = app.visit(&mut again, "/dashboard").await;
     assert!(page.body.contains("alice"), "{}", page.body);
     assert_eq!(user_id(&app, "alice-2").await, None);
+
+    // The account menu links the providers page.
+    assert!(page.body.contains("/account/providers"), "{}", page.body);
 }
 
 #[tokio::test]
