@@ -1471,6 +1471,107 @@ async fn stranger_caused_events_are_one_counted_line_a_day(b: Backend) {
     assert_eq!(b.users.activity(id, 0, 10).await.unwrap().events, all);
 }
 
+/// What the dashboard reads (`activity`) is, after every kind of write to
+/// an account's notices and events, what the plain lists read: a store
+/// that keeps it between writes (SQLite, one instance) forgets it on each.
+async fn the_dashboards_lists_follow_every_write(b: Backend) {
+    let (ray, _, _) = signed_in(&b, "ray").await;
+    let (sam, _, _) = signed_in(&b, "sam").await;
+    let id = ray.user.id;
+    let at = now();
+    let fresh = |b: &Backend| {
+        let users = b.users.clone();
+        async move {
+            let notices = users.list_notices(id, 5).await.unwrap();
+            let events = users.list_events(id, 10).await.unwrap();
+            (notices, events)
+        }
+    };
+    let shown = |b: &Backend| {
+        let users = b.users.clone();
+        async move {
+            let activity = users.activity(id, 5, 10).await.unwrap();
+            (activity.notices, activity.events)
+        }
+    };
+    let event = |kind, created_at| AuthEvent {
+        kind,
+        session_ref: None,
+        ip_address: Some("203.0.113.7".to_owned()),
+        user_agent: None,
+        created_at,
+        count: 1,
+    };
+    let notice = |created_at| Notice {
+        kind: NoticeKind::NewDevice,
+        count: 0,
+        ip_address: None,
+        user_agent: None,
+        created_at,
+    };
+    // Read once, so a keeping store has something to forget each time.
+    assert_eq!(shown(&b).await, fresh(&b).await);
+
+    let old = at - Duration::days(100);
+    b.users
+        .record_event(Some(id), &event(AuthEventKind::SignIn, old))
+        .await
+        .unwrap();
+    assert_eq!(shown(&b).await.1.len(), 1, "an event");
+    assert_eq!(shown(&b).await, fresh(&b).await);
+
+    // A grouped kind counts on today's line instead of adding one.
+    for _ in 0..2 {
+        b.users
+            .record_event(Some(id), &event(AuthEventKind::SignInLocked, at))
+            .await
+            .unwrap();
+    }
+    assert_eq!(shown(&b).await.1[0].count, 2, "a grouped event counted");
+    assert_eq!(shown(&b).await, fresh(&b).await);
+
+    // Another account's writes leave these lists as they are.
+    b.users
+        .record_event(Some(sam.user.id), &event(AuthEventKind::SignIn, at))
+        .await
+        .unwrap();
+    b.users
+        .add_notice(sam.user.id, &notice(at), None)
+        .await
+        .unwrap();
+    assert_eq!(shown(&b).await, fresh(&b).await);
+
+    b.users.add_notice(id, &notice(old), None).await.unwrap();
+    b.users.add_notice(id, &notice(at), None).await.unwrap();
+    let (notices, _) = shown(&b).await;
+    assert_eq!(notices.len(), 2, "the notices");
+    assert_eq!(shown(&b).await, fresh(&b).await);
+
+    assert!(b
+        .users
+        .dismiss_notice(id, notices[0].id, at + Duration::seconds(1), None)
+        .await
+        .unwrap());
+    assert_eq!(shown(&b).await.0.len(), 1, "a notice dismissed");
+    assert_eq!(shown(&b).await, fresh(&b).await);
+
+    // The clean-up of old rows, which names no account.
+    b.users
+        .delete_events_before(at - Duration::days(30))
+        .await
+        .unwrap();
+    let (notices, events) = shown(&b).await;
+    assert_eq!((notices.len(), events.len()), (0, 1), "old rows gone");
+    assert_eq!(shown(&b).await, fresh(&b).await);
+
+    assert!(b.users.delete_user(id, None).await.unwrap());
+    assert_eq!(
+        shown(&b).await,
+        (Vec::new(), Vec::new()),
+        "the account gone"
+    );
+}
+
 async fn ceremonies_are_taken_once_until_they_expire(b: Backend) {
     let at = now();
     let key = SessionToken::generate().hash();
@@ -1900,6 +2001,7 @@ macro_rules! conformance {
                 queued_mail_is_claimed_by_one_sender_until_sent,
                 concurrent_senders_claim_each_message_once,
                 a_notice_and_a_farewell_are_mailed_in_their_own_transaction,
+                the_dashboards_lists_follow_every_write,
             );
         }
     };

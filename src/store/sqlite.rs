@@ -31,8 +31,9 @@ pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateErro
 /// for a web server: WAL (readers never wait for the writer),
 /// `synchronous=NORMAL` (safe with WAL), a busy timeout (writers queue
 /// instead of failing), foreign keys on. One instance per file, so the
-/// revocations are announced in process and the rate limits are kept in
-/// memory (no shared counters).
+/// revocations are announced in process, the rate limits are kept in
+/// memory (no shared counters), and the dashboard's lists are kept between
+/// the writes that change them ([`SqliteStore::sole_writer`]).
 ///
 /// # Errors
 /// A malformed URL, a file that cannot be opened, or a failed migration.
@@ -51,7 +52,7 @@ pub async fn open(settings: &StoreSettings<'_>) -> Result<OpenedDatabase, OpenEr
         .await
         .map_err(OpenError::Database)?;
     migrate(&pool).await?;
-    let store = Arc::new(SqliteStore::new(pool.clone()));
+    let store = Arc::new(SqliteStore::new(pool.clone()).sole_writer());
     Ok(OpenedDatabase {
         database: Database::new(SqliteDatabase(pool)),
         users: store.clone(),

@@ -81,6 +81,12 @@ fn unavailable(name: &str, why: &str) -> Option<Backend> {
 /// SQLite in a temporary file (a file, not memory: the concurrency tests
 /// need several connections to one database).
 pub async fn sqlite() -> Option<Backend> {
+    sqlite_store(false).await
+}
+
+/// SQLite, its store keeping the dashboard's lists between writes or not
+/// (the server keeps them: one instance writes the file).
+async fn sqlite_store(sole_writer: bool) -> Option<Backend> {
     let dir = tempfile::tempdir().ok()?;
     let options = SqliteConnectOptions::from_str(&format!(
         "sqlite://{}",
@@ -99,7 +105,12 @@ pub async fn sqlite() -> Option<Backend> {
     engine::store::sqlite::migrate(&pool)
         .await
         .expect("migrate");
-    let store = Arc::new(engine::store::sqlite::SqliteStore::new(pool));
+    let store = engine::store::sqlite::SqliteStore::new(pool);
+    let store = Arc::new(if sole_writer {
+        store.sole_writer()
+    } else {
+        store
+    });
     Some(Backend {
         users: store.clone(),
         sessions: store.clone(),
@@ -109,10 +120,11 @@ pub async fn sqlite() -> Option<Backend> {
     })
 }
 
-/// SQLite behind the in-process session cache: the cache must keep every
-/// contract of the store it fronts (within one instance).
+/// SQLite as the server opens it, behind the in-process session cache and
+/// keeping the dashboard's lists between writes: the caches must keep
+/// every contract of the store they front (within one instance).
 pub async fn cached_sqlite() -> Option<Backend> {
-    let sql = sqlite().await?;
+    let sql = sqlite_store(true).await?;
     let sessions = Arc::new(engine::store::cache::CachedSessions::new(
         sql.sessions,
         time::Duration::seconds(30),

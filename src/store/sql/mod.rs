@@ -11,8 +11,11 @@
 //! `sessions.rs`, `refresh.rs` (refresh-token families), `counters.rs`
 //! (shared rate-limit counters), `email.rs` (addresses, links, the
 //! outbox), `passkeys.rs` (passkeys and their
-//! ceremonies), `identities.rs` (identities at OpenID Connect providers).
+//! ceremonies), `identities.rs` (identities at OpenID Connect providers);
+//! and `activity_cache.rs`, the dashboard's lists kept in memory where one
+//! instance writes.
 
+mod activity_cache;
 mod counters;
 mod dialect;
 pub(crate) mod email;
@@ -22,24 +25,31 @@ mod refresh;
 mod sessions;
 mod users;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::{pool::PoolConnection, Database, Pool};
 use time::OffsetDateTime;
 
+use self::activity_cache::ActivityCache;
 pub use self::dialect::{Dialect, RowsAffected, Value};
 use super::{ExpiredDeletion, Readiness};
-use crate::{record::UserSummary, Error};
+use crate::{id::UserId, record::UserSummary, Error};
 
 /// Users, events, sessions and refresh tokens in one SQL database.
 #[derive(Debug)]
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
+    /// The dashboard's lists between writes, when this process is the
+    /// database's only writer ([`SqlStore::sole_writer`]).
+    activity: Option<Arc<ActivityCache>>,
 }
 
 impl<DB: Database> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            activity: self.activity.clone(),
         }
     }
 }
@@ -48,7 +58,47 @@ impl<DB: Dialect> SqlStore<DB> {
     /// Wraps a migrated pool.
     #[must_use]
     pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            activity: None,
+        }
+    }
+
+    /// The store of a database no other process writes (SQLite, one
+    /// instance): it keeps the dashboard's lists between the writes that
+    /// change them (`activity_cache.rs`).
+    #[must_use]
+    pub fn sole_writer(mut self) -> Self {
+        self.activity = Some(Arc::default());
+        self
+    }
+
+    /// Runs `write`, a change to the notices or events of `user` (of every
+    /// account: `None`), then forgets the kept lists it changed. Where lists
+    /// are kept, the two run in a task of their own, to the end: a request
+    /// dropped mid-write (the browser gone) must not leave a committed
+    /// change behind a list kept from before it.
+    async fn changing_activity<T: Send + 'static>(
+        &self,
+        user: Option<UserId>,
+        write: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+    ) -> Result<T, Error> {
+        let Some(cache) = self.activity.clone() else {
+            return write.await;
+        };
+        let task = tokio::spawn(async move {
+            let written = write.await;
+            match user {
+                Some(user) => cache.forget(user),
+                None => cache.forget_all(),
+            }
+            written
+        });
+        match task.await {
+            Ok(written) => written,
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(err) => Err(Error::storage(err)),
+        }
     }
 
     async fn conn(&self) -> Result<PoolConnection<DB>, Error> {

@@ -93,48 +93,14 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     }
 
     async fn record_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error> {
-        let user_id = user_id.map(|id| id.to_string());
-        if let (Some(user), true) = (&user_id, event.kind.is_grouped()) {
-            // Today's line of this kind, if there is one, counts it. (Two
-            // racing first events of a day can make two lines: harmless.)
-            let day = event.created_at.replace_time(time::Time::MIDNIGHT);
-            let counted = self
-                .execute(
-                    "UPDATE auth_events SET count = count + 1, created_at = $1, \
-                     ip_address = $2, user_agent = $3, session_ref = $4 \
-                     WHERE id = (SELECT id FROM auth_events \
-                       WHERE user_id = $5 AND kind = $6 AND created_at >= $7 \
-                       ORDER BY id DESC LIMIT 1)",
-                    &[
-                        Value::Int(ts(event.created_at)),
-                        Value::OptText(event.ip_address.as_deref()),
-                        Value::OptText(event.user_agent.as_deref()),
-                        Value::OptText(event.session_ref.as_deref()),
-                        Value::Text(user),
-                        Value::Text(event.kind.as_str()),
-                        Value::Int(ts(day)),
-                    ],
-                )
-                .await?;
-            if counted > 0 {
-                return Ok(());
-            }
-        }
-        self.execute(
-            "INSERT INTO auth_events \
-             (user_id, kind, session_ref, ip_address, user_agent, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                Value::OptText(user_id.as_deref()),
-                Value::Text(event.kind.as_str()),
-                Value::OptText(event.session_ref.as_deref()),
-                Value::OptText(event.ip_address.as_deref()),
-                Value::OptText(event.user_agent.as_deref()),
-                Value::Int(ts(event.created_at)),
-            ],
-        )
-        .await?;
-        Ok(())
+        let (store, event) = (self.clone(), event.clone());
+        let Some(user) = user_id else {
+            return store.write_event(None, &event).await;
+        };
+        self.changing_activity(Some(user), async move {
+            store.write_event(Some(user), &event).await
+        })
+        .await
     }
 
     async fn set_password_hash(
@@ -203,36 +169,18 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         id: UserId,
         farewell: Option<(&Mail, time::OffsetDateTime)>,
     ) -> Result<bool, Error> {
-        let mut tx = self.pool.begin().await?;
-        // Events, sessions, refresh tokens and links go with the row (`ON
-        // DELETE CASCADE`); the outbox belongs to no account.
-        let deleted = DB::execute(
-            &mut *tx,
-            "DELETE FROM users WHERE id = $1",
-            &[Value::Text(&id.to_string())],
-        )
-        .await?;
-        if let (true, Some((mail, at))) = (deleted > 0, farewell) {
-            match super::email::queue(&mut tx, mail, at).await {
-                Ok(()) | Err(Error::TooManyMails) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        tx.commit().await?;
-        Ok(deleted > 0)
+        let (store, farewell) = (self.clone(), farewell.map(|(m, at)| (m.clone(), at)));
+        self.changing_activity(Some(id), async move {
+            let farewell = farewell.as_ref().map(|(m, at)| (m, *at));
+            store.delete_account(id, farewell).await
+        })
+        .await
     }
 
     async fn delete_events_before(&self, at: time::OffsetDateTime) -> Result<u64, Error> {
-        self.execute(
-            "DELETE FROM security_notices WHERE created_at < $1",
-            &[Value::Int(ts(at))],
-        )
-        .await?;
-        self.execute(
-            "DELETE FROM auth_events WHERE created_at < $1",
-            &[Value::Int(ts(at))],
-        )
-        .await
+        let store = self.clone();
+        self.changing_activity(None, async move { store.delete_old_rows(at).await })
+            .await
     }
 
     async fn failed_sign_ins_since_sign_in(&self, user_id: UserId) -> Result<u64, Error> {
@@ -261,6 +209,176 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     }
 
     async fn add_notice(
+        &self,
+        user_id: UserId,
+        notice: &Notice,
+        mail: Option<&Mail>,
+    ) -> Result<bool, Error> {
+        let (store, notice, mail) = (self.clone(), notice.clone(), mail.cloned());
+        self.changing_activity(Some(user_id), async move {
+            store.insert_notice(user_id, &notice, mail.as_ref()).await
+        })
+        .await
+    }
+
+    async fn list_notices(&self, user_id: UserId, limit: u32) -> Result<Vec<StoredNotice>, Error> {
+        let rows = self
+            .fetch_all(
+                "SELECT id, kind, count, ip_address, user_agent, created_at \
+                 FROM security_notices WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+                &[
+                    Value::Text(&user_id.to_string()),
+                    Value::Int(i64::from(limit)),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .filter_map(|row| notice_from_row::<DB>(row).transpose())
+            .collect()
+    }
+
+    async fn dismiss_notice(
+        &self,
+        user_id: UserId,
+        id: i64,
+        proven_at: time::OffsetDateTime,
+        confirmed_at: Option<time::OffsetDateTime>,
+    ) -> Result<bool, Error> {
+        let store = self.clone();
+        self.changing_activity(Some(user_id), async move {
+            store
+                .delete_notice(user_id, id, proven_at, confirmed_at)
+                .await
+        })
+        .await
+    }
+
+    async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
+        let rows = self
+            .fetch_all(
+                "SELECT id, kind, session_ref, ip_address, user_agent, created_at, count \
+                 FROM auth_events \
+                 WHERE user_id = $1 AND kind <> $3 \
+                 ORDER BY created_at DESC, id DESC LIMIT $2",
+                &[
+                    Value::Text(&user_id.to_string()),
+                    Value::Int(i64::from(limit)),
+                    Value::Text(AuthEventKind::SignInFailed.as_str()),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .filter_map(|row| event_from_row::<DB>(row).transpose())
+            .map(|event| event.map(|(_, event)| event))
+            .collect()
+    }
+
+    async fn activity(
+        &self,
+        user_id: UserId,
+        notices: u32,
+        events: u32,
+    ) -> Result<Activity, Error> {
+        let Some(cache) = &self.activity else {
+            return self.read_activity(user_id, notices, events).await;
+        };
+        match cache.get(user_id, (notices, events)) {
+            Ok(kept) => Ok(kept),
+            Err(ticket) => {
+                let activity = self.read_activity(user_id, notices, events).await?;
+                cache.keep(ticket, &activity);
+                Ok(activity)
+            }
+        }
+    }
+}
+
+/// The statements behind the writes and the read the dashboard's lists
+/// are kept between (`activity_cache.rs`).
+impl<DB: Dialect> SqlStore<DB> {
+    async fn write_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error> {
+        let user_id = user_id.map(|id| id.to_string());
+        if let (Some(user), true) = (&user_id, event.kind.is_grouped()) {
+            // Today's line of this kind, if there is one, counts it. (Two
+            // racing first events of a day can make two lines: harmless.)
+            let day = event.created_at.replace_time(time::Time::MIDNIGHT);
+            let counted = self
+                .execute(
+                    "UPDATE auth_events SET count = count + 1, created_at = $1, \
+                     ip_address = $2, user_agent = $3, session_ref = $4 \
+                     WHERE id = (SELECT id FROM auth_events \
+                       WHERE user_id = $5 AND kind = $6 AND created_at >= $7 \
+                       ORDER BY id DESC LIMIT 1)",
+                    &[
+                        Value::Int(ts(event.created_at)),
+                        Value::OptText(event.ip_address.as_deref()),
+                        Value::OptText(event.user_agent.as_deref()),
+                        Value::OptText(event.session_ref.as_deref()),
+                        Value::Text(user),
+                        Value::Text(event.kind.as_str()),
+                        Value::Int(ts(day)),
+                    ],
+                )
+                .await?;
+            if counted > 0 {
+                return Ok(());
+            }
+        }
+        self.execute(
+            "INSERT INTO auth_events \
+             (user_id, kind, session_ref, ip_address, user_agent, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                Value::OptText(user_id.as_deref()),
+                Value::Text(event.kind.as_str()),
+                Value::OptText(event.session_ref.as_deref()),
+                Value::OptText(event.ip_address.as_deref()),
+                Value::OptText(event.user_agent.as_deref()),
+                Value::Int(ts(event.created_at)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_account(
+        &self,
+        id: UserId,
+        farewell: Option<(&Mail, time::OffsetDateTime)>,
+    ) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await?;
+        // Events, sessions, refresh tokens and links go with the row (`ON
+        // DELETE CASCADE`); the outbox belongs to no account.
+        let deleted = DB::execute(
+            &mut *tx,
+            "DELETE FROM users WHERE id = $1",
+            &[Value::Text(&id.to_string())],
+        )
+        .await?;
+        if let (true, Some((mail, at))) = (deleted > 0, farewell) {
+            match super::email::queue(&mut tx, mail, at).await {
+                Ok(()) | Err(Error::TooManyMails) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    async fn delete_old_rows(&self, at: time::OffsetDateTime) -> Result<u64, Error> {
+        self.execute(
+            "DELETE FROM security_notices WHERE created_at < $1",
+            &[Value::Int(ts(at))],
+        )
+        .await?;
+        self.execute(
+            "DELETE FROM auth_events WHERE created_at < $1",
+            &[Value::Int(ts(at))],
+        )
+        .await
+    }
+
+    async fn insert_notice(
         &self,
         user_id: UserId,
         notice: &Notice,
@@ -295,23 +413,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         Ok(mailed)
     }
 
-    async fn list_notices(&self, user_id: UserId, limit: u32) -> Result<Vec<StoredNotice>, Error> {
-        let rows = self
-            .fetch_all(
-                "SELECT id, kind, count, ip_address, user_agent, created_at \
-                 FROM security_notices WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
-                &[
-                    Value::Text(&user_id.to_string()),
-                    Value::Int(i64::from(limit)),
-                ],
-            )
-            .await?;
-        rows.iter()
-            .filter_map(|row| notice_from_row::<DB>(row).transpose())
-            .collect()
-    }
-
-    async fn dismiss_notice(
+    async fn delete_notice(
         &self,
         user_id: UserId,
         id: i64,
@@ -333,27 +435,7 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
         Ok(deleted > 0)
     }
 
-    async fn list_events(&self, user_id: UserId, limit: u32) -> Result<Vec<AuthEvent>, Error> {
-        let rows = self
-            .fetch_all(
-                "SELECT id, kind, session_ref, ip_address, user_agent, created_at, count \
-                 FROM auth_events \
-                 WHERE user_id = $1 AND kind <> $3 \
-                 ORDER BY created_at DESC, id DESC LIMIT $2",
-                &[
-                    Value::Text(&user_id.to_string()),
-                    Value::Int(i64::from(limit)),
-                    Value::Text(AuthEventKind::SignInFailed.as_str()),
-                ],
-            )
-            .await?;
-        rows.iter()
-            .filter_map(|row| event_from_row::<DB>(row).transpose())
-            .map(|event| event.map(|(_, event)| event))
-            .collect()
-    }
-
-    async fn activity(
+    async fn read_activity(
         &self,
         user_id: UserId,
         notices: u32,
@@ -461,6 +543,48 @@ fn event_from_row<DB: Dialect>(row: &DB::Row) -> Result<Option<(i64, AuthEvent)>
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A request dropped while its write is under way (the browser went
+    /// away) still has the kept lists forgotten, after the write and not
+    /// before: the write runs to its end in a task of its own.
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn a_dropped_write_still_forgets_the_lists_after_it_ends() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let store = crate::store::sqlite::SqliteStore::new(pool).sole_writer();
+        let cache = store.activity.clone().unwrap();
+        let user = UserId::new();
+        let kept =
+            |cache: &super::super::activity_cache::ActivityCache| cache.get(user, (5, 10)).is_ok();
+        let ticket = cache.get(user, (5, 10)).unwrap_err();
+        cache.keep(ticket, &Activity::default());
+        assert!(kept(&cache));
+
+        let (go, held) = tokio::sync::oneshot::channel::<()>();
+        let (ended, has_ended) = tokio::sync::oneshot::channel::<()>();
+        let request = store.changing_activity(Some(user), async move {
+            held.await.unwrap();
+            ended.send(()).unwrap();
+            Ok(())
+        });
+        // Polled once, then dropped, as a request whose client is gone.
+        let dropped = tokio::time::timeout(std::time::Duration::ZERO, request).await;
+        assert!(dropped.is_err());
+        assert!(kept(&cache), "nothing forgotten before the write ends");
+
+        go.send(()).unwrap();
+        has_ended.await.expect("the write ran to its end");
+        for _ in 0..100 {
+            if !kept(&cache) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(!kept(&cache), "forgotten once it ended");
+    }
 
     /// A row of a kind this build does not know (a newer build wrote it)
     /// is skipped, and said so in the log at ERROR, never silently.
