@@ -8,7 +8,9 @@
 # (`cargo leptos build --release`; BENCHMARKS.md says how it was set up and
 # what was changed: TCP_NODELAY on). Builds this app's release site, then
 # runs wrk -t1 -c32 on both (VERSUS_DURATION seconds per route, 10 by
-# default). Saves the table in target/bench/versus.md.
+# default): this app on SQLite, and on PostgreSQL too when one answers at
+# VERSUS_POSTGRES (postgres://postgres@127.0.0.1:5432 by default; "off"
+# skips it). Saves the table in target/bench/versus.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -32,4 +34,5 @@ step "Side by side (wrk -t1 -c32, ${VERSUS_DURATION:-10} s per route)"
 node scripts/bench/versus.mjs --server "$work/server" --site "$(target_dir)/site" \
   --example "$EXAMPLE_DIR/target/release/session_auth_axum" --example-site "$EXAMPLE_DIR/target/site" \
   --duration "${VERSUS_DURATION:-10}" --connections 32 \
+  --postgres "${VERSUS_POSTGRES:-postgres://postgres@127.0.0.1:5432}" \
   || fail "the side-by-side benchmark failed" "read the output above"

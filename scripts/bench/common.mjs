@@ -1,8 +1,10 @@
-// What the benchmark drivers share (`load.mjs`, `flood.mjs`): a cookie jar,
-// starting and stopping the release server, and the real forms' requests.
+// What the benchmark drivers share (`load.mjs`, `flood.mjs`, `versus.mjs`):
+// a cookie jar, starting and stopping the release server (and Leptos'
+// example), a throw-away PostgreSQL database, and the real forms' requests.
 
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -35,6 +37,30 @@ export class Jar {
       .map(([k, v]) => `${k}=${v}`)
       .join("; ");
   }
+}
+
+/** Whether something listens at `url`'s host and port (PostgreSQL's by default). */
+export function reachable(url) {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port || 5432), u.hostname);
+    s.setTimeout(1000);
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+    s.once("timeout", () => (s.destroy(), resolve(false)));
+  });
+}
+
+/** A new empty database `name` on the PostgreSQL server at `url` (dropped first if there); its URL. */
+export function freshPostgres(url, name) {
+  const u = new URL(url);
+  for (const sql of [`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, `CREATE DATABASE ${name}`]) {
+    execFileSync("psql", ["-h", u.hostname, "-p", u.port || "5432", "-U", u.username || "postgres", "-qc", sql], {
+      stdio: "ignore",
+    });
+  }
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
 export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {

@@ -17,12 +17,21 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { Jar, credentials, refresh, sleep, startServer, stopServer, wrk as wrkRun } from "./common.mjs";
+import {
+  Jar,
+  credentials,
+  freshPostgres,
+  reachable,
+  refresh,
+  sleep,
+  startServer,
+  stopServer,
+  wrk as wrkRun,
+} from "./common.mjs";
 
 const wrk = (url, connections, headers = []) => wrkRun(url, { threads: 2, connections, duration: DURATION, headers });
 
@@ -113,17 +122,6 @@ async function hydrates(base) {
   }
 }
 
-async function reachable(url) {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect(Number(u.port || 5432), u.hostname);
-    s.setTimeout(1000);
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-    s.once("timeout", () => (s.destroy(), resolve(false)));
-  });
-}
-
 async function benchBackend(backend) {
   const dir = mkdtempSync(path.join(tmpdir(), `leptos-sessions-bench-${backend}-`));
   cpSync(opts.site, path.join(dir, "site"), { recursive: true });
@@ -133,14 +131,7 @@ async function benchBackend(backend) {
     dbFile = path.join(dir, "bench.db");
     dbUrl = `sqlite://${dbFile}`;
   } else {
-    const u = new URL(PG_URL);
-    for (const sql of ["DROP DATABASE IF EXISTS leptos_sessions_bench WITH (FORCE)", "CREATE DATABASE leptos_sessions_bench"]) {
-      execFileSync("psql", ["-h", u.hostname, "-p", u.port || "5432", "-U", u.username || "postgres", "-qc", sql], {
-        stdio: "ignore",
-      });
-    }
-    u.pathname = "/leptos_sessions_bench";
-    dbUrl = u.toString();
+    dbUrl = freshPostgres(PG_URL, "leptos_sessions_bench");
   }
 
   const server = await startServer(opts.server, { port: 3300, dbUrl, dir });

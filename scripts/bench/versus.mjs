@@ -7,17 +7,29 @@
 // signed in through its own sign-up server function; then `wrk -t1 -c32`
 // (the same settings for every route, one after the other) on this app's
 // `/dashboard`, `/account/sessions` and anonymous `/login`, and the
-// example's `/settings` (signed in) and `/` (signed in). Every response must
-// be a 200 with the signed-in page, checked before each run.
+// example's `/settings` (signed in). Every response must be a 200 with the
+// signed-in page, checked before each run. This app runs on SQLite, then
+// on PostgreSQL when it is reachable (`--postgres URL`, a throw-away
+// database `leptos_sessions_versus` made on it; `--postgres off` skips it).
 //
 //   node scripts/bench/versus.mjs --server BIN --site DIR --example BIN --example-site DIR
-//        [--duration 10] [--connections 32]
+//        [--duration 10] [--connections 32] [--postgres postgres://postgres@127.0.0.1:5432]
 
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { Jar, PASSWORD, credentials, startExample, startServer, stopServer, wrk as wrkRun } from "./common.mjs";
+import {
+  Jar,
+  PASSWORD,
+  credentials,
+  freshPostgres,
+  reachable,
+  startExample,
+  startServer,
+  stopServer,
+  wrk as wrkRun,
+} from "./common.mjs";
 
 const wrk = (url, headers) => wrkRun(url, { threads: 1, connections: CONNECTIONS, duration: DURATION, headers });
 
@@ -32,6 +44,7 @@ for (const required of ["server", "site", "example", "example-site"]) {
 }
 const DURATION = Number(opts.duration ?? 10);
 const CONNECTIONS = Number(opts.connections ?? 32);
+const PG_URL = opts.postgres ?? "postgres://postgres@127.0.0.1:5432";
 
 
 /** Fails unless `url` with `cookie` answers 200 with `expect` in its body. */
@@ -71,22 +84,34 @@ const run = (site, route, note, url, headers) => {
   return r;
 };
 
+const sizes = {};
+/** This app on the database `dbUrl` (`site` names it in the table). */
+async function ourRoutes(site, dbUrl, dir) {
+  const ours = await startServer(opts.server, { port: 3600, dbUrl, dir });
+  try {
+    const jar = new Jar();
+    if (!(await credentials(ours.base, jar, "/signup", "sign_up", "bench"))) throw new Error("sign-up failed");
+    const cookie = jar.header("session");
+    sizes.dashboard = await check(`${ours.base}/dashboard`, cookie, 'data-testid="dashboard-user">bench<');
+    sizes.sessions = await check(`${ours.base}/account/sessions`, cookie, "Your sessions");
+    sizes.login = await check(`${ours.base}/login`, null, "Sign in");
+    run(site, "/dashboard", "signed in", `${ours.base}/dashboard`, [`Cookie: ${cookie}`]);
+    run(site, "/account/sessions", "signed in", `${ours.base}/account/sessions`, [`Cookie: ${cookie}`]);
+    run(site, "/login", "anonymous", `${ours.base}/login`, []);
+  } finally {
+    await stopServer(ours);
+  }
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-versus-"));
 cpSync(opts.site, path.join(dir, "site"), { recursive: true });
-const ours = await startServer(opts.server, { port: 3600, dbUrl: `sqlite://${path.join(dir, "versus.db")}`, dir });
-const sizes = {};
-try {
-  const jar = new Jar();
-  if (!(await credentials(ours.base, jar, "/signup", "sign_up", "bench"))) throw new Error("sign-up failed");
-  const cookie = jar.header("session");
-  sizes.dashboard = await check(`${ours.base}/dashboard`, cookie, 'data-testid="dashboard-user">bench<');
-  sizes.sessions = await check(`${ours.base}/account/sessions`, cookie, "Your sessions");
-  sizes.login = await check(`${ours.base}/login`, null, "Sign in");
-  run("this app", "/dashboard", "signed in", `${ours.base}/dashboard`, [`Cookie: ${cookie}`]);
-  run("this app", "/account/sessions", "signed in", `${ours.base}/account/sessions`, [`Cookie: ${cookie}`]);
-  run("this app", "/login", "anonymous", `${ours.base}/login`, []);
-} finally {
-  await stopServer(ours);
+await ourRoutes("this app (SQLite)", `sqlite://${path.join(dir, "versus.db")}`, dir);
+if (opts.postgres !== "off" && (await reachable(PG_URL))) {
+  const pgDir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-versus-pg-"));
+  cpSync(opts.site, path.join(pgDir, "site"), { recursive: true });
+  await ourRoutes("this app (PostgreSQL)", freshPostgres(PG_URL, "leptos_sessions_versus"), pgDir);
+} else {
+  console.log(`PostgreSQL not run (${opts.postgres === "off" ? "--postgres off" : `not reachable at ${PG_URL}`})`);
 }
 const ex = await startExample(opts.example, opts["example-site"], 3700);
 try {
