@@ -224,7 +224,7 @@ impl AppState {
     /// The context server functions read through `app::server_fns::context::ctx()`.
     #[must_use]
     pub fn server_context(&self) -> app::server_fns::context::ServerContext {
-        app::server_fns::context::ServerContext {
+        app::server_fns::context::ServerContext::new(app::server_fns::context::Services {
             auth: self.auth.clone(),
             cookies: self.cookies,
             csrf: self.csrf.clone(),
@@ -232,7 +232,7 @@ impl AppState {
             throttle: self.throttle.clone(),
             db: self.db.clone(),
             status: self.status.clone(),
-        }
+        })
     }
 
     /// What the CSRF layer and the token endpoint need.

@@ -5,9 +5,31 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Shared, cheaply clonable dependencies of server functions.
+/// The dependencies of server functions, behind one `Arc`: the context is
+/// cloned at every `use_context`, several times per request, and the
+/// engine alone is a dozen shared handles.
 #[derive(Clone, Debug)]
-pub struct ServerContext {
+pub struct ServerContext(std::sync::Arc<Services>);
+
+impl ServerContext {
+    /// Shares `services` with every request.
+    #[must_use]
+    pub fn new(services: Services) -> Self {
+        Self(std::sync::Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for ServerContext {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What [`ServerContext`] holds.
+#[derive(Debug)]
+pub struct Services {
     /// The session engine.
     pub auth: engine::Auth,
     /// The session cookie's policy.
