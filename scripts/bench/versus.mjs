@@ -107,9 +107,8 @@ const dir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-versus-"));
 cpSync(opts.site, path.join(dir, "site"), { recursive: true });
 await ourRoutes("this app (SQLite)", `sqlite://${path.join(dir, "versus.db")}`, dir);
 if (opts.postgres !== "off" && (await reachable(PG_URL))) {
-  const pgDir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-versus-pg-"));
-  cpSync(opts.site, path.join(pgDir, "site"), { recursive: true });
-  await ourRoutes("this app (PostgreSQL)", freshPostgres(PG_URL, "leptos_sessions_versus"), pgDir);
+  // The same site and keys, another database.
+  await ourRoutes("this app (PostgreSQL)", freshPostgres(PG_URL, "leptos_sessions_versus"), dir);
 } else {
   console.log(`PostgreSQL not run (${opts.postgres === "off" ? "--postgres off" : `not reachable at ${PG_URL}`})`);
 }

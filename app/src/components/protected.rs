@@ -7,6 +7,12 @@
 //! and render it, with one way to show a failure. A session that ended
 //! between the layer's check and the load (revoked meanwhile) goes to the
 //! sign-in page like an anonymous request.
+//!
+//! Everything the page shows comes through `load`: `render` only renders.
+//! A resource of its own inside `render` (a nested `Suspense` with its own
+//! server function) was seen, under load, to run without the request's
+//! context, about once in a hundred renders, and show nothing
+//! (`BENCHMARKS.md`, the dashboard's providers entry).
 
 use std::{future::Future, sync::Arc};
 

@@ -93,10 +93,11 @@ impl<DB: Dialect> UserStore for SqlStore<DB> {
     }
 
     async fn record_event(&self, user_id: Option<UserId>, event: &AuthEvent) -> Result<(), Error> {
-        let (store, event) = (self.clone(), event.clone());
+        // An event of no account changes no account's lists.
         let Some(user) = user_id else {
-            return store.write_event(None, &event).await;
+            return self.write_event(None, event).await;
         };
+        let (store, event) = (self.clone(), event.clone());
         self.changing_activity(Some(user), async move {
             store.write_event(Some(user), &event).await
         })
@@ -550,6 +551,8 @@ mod tests {
     #[cfg(feature = "sqlite")]
     #[tokio::test]
     async fn a_dropped_write_still_forgets_the_lists_after_it_ends() {
+        use super::super::activity_cache::ActivityCache;
+
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .connect("sqlite::memory:")
             .await
@@ -557,8 +560,7 @@ mod tests {
         let store = crate::store::sqlite::SqliteStore::new(pool).sole_writer();
         let cache = store.activity.clone().unwrap();
         let user = UserId::new();
-        let kept =
-            |cache: &super::super::activity_cache::ActivityCache| cache.get(user, (5, 10)).is_ok();
+        let kept = |cache: &ActivityCache| cache.get(user, (5, 10)).is_ok();
         let ticket = cache.get(user, (5, 10)).unwrap_err();
         cache.keep(ticket, &Activity::default());
         assert!(kept(&cache));
