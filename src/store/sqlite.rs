@@ -33,7 +33,10 @@ pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateErro
 /// instead of failing), foreign keys on. One instance per file, so the
 /// revocations are announced in process, the rate limits are kept in
 /// memory (no shared counters), and the dashboard's lists are kept between
-/// the writes that change them ([`SqliteStore::sole_writer`]).
+/// the writes that change them ([`SqliteStore::sole_writer`]) — unless
+/// sessions live in a store of their own (`settings.session_store`), which
+/// is for several instances: they may share the file, and none would hear
+/// of another's writes, so then nothing is kept.
 ///
 /// # Errors
 /// A malformed URL, a file that cannot be opened, or a failed migration.
@@ -52,7 +55,12 @@ pub async fn open(settings: &StoreSettings<'_>) -> Result<OpenedDatabase, OpenEr
         .await
         .map_err(OpenError::Database)?;
     migrate(&pool).await?;
-    let store = Arc::new(SqliteStore::new(pool.clone()).sole_writer());
+    let store = SqliteStore::new(pool.clone());
+    let store = Arc::new(if settings.session_store.is_none() {
+        store.sole_writer()
+    } else {
+        store
+    });
     Ok(OpenedDatabase {
         database: Database::new(SqliteDatabase(pool)),
         users: store.clone(),

@@ -647,6 +647,56 @@ async fn provider_sign_in_spans_instances(store: Store) {
     backing.finish().await;
 }
 
+/// How many lines the dashboard's "Recent activity" shows `browser` on `at`.
+async fn events_shown(browser: &mut Browser, at: &Instance) -> usize {
+    let page = browser.get(at, "/dashboard").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let list = page
+        .body
+        .split(r#"data-testid="events""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("the dashboard's events");
+    list.matches("<li").count()
+}
+
+/// The dashboard's lists, which an instance keeps between the writes that
+/// change them: a change made through another instance shows on the next
+/// render (PostgreSQL announces it; with sessions in Redis and accounts in
+/// a SQLite file the instances share, nothing is kept).
+async fn dashboard_lists_follow_other_instances(store: Store) {
+    let Some(backing) = backing(store, &[]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+    let mut browser = Browser::signed_up(&a, "dee").await;
+    let before = events_shown(&mut browser, &a).await;
+    assert_eq!(events_shown(&mut browser, &a).await, before);
+    for round in 1..=3 {
+        let mut elsewhere = Browser::new();
+        let res = elsewhere
+            .call::<SignIn>(&b, &[("username", "dee"), ("password", harness::PASSWORD)])
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{store:?}: {}", res.body);
+        let since = Instant::now();
+        while events_shown(&mut browser, &a).await < before + round {
+            assert!(
+                since.elapsed() < Duration::from_secs(5),
+                "{store:?}: A's dashboard still lacks sign-in {round} on B"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        eprintln!(
+            "FIGURES {store:?} sign-in {round} on B shown on A's dashboard after {:?}",
+            since.elapsed()
+        );
+    }
+    drop((a, b));
+    backing.finish().await;
+}
+
 macro_rules! scenarios {
     ($($name:ident: $scenario:ident($store:expr);)*) => {
         $(
@@ -679,4 +729,6 @@ scenarios! {
     redis_rate_limits_are_one_budget_for_every_instance: one_rate_limit_budget_for_every_instance(Store::Redis);
     postgres_provider_sign_in_spans_instances: provider_sign_in_spans_instances(Store::Postgres);
     redis_provider_sign_in_spans_instances: provider_sign_in_spans_instances(Store::Redis);
+    postgres_dashboard_lists_follow_other_instances: dashboard_lists_follow_other_instances(Store::Postgres);
+    redis_dashboard_lists_follow_other_instances: dashboard_lists_follow_other_instances(Store::Redis);
 }
