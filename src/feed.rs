@@ -7,6 +7,10 @@
 //! ([`InProcess`]). A networked feed shares the reconnect loop
 //! ([`reconnecting`]) and the life of one connection ([`listen`]) kept here.
 //! What an instance does with what it hears is [`crate::revocation`]'s.
+//!
+//! The same machinery carries PostgreSQL's other announcement, an
+//! account's dashboard lists changed (`store/sql/activity_cache.rs`): a
+//! [`Signal`] is generic over what is announced.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -14,13 +18,13 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::id::SessionId;
 
-/// What a feed tells its follower.
+/// What a feed tells its follower: on the revocation feed, of sessions.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Signal {
-    /// Subscribed: every revocation from now on will be announced.
+pub enum Signal<T = SessionId> {
+    /// Subscribed: every announcement from now on will be heard.
     Listening,
-    /// These sessions were revoked, on some instance.
-    Revoked(Vec<SessionId>),
+    /// These were announced (sessions revoked), on some instance.
+    Announced(Vec<T>),
     /// The connection ended (why, for the logs); announcements are missed
     /// until the next [`Signal::Listening`].
     Lost(String),
@@ -65,7 +69,7 @@ impl RevocationFeed for InProcess {
             let mut signal = Signal::Listening;
             while tx.send(signal).await.is_ok() {
                 signal = match announced.recv().await {
-                    Ok(ids) => Signal::Revoked(ids.to_vec()),
+                    Ok(ids) => Signal::Announced(ids.to_vec()),
                     // A follower that fell behind reloads, as after a gap.
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         if tx.send(Signal::Lost(format!("{n} missed"))).await.is_err() {
@@ -93,9 +97,9 @@ const RECONNECT: (Duration, Duration) = (Duration::from_millis(100), Duration::f
 /// subscribes, sends [`Signal::Listening`] and forwards announcements until
 /// the connection ends; it returns why, and whether it got as far as
 /// listening. Ends when the follower is gone.
-pub async fn reconnecting<F, Fut>(tx: mpsc::Sender<Signal>, mut session: F)
+pub async fn reconnecting<T, F, Fut>(tx: mpsc::Sender<Signal<T>>, mut session: F)
 where
-    F: FnMut(mpsc::Sender<Signal>) -> Fut + Send,
+    F: FnMut(mpsc::Sender<Signal<T>>) -> Fut + Send,
     Fut: Future<Output = (String, bool)> + Send,
 {
     let mut delay = RECONNECT.0;
@@ -119,7 +123,7 @@ const IDLE: Duration = Duration::from_secs(10);
 
 /// One subscribed connection of a networked feed.
 pub trait Subscription: Send {
-    /// The next announcement's payload (a session id), `Ok(None)` once the
+    /// The next announcement's payload (an id), `Ok(None)` once the
     /// connection has ended. Must be cancel-safe: an idle timeout drops it.
     fn next(&mut self) -> impl Future<Output = Result<Option<String>, String>> + Send;
 
@@ -130,8 +134,9 @@ pub trait Subscription: Send {
 /// One connection's life, for [`reconnecting`]: connects (within
 /// `timeout`), sends [`Signal::Listening`], forwards announcements until
 /// the connection ends, and returns why and whether it got to listening.
-pub async fn listen<S: Subscription>(
-    tx: &mpsc::Sender<Signal>,
+/// A payload that does not parse as a `T` is logged and skipped.
+pub async fn listen<T: std::str::FromStr, S: Subscription>(
+    tx: &mpsc::Sender<Signal<T>>,
     timeout: Duration,
     connect: impl Future<Output = Result<S, String>>,
 ) -> (String, bool) {
@@ -149,11 +154,13 @@ pub async fn listen<S: Subscription>(
             next = tokio::time::timeout(IDLE, sub.next()) => next,
         };
         let ended = match next {
-            Ok(Ok(Some(payload))) => match payload.parse() {
-                Ok(id) if tx.send(Signal::Revoked(vec![id])).await.is_err() => "stopped".into(),
-                Ok(_) => continue,
+            Ok(Ok(Some(payload))) => match payload.parse::<T>() {
+                Ok(id) => match tx.send(Signal::Announced(vec![id])).await {
+                    Ok(()) => continue,
+                    Err(_) => "stopped".into(),
+                },
                 Err(_) => {
-                    tracing::warn!("ignoring a malformed revocation announcement");
+                    tracing::warn!("ignoring a malformed announcement");
                     continue;
                 }
             },
@@ -181,8 +188,8 @@ mod tests {
         assert_eq!(two.recv().await, Some(Signal::Listening));
         let id = SessionId::new();
         feed.announce(&[id]);
-        assert_eq!(one.recv().await, Some(Signal::Revoked(vec![id])));
-        assert_eq!(two.recv().await, Some(Signal::Revoked(vec![id])));
+        assert_eq!(one.recv().await, Some(Signal::Announced(vec![id])));
+        assert_eq!(two.recv().await, Some(Signal::Announced(vec![id])));
     }
 
     #[tokio::test]

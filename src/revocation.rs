@@ -142,7 +142,7 @@ impl Revocations {
             tokio::select! {
                 signal = signals.recv() => match signal {
                     None => return,
-                    Some(Signal::Revoked(ids)) => self.heard(ids, clock.now()),
+                    Some(Signal::Announced(ids)) => self.heard(ids, clock.now()),
                     Some(Signal::Listening) => reload_due = !self.catch_up(sessions, clock).await,
                     Some(Signal::Lost(reason)) => {
                         reload_due = false;

@@ -1027,7 +1027,7 @@ async fn revocations_are_logged_and_announced(b: Backend) {
         let mut announced = Vec::new();
         while announced.len() < expected.len() {
             match tokio::time::timeout(wait, heard.recv()).await.unwrap() {
-                Some(Signal::Revoked(ids)) => {
+                Some(Signal::Announced(ids)) => {
                     announced.extend(ids.into_iter().filter(|id| expected.contains(id)));
                 }
                 other => panic!("unexpected {other:?}"),
@@ -1502,13 +1502,6 @@ async fn the_dashboards_lists_follow_every_write(b: Backend) {
         created_at,
         count: 1,
     };
-    let notice = |created_at| Notice {
-        kind: NoticeKind::NewDevice,
-        count: 0,
-        ip_address: None,
-        user_agent: None,
-        created_at,
-    };
     // Read once, so a keeping store has something to forget each time.
     assert_eq!(shown(&b).await, fresh(&b).await);
 
@@ -1536,13 +1529,19 @@ async fn the_dashboards_lists_follow_every_write(b: Backend) {
         .await
         .unwrap();
     b.users
-        .add_notice(sam.user.id, &notice(at), None)
+        .add_notice(sam.user.id, &new_device_notice(at), None)
         .await
         .unwrap();
     assert_eq!(shown(&b).await, fresh(&b).await);
 
-    b.users.add_notice(id, &notice(old), None).await.unwrap();
-    b.users.add_notice(id, &notice(at), None).await.unwrap();
+    b.users
+        .add_notice(id, &new_device_notice(old), None)
+        .await
+        .unwrap();
+    b.users
+        .add_notice(id, &new_device_notice(at), None)
+        .await
+        .unwrap();
     let (notices, _) = shown(&b).await;
     assert_eq!(notices.len(), 2, "the notices");
     assert_eq!(shown(&b).await, fresh(&b).await);
@@ -1570,6 +1569,17 @@ async fn the_dashboards_lists_follow_every_write(b: Backend) {
         (Vec::new(), Vec::new()),
         "the account gone"
     );
+}
+
+/// A plain notice of a sign-in from a new browser, raised `at`.
+fn new_device_notice(at: OffsetDateTime) -> Notice {
+    Notice {
+        kind: NoticeKind::NewDevice,
+        count: 0,
+        ip_address: None,
+        user_agent: None,
+        created_at: at,
+    }
 }
 
 async fn ceremonies_are_taken_once_until_they_expire(b: Backend) {
@@ -1801,13 +1811,7 @@ async fn an_address_gets_a_few_messages_an_hour(b: Backend) {
     let err = b.users.issue_link(&link, &mail).await.unwrap_err();
     assert!(matches!(err, Error::TooManyMails), "five an hour: {err:?}");
     // Links asked for by anyone cannot silence a notice.
-    let notice = Notice {
-        kind: NoticeKind::NewDevice,
-        count: 0,
-        ip_address: None,
-        user_agent: None,
-        created_at: at + Duration::minutes(20),
-    };
+    let notice = new_device_notice(at + Duration::minutes(20));
     let mail = mail_of("notice:new_device", "ada@example.com");
     assert!(b
         .users
@@ -1831,13 +1835,7 @@ fn mail_of(kind: &str, to: &str) -> Mail {
 async fn a_notice_and_a_farewell_are_mailed_in_their_own_transaction(b: Backend) {
     let at = now();
     let (ada, _, _) = signed_in(&b, "ada").await;
-    let notice = Notice {
-        kind: NoticeKind::NewDevice,
-        count: 0,
-        ip_address: None,
-        user_agent: None,
-        created_at: at,
-    };
+    let notice = new_device_notice(at);
     let mail = mail_of("notice:new_device", "ada@example.com");
     assert!(b
         .users
@@ -2025,6 +2023,118 @@ conformance!(cached_sqlite);
 conformance!(postgres);
 #[cfg(feature = "redis")]
 conformance!(redis);
+
+/// PostgreSQL only: an instance keeping an account's dashboard lists hears
+/// of every change another instance makes to them. Each step first proves
+/// the lists are kept (a row written with triggers off, so unannounced,
+/// does not show), then makes a change on the other instance and waits for
+/// it to show.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lists_follow_other_instances_writes() {
+    let Some(b) = backends::postgres().await else {
+        return;
+    };
+    let backends::Cleanup::Schema(admin, schema) = b.cleanup.clone() else {
+        unreachable!("the PostgreSQL backend cleans up a schema");
+    };
+    let (here, pool) = backends::postgres_instance(&admin, &schema).await;
+    let (ray, _, _) = signed_in(&b, "ray").await;
+    let id = ray.user.id;
+    let at = now();
+    let there = b.users.clone();
+    let shown = || {
+        let here = here.clone();
+        async move {
+            let activity = here.activity(id, 5, 10).await.unwrap();
+            (activity.notices, activity.events)
+        }
+    };
+    let fresh = || {
+        let there = there.clone();
+        async move {
+            let notices = there.list_notices(id, 5).await.unwrap();
+            let events = there.list_events(id, 10).await.unwrap();
+            (notices, events)
+        }
+    };
+    // A sign-in line written with the triggers off: nobody is told.
+    let unannounced = || {
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("SET LOCAL session_replication_role = replica")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query(
+                "INSERT INTO auth_events (user_id, kind, created_at) VALUES ($1, 'signin', $2)",
+            )
+            .bind(id.to_string())
+            .bind(at.unix_timestamp())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    let until_shown = |what: &'static str| async move {
+        let since = std::time::Instant::now();
+        while shown().await != fresh().await {
+            assert!(since.elapsed().as_secs() < 5, "{what}: not heard of");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    // Kept once its feed listens: an unannounced row stays unseen.
+    let since = std::time::Instant::now();
+    loop {
+        let before = shown().await;
+        unannounced().await;
+        if shown().await == before {
+            break;
+        }
+        assert!(since.elapsed().as_secs() < 5, "the lists are never kept");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let kept = || async move {
+        shown().await;
+        unannounced().await;
+        assert_ne!(shown().await, fresh().await, "kept");
+    };
+
+    kept().await;
+    let event = AuthEvent {
+        kind: AuthEventKind::SignIn,
+        session_ref: None,
+        ip_address: Some("203.0.113.7".to_owned()),
+        user_agent: None,
+        created_at: at,
+        count: 1,
+    };
+    there.record_event(Some(id), &event).await.unwrap();
+    until_shown("an event").await;
+
+    kept().await;
+    let notice = new_device_notice(at);
+    there.add_notice(id, &notice, None).await.unwrap();
+    until_shown("a notice").await;
+
+    kept().await;
+    let notices = fresh().await.0;
+    assert!(there
+        .dismiss_notice(id, notices[0].id, at + Duration::seconds(1), None)
+        .await
+        .unwrap());
+    until_shown("a notice dismissed").await;
+
+    kept().await;
+    assert!(there.delete_user(id, None).await.unwrap());
+    until_shown("the account gone").await;
+    assert_eq!(shown().await, (Vec::new(), Vec::new()));
+    pool.close().await;
+    drop(here);
+    b.cleanup.run().await;
+}
 
 /// Redis only: a session whose key expired by its TTL before the purge ran
 /// leaves no entry behind in its user's index once the index is read.

@@ -179,7 +179,7 @@ async fn a_follower_evicts_what_it_hears_and_catches_up_after_a_gap() {
         (token, s.auth.session.id)
     };
     let (heard, id) = signed_in("hana").await;
-    tx.send(Signal::Revoked(vec![id])).await.unwrap();
+    tx.send(Signal::Announced(vec![id])).await.unwrap();
     until("evicted", async || {
         a.validate(&heard).await.unwrap() == Validation::Invalid
     })

@@ -1,10 +1,11 @@
 //! PostgreSQL backend: for several server instances sharing one database.
 //! It implements every store trait through the shared
 //! [`SqlStore`](super::sql::SqlStore); this module adds its migrations, how
-//! it is opened, its revocation feed ([`PgFeed`]), and what the server asks
-//! of it beyond the stores ([`PgDatabase`]).
+//! it is opened, its announcements ([`PgFeed`]: revocations, and changes to
+//! the dashboard's lists), and what the server asks of it beyond the stores
+//! ([`PgDatabase`]).
 
-use std::{str::FromStr, sync::Arc};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     postgres::{PgConnectOptions, PgListener, PgPoolOptions},
@@ -15,6 +16,7 @@ use tokio::sync::mpsc;
 use super::{
     database::{Database, SqlDatabase},
     opening::{OpenError, OpenedDatabase, StoreSettings},
+    sql::ActivityCache,
 };
 use crate::{
     feed::{listen, reconnecting, RevocationFeed, Signal, Subscription},
@@ -24,7 +26,9 @@ use crate::{
 /// Opens and migrates the database `settings.database_url` names. Its
 /// connections are opened on demand, so after an outage the pool simply
 /// opens new ones (no restart). Several instances share it: it keeps the
-/// shared rate-limit counters, and announces revocations with `NOTIFY`.
+/// shared rate-limit counters, announces revocations with `NOTIFY`, and
+/// keeps the dashboard's lists, hearing of every instance's changes to them
+/// ([`PgStore::hearing_writes`]).
 ///
 /// # Errors
 /// A malformed URL, an unreachable database, or a failed migration.
@@ -35,13 +39,14 @@ pub async fn open(settings: &StoreSettings<'_>) -> Result<OpenedDatabase, OpenEr
         .acquire_timeout(settings.pool.acquire_timeout)
         .connect_lazy_with(options);
     migrate(&pool).await?;
-    let store = Arc::new(PgStore::new(pool.clone()));
+    let timeout = settings.pool.acquire_timeout;
+    let store = Arc::new(PgStore::new(pool.clone()).hearing_writes(timeout));
     Ok(OpenedDatabase {
         database: Database::new(PgDatabase(pool.clone())),
         users: store.clone(),
         sessions: store.clone(),
         counters: Some(store),
-        feed: Arc::new(PgFeed::new(pool, settings.pool.acquire_timeout)),
+        feed: Arc::new(PgFeed::new(pool, timeout)),
     })
 }
 
@@ -73,6 +78,19 @@ impl SqlDatabase for PgDatabase {
 /// Users, events and sessions in one PostgreSQL database.
 pub type PgStore = super::sql::SqlStore<Postgres>;
 
+impl PgStore {
+    /// The store of one instance among several on this database: it keeps
+    /// the dashboard's lists between the writes that change them, hearing of
+    /// every instance's through `NOTIFY activity_changed` (migration 0012)
+    /// on a connection of its own, which `timeout` bounds as [`PgFeed`]'s.
+    /// Must be called within a Tokio runtime.
+    #[must_use]
+    pub fn hearing_writes(self, timeout: Duration) -> Self {
+        let changes = PgFeed::new(self.pool().clone(), timeout).follow(ACTIVITY_CHANGED);
+        self.keeping(ActivityCache::following(changes))
+    }
+}
+
 /// Brings a PostgreSQL database's schema up to date (`migrations/postgres`).
 ///
 /// # Errors
@@ -84,29 +102,51 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 /// The PostgreSQL revocation feed: the trigger on `sessions` (migration
 /// 0006) sends `NOTIFY session_revoked` with each revoked session's id, in
 /// the revoking transaction, and every instance `LISTEN`s on a connection
-/// of its own.
+/// of its own. The same carries `activity_changed` (an account's id) to
+/// [`PgStore::hearing_writes`], on another connection.
 #[derive(Clone, Debug)]
 pub struct PgFeed {
     pool: PgPool,
-    timeout: std::time::Duration,
+    timeout: Duration,
 }
 
-/// The channel the trigger notifies.
-const CHANNEL: &str = "session_revoked";
+/// The channels the triggers notify: revoked sessions (migration 0006),
+/// accounts whose dashboard lists changed (0012).
+const SESSION_REVOKED: &str = "session_revoked";
+const ACTIVITY_CHANGED: &str = "activity_changed";
 
 impl PgFeed {
     /// Listens with `pool`'s connect options; connecting and each check
     /// fail after `timeout`.
     #[must_use]
-    pub fn new(pool: PgPool, timeout: std::time::Duration) -> Self {
+    pub fn new(pool: PgPool, timeout: Duration) -> Self {
         Self { pool, timeout }
     }
 
+    /// Follows `channel`, whose payloads are `T`s, reconnecting until the
+    /// receiver is dropped.
+    fn follow<T>(&self, channel: &'static str) -> mpsc::Receiver<Signal<T>>
+    where
+        T: FromStr + Send + 'static,
+        T::Err: Send,
+    {
+        let (tx, rx) = mpsc::channel(256);
+        let feed = self.clone();
+        tokio::spawn(reconnecting(tx, move |tx| {
+            feed.clone().session(channel, tx)
+        }));
+        rx
+    }
+
     /// One connection's life; see [`listen`].
-    async fn session(self, tx: mpsc::Sender<Signal>) -> (String, bool) {
+    async fn session<T>(self, channel: &'static str, tx: mpsc::Sender<Signal<T>>) -> (String, bool)
+    where
+        T: FromStr + Send,
+        T::Err: Send,
+    {
         let connect = async {
             let mut listener = PgListener::connect_with(&self.pool).await?;
-            listener.listen(CHANNEL).await?;
+            listener.listen(channel).await?;
             Ok::<_, sqlx::Error>(Listening(listener))
         };
         listen(&tx, self.timeout, async {
@@ -138,9 +178,6 @@ impl RevocationFeed for PgFeed {
     }
 
     fn subscribe(&self) -> mpsc::Receiver<Signal> {
-        let (tx, rx) = mpsc::channel(256);
-        let feed = self.clone();
-        tokio::spawn(reconnecting(tx, move |tx| feed.clone().session(tx)));
-        rx
+        self.follow(SESSION_REVOKED)
     }
 }

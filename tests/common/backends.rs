@@ -172,9 +172,10 @@ pub async fn postgres() -> Option<Backend> {
     engine::store::postgres::migrate(&pool)
         .await
         .expect("migrate");
-    let feed =
-        engine::store::postgres::PgFeed::new(pool.clone(), std::time::Duration::from_secs(2));
-    let store = Arc::new(engine::store::postgres::PgStore::new(pool));
+    let timeout = std::time::Duration::from_secs(2);
+    let feed = engine::store::postgres::PgFeed::new(pool.clone(), timeout);
+    // As the server opens it: keeping the dashboard's lists.
+    let store = Arc::new(engine::store::postgres::PgStore::new(pool).hearing_writes(timeout));
     Some(Backend {
         users: store.clone(),
         sessions: store.clone(),
@@ -182,6 +183,26 @@ pub async fn postgres() -> Option<Backend> {
         feed: Some(Arc::new(feed)),
         cleanup: Cleanup::Schema(admin, schema),
     })
+}
+
+/// Another instance's store on the PostgreSQL `schema` a backend made
+/// (`admin` reaches its server), keeping the dashboard's lists as the
+/// server does, and a pool of its own on that schema.
+#[cfg(feature = "postgres")]
+#[allow(dead_code)]
+pub async fn postgres_instance(
+    admin: &sqlx::PgPool,
+    schema: &str,
+) -> (Arc<dyn UserBackend>, sqlx::PgPool) {
+    let options = (*admin.connect_options()).clone();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options.options([("search_path", schema)]))
+        .await
+        .expect("postgres");
+    let store = engine::store::postgres::PgStore::new(pool.clone())
+        .hearing_writes(std::time::Duration::from_secs(2));
+    (Arc::new(store), pool)
 }
 
 /// Redis for sessions (under a fresh key prefix of `TEST_REDIS_URL`), with

@@ -12,8 +12,8 @@
 //! (shared rate-limit counters), `email.rs` (addresses, links, the
 //! outbox), `passkeys.rs` (passkeys and their
 //! ceremonies), `identities.rs` (identities at OpenID Connect providers);
-//! and `activity_cache.rs`, the dashboard's lists kept in memory where one
-//! instance writes.
+//! and `activity_cache.rs`, the dashboard's lists kept in memory between
+//! the writes that change them.
 
 mod activity_cache;
 mod counters;
@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use sqlx::{pool::PoolConnection, Database, Pool};
 use time::OffsetDateTime;
 
-use self::activity_cache::ActivityCache;
+pub(crate) use self::activity_cache::ActivityCache;
 pub use self::dialect::{Dialect, RowsAffected, Value};
 use super::{ExpiredDeletion, Readiness};
 use crate::{id::UserId, record::UserSummary, Error};
@@ -41,7 +41,8 @@ use crate::{id::UserId, record::UserSummary, Error};
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     /// The dashboard's lists between writes, when this process is the
-    /// database's only writer ([`SqlStore::sole_writer`]).
+    /// database's only writer ([`SqlStore::sole_writer`]) or hears of every
+    /// other's (PostgreSQL's `PgStore::hearing_writes`).
     activity: Option<Arc<ActivityCache>>,
 }
 
@@ -68,8 +69,13 @@ impl<DB: Dialect> SqlStore<DB> {
     /// instance): it keeps the dashboard's lists between the writes that
     /// change them (`activity_cache.rs`).
     #[must_use]
-    pub fn sole_writer(mut self) -> Self {
-        self.activity = Some(Arc::default());
+    pub fn sole_writer(self) -> Self {
+        self.keeping(Arc::new(ActivityCache::sole_writer()))
+    }
+
+    /// The store keeping the dashboard's lists in `cache`.
+    pub(crate) fn keeping(mut self, cache: Arc<ActivityCache>) -> Self {
+        self.activity = Some(cache);
         self
     }
 
@@ -99,6 +105,12 @@ impl<DB: Dialect> SqlStore<DB> {
             Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
             Err(err) => Err(Error::storage(err)),
         }
+    }
+
+    /// Its pool.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn pool(&self) -> &Pool<DB> {
+        &self.pool
     }
 
     async fn conn(&self) -> Result<PoolConnection<DB>, Error> {
