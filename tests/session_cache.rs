@@ -120,6 +120,27 @@ async fn a_session_slides_through_the_cache_as_without_it() {
     assert_eq!(a.validate(&token).await.unwrap(), Validation::Invalid);
 }
 
+/// Two instances, the first following a scripted feed, which is listening;
+/// the sender speaks for the feed.
+async fn listening_pair(
+    dir: &std::path::Path,
+) -> (
+    engine::Auth,
+    engine::Auth,
+    tokio::sync::mpsc::Sender<Signal>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let feed = std::sync::Arc::new(Scripted(std::sync::Mutex::new(Some(rx))));
+    let (a, b, _clock) = common::two_cached_instances_following(dir, TTL, Some(feed)).await;
+    let follower = a.clone();
+    tokio::spawn(async move { follower.follow_revocations().await });
+    tx.send(Signal::Listening)
+        .await
+        .expect("the follower listens");
+    until("live", async || a.revocation_feed().1 == FeedState::Live).await;
+    (a, b, tx)
+}
+
 /// A feed the test speaks for: what another instance's store would
 /// announce, and when the connection drops and returns.
 struct Scripted(std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<Signal>>>);
@@ -152,13 +173,7 @@ async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn a_follower_evicts_what_it_hears_and_catches_up_after_a_gap() {
     let dir = tempfile::tempdir().unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let feed = std::sync::Arc::new(Scripted(std::sync::Mutex::new(Some(rx))));
-    let (a, b, _clock) = common::two_cached_instances_following(dir.path(), TTL, Some(feed)).await;
-    let follower = a.clone();
-    tokio::spawn(async move { follower.follow_revocations().await });
-    tx.send(Signal::Listening).await.unwrap();
-    until("live", async || a.revocation_feed().1 == FeedState::Live).await;
+    let (a, b, tx) = listening_pair(dir.path()).await;
 
     // Revoked through B; A holds it in its cache until it hears.
     let signed_in = async |name: &str| {
@@ -213,4 +228,77 @@ async fn a_follower_evicts_what_it_hears_and_catches_up_after_a_gap() {
         a.revoked().contains(&id.to_string()),
         "deny-list reloaded from the log"
     );
+}
+
+const PASSWORD: &str = "amber falcon river";
+
+/// The sessions page's list, kept by the cache: this instance's writes
+/// show at once, another instance's within the TTL, and what expires
+/// leaves the kept list at its expiry.
+#[tokio::test]
+async fn the_session_list_shows_this_instances_writes_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, clock) = common::two_cached_instances(dir.path(), TTL).await;
+    let s = a.sign_up("joe", PASSWORD, client()).await.unwrap();
+    let user = s.auth.user.id;
+    let listed = async |on: &engine::Auth| on.list_sessions(user).await.unwrap().len();
+    assert_eq!(listed(&a).await, 1);
+
+    b.sign_in("joe", PASSWORD, false, client()).await.unwrap();
+    assert_eq!(listed(&a).await, 1, "kept: the window the TTL allows");
+    clock.advance(TTL);
+    assert_eq!(listed(&a).await, 2, "and not longer");
+
+    let third = a.sign_in("joe", PASSWORD, false, client()).await.unwrap();
+    assert_eq!(listed(&a).await, 3, "a new session here");
+    a.logout(&third.auth, &client()).await.unwrap();
+    assert_eq!(listed(&a).await, 2, "a sign-out here");
+    a.revoke_all(&s.auth, &client()).await.unwrap();
+    assert_eq!(listed(&a).await, 0, "everywhere, here");
+}
+
+#[tokio::test]
+async fn a_kept_session_list_drops_what_expires_and_shows_touches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _b, clock) = common::two_cached_instances(dir.path(), Duration::hours(48)).await;
+    let s = a.sign_up("kim", PASSWORD, client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    let user = s.auth.user.id;
+    let list = async || a.list_sessions(user).await.unwrap();
+    assert_eq!(list().await[0].last_seen_at, a.now());
+
+    // A use past the touch interval slides the session: the list shows it.
+    clock.advance(Duration::minutes(20));
+    assert!(is_valid(&a.validate(&token).await.unwrap()));
+    assert_eq!(list().await[0].last_seen_at, a.now(), "the touch shows");
+
+    // Idle past its expiry: gone from the list kept before.
+    clock.advance(a.policy().idle_timeout + Duration::minutes(1));
+    assert!(list().await.is_empty(), "expired, so not listed");
+}
+
+/// A revocation another instance announces forgets the kept list that
+/// holds the session, with no clock moving.
+#[tokio::test]
+async fn a_heard_revocation_forgets_the_kept_session_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, tx) = listening_pair(dir.path()).await;
+
+    let s = a.sign_up("lou", PASSWORD, client()).await.unwrap();
+    let other = a.sign_in("lou", PASSWORD, false, client()).await.unwrap();
+    let user = s.auth.user.id;
+    assert_eq!(a.list_sessions(user).await.unwrap().len(), 2);
+    b.logout(&other.auth, &client()).await.unwrap();
+    assert_eq!(
+        a.list_sessions(user).await.unwrap().len(),
+        2,
+        "not heard yet"
+    );
+    tx.send(Signal::Announced(vec![other.auth.session.id]))
+        .await
+        .unwrap();
+    until("forgotten", async || {
+        a.list_sessions(user).await.unwrap().len() == 1
+    })
+    .await;
 }

@@ -14,8 +14,16 @@
 //!   session stays usable for at most `ttl` after the revocation;
 //! - only active sessions are cached, and a cached one that looks expired is
 //!   looked up again (another instance may have slid its idle expiry);
-//! - everything else (refresh rotation, lists, writes) passes straight
-//!   through.
+//! - everything else (refresh rotation, writes) passes straight through.
+//!
+//! It keeps each user's list of sessions too (the sessions page), for the
+//! same `ttl`, filtered by expiry at every read. Every write through it to
+//! a listed session (a new one, a touch, a revocation, a credential
+//! proved, a key bound, a refresh) forgets that user's list once the store
+//! has it, and a list read that raced any such write is not kept; a
+//! revocation heard from another instance forgets the list holding it.
+//! What other instances write without a revocation (a new session, a
+//! touch) shows here within `ttl`, as a slid idle expiry does.
 //!
 //! Keys are token hashes: SHA-256 of a secret token, so comparing them in
 //! non-constant time (as a hash map does) leaks nothing an attacker can
@@ -45,6 +53,9 @@ use crate::{
 /// stale entries are dropped and, if none are, new ones are not cached.
 const MAX_ENTRIES: usize = 10_000;
 
+/// At most this many users' session lists are kept, on the same terms.
+const MAX_LISTS: usize = 4_096;
+
 /// A [`SessionStore`] that remembers active sessions for `ttl`.
 pub struct CachedSessions {
     inner: Arc<dyn SessionBackend>,
@@ -62,6 +73,19 @@ struct Entries {
     /// Bumped by every revocation: a lookup that started before one may
     /// have read the session as it was, so it is not cached.
     generation: u64,
+    /// Users' session lists, each read less than `ttl` ago.
+    lists: HashMap<UserId, List>,
+    /// Whose kept list holds each listed session, so a write to one
+    /// session forgets its list without a scan.
+    listed: HashMap<SessionId, UserId>,
+    /// Bumped by every write that can change a list: a list read that
+    /// started before one is not kept.
+    list_generation: u64,
+}
+
+struct List {
+    sessions: Vec<SessionRecord>,
+    fetched_at: OffsetDateTime,
 }
 
 impl Entries {
@@ -81,6 +105,42 @@ impl Entries {
         if let Some(hash) = self.by_id.remove(&id) {
             self.by_hash.remove(&hash);
         }
+    }
+
+    /// Forgets `user`'s list: one of its sessions was just written.
+    fn forget_list(&mut self, user: UserId) {
+        self.list_generation = self.list_generation.wrapping_add(1);
+        self.drop_list(user);
+    }
+
+    fn drop_list(&mut self, user: UserId) {
+        if let Some(list) = self.lists.remove(&user) {
+            for s in &list.sessions {
+                self.listed.remove(&s.id);
+            }
+        }
+    }
+
+    /// Forgets the list holding session `id`, if one is kept.
+    fn forget_listing(&mut self, id: SessionId) {
+        self.list_generation = self.list_generation.wrapping_add(1);
+        if let Some(user) = self.listed.get(&id).copied() {
+            self.forget_list(user);
+        }
+    }
+
+    /// Keeps the lists `keep` accepts.
+    fn retain_lists(&mut self, keep: impl Fn(&List) -> bool) {
+        let listed = &mut self.listed;
+        self.lists.retain(|_, list| {
+            let kept = keep(list);
+            if !kept {
+                for s in &list.sessions {
+                    listed.remove(&s.id);
+                }
+            }
+            kept
+        });
     }
 
     /// Keeps the entries `keep` accepts, in both maps.
@@ -105,6 +165,13 @@ impl Entry {
     /// Read less than `ttl` ago, and still active at `now`.
     fn usable(&self, now: OffsetDateTime, ttl: Duration) -> bool {
         now - self.fetched_at < ttl && self.auth.session.is_active(now)
+    }
+}
+
+impl List {
+    /// Read less than `ttl` ago.
+    fn fresh(&self, now: OffsetDateTime, ttl: Duration) -> bool {
+        now - self.fetched_at < ttl
     }
 }
 
@@ -148,12 +215,57 @@ impl CachedSessions {
         entries.insert(auth, now);
     }
 
+    /// `user`'s kept list, fresh, without what has expired by `now`.
+    fn kept_list(&self, user: UserId, now: OffsetDateTime) -> Option<Vec<SessionRecord>> {
+        let entries = self.lock();
+        let list = entries.lists.get(&user)?;
+        list.fresh(now, self.ttl).then(|| {
+            let active = list.sessions.iter().filter(|s| s.is_active(now));
+            active.cloned().collect()
+        })
+    }
+
+    /// Keeps `user`'s list, read from `generation` on, unless a write that
+    /// can change it came since.
+    fn keep_list(
+        &self,
+        user: UserId,
+        sessions: &[SessionRecord],
+        generation: u64,
+        now: OffsetDateTime,
+    ) {
+        let mut entries = self.lock();
+        if entries.list_generation != generation {
+            return;
+        }
+        if entries.lists.len() >= MAX_LISTS && !entries.lists.contains_key(&user) {
+            entries.retain_lists(|l| l.fresh(now, self.ttl));
+            if entries.lists.len() >= MAX_LISTS {
+                return;
+            }
+        }
+        entries.drop_list(user);
+        for s in sessions {
+            entries.listed.insert(s.id, user);
+        }
+        let sessions = sessions.to_vec();
+        entries.lists.insert(
+            user,
+            List {
+                sessions,
+                fetched_at: now,
+            },
+        );
+    }
+
     /// Forgets `ids`, revoked on another instance (an in-flight lookup
-    /// may have read them before: it is not cached either).
+    /// may have read them before: it is not cached either), and the lists
+    /// that hold them.
     pub fn forget(&self, ids: &[SessionId]) {
         let mut entries = self.after_revocation();
         for id in ids {
             entries.remove_id(*id);
+            entries.forget_listing(*id);
         }
     }
 
@@ -163,6 +275,9 @@ impl CachedSessions {
         let mut entries = self.after_revocation();
         entries.by_hash.clear();
         entries.by_id.clear();
+        entries.list_generation = entries.list_generation.wrapping_add(1);
+        entries.lists.clear();
+        entries.listed.clear();
     }
 
     /// The entries, once the store has revoked something: lookups in
@@ -178,7 +293,9 @@ impl CachedSessions {
 #[async_trait]
 impl SessionStore for CachedSessions {
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), Error> {
-        self.inner.insert_session(session).await
+        let inserted = self.inner.insert_session(session).await;
+        self.lock().forget_list(session.user_id);
+        inserted
     }
 
     async fn find_session(&self, token_hash: &TokenHash) -> Result<Option<Authenticated>, Error> {
@@ -201,12 +318,15 @@ impl SessionStore for CachedSessions {
         idle_expires_at: OffsetDateTime,
         seen_from: &ClientInfo,
     ) -> Result<(), Error> {
-        self.inner
+        let touched = self
+            .inner
             .touch_session(id, last_seen_at, idle_expires_at, seen_from)
-            .await?;
+            .await;
         // Refetched on next use, with the new activity times.
-        self.lock().remove_id(id);
-        Ok(())
+        let mut entries = self.lock();
+        entries.remove_id(id);
+        entries.forget_listing(id);
+        touched
     }
 
     async fn revoke_session(
@@ -216,7 +336,9 @@ impl SessionStore for CachedSessions {
         at: OffsetDateTime,
     ) -> Result<bool, Error> {
         let revoked = self.inner.revoke_session(user_id, id, at).await;
-        self.after_revocation().remove_id(id);
+        let mut entries = self.after_revocation();
+        entries.remove_id(id);
+        entries.forget_list(user_id);
         revoked
     }
 
@@ -227,10 +349,12 @@ impl SessionStore for CachedSessions {
         at: OffsetDateTime,
     ) -> Result<Vec<SessionId>, Error> {
         let revoked = self.inner.revoke_user_sessions(user_id, keep, at).await;
-        self.after_revocation().retain(|e| {
+        let mut entries = self.after_revocation();
+        entries.retain(|e| {
             let s = &e.auth.session;
             s.user_id != user_id || Some(s.id) == keep
         });
+        entries.forget_list(user_id);
         revoked
     }
 
@@ -239,10 +363,12 @@ impl SessionStore for CachedSessions {
         id: SessionId,
         at: OffsetDateTime,
     ) -> Result<bool, Error> {
-        let recorded = self.inner.record_authentication(id, at).await?;
+        let recorded = self.inner.record_authentication(id, at).await;
         // Refetched on next use, with the new time.
-        self.lock().remove_id(id);
-        Ok(recorded)
+        let mut entries = self.lock();
+        entries.remove_id(id);
+        entries.forget_listing(id);
+        recorded
     }
 
     async fn list_user_sessions(
@@ -250,7 +376,13 @@ impl SessionStore for CachedSessions {
         user_id: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<SessionRecord>, Error> {
-        self.inner.list_user_sessions(user_id, now).await
+        if let Some(kept) = self.kept_list(user_id, now) {
+            return Ok(kept);
+        }
+        let generation = self.lock().list_generation;
+        let sessions = self.inner.list_user_sessions(user_id, now).await?;
+        self.keep_list(user_id, &sessions, generation, now);
+        Ok(sessions)
     }
 
     async fn find_session_by_id(&self, id: SessionId) -> Result<Option<Authenticated>, Error> {
@@ -267,7 +399,12 @@ impl SessionStore for CachedSessions {
         at: OffsetDateTime,
     ) -> Result<Option<UserId>, Error> {
         let owner = self.inner.revoke_session_by_id(id, at).await;
-        self.after_revocation().remove_id(id);
+        let mut entries = self.after_revocation();
+        entries.remove_id(id);
+        entries.forget_listing(id);
+        if let Ok(Some(user)) = &owner {
+            entries.forget_list(*user);
+        }
         owner
     }
 }
@@ -297,7 +434,9 @@ impl RefreshTokens for CachedSessions {
         session: SessionId,
         key: Option<&str>,
     ) -> Result<Option<String>, Error> {
-        self.inner.bind_key(session, key).await
+        let bound = self.inner.bind_key(session, key).await;
+        self.lock().forget_listing(session);
+        bound
     }
 
     async fn rotate_refresh_token(
@@ -308,9 +447,12 @@ impl RefreshTokens for CachedSessions {
         now: OffsetDateTime,
         grace: Duration,
     ) -> Result<Rotation, Error> {
-        self.inner
+        let rotated = self
+            .inner
             .rotate_refresh_token(presented, successor, session, now, grace)
-            .await
+            .await;
+        self.lock().forget_listing(session);
+        rotated
     }
 }
 
@@ -344,7 +486,11 @@ impl Readiness for CachedSessions {
 #[async_trait]
 impl ExpiredDeletion for CachedSessions {
     async fn delete_expired(&self, now: OffsetDateTime) -> Result<u64, Error> {
-        self.lock().retain(|e| e.usable(now, self.ttl));
+        {
+            let mut entries = self.lock();
+            entries.retain(|e| e.usable(now, self.ttl));
+            entries.retain_lists(|l| l.fresh(now, self.ttl));
+        }
         self.inner.delete_expired(now).await
     }
 

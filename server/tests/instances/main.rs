@@ -647,6 +647,20 @@ async fn provider_sign_in_spans_instances(store: Store) {
     backing.finish().await;
 }
 
+/// Polls `done` until it holds, for at most 5 s (then fails, saying
+/// `what`); how long it took.
+async fn within_5s(what: String, mut done: impl AsyncFnMut() -> bool) -> Duration {
+    let since = Instant::now();
+    while !done().await {
+        assert!(
+            since.elapsed() < Duration::from_secs(5),
+            "{what}: not within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    since.elapsed()
+}
+
 /// How many lines the dashboard's "Recent activity" shows `browser` on `at`.
 async fn events_shown(browser: &mut Browser, at: &Instance) -> usize {
     let page = browser.get(at, "/dashboard").await;
@@ -680,19 +694,50 @@ async fn dashboard_lists_follow_other_instances(store: Store) {
             .call::<SignIn>(&b, &[("username", "dee"), ("password", harness::PASSWORD)])
             .await;
         assert_eq!(res.status, StatusCode::OK, "{store:?}: {}", res.body);
-        let since = Instant::now();
-        while events_shown(&mut browser, &a).await < before + round {
-            assert!(
-                since.elapsed() < Duration::from_secs(5),
-                "{store:?}: A's dashboard still lacks sign-in {round} on B"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        eprintln!(
-            "FIGURES {store:?} sign-in {round} on B shown on A's dashboard after {:?}",
-            since.elapsed()
-        );
+        let took = within_5s(
+            format!("{store:?}: sign-in {round} on B on A's dashboard"),
+            async || events_shown(&mut browser, &a).await >= before + round,
+        )
+        .await;
+        eprintln!("FIGURES {store:?} sign-in {round} on B shown on A's dashboard after {took:?}");
     }
+    drop((a, b));
+    backing.finish().await;
+}
+
+/// The sessions page, whose list an instance keeps for up to
+/// `SESSION_CACHE_TTL`: a session signed out through another instance is
+/// gone from the next render.
+async fn sessions_page_follows_sign_outs_elsewhere(store: Store) {
+    // The list may be kept this long: the feed, not the TTL, must tell A.
+    let Some(backing) = backing(store, &[("SESSION_CACHE_TTL", FALLBACK.into())]).await else {
+        return;
+    };
+    let cluster = backing.cluster();
+    let a = cluster.instance("a").await;
+    let b = cluster.instance("b").await;
+    b.feed_becomes("live", store).await;
+    a.feed_becomes("live", store).await;
+    let mut browser = Browser::signed_up(&a, "fay").await;
+    let mut elsewhere = Browser::new();
+    let res = elsewhere
+        .call::<SignIn>(&a, &[("username", "fay"), ("password", harness::PASSWORD)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{store:?}: {}", res.body);
+    let mut listed = async || {
+        let page = browser.get(&a, "/account/sessions").await;
+        assert_eq!(page.status, StatusCode::OK);
+        page.body.matches(r#"data-testid="session""#).count()
+    };
+    assert_eq!(listed().await, 2);
+    let res = elsewhere.call::<Logout>(&b, &[]).await;
+    assert!(res.status.is_redirection() || res.status.is_success());
+    let took = within_5s(
+        format!("{store:?}: a sign-out on B gone from A's list"),
+        async || listed().await == 1,
+    )
+    .await;
+    eprintln!("FIGURES {store:?} a sign-out on B gone from A's sessions page after {took:?}");
     drop((a, b));
     backing.finish().await;
 }
@@ -731,4 +776,6 @@ scenarios! {
     redis_provider_sign_in_spans_instances: provider_sign_in_spans_instances(Store::Redis);
     postgres_dashboard_lists_follow_other_instances: dashboard_lists_follow_other_instances(Store::Postgres);
     redis_dashboard_lists_follow_other_instances: dashboard_lists_follow_other_instances(Store::Redis);
+    postgres_sessions_page_follows_sign_outs_elsewhere: sessions_page_follows_sign_outs_elsewhere(Store::Postgres);
+    redis_sessions_page_follows_sign_outs_elsewhere: sessions_page_follows_sign_outs_elsewhere(Store::Redis);
 }
