@@ -13,6 +13,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
+use super::when::when;
 use crate::{
     client_session::{ClientSession, ClientState},
     format::countdown,
@@ -91,7 +92,7 @@ pub fn IdlePrompt() -> impl IntoView {
     });
 
     view! {
-        <Show when=move || open.get().is_some()>
+        {when(move || open.get().is_some(), move || view! {
             {move || {
                 let extendable = open.get().unwrap_or(true);
                 view! {
@@ -140,6 +141,6 @@ pub fn IdlePrompt() -> impl IntoView {
                     </div>
                 }
             }}
-        </Show>
+        })}
     }
 }

@@ -26,6 +26,7 @@
 
 use leptos::{html, prelude::*};
 
+use super::when::when;
 use crate::{client_session::ClientSession, error::AppError};
 
 /// A form posting to the server function at `action`; see the module docs.
@@ -120,17 +121,17 @@ pub fn InPlaceForm(
             </p>
         </form>
         {done.map(|done| view! {
-            <Show when=move || finished.get()>
+            {when(move || finished.get(), move || view! {
                 <p class="success" role="status" data-testid="form-done">{done.clone()}</p>
-            </Show>
+            })}
         })}
-        <Show when=move || asking.get()>
+        {when(move || asking.get(), move || view! {
             <ConfirmInPlace
                 id=id.clone()
                 confirmed=retry
                 cancelled=Callback::new(move |()| asking.set(false))
             />
-        </Show>
+        })}
     }
 }
 
@@ -198,14 +199,14 @@ fn ConfirmInPlace(id: String, confirmed: Callback<()>, cancelled: Callback<()>) 
                         on:click=move |_| cancelled.run(())>"Cancel"</button>
                 </div>
             </form>
-            <Show when=move || passkeys.get()>
+            {when(move || passkeys.get(), move || view! {
                 <div class="passkey">
                     <button type="button" class="button secondary passkey-button" data-testid="passkey-confirm"
                         disabled=move || busy.get() on:click=with_passkey>
                         "Confirm with a passkey"
                     </button>
                 </div>
-            </Show>
+            })}
         </div>
     }
 }

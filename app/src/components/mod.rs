@@ -14,3 +14,4 @@ pub mod protected;
 pub mod provider_links;
 pub mod session_facts;
 pub mod session_panel;
+pub mod when;

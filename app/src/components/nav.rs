@@ -16,7 +16,7 @@
 // browser (and a loader for a lazy island); the items here are documented.
 #![allow(missing_docs)]
 
-use leptos::{prelude::*, server_fn::ServerFn as _};
+use leptos::{either::Either, prelude::*, server_fn::ServerFn as _};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -132,15 +132,17 @@ pub fn SiteNav(
                 </ul>
             </details>
             <div class="nav-session">
+                // `Either`, not `into_any`: a type-erased view costs the
+                // bundle every way of rendering it.
                 {move || match name.get() {
-                    Some(name) => view! {
+                    Some(name) => Either::Left(view! {
                         <span class="nav-user" data-testid="nav-user">{name}</span>
                         <SignOut />
-                    }.into_any(),
-                    None => view! {
+                    }),
+                    None => Either::Right(view! {
                         <a href="/login" class="nav-plain">"Sign in"</a>
                         <a href="/signup" class="button small">"Sign up"</a>
-                    }.into_any(),
+                    }),
                 }}
             </div>
         </nav>

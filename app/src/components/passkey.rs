@@ -23,6 +23,7 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
+use super::when::when;
 use crate::{
     error::AppError,
     navigation,
@@ -206,11 +207,11 @@ pub fn PasskeySignIn(
         });
     };
     view! {
-        <Show when=move || supported.get()>
+        {when(move || supported.get(), move || view! {
             <div class="passkey">
                 {ceremony.view("passkey-sign-in", "Sign in with a passkey", "Waiting for your passkey…", click.clone())}
             </div>
-        </Show>
+        })}
     }
 }
 
@@ -241,11 +242,11 @@ pub fn PasskeySignUp(
         });
     };
     view! {
-        <Show when=move || supported.get()>
+        {when(move || supported.get(), move || view! {
             <div class="passkey">
                 {ceremony.view("passkey-sign-up", "Create account with a passkey", "Waiting for your passkey…", click.clone())}
             </div>
-        </Show>
+        })}
     }
 }
 
@@ -283,11 +284,11 @@ pub fn PasskeyConfirm(
         });
     };
     view! {
-        <Show when=move || supported.get()>
+        {when(move || supported.get(), move || view! {
             <div class="passkey">
                 {ceremony.view("passkey-confirm", "Confirm with a passkey", "Waiting for your passkey…", click.clone())}
             </div>
-        </Show>
+        })}
     }
 }
 
@@ -331,11 +332,11 @@ pub fn AddPasskey(
         });
     };
     view! {
-        <Show when=move || supported.get()>
+        {when(move || supported.get(), move || view! {
             <div class="passkey">
                 {ceremony.view("add-passkey", "Add a passkey", "Waiting for your passkey…", click)}
             </div>
-        </Show>
+        })}
     }
 }
 

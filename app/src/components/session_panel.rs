@@ -1,7 +1,7 @@
 //! The session as seen from a static page: checked in the browser with a
 //! short-lived access token, never by the server that served the page.
 
-use leptos::prelude::*;
+use leptos::{either::EitherOf3, prelude::*};
 
 use crate::{
     client_session::{call_me, ClientSession, ClientState},
@@ -22,16 +22,18 @@ pub fn SessionPanel() -> impl IntoView {
     view! {
         <section class="card" data-testid="client-session" aria-live="polite">
             <h2>"Your session, checked in the browser"</h2>
+            // `EitherOf3`, not `into_any`: a type-erased view costs the
+            // bundle every way of rendering it, hydrating lazily included.
             {move || match session.state() {
-                ClientState::Unknown => view! {
+                ClientState::Unknown => EitherOf3::A(view! {
                     <p data-testid="client-state" class="muted">"Checking your session…"</p>
-                }.into_any(),
-                ClientState::SignedOut => view! {
+                }),
+                ClientState::SignedOut => EitherOf3::B(view! {
                     <p data-testid="client-state">
                         "You are signed out. " <a href="/login">"Sign in"</a> " or " <a href="/signup">"create an account"</a> "."
                     </p>
-                }.into_any(),
-                ClientState::SignedIn { name, session_expires_at, token_expires_at, confirmed } => view! {
+                }),
+                ClientState::SignedIn { name, session_expires_at, token_expires_at, confirmed } => EitherOf3::C(view! {
                     <p data-testid="client-state">"Signed in as " <strong>{name}</strong></p>
                     <dl class="facts">
                         <dt>"Session ends at the latest"</dt>
@@ -49,7 +51,7 @@ pub fn SessionPanel() -> impl IntoView {
                     <pre class="api-result" data-testid="api-me">
                         {move || me.value().get().map(|r| r.unwrap_or_else(|e| format!("error: {e}")))}
                     </pre>
-                }.into_any(),
+                }),
             }}
         </section>
     }
