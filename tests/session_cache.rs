@@ -277,6 +277,27 @@ async fn a_kept_session_list_drops_what_expires_and_shows_touches() {
     assert!(list().await.is_empty(), "expired, so not listed");
 }
 
+/// A session used on another instance since the list was kept, past the
+/// idle expiry the kept list remembers: still listed (asked again), as a
+/// cached session is looked up again.
+#[tokio::test]
+async fn a_session_slid_elsewhere_stays_in_the_kept_list() {
+    let dir = tempfile::tempdir().unwrap();
+    // Kept longer than the idle timeout, so only the expiry can send `a`
+    // to the store.
+    let (a, b, clock) = common::two_cached_instances(dir.path(), Duration::hours(48)).await;
+    let s = a.sign_up("max", PASSWORD, client()).await.unwrap();
+    let token = s.token.expose().to_owned();
+    let user = s.auth.user.id;
+    let idle = a.policy().idle_timeout;
+    assert_eq!(a.list_sessions(user).await.unwrap().len(), 1, "kept by a");
+
+    clock.advance(idle - Duration::minutes(1));
+    assert!(is_valid(&b.validate(&token).await.unwrap()), "slid by b");
+    clock.advance(Duration::minutes(2));
+    assert_eq!(a.list_sessions(user).await.unwrap().len(), 1);
+}
+
 /// A revocation another instance announces forgets the kept list that
 /// holds the session, with no clock moving.
 #[tokio::test]

@@ -17,7 +17,8 @@
 //! - everything else (refresh rotation, writes) passes straight through.
 //!
 //! It keeps each user's list of sessions too (the sessions page), for the
-//! same `ttl`, filtered by expiry at every read. Every write through it to
+//! same `ttl`, and asks the store again when a session in it looks
+//! expired. Every write through it to
 //! a listed session (a new one, a touch, a revocation, a credential
 //! proved, a key bound, a refresh) forgets that user's list once the store
 //! has it, and a list read that raced any such write is not kept; a
@@ -215,14 +216,14 @@ impl CachedSessions {
         entries.insert(auth, now);
     }
 
-    /// `user`'s kept list, fresh, without what has expired by `now`.
+    /// `user`'s kept list, if fresh and every session in it still active
+    /// at `now` (one that looks expired may have been used on another
+    /// instance since: the store is asked again, as for a cached session).
     fn kept_list(&self, user: UserId, now: OffsetDateTime) -> Option<Vec<SessionRecord>> {
         let entries = self.lock();
         let list = entries.lists.get(&user)?;
-        list.fresh(now, self.ttl).then(|| {
-            let active = list.sessions.iter().filter(|s| s.is_active(now));
-            active.cloned().collect()
-        })
+        let usable = list.fresh(now, self.ttl) && list.sessions.iter().all(|s| s.is_active(now));
+        usable.then(|| list.sessions.clone())
     }
 
     /// Keeps `user`'s list, read from `generation` on, unless a write that
