@@ -39,14 +39,14 @@ pub async fn open(settings: &StoreSettings<'_>) -> Result<OpenedDatabase, OpenEr
         .acquire_timeout(settings.pool.acquire_timeout)
         .connect_lazy_with(options);
     migrate(&pool).await?;
-    let timeout = settings.pool.acquire_timeout;
-    let store = Arc::new(PgStore::new(pool.clone()).hearing_writes(timeout));
+    let feed = PgFeed::new(pool.clone(), settings.pool.acquire_timeout);
+    let store = Arc::new(PgStore::new(pool.clone()).hearing_writes(&feed));
     Ok(OpenedDatabase {
-        database: Database::new(PgDatabase(pool.clone())),
+        database: Database::new(PgDatabase(pool)),
         users: store.clone(),
         sessions: store.clone(),
         counters: Some(store),
-        feed: Arc::new(PgFeed::new(pool, timeout)),
+        feed: Arc::new(feed),
     })
 }
 
@@ -82,12 +82,11 @@ impl PgStore {
     /// The store of one instance among several on this database: it keeps
     /// the dashboard's lists between the writes that change them, hearing of
     /// every instance's through `NOTIFY activity_changed` (migration 0012)
-    /// on a connection of its own, which `timeout` bounds as [`PgFeed`]'s.
-    /// Must be called within a Tokio runtime.
+    /// on a connection of `feed`'s own. Must be called within a Tokio
+    /// runtime.
     #[must_use]
-    pub fn hearing_writes(self, timeout: Duration) -> Self {
-        let changes = PgFeed::new(self.pool().clone(), timeout).follow(ACTIVITY_CHANGED);
-        self.keeping(ActivityCache::following(changes))
+    pub fn hearing_writes(self, feed: &PgFeed) -> Self {
+        self.keeping(ActivityCache::following(feed.follow(ACTIVITY_CHANGED)))
     }
 }
 

@@ -175,7 +175,7 @@ pub async fn postgres() -> Option<Backend> {
     let timeout = std::time::Duration::from_secs(2);
     let feed = engine::store::postgres::PgFeed::new(pool.clone(), timeout);
     // As the server opens it: keeping the dashboard's lists.
-    let store = Arc::new(engine::store::postgres::PgStore::new(pool).hearing_writes(timeout));
+    let store = Arc::new(engine::store::postgres::PgStore::new(pool).hearing_writes(&feed));
     Some(Backend {
         users: store.clone(),
         sessions: store.clone(),
@@ -200,8 +200,9 @@ pub async fn postgres_instance(
         .connect_with(options.options([("search_path", schema)]))
         .await
         .expect("postgres");
-    let store = engine::store::postgres::PgStore::new(pool.clone())
-        .hearing_writes(std::time::Duration::from_secs(2));
+    let feed =
+        engine::store::postgres::PgFeed::new(pool.clone(), std::time::Duration::from_secs(2));
+    let store = engine::store::postgres::PgStore::new(pool.clone()).hearing_writes(&feed);
     (Arc::new(store), pool)
 }
 

@@ -107,12 +107,6 @@ impl<DB: Dialect> SqlStore<DB> {
         }
     }
 
-    /// Its pool.
-    #[cfg(feature = "postgres")]
-    pub(crate) fn pool(&self) -> &Pool<DB> {
-        &self.pool
-    }
-
     async fn conn(&self) -> Result<PoolConnection<DB>, Error> {
         Ok(self.pool.acquire().await?)
     }
