@@ -215,13 +215,11 @@ impl AssetNames {
     }
 }
 
-/// Names the chunks of the lazy island `island` (its name in snake case, as
-/// the split manifest's `<island>_loader_<hash>` key has it) in `<head>`
-/// (`<meta name="wasm-chunk">`, through `leptos_meta`), for the loader to
-/// preload once the page has painted ([`LOADER`]), so that hydrating it
-/// costs no second round trip, and painting the page waits for none of
-/// them. Each lazy island calls it as it renders on the server; in the
-/// browser it does nothing.
+/// Adds `<link rel="preload">` tags (through `leptos_meta`, so they land in
+/// `<head>`) for the chunks of the lazy island `island` (its name in snake
+/// case, as the split manifest's `<island>_loader_<hash>` key has it), so
+/// that hydrating it costs no second round trip. Each lazy island calls it
+/// as it renders on the server; in the browser it does nothing.
 #[cfg(feature = "ssr")]
 pub fn preload_island(island: &str) {
     preload_chunks_of(&format!("{island}_loader_"));
@@ -236,7 +234,7 @@ pub fn preload_island(_: &str) {}
 #[cfg(feature = "ssr")]
 fn preload_chunks_of(prefix: &str) {
     use leptos::prelude::*;
-    use leptos_meta::Meta;
+    use leptos_meta::Link;
 
     let (Some(names), Some(Preloaded(done))) = (
         use_context::<std::sync::Arc<AssetNames>>(),
@@ -263,13 +261,18 @@ fn preload_chunks_of(prefix: &str) {
     files.dedup();
     for file in files {
         // `to_html` on a `leptos_meta` tag registers it for `<head>`.
-        let _ = view! { <Meta name=CHUNK_META content=names.path(file) /> }.to_html();
+        let _ = view! {
+            <Link
+                rel="preload"
+                href=names.path(file)
+                as_="fetch"
+                type_="application/wasm"
+                crossorigin="anonymous"
+            />
+        }
+        .to_html();
     }
 }
-
-/// The `<meta>` name of a chunk to preload after the first paint.
-#[cfg(feature = "ssr")]
-const CHUNK_META: &str = "wasm-chunk";
 
 /// The lazy islands a render has preloaded already.
 #[cfg(feature = "ssr")]
@@ -304,13 +307,6 @@ pub fn provide(_names: std::sync::Arc<AssetNames>) {}
 /// which `HydrationScripts` would inline without our CSP's trust). A lazy
 /// island's function loads its chunk first; the document is marked
 /// `data-hydrated` once every island, lazy ones included, has hydrated.
-///
-/// The chunks of the page's lazy islands (`<meta name="wasm-chunk">`) are
-/// preloaded once the page has painted (the frame after the document is
-/// parsed): the main module is fetched at once, but nothing else competes
-/// with the first paint (Lighthouse counts every request begun before it
-/// as delaying it). A chunk an island has asked for already is not
-/// preloaded again.
 const LOADER: &str = r#"(function (js, wasm) {
 	var parsed = new Promise(function (done) {
 		if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", done, { once: true });
@@ -332,30 +328,12 @@ const LOADER: &str = r#"(function (js, wasm) {
 		for (var child of Array.from(node.children)) walk(child, mod, children, pending);
 		if (tag === "leptos-children") children.pop();
 	}
-	var hydrating = false;
-	parsed.then(function () {
-		requestAnimationFrame(function () {
-			setTimeout(function () {
-				if (hydrating) return;
-				document.querySelectorAll('meta[name="wasm-chunk"]').forEach(function (meta) {
-					var link = document.createElement("link");
-					link.rel = "preload";
-					link.as = "fetch";
-					link.type = "application/wasm";
-					link.crossOrigin = "anonymous";
-					link.href = meta.content;
-					document.head.appendChild(link);
-				});
-			}, 0);
-		});
-	});
 	var glue = document.createElement("script");
 	glue.type = "module";
 	glue.src = js;
 	glue.onload = function () {
 		import(js).then(function (mod) {
 			return mod.default({ module_or_path: wasm }).then(function () { return parsed; }).then(function () {
-				hydrating = true;
 				mod.hydrate();
 				var pending = [];
 				walk(document.body, mod, [], pending);

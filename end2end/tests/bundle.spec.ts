@@ -6,8 +6,7 @@ import { ROUTES, signUp, uniqueUser, watchConsole, hydrated } from "./helpers";
 // every page may have (the header, the idle prompt, the home page's
 // session panel); a lazy island (the forms that answer in place, the
 // passkey buttons, the dashboard's live facts) is a chunk of its own, named
-// by the server that renders it (`<meta name="wasm-chunk">`) for the loader
-// to preload once the page has painted. With E2E_RELEASE set
+// in a preload link by the server that renders it. With E2E_RELEASE set
 // the suite runs against the release bundle (scripts/test.sh): hashed
 // names, immutable caching, brotli copies.
 const release = !!process.env.E2E_RELEASE;
@@ -28,16 +27,11 @@ function watchWasm(page: Page): Response[] {
 
 const file = (url: string) => new URL(url).pathname.split("/").pop()!;
 
-/** What `html` has preloaded: the main module (a preload link) and the
- * chunks it names for the loader to preload after the first paint. */
+/** The `href`s of the WebAssembly preload links in `html`. */
 function preloads(html: string): string[] {
-  const links = (html.match(/<link [^>]*>/g) ?? [])
+  return (html.match(/<link [^>]*>/g) ?? [])
     .filter((tag) => tag.includes('rel="preload"') && tag.includes('type="application/wasm"'))
     .map((tag) => /href="([^"]+)"/.exec(tag)?.[1] ?? "");
-  const chunks = (html.match(/<meta [^>]*>/g) ?? [])
-    .filter((tag) => tag.includes('name="wasm-chunk"'))
-    .map((tag) => /content="([^"]+)"/.exec(tag)?.[1] ?? "");
-  return [...links, ...chunks];
 }
 
 /** The page's own sentences: text outside every island, long enough to be
@@ -81,12 +75,9 @@ test("every page hydrates its islands with the chunks its HTML preloads, and shi
     // The HTML preloads what hydrating it needs: no second round trip.
     const preloaded = preloads(html);
     preloaded.forEach((href) => shipped.add(new URL(href, page.url()).href));
-    const chunks = wasm.filter((r) => isChunk(r.url())).map((r) => file(r.url()));
-    for (const chunk of chunks) {
+    for (const chunk of wasm.filter((r) => isChunk(r.url())).map((r) => file(r.url()))) {
       expect(preloaded, `${path} preloads ${chunk}`).toContain(`/pkg/${chunk}`);
     }
-    // The loader's preload and the island's own fetch are one request.
-    expect(chunks, `${path} fetches each chunk once`).toEqual([...new Set(chunks)]);
     prose.set(path, await pageProse(page));
     page.removeAllListeners("response");
   };
