@@ -208,6 +208,31 @@ impl AppError {
         Self::all().into_iter().find(|e| e.code() == code)
     }
 
+    /// The error serde names `variant` (its default, "externally tagged"
+    /// form: the variant's name, with the text of one that holds one), for
+    /// the browser, which reads it without a JSON deserialiser of its own.
+    /// `None` for a name or a text that is not one of ours.
+    #[must_use]
+    pub fn from_variant(variant: &str, text: Option<String>) -> Option<Self> {
+        let pascal = variant.starts_with(|c: char| c.is_ascii_uppercase())
+            && variant.chars().all(|c| c.is_ascii_alphanumeric());
+        if !pascal {
+            return None;
+        }
+        let mut code = String::with_capacity(variant.len() + 4);
+        for (i, c) in variant.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                code.push('_');
+            }
+            code.push(c.to_ascii_lowercase());
+        }
+        match (Self::from_code(&code)?, text) {
+            (Self::WeakPassword(_), Some(advice)) => Some(Self::WeakPassword(advice)),
+            (Self::WeakPassword(_), None) | (_, Some(_)) => None,
+            (error, None) => Some(error),
+        }
+    }
+
     /// The HTTP status for this error.
     #[must_use]
     pub fn status(&self) -> u16 {
@@ -366,5 +391,42 @@ mod tests {
             assert!(!e.to_string().is_empty());
         }
         assert_eq!(AppError::from_code("<script>alert(1)</script>"), None);
+    }
+
+    /// The browser reads a server function's error by its variant's name
+    /// (`from_variant`), the server writes it with serde: every error,
+    /// the weak password's own advice included, must come back as itself.
+    #[test]
+    fn every_error_serde_writes_is_read_back_by_its_variant() {
+        let mut all = AppError::all().to_vec();
+        all.push(AppError::WeakPassword("Add another word or two.".into()));
+        for e in all {
+            let written = serde_json::to_value(&e).expect("an error serialises");
+            let (variant, text) = match written {
+                serde_json::Value::String(variant) => (variant, None),
+                serde_json::Value::Object(members) => {
+                    let (variant, text) = members.into_iter().next().expect("one member");
+                    (variant, text.as_str().map(str::to_owned))
+                }
+                other => panic!("{e:?} is written as {other}"),
+            };
+            assert_eq!(
+                AppError::from_variant(&variant, text),
+                Some(e.clone()),
+                "{e:?}"
+            );
+        }
+        for (variant, text) in [
+            ("NoSuchError", None),
+            ("WeakPassword", None),
+            ("InvalidCredentials", Some("text".to_owned())),
+            ("invalid_credentials", None),
+        ] {
+            assert_eq!(
+                AppError::from_variant(variant, text.clone()),
+                None,
+                "{variant} {text:?}"
+            );
+        }
     }
 }

@@ -3,7 +3,6 @@
 //! on `web_sys` rather than on gloo-net, whose request builder, streamed
 //! bodies and `http` types every page would load for these four calls.
 
-use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -114,11 +113,11 @@ impl Response {
             .ok_or(Failed)
     }
 
-    /// The body parsed as JSON into `T`.
+    /// The body, a JSON object.
     ///
     /// # Errors
-    /// [`Failed`] when the body could not be read or is not a `T`.
-    pub async fn json<T: DeserializeOwned>(self) -> Result<T, Failed> {
-        serde_json::from_str(&self.text().await?).map_err(|_| Failed)
+    /// [`Failed`] when the body could not be read or is not a JSON object.
+    pub async fn json(self) -> Result<crate::record::Record, Failed> {
+        crate::record::Record::parse(&self.text().await?).ok_or(Failed)
     }
 }

@@ -26,6 +26,8 @@ pub mod page_wide;
 pub mod pages;
 pub mod paths;
 pub mod post;
+#[cfg(feature = "hydrate")]
+pub mod record;
 pub mod redirect;
 pub mod routes;
 pub mod server_fns;

@@ -39,7 +39,8 @@ where
 {
     let body = serde_json::to_string(&args).map_err(|_| AppError::Transport)?;
     let res = send(F::url(), "application/json", &body).await?;
-    res.json().await.map_err(|_| AppError::Transport)
+    let text = res.text().await.map_err(|_| AppError::Transport)?;
+    serde_json::from_str(&text).map_err(|_| AppError::Transport)
 }
 
 /// Sends `body` to `url` with the CSRF header and notes the session times
@@ -66,7 +67,10 @@ async fn send(
         return Ok(res);
     }
     let text = res.text().await.map_err(|_| AppError::Transport)?;
-    Err(serde_json::from_str::<AppError>(&text).unwrap_or(AppError::Transport))
+    // Read without `serde_json`: the eager islands' sign-out posts too.
+    Err(crate::record::tagged(&text)
+        .and_then(|(variant, text)| AppError::from_variant(&variant, text))
+        .unwrap_or(AppError::Transport))
 }
 
 /// The server never posts.

@@ -34,6 +34,43 @@ function preloads(html: string): string[] {
     .map((tag) => /href="([^"]+)"/.exec(tag)?.[1] ?? "");
 }
 
+/** The function names of a WebAssembly module's `name` section (its
+ * subsection 1), or `null` if it has none: the release bundle's are
+ * stripped. */
+function functionNames(module: Buffer): string[] | null {
+  let at = 8; // magic and version
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = module[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  const text = (length: number) => module.toString("utf8", at, (at += length));
+  while (at < module.length) {
+    const id = module[at++];
+    const end = leb() + at;
+    if (id === 0 && text(leb()) === "name") {
+      while (at < end) {
+        const sub = module[at++];
+        const subEnd = leb() + at;
+        if (sub === 1) {
+          const names: string[] = [];
+          for (let count = leb(); count > 0; count--) {
+            leb(); // the function's index
+            names.push(text(leb()));
+          }
+          return names;
+        }
+        at = subEnd;
+      }
+    }
+    at = end;
+  }
+  return null;
+}
+
 /** The page's own sentences: text outside every island, long enough to be
  * prose rather than a word an island could also say. */
 async function pageProse(page: Page): Promise<string[]> {
@@ -104,6 +141,23 @@ test("every page hydrates its islands with the chunks its HTML preloads, and shi
     }
   }
   expect(problems).toEqual([]);
+});
+
+test("the main module has no JSON deserialiser: the eager islands read through the browser's JSON", async ({
+  page,
+}) => {
+  // Leptos decodes an island's props with serde_json, so an eager island
+  // with props (or a record read with serde) puts its parser, and the
+  // float printing of its error messages, on every page (app/src/record.rs).
+  test.skip(release, "the release bundle strips the names this reads");
+  const wasm = watchWasm(page);
+  await page.goto("/");
+  await hydrated(page);
+  const main = wasm.find((r) => isMain(r.url()));
+  const names = functionNames(await main!.body());
+  expect(names, "a debug build names its functions").not.toBeNull();
+  expect(names!.length).toBeGreaterThan(1000);
+  expect(names!.filter((name) => name.includes("serde_json"))).toEqual([]);
 });
 
 test("a page with a lazy island fetches its chunk, preloaded", async ({ page }) => {

@@ -5,12 +5,11 @@
 
 use std::{cell::RefCell, time::Duration};
 
-use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
 use leptos::{prelude::*, task::spawn_local};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::{closure::Closure, JsCast as _};
 
 use super::{ClientSession, ClientState, TokenResponse, TokenStorage};
+use crate::record::{Kept, Record};
 
 // Browser-only, like this file (beside it: a `#[path]` module's children are).
 mod dpop;
@@ -30,18 +29,76 @@ pub fn shared() -> ClientSession {
     SHARED.with(|session| *session)
 }
 
-/// A bound token kept for the tab, with its expiry in this browser's time.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A bound token kept for the tab (`{token, expires_at_ms}`), with its
+/// expiry in this browser's time.
 struct TabToken {
     token: TokenResponse,
     expires_at_ms: f64,
 }
 
+impl TabToken {
+    fn load() -> Option<Self> {
+        let kept = Kept::Tab.get(TAB_TOKEN_KEY)?;
+        Some(Self {
+            token: token_of(&kept.record("token")?)?,
+            expires_at_ms: kept.number("expires_at_ms")?,
+        })
+    }
+
+    fn save(&self) {
+        let kept = Record::new()
+            .with_record("token", &token_record(&self.token))
+            .with("expires_at_ms", self.expires_at_ms);
+        Kept::Tab.set(TAB_TOKEN_KEY, &kept);
+    }
+}
+
 /// Non-secret summary kept across page loads.
-#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Snapshot {
     name: String,
     session_expires_at: i64,
+}
+
+impl Snapshot {
+    fn load() -> Option<Self> {
+        let kept = Kept::Local.get(SNAPSHOT_KEY)?;
+        Some(Self {
+            name: kept.string("name")?,
+            session_expires_at: kept.integer("session_expires_at")?,
+        })
+    }
+
+    fn save(&self) {
+        let kept = Record::new()
+            .with("name", self.name.as_str())
+            .with_integer("session_expires_at", self.session_expires_at);
+        Kept::Local.set(SNAPSHOT_KEY, &kept);
+    }
+}
+
+/// The refresh's answer, read from its JSON.
+fn token_of(answer: &Record) -> Option<TokenResponse> {
+    Some(TokenResponse {
+        access_token: answer.string("access_token")?,
+        token_type: answer.string("token_type")?,
+        expires_in: answer.integer("expires_in")?,
+        expires_at: answer.integer("expires_at")?,
+        name: answer.string("name")?,
+        session_expires_at: answer.integer("session_expires_at")?,
+        session_idle_expires_at: answer.integer("session_idle_expires_at")?,
+    })
+}
+
+/// [`token_of`]'s inverse, to keep a token for the tab.
+fn token_record(token: &TokenResponse) -> Record {
+    Record::new()
+        .with("access_token", token.access_token.as_str())
+        .with("token_type", token.token_type.as_str())
+        .with_integer("expires_in", token.expires_in)
+        .with_integer("expires_at", token.expires_at)
+        .with("name", token.name.as_str())
+        .with_integer("session_expires_at", token.session_expires_at)
+        .with_integer("session_idle_expires_at", token.session_idle_expires_at)
 }
 
 #[derive(Default)]
@@ -93,13 +150,13 @@ pub fn start(session: ClientSession) {
     }
     listen_to_other_tabs(session);
     // A bound token this tab obtained on an earlier page: no request.
-    if let Ok(kept) = SessionStorage::get::<TabToken>(TAB_TOKEN_KEY) {
+    if let Some(kept) = TabToken::load() {
         if kept.expires_at_ms - now_ms() > 2_000.0 && token_storage() == TokenStorage::Session {
             adopt(session, &kept.token, kept.expires_at_ms);
             return;
         }
     }
-    if let Ok(snap) = LocalStorage::get::<Snapshot>(SNAPSHOT_KEY) {
+    if let Some(snap) = Snapshot::load() {
         if snap.session_expires_at * 1000 > now_ms() as i64 {
             session.state.set(ClientState::SignedIn {
                 name: snap.name,
@@ -110,8 +167,10 @@ pub fn start(session: ClientSession) {
         }
     }
     if use_local_storage() {
-        if let Ok((token, exp)) = LocalStorage::get::<(String, f64)>(TOKEN_KEY) {
-            INNER.with_borrow_mut(|i| i.token = Some((token, exp)));
+        if let Some(kept) = Kept::Local.get(TOKEN_KEY) {
+            if let (Some(token), Some(exp)) = (kept.string("token"), kept.number("expires_at_ms")) {
+                INNER.with_borrow_mut(|i| i.token = Some((token, exp)));
+            }
         }
     }
     spawn_local(async move {
@@ -124,17 +183,15 @@ pub fn observe_server(session: ClientSession, signed_in: Option<(String, i64)>) 
         return;
     }
     listen_to_other_tabs(session);
-    let known = LocalStorage::get::<Snapshot>(SNAPSHOT_KEY).ok();
+    let known = Snapshot::load();
     match signed_in {
         Some((name, session_expires_at)) => {
             let changed = known.as_ref().is_none_or(|k| k.name != name);
-            let _ = LocalStorage::set(
-                SNAPSHOT_KEY,
-                Snapshot {
-                    name: name.clone(),
-                    session_expires_at,
-                },
-            );
+            Snapshot {
+                name: name.clone(),
+                session_expires_at,
+            }
+            .save();
             session.state.set(ClientState::SignedIn {
                 name,
                 session_expires_at,
@@ -150,7 +207,7 @@ pub fn observe_server(session: ClientSession, signed_in: Option<(String, i64)>) 
             session.state.set(ClientState::SignedOut);
             if known.is_some() {
                 forget_token();
-                LocalStorage::delete(SNAPSHOT_KEY);
+                Kept::Local.delete(SNAPSHOT_KEY);
                 announce_to_other_tabs();
             }
         }
@@ -165,8 +222,8 @@ pub fn announce(_: ClientSession) {
 /// Drops the token wherever it is kept.
 fn forget_token() {
     INNER.with_borrow_mut(|i| i.token = None);
-    LocalStorage::delete(TOKEN_KEY);
-    SessionStorage::delete(TAB_TOKEN_KEY);
+    Kept::Local.delete(TOKEN_KEY);
+    Kept::Tab.delete(TAB_TOKEN_KEY);
 }
 
 pub async fn access_token(session: ClientSession) -> Option<String> {
@@ -229,13 +286,11 @@ async fn do_refresh(session: ClientSession) -> Option<TokenResponse> {
         crate::session_clock::observe_header(res.header(crate::session_clock::HEADER).as_deref());
     }
     match response {
-        Ok(res) if res.status() == 200 => match res.json::<TokenResponse>().await {
-            Ok(token) => {
-                accept(session, &token);
-                Some(token)
-            }
-            Err(_) => None,
-        },
+        Ok(res) if res.status() == 200 => {
+            let token = res.json().await.ok().as_ref().and_then(token_of)?;
+            accept(session, &token);
+            Some(token)
+        }
         // 204: no refresh cookie at all; 401: invalid, reused or ended.
         Ok(res) if res.status() == 204 || res.status() == 401 => {
             signed_out(session);
@@ -253,16 +308,19 @@ fn accept(session: ClientSession, token: &TokenResponse) {
     let expires_at_ms = now_ms() + token.expires_in as f64 * 1000.0;
     match token_storage() {
         TokenStorage::Local => {
-            let _ = LocalStorage::set(TOKEN_KEY, (&token.access_token, expires_at_ms));
+            let kept = Record::new()
+                .with("token", token.access_token.as_str())
+                .with("expires_at_ms", expires_at_ms);
+            Kept::Local.set(TOKEN_KEY, &kept);
         }
         // Kept for the next page only when bound: copied out, it is
         // useless without this browser's key.
         TokenStorage::Session if token.is_bound() => {
-            let kept = TabToken {
+            TabToken {
                 token: token.clone(),
                 expires_at_ms,
-            };
-            let _ = SessionStorage::set(TAB_TOKEN_KEY, kept);
+            }
+            .save();
         }
         TokenStorage::Session | TokenStorage::Memory => {}
     }
@@ -276,13 +334,11 @@ fn adopt(session: ClientSession, token: &TokenResponse, expires_at_ms: f64) {
         i.token = Some((token.access_token.clone(), expires_at_ms));
         i.bound = token.is_bound();
     });
-    let _ = LocalStorage::set(
-        SNAPSHOT_KEY,
-        Snapshot {
-            name: token.name.clone(),
-            session_expires_at: token.session_expires_at,
-        },
-    );
+    Snapshot {
+        name: token.name.clone(),
+        session_expires_at: token.session_expires_at,
+    }
+    .save();
     session.state.set(ClientState::SignedIn {
         name: token.name.clone(),
         session_expires_at: token.session_expires_at,
@@ -341,7 +397,7 @@ fn signed_out(session: ClientSession) {
         }
     });
     forget_token();
-    LocalStorage::delete(SNAPSHOT_KEY);
+    Kept::Local.delete(SNAPSHOT_KEY);
     session.state.set(ClientState::SignedOut);
 }
 

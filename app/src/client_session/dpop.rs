@@ -16,6 +16,8 @@ use web_sys::{
     CryptoKey, CryptoKeyPair, IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransactionMode,
 };
 
+use crate::record::Record;
+
 const DATABASE: &str = "leptos-sessions";
 const STORE: &str = "keys";
 const ENTRY: &str = "dpop";
@@ -40,24 +42,23 @@ pub async fn proof(method: &str, path: &str, access_token: Option<&str>) -> Opti
     let crypto = window.crypto().ok()?;
     let htu = format!("{}{path}", window.location().origin().ok()?);
     let header = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, key.jwk);
-    let mut claims = serde_json::json!({
-        "jti": crypto.random_uuid(),
-        "htm": method,
-        "htu": htu,
-        "iat": (js_sys::Date::now() / 1000.0) as i64,
-    });
+    let mut claims = Record::new()
+        .with("jti", crypto.random_uuid())
+        .with("htm", method)
+        .with("htu", htu)
+        .with("iat", (js_sys::Date::now() / 1000.0).floor());
     if let Some(token) = access_token {
         let hashing = crypto
             .subtle()
             .digest_with_str_and_u8_array("SHA-256", token.as_bytes())
             .ok()?;
         let digest = Uint8Array::new(&JsFuture::from(hashing).await.ok()?).to_vec();
-        claims["ath"] = base64url(&digest)?.into();
+        claims = claims.with("ath", base64url(&digest)?);
     }
     let input = format!(
         "{}.{}",
         base64url(header.as_bytes())?,
-        base64url(claims.to_string().as_bytes())?
+        base64url(claims.to_json()?.as_bytes())?
     );
     let algorithm = object(&[("name", "ECDSA".into()), ("hash", "SHA-256".into())]);
     let signing = crypto
@@ -118,15 +119,12 @@ async fn public_jwk(public: &CryptoKey) -> Option<String> {
     let exporting = crypto.subtle().export_key("jwk", public).ok()?;
     let jwk = JsFuture::from(exporting).await.ok()?;
     let member = |name: &str| Reflect::get(&jwk, &name.into()).ok()?.as_string();
-    Some(
-        serde_json::json!({
-            "crv": member("crv")?,
-            "kty": member("kty")?,
-            "x": member("x")?,
-            "y": member("y")?,
-        })
-        .to_string(),
-    )
+    Record::new()
+        .with("crv", member("crv")?)
+        .with("kty", member("kty")?)
+        .with("x", member("x")?)
+        .with("y", member("y")?)
+        .to_json()
 }
 
 async fn open() -> Option<IdbDatabase> {

@@ -2,11 +2,16 @@
 //!
 //! The whole navigation is one island ([`SiteNav`]): its links depend on
 //! the session, and so does its right-hand side (the name and "Sign out",
-//! or "Sign in" and "Sign up"). A server-rendered page hands it the
+//! or "Sign in" and "Sign up"). A server-rendered page tells it the
 //! visitor the session layer validated, so it shows the right state at
-//! once and asks nothing; a prerendered page, rendered for no one, hands
+//! once and asks nothing; a prerendered page, rendered for no one, tells
 //! it [`Visitor::Unknown`], and the island asks in the browser
 //! ([`ClientSession::start`]).
+//!
+//! The visitor travels in the header's attributes, not as the island's
+//! props: Leptos decodes an island's props with `serde_json`, which every
+//! page would then load for these three fields ([`crate::record`]).
+
 //!
 //! On a phone the links (and the signed-in name) fold into a "Menu"
 //! disclosure (`<details>`, which works before hydration and without
@@ -17,7 +22,6 @@
 #![allow(missing_docs)]
 
 use leptos::{either::Either, prelude::*, server_fn::ServerFn as _};
-use serde::{Deserialize, Serialize};
 
 use crate::{
     client_session::{ClientSession, ClientState},
@@ -27,7 +31,7 @@ use crate::{
 };
 
 /// Who the server knows is visiting, as the header island gets it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Visitor {
     /// A prerendered page: the browser finds out.
     Unknown,
@@ -68,32 +72,65 @@ impl Visitor {
         }
     }
 
-    /// In the browser the header is already rendered: the island gets its
-    /// visitor from the server's HTML, never from here.
+    /// In the browser: what the server wrote in the header's attributes
+    /// ([`SiteHeader`]).
     #[cfg(not(feature = "ssr"))]
     #[must_use]
     pub fn of_request() -> Self {
-        Self::Unknown
+        let header = document()
+            .query_selector("header.site-header")
+            .ok()
+            .flatten();
+        let read = |name: &str| header.as_ref().and_then(|h| h.get_attribute(name));
+        Self::from_attributes(
+            read("data-visitor").as_deref(),
+            read("data-visitor-name"),
+            read("data-session-times").as_deref(),
+        )
+    }
+
+    /// The header's attributes that carry it: its kind, the name and the
+    /// session's times ([`SessionTimes::to_header`]'s format) when signed in.
+    fn attributes(&self) -> (&'static str, Option<String>, Option<String>) {
+        match self {
+            Self::Unknown => ("unknown", None, None),
+            Self::Anonymous => ("anonymous", None, None),
+            Self::SignedIn { name, times } => {
+                ("signed-in", Some(name.clone()), Some(times.to_header()))
+            }
+        }
+    }
+
+    /// [`Self::attributes`]' inverse; [`Visitor::Unknown`] (the browser
+    /// asks) for anything else.
+    #[cfg_attr(feature = "ssr", allow(dead_code))]
+    fn from_attributes(kind: Option<&str>, name: Option<String>, times: Option<&str>) -> Self {
+        match (kind, name, times.and_then(SessionTimes::from_header)) {
+            (Some("anonymous"), _, _) => Self::Anonymous,
+            (Some("signed-in"), Some(name), Some(times)) => Self::SignedIn { name, times },
+            _ => Self::Unknown,
+        }
     }
 }
 
-/// The header around the navigation island.
+/// The header around the navigation island, with the visitor in its
+/// attributes for the island to read.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let visitor = Visitor::of_request();
+    let (kind, name, times) = Visitor::of_request().attributes();
     view! {
-        <header class="site-header">
-            <SiteNav visitor />
+        <header class="site-header" data-visitor=kind data-visitor-name=name data-session-times=times>
+            <SiteNav />
         </header>
     }
 }
 
 /// The navigation: links, and who is signed in.
 #[island]
-pub fn SiteNav(
-    /// What the server knows of the visitor.
-    visitor: Visitor,
-) -> impl IntoView {
+pub fn SiteNav() -> impl IntoView {
+    // On the server, from the session layer; in the browser, from the
+    // header the server rendered.
+    let visitor = Visitor::of_request();
     let client = ClientSession::get();
     let clock = SessionClock::get();
     // Effects run only in the browser, after hydration.
@@ -181,5 +218,53 @@ fn SignOut() -> impl IntoView {
             <CsrfField />
             <button type="submit" class="button secondary small">"Sign out"</button>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the server writes in the header is what the island reads back;
+    /// anything else leaves the browser to ask.
+    #[test]
+    fn the_visitor_round_trips_through_the_headers_attributes() {
+        let times = SessionTimes {
+            last_seen_at: 1_700_000_000,
+            idle_expires_at: 1_700_001_800,
+            expires_at: 1_700_086_400,
+            warn_before: 120,
+            now: 1_700_000_005,
+        };
+        for visitor in [
+            Visitor::Unknown,
+            Visitor::Anonymous,
+            Visitor::SignedIn {
+                name: "Ada \"<b>\" Lovelace".into(),
+                times,
+            },
+        ] {
+            let (kind, name, written) = visitor.attributes();
+            assert_eq!(
+                Visitor::from_attributes(Some(kind), name, written.as_deref()),
+                visitor
+            );
+        }
+        for (kind, name, times) in [
+            (None, None, None),
+            (Some("signed-in"), Some("ada".to_owned()), None),
+            (
+                Some("signed-in"),
+                None,
+                Some("seen=1, idle=2, absolute=3, warn=4, now=5"),
+            ),
+            (Some("signed-in"), Some("ada".to_owned()), Some("seen=1")),
+            (Some("admin"), Some("ada".to_owned()), None),
+        ] {
+            assert_eq!(
+                Visitor::from_attributes(kind, name, times),
+                Visitor::Unknown
+            );
+        }
     }
 }

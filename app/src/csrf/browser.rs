@@ -29,11 +29,6 @@ pub fn header_value() -> Option<String> {
 /// token the cookie no longer matches. Callers arriving while a fetch is
 /// in flight share its answer.
 pub async fn fetch_token() -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        token: String,
-    }
-
     thread_local! {
         static FETCH: crate::single_flight::Slot<Option<String>> =
             const { crate::single_flight::Slot::new() };
@@ -41,7 +36,7 @@ pub async fn fetch_token() -> Option<String> {
 
     crate::single_flight::join(&FETCH, || async {
         let res = crate::fetch::Request::get(TOKEN_PATH).send().await.ok()?;
-        res.json::<Answer>().await.ok().map(|a| a.token)
+        res.json().await.ok()?.string("token")
     })
     .await
 }

@@ -6,11 +6,11 @@
 
 use std::{cell::Cell, time::Duration};
 
-use gloo_storage::{SessionStorage, Storage as _};
 use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast as _};
 
 use super::{Known, SessionClock, SessionTimes};
+use crate::record::{Kept, Record};
 
 const CHANNEL: &str = "leptos-sessions.clock";
 /// `sessionStorage`: the newest observation and when (browser time, ms).
@@ -52,7 +52,11 @@ fn start() -> SessionClock {
         CHANNEL_HANDLE.set(Some(Box::leak(Box::new(channel))));
     }
     // The server's time then, moved on by the time since.
-    if let Ok((times, at_ms)) = SessionStorage::get::<(SessionTimes, f64)>(KEPT_KEY) {
+    let kept = Kept::Tab.get(KEPT_KEY).and_then(|kept| {
+        let times = SessionTimes::from_header(&kept.string("times")?)?;
+        Some((times, kept.number("at_ms")?))
+    });
+    if let Some((times, at_ms)) = kept {
         let elapsed = ((js_sys::Date::now() - at_ms) / 1000.0).floor() as i64;
         let now = SessionTimes {
             now: times.now + elapsed.max(0),
@@ -79,7 +83,10 @@ pub fn observe(clock: SessionClock, times: SessionTimes, announce: bool) {
     let at_ms = js_sys::Date::now();
     let skew_ms = times.now as f64 * 1000.0 - at_ms;
     clock.known.set(Some(Known { times, skew_ms }));
-    let _ = SessionStorage::set(KEPT_KEY, (times, at_ms));
+    let kept = Record::new()
+        .with("times", times.to_header())
+        .with("at_ms", at_ms);
+    Kept::Tab.set(KEPT_KEY, &kept);
     if announce {
         if let Some(channel) = CHANNEL_HANDLE.get() {
             let _ = channel.post_message(&times.to_header().into());
@@ -88,5 +95,5 @@ pub fn observe(clock: SessionClock, times: SessionTimes, announce: bool) {
 }
 
 pub fn forget() {
-    SessionStorage::delete(KEPT_KEY);
+    Kept::Tab.delete(KEPT_KEY);
 }
