@@ -41,6 +41,17 @@ pub struct AssetNames {
     pub hashed: bool,
     /// The split build's lazy chunks (empty for an unsplit build).
     pub split: Split,
+    /// What `<head>` links, made on the first render and shared by every
+    /// one after it.
+    head: std::sync::OnceLock<HeadLinks>,
+}
+
+/// The paths and the loader script every page's `<head>` carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct HeadLinks {
+    css: std::sync::Arc<str>,
+    wasm: std::sync::Arc<str>,
+    loader: std::sync::Arc<str>,
 }
 
 /// A split build's chunks: the loader module the JS glue imports, and the
@@ -89,6 +100,7 @@ impl AssetNames {
             css: format!("{output_name}.css"),
             hashed: false,
             split: Split::default(),
+            head: std::sync::OnceLock::new(),
         }
     }
 
@@ -115,10 +127,25 @@ impl AssetNames {
                     css,
                     hashed: true,
                     split: Split::default(),
+                    head: std::sync::OnceLock::new(),
                 }
             }
             _ => Self::plain(output_name, pkg),
         }
+    }
+
+    /// The head's links, formatted once.
+    fn head(&self) -> &HeadLinks {
+        self.head.get_or_init(|| HeadLinks {
+            css: self.path(&self.css).into(),
+            wasm: self.path(&self.wasm).into(),
+            loader: format!(
+                "{LOADER}({:?}, {:?});",
+                self.path(&self.js),
+                self.path(&self.wasm)
+            )
+            .into(),
+        })
     }
 
     /// The URL path of `name` (one of the bundle's files).
@@ -363,16 +390,12 @@ pub fn BundleTags(
         context.set_is_hydrating(false);
     }
     let nonce = leptos::nonce::use_nonce();
-    let loader = format!(
-        "{LOADER}({:?}, {:?});",
-        names.path(&names.js),
-        names.path(&names.wasm),
-    );
+    let HeadLinks { css, wasm, loader } = names.head().clone();
     view! {
-        <link rel="stylesheet" id="leptos" href=names.path(&names.css) />
+        <link rel="stylesheet" id="leptos" href=css />
         <link
             rel="preload"
-            href=names.path(&names.wasm)
+            href=wasm
             r#as="fetch"
             r#type="application/wasm"
             crossorigin="anonymous"

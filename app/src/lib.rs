@@ -46,6 +46,10 @@ use crate::components::{idle_prompt::IdlePrompt, nav::SiteHeader};
 
 /// The HTML document around the app, rendered on the server only.
 ///
+/// `reload` is given while `cargo leptos watch` serves the site: the live
+/// reload script's options (no other render needs them, and each one would
+/// otherwise take a copy).
+///
 /// `token_storage` tells the browser app where to keep access tokens; it
 /// is public configuration, so a meta tag carries it even into prerendered
 /// files.
@@ -54,7 +58,7 @@ use crate::components::{idle_prompt::IdlePrompt, nav::SiteHeader};
 /// the stylesheet is linked here, outside the hydrated app, so the browser
 /// app never has to know its name.
 pub fn shell(
-    options: LeptosOptions,
+    reload: Option<LeptosOptions>,
     token_storage: client_session::TokenStorage,
     assets: std::sync::Arc<assets::AssetNames>,
 ) -> impl IntoView {
@@ -72,7 +76,7 @@ pub fn shell(
                 />
                 <meta name="token-storage" content=token_storage.as_str() />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <AutoReload options />
+                {reload.map(|options| view! { <AutoReload options /> })}
                 <assets::BundleTags names=assets />
                 <MetaTags />
             </head>

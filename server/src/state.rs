@@ -194,9 +194,9 @@ impl AppState {
             tracing::info!(js = %assets.js, wasm = %assets.wasm, css = %assets.css, "content-hashed bundle");
         }
         let (routes, static_routes) = generate_route_list_with_ssg({
-            let leptos = leptos.clone();
+            let reload = config.live_reload.then(|| leptos.clone());
             let assets = assets.clone();
-            move || app::shell(leptos.clone(), storage, assets.clone())
+            move || app::shell(reload.clone(), storage, assets.clone())
         });
         let access = RouteAccess::new(&routes)?;
         let static_pages = StaticPages::new(access.prerendered(), (&*leptos.site_root).into());

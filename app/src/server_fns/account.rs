@@ -390,7 +390,41 @@ pub(crate) mod ssr {
     }
 
     /// "Chrome on Linux", or a fallback for unknown agents.
+    ///
+    /// Remembered for the process: parsing a browser's agent takes a few
+    /// microseconds, paid on every render for every session and notice a
+    /// page lists, and a site sees few distinct agents. The memo holds at
+    /// most [`DEVICE_MEMO`] agents of at most [`DEVICE_MEMO_AGENT`] bytes,
+    /// and starts again empty when full, so odd agents cannot grow it.
     pub(crate) fn describe_device(user_agent: Option<&str>) -> String {
+        use std::{
+            collections::HashMap,
+            sync::{LazyLock, Mutex},
+        };
+        static MEMO: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
+
+        let Some(agent) = user_agent.filter(|a| a.len() <= DEVICE_MEMO_AGENT) else {
+            return parse_device(user_agent);
+        };
+        if let Some(known) = MEMO.lock().ok().and_then(|memo| memo.get(agent).cloned()) {
+            return known;
+        }
+        let device = parse_device(Some(agent));
+        if let Ok(mut memo) = MEMO.lock() {
+            if memo.len() >= DEVICE_MEMO {
+                memo.clear();
+            }
+            memo.insert(agent.to_owned(), device.clone());
+        }
+        device
+    }
+
+    /// How many agents [`describe_device`] remembers.
+    pub(crate) const DEVICE_MEMO: usize = 512;
+    /// The longest agent it remembers (browsers send about 150 bytes).
+    const DEVICE_MEMO_AGENT: usize = 512;
+
+    fn parse_device(user_agent: Option<&str>) -> String {
         let parsed = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua));
         match parsed {
             Some(r) if r.name != "UNKNOWN" && r.os != "UNKNOWN" => {
@@ -412,5 +446,24 @@ mod tests {
             .collect();
         assert_eq!(words.len(), engine::AuthEventKind::ALL.len(), "{words:?}");
         assert!(words.iter().all(|w| !w.is_empty()));
+    }
+
+    /// The memo answers as the parser does, and stays bounded.
+    #[test]
+    fn a_device_is_described_the_same_remembered_or_not() {
+        use super::ssr::describe_device;
+        const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 \
+                              (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        for _ in 0..2 {
+            assert_eq!(describe_device(Some(CHROME)), "Chrome on Linux");
+            assert_eq!(describe_device(None), "Unknown device");
+            assert_eq!(describe_device(Some("")), "Unknown device");
+        }
+        let long = format!("{CHROME} {}", "x".repeat(600));
+        assert_eq!(describe_device(Some(&long)), "Chrome on Linux");
+        for i in 0..super::ssr::DEVICE_MEMO + 10 {
+            describe_device(Some(&format!("agent {i}")));
+        }
+        assert_eq!(describe_device(Some(CHROME)), "Chrome on Linux");
     }
 }

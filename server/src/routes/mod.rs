@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
             provide_context(leptos::nonce::Nonce::from_value(nonce));
         }
     };
-    let leptos = state.leptos.clone();
+    let reload = state.config.live_reload.then(|| state.leptos.clone());
     let storage = state.config.env.token_storage;
     let assets = state.assets.clone();
 
@@ -95,8 +95,8 @@ pub fn router(state: AppState) -> Router {
     // files (the fallback) do not.
     let router = Router::new()
         .leptos_routes_with_context(&state, state.routes.clone(), provide.clone(), {
-            let (leptos, assets) = (leptos.clone(), assets.clone());
-            move || app::shell(leptos.clone(), storage, assets.clone())
+            let (reload, assets) = (reload.clone(), assets.clone());
+            move || app::shell(reload.clone(), storage, assets.clone())
         })
         .merge(provider_callbacks(&state, provide.clone()))
         // Innermost: a server function's error answers with its own status.
@@ -130,7 +130,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide, move |options| {
-            app::shell(options, storage, assets.clone())
+            app::shell(reload.is_some().then_some(options), storage, assets.clone())
         }))
         // Content-hashed bundle files: cached for good.
         .layer(middleware::from_fn_with_state(
