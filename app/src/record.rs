@@ -119,6 +119,13 @@ pub fn tagged(text: &str) -> Option<(String, Option<String>)> {
     Some((name, Some(text)))
 }
 
+impl AsRef<Object> for Record {
+    /// The object itself, for a browser API that takes one.
+    fn as_ref(&self) -> &Object {
+        &self.0
+    }
+}
+
 /// One of the browser's two storages.
 #[derive(Clone, Copy, Debug)]
 pub enum Kept {

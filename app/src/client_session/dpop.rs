@@ -9,7 +9,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{closure::Closure, JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -60,10 +60,10 @@ pub async fn proof(method: &str, path: &str, access_token: Option<&str>) -> Opti
         base64url(header.as_bytes())?,
         base64url(claims.to_json()?.as_bytes())?
     );
-    let algorithm = object(&[("name", "ECDSA".into()), ("hash", "SHA-256".into())]);
+    let algorithm = Record::new().with("name", "ECDSA").with("hash", "SHA-256");
     let signing = crypto
         .subtle()
-        .sign_with_object_and_u8_array(&algorithm, &key.private, input.as_bytes())
+        .sign_with_object_and_u8_array(algorithm.as_ref(), &key.private, input.as_bytes())
         .ok()?;
     // WebCrypto's ECDSA signature is r ‖ s, as JWS wants it.
     let signature = Uint8Array::new(&JsFuture::from(signing).await.ok()?).to_vec();
@@ -104,11 +104,13 @@ async fn key() -> Option<Rc<Key>> {
 /// A new ECDSA P-256 pair whose private key cannot be exported.
 async fn generate() -> Option<JsValue> {
     let crypto = web_sys::window()?.crypto().ok()?;
-    let algorithm = object(&[("name", "ECDSA".into()), ("namedCurve", "P-256".into())]);
+    let algorithm = Record::new()
+        .with("name", "ECDSA")
+        .with("namedCurve", "P-256");
     let usages = Array::of1(&"sign".into());
     let making = crypto
         .subtle()
-        .generate_key_with_object(&algorithm, false, &usages)
+        .generate_key_with_object(algorithm.as_ref(), false, &usages)
         .ok()?;
     JsFuture::from(making).await.ok()
 }
@@ -165,14 +167,6 @@ async fn request(req: Result<IdbRequest, JsValue>) -> Option<JsValue> {
     });
     JsFuture::from(settled).await.ok()?;
     req.result().ok()
-}
-
-fn object(members: &[(&str, JsValue)]) -> Object {
-    let object = Object::new();
-    for (name, value) in members {
-        let _ = Reflect::set(&object, &(*name).into(), value);
-    }
-    object
 }
 
 /// base64url without padding, through the browser's `btoa`.

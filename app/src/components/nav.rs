@@ -10,8 +10,7 @@
 //!
 //! The visitor travels in the header's attributes, not as the island's
 //! props: Leptos decodes an island's props with `serde_json`, which every
-//! page would then load for these three fields ([`crate::record`]).
-
+//! page would then load for these three fields (`app/src/record.rs`).
 //!
 //! On a phone the links (and the signed-in name) fold into a "Menu"
 //! disclosure (`<details>`, which works before hydration and without

@@ -389,40 +389,49 @@ pub(crate) mod ssr {
         }
     }
 
-    /// "Chrome on Linux", or a fallback for unknown agents.
-    ///
-    /// Remembered for the process: parsing a browser's agent takes a few
-    /// microseconds, paid on every render for every session and notice a
-    /// page lists, and a site sees few distinct agents. The memo holds at
-    /// most [`DEVICE_MEMO`] agents of at most [`DEVICE_MEMO_AGENT`] bytes,
-    /// and starts again empty when full, so odd agents cannot grow it.
+    /// "Chrome on Linux", or a fallback for unknown agents, remembered for
+    /// the process ([`Devices`]).
     pub(crate) fn describe_device(user_agent: Option<&str>) -> String {
-        use std::{
-            collections::HashMap,
-            sync::{LazyLock, Mutex},
-        };
-        static MEMO: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
-
-        let Some(agent) = user_agent.filter(|a| a.len() <= DEVICE_MEMO_AGENT) else {
-            return parse_device(user_agent);
-        };
-        if let Some(known) = MEMO.lock().ok().and_then(|memo| memo.get(agent).cloned()) {
-            return known;
-        }
-        let device = parse_device(Some(agent));
-        if let Ok(mut memo) = MEMO.lock() {
-            if memo.len() >= DEVICE_MEMO {
-                memo.clear();
-            }
-            memo.insert(agent.to_owned(), device.clone());
-        }
-        device
+        static DEVICES: std::sync::LazyLock<Devices> = std::sync::LazyLock::new(Devices::default);
+        DEVICES.describe(user_agent)
     }
 
-    /// How many agents [`describe_device`] remembers.
-    pub(crate) const DEVICE_MEMO: usize = 512;
-    /// The longest agent it remembers (browsers send about 150 bytes).
-    const DEVICE_MEMO_AGENT: usize = 512;
+    /// The device names of the agents seen: parsing a browser's agent takes
+    /// a few microseconds, paid on every render for every session and
+    /// notice a page lists, and a site sees few distinct agents. At most
+    /// [`Devices::MOST`] agents of at most [`Devices::LONGEST`] bytes are
+    /// kept, and the memo starts again empty when full, so odd agents
+    /// cannot grow it.
+    #[derive(Default)]
+    pub(crate) struct Devices(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+    impl Devices {
+        pub(crate) const MOST: usize = 512;
+        /// Browsers send about 150 bytes.
+        const LONGEST: usize = 512;
+
+        pub(crate) fn describe(&self, user_agent: Option<&str>) -> String {
+            let Some(agent) = user_agent.filter(|a| a.len() <= Self::LONGEST) else {
+                return parse_device(user_agent);
+            };
+            if let Some(known) = self.0.lock().ok().and_then(|memo| memo.get(agent).cloned()) {
+                return known;
+            }
+            let device = parse_device(Some(agent));
+            if let Ok(mut memo) = self.0.lock() {
+                if memo.len() >= Self::MOST {
+                    memo.clear();
+                }
+                memo.insert(agent.to_owned(), device.clone());
+            }
+            device
+        }
+
+        #[cfg(test)]
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().map_or(0, |memo| memo.len())
+        }
+    }
 
     fn parse_device(user_agent: Option<&str>) -> String {
         let parsed = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua));
@@ -451,19 +460,23 @@ mod tests {
     /// The memo answers as the parser does, and stays bounded.
     #[test]
     fn a_device_is_described_the_same_remembered_or_not() {
-        use super::ssr::describe_device;
+        use super::ssr::Devices;
         const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 \
                               (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        let devices = Devices::default();
         for _ in 0..2 {
-            assert_eq!(describe_device(Some(CHROME)), "Chrome on Linux");
-            assert_eq!(describe_device(None), "Unknown device");
-            assert_eq!(describe_device(Some("")), "Unknown device");
+            assert_eq!(devices.describe(Some(CHROME)), "Chrome on Linux");
+            assert_eq!(devices.describe(None), "Unknown device");
+            assert_eq!(devices.describe(Some("")), "Unknown device");
         }
+        assert_eq!(devices.len(), 2, "the two agents, once each");
         let long = format!("{CHROME} {}", "x".repeat(600));
-        assert_eq!(describe_device(Some(&long)), "Chrome on Linux");
-        for i in 0..super::ssr::DEVICE_MEMO + 10 {
-            describe_device(Some(&format!("agent {i}")));
+        assert_eq!(devices.describe(Some(&long)), "Chrome on Linux");
+        assert_eq!(devices.len(), 2, "a long agent is not kept");
+        for i in 0..Devices::MOST * 2 {
+            devices.describe(Some(&format!("agent {i}")));
+            assert!(devices.len() <= Devices::MOST);
         }
-        assert_eq!(describe_device(Some(CHROME)), "Chrome on Linux");
+        assert_eq!(devices.describe(Some(CHROME)), "Chrome on Linux");
     }
 }

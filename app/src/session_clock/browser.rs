@@ -83,13 +83,16 @@ pub fn observe(clock: SessionClock, times: SessionTimes, announce: bool) {
     let at_ms = js_sys::Date::now();
     let skew_ms = times.now as f64 * 1000.0 - at_ms;
     clock.known.set(Some(Known { times, skew_ms }));
-    let kept = Record::new()
-        .with("times", times.to_header())
-        .with("at_ms", at_ms);
-    Kept::Tab.set(KEPT_KEY, &kept);
+    let header = times.to_header();
+    Kept::Tab.set(
+        KEPT_KEY,
+        &Record::new()
+            .with("times", header.as_str())
+            .with("at_ms", at_ms),
+    );
     if announce {
         if let Some(channel) = CHANNEL_HANDLE.get() {
-            let _ = channel.post_message(&times.to_header().into());
+            let _ = channel.post_message(&header.into());
         }
     }
 }
