@@ -44,6 +44,9 @@ pub struct AssetNames {
     /// What `<head>` links, made on the first render and shared by every
     /// one after it.
     head: std::sync::OnceLock<HeadLinks>,
+    /// Each lazy island's chunk paths, space-separated, gathered on the
+    /// first render that preloads one.
+    islands: std::sync::OnceLock<HashMap<String, std::sync::Arc<str>>>,
 }
 
 /// The paths and the loader script every page's `<head>` carries.
@@ -101,6 +104,7 @@ impl AssetNames {
             hashed: false,
             split: Split::default(),
             head: std::sync::OnceLock::new(),
+            islands: std::sync::OnceLock::new(),
         }
     }
 
@@ -128,6 +132,7 @@ impl AssetNames {
                     hashed: true,
                     split: Split::default(),
                     head: std::sync::OnceLock::new(),
+                    islands: std::sync::OnceLock::new(),
                 }
             }
             _ => Self::plain(output_name, pkg),
@@ -146,6 +151,32 @@ impl AssetNames {
             )
             .into(),
         })
+    }
+
+    /// The paths of the chunks the lazy island `island` needs (its name in
+    /// snake case, as the split manifest's `<island>_loader_<hash>` key has
+    /// it), sorted, each once, separated by spaces; `None` for an island
+    /// the build does not know.
+    #[must_use]
+    pub fn island_chunks(&self, island: &str) -> Option<&std::sync::Arc<str>> {
+        let islands = self.islands.get_or_init(|| {
+            let mut islands: HashMap<&str, Vec<String>> = HashMap::new();
+            for (id, files) in &self.split.chunks {
+                if let Some((island, _)) = id.rsplit_once("_loader_") {
+                    let paths = islands.entry(island).or_default();
+                    paths.extend(files.iter().map(|file| self.path(file)));
+                }
+            }
+            islands
+                .into_iter()
+                .map(|(island, mut paths)| {
+                    paths.sort_unstable();
+                    paths.dedup();
+                    (island.to_owned(), paths.join(" ").into())
+                })
+                .collect()
+        });
+        islands.get(island)
     }
 
     /// The URL path of `name` (one of the bundle's files).
@@ -242,26 +273,19 @@ impl AssetNames {
     }
 }
 
-/// Adds `<link rel="preload">` tags (through `leptos_meta`, so they land in
-/// `<head>`) for the chunks of the lazy island `island` (its name in snake
-/// case, as the split manifest's `<island>_loader_<hash>` key has it), so
-/// that hydrating it costs no second round trip. Each lazy island calls it
-/// as it renders on the server; in the browser it does nothing.
+/// Names the chunks of the lazy island `island` (its name in snake case,
+/// as the split manifest's `<island>_loader_<hash>` key has it) in a
+/// `<meta name="preload-wasm">` of `<head>` (through `leptos_meta`), for
+/// the loader to preload ([`LOADER`]), so that hydrating the island costs
+/// no second round trip. One tag per island, its text made once per
+/// process: a `<link>` tag per chunk, rendered on every request, was a
+/// fifth of the sign-in page's CPU time (`BENCHMARKS.md`). Each lazy
+/// island calls it as it renders on the server; in the browser it does
+/// nothing.
 #[cfg(feature = "ssr")]
-pub fn preload_island(island: &str) {
-    preload_chunks_of(&format!("{island}_loader_"));
-}
-
-/// [`preload_island`] in the browser: nothing to do.
-#[cfg(not(feature = "ssr"))]
-pub fn preload_island(_: &str) {}
-
-/// [`preload_island`] on the server: every chunk of the manifest entries
-/// whose key starts with `prefix`.
-#[cfg(feature = "ssr")]
-fn preload_chunks_of(prefix: &str) {
+pub fn preload_island(island: &'static str) {
     use leptos::prelude::*;
-    use leptos_meta::Link;
+    use leptos_meta::Meta;
 
     let (Some(names), Some(Preloaded(done))) = (
         use_context::<std::sync::Arc<AssetNames>>(),
@@ -272,39 +296,25 @@ fn preload_chunks_of(prefix: &str) {
     // Once per render, however many times the island appears.
     let first = done
         .lock()
-        .map(|mut done| done.insert(prefix.to_owned()))
+        .map(|mut done| done.insert(island))
         .unwrap_or(false);
     if !first {
         return;
     }
-    let mut files: Vec<&String> = names
-        .split
-        .chunks
-        .iter()
-        .filter(|(id, _)| id.starts_with(prefix))
-        .flat_map(|(_, files)| files)
-        .collect();
-    files.sort_unstable();
-    files.dedup();
-    for file in files {
+    if let Some(paths) = names.island_chunks(island) {
         // `to_html` on a `leptos_meta` tag registers it for `<head>`.
-        let _ = view! {
-            <Link
-                rel="preload"
-                href=names.path(file)
-                as_="fetch"
-                type_="application/wasm"
-                crossorigin="anonymous"
-            />
-        }
-        .to_html();
+        let _ = view! { <Meta name="preload-wasm" content=paths.clone() /> }.to_html();
     }
 }
+
+/// [`preload_island`] in the browser: nothing to do.
+#[cfg(not(feature = "ssr"))]
+pub fn preload_island(_: &'static str) {}
 
 /// The lazy islands a render has preloaded already.
 #[cfg(feature = "ssr")]
 #[derive(Clone, Debug, Default)]
-struct Preloaded(std::sync::Arc<std::sync::Mutex<HashSet<String>>>);
+struct Preloaded(std::sync::Arc<std::sync::Mutex<HashSet<&'static str>>>);
 
 /// Makes the bundle's names available to the render (for the preloads).
 #[cfg(feature = "ssr")]
@@ -328,6 +338,11 @@ pub fn provide(_names: std::sync::Arc<AssetNames>) {}
 /// fetch, and the loader instantiates the WebAssembly once the document is
 /// parsed.
 ///
+/// First it preloads the chunks the page's lazy islands named
+/// ([`preload_island`]: `leptos_meta` puts them before this script), each
+/// once, as `<link rel="preload">` tags that the chunk loader's fetches
+/// then find.
+///
 /// Then it hydrates the page's islands, in document order: each
 /// `<leptos-island data-component="…">` is handed to the function the
 /// WebAssembly exports under that name (after Leptos' own `island_script`,
@@ -335,6 +350,20 @@ pub fn provide(_names: std::sync::Arc<AssetNames>) {}
 /// island's function loads its chunk first; the document is marked
 /// `data-hydrated` once every island, lazy ones included, has hydrated.
 const LOADER: &str = r#"(function (js, wasm) {
+	var preloaded = {};
+	document.querySelectorAll('meta[name="preload-wasm"]').forEach(function (meta) {
+		meta.content.split(" ").forEach(function (href) {
+			if (!href || preloaded[href]) return;
+			preloaded[href] = true;
+			var link = document.createElement("link");
+			link.rel = "preload";
+			link.as = "fetch";
+			link.type = "application/wasm";
+			link.crossOrigin = "anonymous";
+			link.href = href;
+			document.head.appendChild(link);
+		});
+	});
 	var parsed = new Promise(function (done) {
 		if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", done, { once: true });
 		else done();
@@ -391,7 +420,10 @@ pub fn BundleTags(
     }
     let nonce = leptos::nonce::use_nonce();
     let HeadLinks { css, wasm, loader } = names.head().clone();
+    // The script first: after a stylesheet, an inline script waits for it
+    // to load, and the chunks' preloads with it.
     view! {
+        <script nonce=nonce>{loader}</script>
         <link rel="stylesheet" id="leptos" href=css />
         <link
             rel="preload"
@@ -400,7 +432,6 @@ pub fn BundleTags(
             r#type="application/wasm"
             crossorigin="anonymous"
         />
-        <script nonce=nonce>{loader}</script>
     }
 }
 
@@ -466,6 +497,30 @@ mod tests {
         }
         assert!(!names.is_hashed_path("/pkg/chunk_4.Yy8.wasm"));
         assert!(!names.is_hashed_path("/pkg/__wasm_split_manifest.Jk4.json"));
+    }
+
+    #[test]
+    fn an_island_preloads_the_chunks_of_all_its_loaders_once_each() {
+        let mut names = AssetNames::plain("app", "pkg");
+        names.split = Split::from_manifest(
+            "__wasm_split.js".into(),
+            r#"{"in_place_form_loader_1": ["split_a", "chunk_2", "chunk_1"],
+                "in_place_form_loader_9": ["chunk_1", "split_b"],
+                "place_form_loader_3": ["split_c"],
+                "confirm_ceremony_4": ["split_d"]}"#,
+        )
+        .expect("a manifest");
+        assert_eq!(
+            names.island_chunks("in_place_form").map(|p| &**p),
+            Some("/pkg/chunk_1.wasm /pkg/chunk_2.wasm /pkg/split_a.wasm /pkg/split_b.wasm")
+        );
+        assert_eq!(
+            names.island_chunks("place_form").map(|p| &**p),
+            Some("/pkg/split_c.wasm")
+        );
+        // A lazy function is not an island; an unknown island has none.
+        assert_eq!(names.island_chunks("confirm_ceremony"), None);
+        assert_eq!(names.island_chunks("passkey_sign_in"), None);
     }
 
     #[test]

@@ -77,8 +77,9 @@ pub fn shell(
                 <meta name="token-storage" content=token_storage.as_str() />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 {reload.map(|options| view! { <AutoReload options /> })}
-                <assets::BundleTags names=assets />
+                // Before the loader, which reads the islands' chunk lists.
                 <MetaTags />
+                <assets::BundleTags names=assets />
             </head>
             <body>
                 <App />
