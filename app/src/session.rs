@@ -57,7 +57,7 @@ impl SessionChanges {
 
 /// Tells the session layer that this request signed someone in or out.
 pub fn record_change(change: SessionChange) {
-    if let Some(changes) = parts().and_then(|p| p.extensions.get::<SessionChanges>().cloned()) {
+    if let Some(changes) = with_parts(|p| p.extensions.get::<SessionChanges>().cloned()).flatten() {
         changes.record(change);
     }
 }
@@ -83,14 +83,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authed {
     }
 }
 
-fn parts() -> Option<Parts> {
-    use_context::<Parts>()
+/// Reads the request's parts where they are: `use_context` would clone
+/// all its headers and extensions for each look. `read` must not look up
+/// another context (the owner's lock is held).
+fn with_parts<R>(read: impl FnOnce(&Parts) -> R) -> Option<R> {
+    with_context::<Parts, _>(read)
 }
 
 /// The signed-in user's session, if any.
 #[must_use]
 pub fn current() -> Option<Authenticated> {
-    parts()?.extensions.get::<RequestSession>()?.0.clone()
+    with_parts(|parts| parts.extensions.get::<RequestSession>()?.0.clone()).flatten()
 }
 
 /// The signed-in user's session.
@@ -115,39 +118,41 @@ pub struct AddressCounted;
 /// Whether the credential gate already counted this request's address.
 #[must_use]
 pub fn address_counted() -> bool {
-    parts().is_some_and(|p| p.extensions.get::<AddressCounted>().is_some())
+    with_parts(|p| p.extensions.get::<AddressCounted>().is_some()).unwrap_or(false)
 }
 
 /// The client's address ([`ClientIp`], else the socket's peer).
 #[must_use]
 pub fn client_ip() -> Option<IpAddr> {
-    let parts = parts()?;
-    parts.extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
-        parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+    with_parts(|parts| {
+        parts.extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
     })
+    .flatten()
 }
 
 /// The value of cookie `name`, if the request sent it exactly once.
 #[must_use]
 pub fn request_cookie(name: &str) -> Option<String> {
-    let parts = parts()?;
-    let values = parts.headers.get_all(header::COOKIE).iter();
-    match engine::cookie::find(values.filter_map(|v| v.to_str().ok()), name) {
-        engine::cookie::CookieValue::One(value) => Some(value),
-        _ => None,
-    }
+    with_parts(|parts| {
+        let values = parts.headers.get_all(header::COOKIE).iter();
+        match engine::cookie::find(values.filter_map(|v| v.to_str().ok()), name) {
+            engine::cookie::CookieValue::One(value) => Some(value),
+            _ => None,
+        }
+    })
+    .flatten()
 }
 
 /// Where the request came from, for the session list and the event log.
 #[must_use]
 pub fn client_info() -> ClientInfo {
-    match parts() {
-        Some(parts) => client_info_of(client_ip(), &parts.headers),
-        None => ClientInfo::default(),
-    }
+    let ip = client_ip();
+    with_parts(|parts| client_info_of(ip, &parts.headers)).unwrap_or_default()
 }
 
 /// [`client_info`] for a request outside Leptos (the server's layers).
@@ -176,7 +181,7 @@ pub fn accepts_html(headers: &http::HeaderMap) -> bool {
 /// must then travel back in a redirect rather than as JSON.
 #[must_use]
 pub fn is_plain_form_post() -> bool {
-    parts().is_some_and(|p| accepts_html(&p.headers))
+    with_parts(|p| accepts_html(&p.headers)).unwrap_or(false)
 }
 
 /// Adds a `Set-Cookie` header to the response.

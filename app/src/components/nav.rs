@@ -51,24 +51,21 @@ impl Visitor {
     #[must_use]
     pub fn of_request() -> Self {
         use crate::session::RequestSession;
-        let Some(parts) = use_context::<http::request::Parts>() else {
-            return Self::Unknown;
-        };
+        let ctx = use_context::<crate::server_fns::context::ServerContext>();
+        // The request's parts are borrowed, not cloned with every header.
         // Prerendering runs with a mock request the session layer never
         // saw: nobody to speak of.
-        match parts.extensions.get::<RequestSession>() {
-            None => Self::Unknown,
-            Some(RequestSession(None)) => Self::Anonymous,
-            Some(RequestSession(Some(auth))) => {
-                match use_context::<crate::server_fns::context::ServerContext>() {
-                    Some(ctx) => Self::SignedIn {
-                        name: auth.user.display_name.clone(),
-                        times: SessionTimes::of(auth, ctx.auth.policy(), ctx.auth.now()),
-                    },
-                    None => Self::Anonymous,
-                }
+        with_context::<http::request::Parts, _>(|parts| {
+            match (parts.extensions.get::<RequestSession>(), &ctx) {
+                (None, _) => Self::Unknown,
+                (Some(RequestSession(None)), _) | (Some(_), None) => Self::Anonymous,
+                (Some(RequestSession(Some(auth))), Some(ctx)) => Self::SignedIn {
+                    name: auth.user.display_name.clone(),
+                    times: SessionTimes::of(auth, ctx.auth.policy(), ctx.auth.now()),
+                },
             }
-        }
+        })
+        .unwrap_or(Self::Unknown)
     }
 
     /// In the browser: what the server wrote in the header's attributes

@@ -8,7 +8,11 @@ use super::RequestCsrf;
 
 /// This request's token; empty without a request (prerendering).
 pub fn token() -> String {
-    use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<RequestCsrf>().map(|t| t.0.clone()))
-        .unwrap_or_default()
+    // Borrowed: `use_context` would clone the request's headers and
+    // extensions for one string.
+    with_context::<http::request::Parts, _>(|p| {
+        p.extensions.get::<RequestCsrf>().map(|t| t.0.clone())
+    })
+    .flatten()
+    .unwrap_or_default()
 }
