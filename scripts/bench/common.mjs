@@ -63,9 +63,10 @@ export function freshPostgres(url, name) {
   return u.toString();
 }
 
-export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
+/** The environment a benchmarked server runs with, its site in `dir/site`. */
+export function serverEnv({ port, dbUrl, dir, extraEnv = {} }) {
   const site = path.join(dir, "site");
-  const env = {
+  return {
     ...process.env,
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
     LEPTOS_SITE_ROOT: site,
@@ -84,6 +85,10 @@ export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
     RUST_LOG: "warn",
     ...extraEnv,
   };
+}
+
+export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
+  const env = serverEnv({ port, dbUrl, dir, extraEnv });
   const child = spawn(bin, [], { env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.on("data", (d) => (log += d));
