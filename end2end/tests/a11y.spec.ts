@@ -15,6 +15,8 @@ import {
 
 for (const scheme of ["light", "dark"] as const) {
   test(`every page passes axe (no serious or critical violations), with a clean console and cards that sit on their padding, ${scheme} theme`, async ({ page }) => {
+    // Every page of the route table, axe on each: longer than one page's test.
+    test.setTimeout(90_000);
     await page.emulateMedia({ colorScheme: scheme });
     const problems = watchConsole(page);
     for (const p of anonymousPages) {

@@ -147,6 +147,8 @@ test.describe("without JavaScript", () => {
 });
 
 test("signing in with a code or a link sent by email, in the browser that asked", async ({ page, browser }) => {
+  // Two accounts, four browsers and four messages.
+  test.setTimeout(90_000);
   const user = uniqueUser("mailin");
   const address = uniqueAddress("mailin");
   await accountWithAddress(page, user, address);

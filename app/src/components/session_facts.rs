@@ -62,7 +62,7 @@ impl Facts {
     #[cfg(not(feature = "ssr"))]
     fn of_page() -> Option<Self> {
         let list = document()
-            .query_selector("dl[data-testid=session-facts]")
+            .query_selector("dl[data-session-times]")
             .ok()
             .flatten()?;
         let read = |name: &str| list.get_attribute(name);
