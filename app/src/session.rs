@@ -57,7 +57,7 @@ impl SessionChanges {
 
 /// Tells the session layer that this request signed someone in or out.
 pub fn record_change(change: SessionChange) {
-    if let Some(changes) = with_parts(|p| p.extensions.get::<SessionChanges>().cloned()).flatten() {
+    if let Some(changes) = extension::<SessionChanges>() {
         changes.record(change);
     }
 }
@@ -86,8 +86,14 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authed {
 /// Reads the request's parts where they are: `use_context` would clone
 /// all its headers and extensions for each look. `read` must not look up
 /// another context (the owner's lock is held).
-fn with_parts<R>(read: impl FnOnce(&Parts) -> R) -> Option<R> {
+pub fn with_parts<R>(read: impl FnOnce(&Parts) -> R) -> Option<R> {
     with_context::<Parts, _>(read)
+}
+
+/// One extension the server's layers put on this request, cloned alone.
+#[must_use]
+pub fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    with_parts(|parts| parts.extensions.get::<T>().cloned()).flatten()
 }
 
 /// The signed-in user's session, if any.
@@ -118,7 +124,7 @@ pub struct AddressCounted;
 /// Whether the credential gate already counted this request's address.
 #[must_use]
 pub fn address_counted() -> bool {
-    with_parts(|p| p.extensions.get::<AddressCounted>().is_some()).unwrap_or(false)
+    extension::<AddressCounted>().is_some()
 }
 
 /// The client's address ([`ClientIp`], else the socket's peer).

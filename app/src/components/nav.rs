@@ -50,21 +50,20 @@ impl Visitor {
     #[cfg(feature = "ssr")]
     #[must_use]
     pub fn of_request() -> Self {
-        use crate::session::RequestSession;
+        use crate::session::{with_parts, RequestSession};
         let ctx = use_context::<crate::server_fns::context::ServerContext>();
-        // The request's parts are borrowed, not cloned with every header.
         // Prerendering runs with a mock request the session layer never
         // saw: nobody to speak of.
-        with_context::<http::request::Parts, _>(|parts| {
-            match (parts.extensions.get::<RequestSession>(), &ctx) {
+        with_parts(
+            |parts| match (parts.extensions.get::<RequestSession>(), &ctx) {
                 (None, _) => Self::Unknown,
                 (Some(RequestSession(None)), _) | (Some(_), None) => Self::Anonymous,
                 (Some(RequestSession(Some(auth))), Some(ctx)) => Self::SignedIn {
                     name: auth.user.display_name.clone(),
                     times: SessionTimes::of(auth, ctx.auth.policy(), ctx.auth.now()),
                 },
-            }
-        })
+            },
+        )
         .unwrap_or(Self::Unknown)
     }
 

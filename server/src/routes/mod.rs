@@ -9,7 +9,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use leptos::prelude::{provide_context, with_context};
+use leptos::prelude::provide_context;
 use leptos_axum::LeptosRoutes as _;
 use tower_http::{catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, trace::TraceLayer};
 
@@ -81,11 +81,7 @@ pub fn router(state: AppState) -> Router {
     // it on the scripts it renders (replacing the one it made up itself).
     let provide = move || {
         provide_context(context.clone());
-        // Borrowed: `use_context` would clone every header.
-        let nonce = with_context::<axum::http::request::Parts, _>(|parts| {
-            parts.extensions.get::<CspNonce>().cloned()
-        });
-        if let Some(Some(CspNonce(nonce))) = nonce {
+        if let Some(CspNonce(nonce)) = app::session::extension::<CspNonce>() {
             provide_context(leptos::nonce::Nonce::from_value(nonce));
         }
     };
