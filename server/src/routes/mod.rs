@@ -124,62 +124,73 @@ pub fn router(state: AppState) -> Router {
         .route("/api/validate-session", get(tokens::validate_session))
         .route("/.well-known/jwks.json", get(tokens::jwks))
         .merge(dev_mailbox(&state))
+        // The request's span (made outside the router) learns its route.
+        .route_layer(middleware::from_fn(record_route))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(provide, move |options| {
             app::shell(reload.is_some().then_some(options), storage, assets.clone())
-        }))
-        // Content-hashed bundle files: cached for good.
-        .layer(middleware::from_fn_with_state(
-            state.assets.clone(),
-            crate::static_pages::immutable_assets,
-        ));
+        }));
     with_layers(router, state)
 }
 
-/// Wraps `routes` in the cross-cutting layers: CSRF, the credential gate,
-/// cookie parsing,
-/// client IP, size limits, tracing, panic recovery and the security headers.
+/// Wraps `routes` in the cross-cutting layers: the security headers, panic
+/// recovery, tracing, size limits, client IP, cookie parsing, the
+/// credential gate, CSRF, and the bundle's cache headers.
+///
+/// They are one tower stack around the whole router, not `Router::layer`:
+/// that wraps each route in each layer, boxed, and a request clones the
+/// boxes it passes through, each with everything inside it (about 190
+/// boxed clones per page, each an allocation; BENCHMARKS.md).
 pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     let trusted = state.config.env.trusted_proxies.clone();
-    let router = routes
-        // Listed inside-out: the last layer sees the request first.
+    let gate = crate::credential_gate::CredentialGate::new(
+        state.auth.clone(),
+        state.throttle.clone(),
+        state.csrf().public_origin,
+    );
+    // Listed outside-in: the first layer sees the request first.
+    let stack = tower::ServiceBuilder::new()
+        // Outermost, so every response gets them: pages, files, APIs, errors.
         .layer(middleware::from_fn_with_state(
-            std::sync::Arc::new(state.csrf()),
-            crate::csrf::csrf_layer,
+            state.header_settings(),
+            crate::headers::security_headers,
         ))
-        // Ahead of CSRF and Leptos: a flood of sign-ins is refused cheaply.
-        .layer(middleware::from_fn_with_state(
-            std::sync::Arc::new(crate::credential_gate::CredentialGate::new(
-                state.auth.clone(),
-                state.throttle.clone(),
-                state.csrf().public_origin,
-            )),
-            crate::credential_gate::credential_gate,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.cookies,
-            crate::cookies::parse_layer,
-        ))
-        .layer(middleware::from_fn_with_state(
-            trusted,
-            crate::client_ip::client_ip_layer,
-        ))
-        .layer(RequestBodyLimitLayer::new(crate::limits::MAX_BODY_BYTES))
-        .layer(middleware::from_fn(crate::limits::header_limits))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(trace_span)
                 .on_failure(log_failure),
         )
-        .layer(CatchPanicLayer::custom(panic_response))
-        // Outermost, so every response gets them: pages, files, APIs, errors.
+        .layer(middleware::from_fn(crate::limits::header_limits))
+        .layer(RequestBodyLimitLayer::new(crate::limits::MAX_BODY_BYTES))
+        // The limited body as axum's, which the layers below take.
+        .map_request(as_axum_body)
         .layer(middleware::from_fn_with_state(
-            state.header_settings(),
-            crate::headers::security_headers,
-        ));
-    router.with_state(state)
+            trusted,
+            crate::client_ip::client_ip_layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.cookies,
+            crate::cookies::parse_layer,
+        ))
+        // Ahead of CSRF and Leptos: a flood of sign-ins is refused cheaply.
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(gate),
+            crate::credential_gate::credential_gate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(state.csrf()),
+            crate::csrf::csrf_layer,
+        ))
+        // Content-hashed bundle files: cached for good.
+        .layer(middleware::from_fn_with_state(
+            state.assets.clone(),
+            crate::static_pages::immutable_assets,
+        ))
+        .service(routes.with_state(state));
+    Router::new().fallback_service(stack)
 }
 
 /// Logs a failed response, except a 503: that is the server shedding load
@@ -214,11 +225,27 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
 /// One span per request, named by the matched route rather than the raw URI
 /// (no query strings, no ids in paths).
 fn trace_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or("<fallback>", axum::extract::MatchedPath::as_str);
-    tracing::info_span!("request", method = %req.method(), route)
+    tracing::info_span!("request", method = %req.method(), route = tracing::field::Empty)
+}
+
+/// `req` with its body (the size limit's wrapper) as axum's body type.
+fn as_axum_body<B>(req: axum::http::Request<B>) -> axum::extract::Request
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    req.map(axum::body::Body::new)
+}
+
+/// Records the route a request matched in its span (`trace_span`, made
+/// before routing); a request no route matched (files, 404s) has none.
+async fn record_route(
+    route: axum::extract::MatchedPath,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    tracing::Span::current().record("route", route.as_str());
+    next.run(req).await
 }
 
 /// The app's route table (`app::routes::PAGES`) as JSON: each page's path
