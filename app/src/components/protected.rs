@@ -14,7 +14,7 @@
 //! context, about once in a hundred renders, and show nothing
 //! (`BENCHMARKS.md`, the dashboard's providers entry).
 
-use std::{future::Future, sync::Arc};
+use std::future::Future;
 
 use leptos::prelude::*;
 
@@ -23,34 +23,35 @@ use crate::error::AppError;
 /// Loads with `load` and renders the data with `render`; an error shows as
 /// an alert, and a session that is gone sends the browser to sign in.
 pub fn signed_in<T, F, V>(
-    load: impl Fn() -> F + Send + Sync + 'static,
-    render: impl Fn(T) -> V + Send + Sync + 'static,
+    load: impl FnOnce() -> F,
+    render: impl FnOnce(T) -> V + Send + 'static,
 ) -> impl IntoView
 where
     F: Future<Output = Result<T, AppError>> + Send + 'static,
     T: Send + 'static,
     V: IntoView + 'static,
 {
-    let render = Arc::new(render);
+    // One `Suspend`, not a closure that makes one: the renderer calls a
+    // closure child once to look for pending work, once to wait for it and
+    // once to write the HTML, and each call loaded the data and rendered the
+    // page again (three renders per request; BENCHMARKS.md). A page renders
+    // on the server only, so nothing needs the closure's reactivity.
+    let data = load();
     view! {
         <Suspense fallback=|| ()>
-            {move || {
-                let data = load();
-                let render = Arc::clone(&render);
-                Suspend::new(async move {
-                    match data.await {
-                        Ok(data) => render(data).into_any(),
-                        Err(AppError::Unauthorized) => {
-                            sign_in_again();
-                            ().into_any()
-                        }
-                        Err(err) => {
-                            answer_with_status_of(&err);
-                            view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any()
-                        }
+            {Suspend::new(async move {
+                match data.await {
+                    Ok(data) => render(data).into_any(),
+                    Err(AppError::Unauthorized) => {
+                        sign_in_again();
+                        ().into_any()
                     }
-                })
-            }}
+                    Err(err) => {
+                        answer_with_status_of(&err);
+                        view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any()
+                    }
+                }
+            })}
         </Suspense>
     }
 }

@@ -1,5 +1,9 @@
 //! "Sign in with …" links, one per configured provider (nothing when none
 //! is): plain links, so they work without JavaScript.
+//!
+//! Each list is one `Suspend` awaiting its server function, not a closure
+//! making one: the renderer would call a closure three times per request
+//! (`protected.rs` says why).
 
 use leptos::prelude::*;
 
@@ -12,27 +16,24 @@ pub fn ProviderLinks(
     #[prop(into)]
     next: String,
 ) -> impl IntoView {
-    let providers = OnceResource::new(identity_providers());
+    let providers = identity_providers();
     view! {
         <Suspense fallback=|| ()>
-            {move || {
-                let next = next.clone();
-                Suspend::new(async move {
-                    let list = providers.await.unwrap_or_default();
-                    (!list.is_empty()).then(|| view! {
-                        <div class="provider-buttons" data-testid="provider-links">
-                            {list.into_iter().map(|p| {
-                                let href = p.start_url(&next);
-                                view! {
-                                    <a class="button secondary" href=href data-testid=format!("provider-{}", p.id)>
-                                        "Sign in with " {p.name}
-                                    </a>
-                                }
-                            }).collect_view()}
-                        </div>
-                    })
+            {Suspend::new(async move {
+                let list = providers.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <div class="provider-buttons" data-testid="provider-links">
+                        {list.into_iter().map(|p| {
+                            let href = p.start_url(&next);
+                            view! {
+                                <a class="button secondary" href=href data-testid=format!("provider-{}", p.id)>
+                                    "Sign in with " {p.name}
+                                </a>
+                            }
+                        }).collect_view()}
+                    </div>
                 })
-            }}
+            })}
         </Suspense>
     }
 }
@@ -50,35 +51,32 @@ pub fn ProviderConfirm(
         server_fns::identities::{list_identities, ConfirmWithIdentity},
     };
     use leptos::server_fn::ServerFn as _;
-    let identities = OnceResource::new(list_identities());
+    let identities = list_identities();
     view! {
         <Suspense fallback=|| ()>
-            {move || {
-                let next = next.clone();
-                Suspend::new(async move {
-                    let page = identities.await.ok()?;
-                    let mut linked: Vec<(String, String)> = page
-                        .linked
-                        .into_iter()
-                        .filter_map(|i| Some((i.provider_id?, i.provider)))
-                        .collect();
-                    linked.dedup();
-                    (!linked.is_empty()).then(|| view! {
-                        <div class="provider-buttons">
-                            {linked.into_iter().map(|(id, name)| view! {
-                                <form method="post" action=ConfirmWithIdentity::url() class="inline-form">
-                                    <CsrfField />
-                                    <input type="hidden" name="provider" value=id.clone() />
-                                    <input type="hidden" name="next" value=next.clone() />
-                                    <button type="submit" class="button secondary" data-testid=format!("confirm-{id}")>
-                                        "Confirm with " {name}
-                                    </button>
-                                </form>
-                            }).collect_view()}
-                        </div>
-                    })
+            {Suspend::new(async move {
+                let page = identities.await.ok()?;
+                let mut linked: Vec<(String, String)> = page
+                    .linked
+                    .into_iter()
+                    .filter_map(|i| Some((i.provider_id?, i.provider)))
+                    .collect();
+                linked.dedup();
+                (!linked.is_empty()).then(|| view! {
+                    <div class="provider-buttons">
+                        {linked.into_iter().map(|(id, name)| view! {
+                            <form method="post" action=ConfirmWithIdentity::url() class="inline-form">
+                                <CsrfField />
+                                <input type="hidden" name="provider" value=id.clone() />
+                                <input type="hidden" name="next" value=next.clone() />
+                                <button type="submit" class="button secondary" data-testid=format!("confirm-{id}")>
+                                    "Confirm with " {name}
+                                </button>
+                            </form>
+                        }).collect_view()}
+                    </div>
                 })
-            }}
+            })}
         </Suspense>
     }
 }
