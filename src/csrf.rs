@@ -52,7 +52,12 @@ pub enum Binding<'a> {
 
 /// The secret that signs CSRF tokens. Every instance must share it.
 #[derive(Clone)]
-pub struct CsrfKey([u8; 32]);
+pub struct CsrfKey {
+    bytes: [u8; 32],
+    /// HMAC with the key already absorbed: each MAC clones it instead of
+    /// hashing the key's two padded blocks again.
+    keyed: HmacSha256,
+}
 
 /// Why a secret was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -65,7 +70,7 @@ impl CsrfKey {
     pub fn generate() -> Self {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
-        Self(key)
+        Self::from_bytes(key)
     }
 
     /// Derives the key from configured secret material.
@@ -86,19 +91,22 @@ impl CsrfKey {
         let mut mac =
             <HmacSha256 as hmac::KeyInit>::new_from_slice(b"csrf-key").map_err(|_| WeakSecret)?;
         mac.update(secret);
-        Ok(Self(mac.finalize().into_bytes().into()))
+        Ok(Self::from_bytes(mac.finalize().into_bytes().into()))
     }
 
     /// The key's bytes, for persisting a generated development key.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 
     /// Restores a key written with [`CsrfKey::as_bytes`].
     #[must_use]
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        Self {
+            bytes,
+            keyed: keyed(&bytes),
+        }
     }
 
     /// A new token for `binding`.
@@ -132,11 +140,7 @@ impl CsrfKey {
     }
 
     fn mac(&self, binding: Binding<'_>, nonce: &str) -> [u8; 32] {
-        // A 32-byte key always fits HMAC; the error arm cannot happen, and
-        // falling back to a MAC nobody can match fails closed.
-        let Ok(mut mac) = <HmacSha256 as hmac::KeyInit>::new_from_slice(&self.0) else {
-            return [0u8; 32];
-        };
+        let mut mac = self.keyed.clone();
         mac.update(CONTEXT);
         match binding {
             Binding::Session(token) => {
@@ -149,6 +153,15 @@ impl CsrfKey {
         mac.update(nonce.as_bytes());
         mac.finalize().into_bytes().into()
     }
+}
+
+/// HMAC-SHA256 keyed with `key`. A key shorter than SHA-256's 64-byte block
+/// is zero-padded to it (RFC 2104, section 2), so the padded block is the
+/// same key, and `KeyInit::new` takes it without a fallible length check.
+fn keyed(key: &[u8; 32]) -> HmacSha256 {
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    <HmacSha256 as hmac::KeyInit>::new(&block.into())
 }
 
 impl fmt::Debug for CsrfKey {
@@ -166,6 +179,20 @@ pub fn same_token(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_padded_key_is_the_same_hmac_key() {
+        let key = CsrfKey::generate();
+        let mut direct =
+            <HmacSha256 as hmac::KeyInit>::new_from_slice(key.as_bytes()).expect("any length");
+        direct.update(b"message");
+        let mut padded = key.keyed.clone();
+        padded.update(b"message");
+        assert_eq!(
+            direct.finalize().into_bytes(),
+            padded.finalize().into_bytes()
+        );
+    }
 
     #[test]
     fn a_token_verifies_only_for_its_own_binding_and_key() {

@@ -5,7 +5,7 @@
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, HeaderName, HeaderValue},
+    http::{header, HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
     response::Response,
 };
@@ -26,6 +26,20 @@ pub const HEADERS: &[(&str, &str)] = &[
 
 /// One year, with subdomains: the HSTS value once the site is on https.
 const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// [`HEADERS`] as header names and values, checked once, not per response.
+static FIXED: std::sync::LazyLock<Vec<(HeaderName, HeaderValue)>> =
+    std::sync::LazyLock::new(|| {
+        HEADERS
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    });
 
 /// What this layer needs of the configuration.
 #[derive(Clone, Debug)]
@@ -58,21 +72,25 @@ pub async fn security_headers(
         None => csp::policy(&scripts, settings.live_reload, &settings.form_targets),
     };
     let headers = res.headers_mut();
-    set(headers, "content-security-policy", &csp);
-    for (name, value) in HEADERS {
-        set(headers, name, value);
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        set(headers, header::CONTENT_SECURITY_POLICY, csp);
+    }
+    for (name, value) in FIXED.iter() {
+        set(headers, name.clone(), value.clone());
     }
     if settings.hsts {
-        set(headers, "strict-transport-security", HSTS);
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
     }
     res
 }
 
-fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    let name = HeaderName::from_static(name);
-    if !headers.contains_key(&name) {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
+/// Sets `name` unless the response has set it already.
+fn set(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue) {
+    if let header::Entry::Vacant(entry) = headers.entry(name) {
+        entry.insert(value);
     }
 }
