@@ -194,14 +194,17 @@ export function wrk(url, { threads, connections, duration, headers = [] }) {
 
 /**
  * Starts a release build of Leptos' `projects/session_auth_axum` example on
- * `port`, in a throw-away directory with its own copy of the site.
+ * `port`, in a throw-away directory `dir` with its own copy of the site;
+ * `wrap` runs it under another program (valgrind), with `waitSeconds` to
+ * start.
  */
-export async function startExample(bin, site, port) {
+export async function startExample(bin, site, port, { wrap = [], waitSeconds = 30 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "session-auth-axum-"));
   cpSync(site, path.join(dir, "site"), { recursive: true });
   // It opens `sqlite:Todos.db` in its working directory, which must exist.
   writeFileSync(path.join(dir, "Todos.db"), "");
-  const child = spawn(bin, [], {
+  const [program, ...args] = [...wrap, bin];
+  const child = spawn(program, args, {
     cwd: dir,
     env: {
       ...process.env,
@@ -217,15 +220,33 @@ export async function startExample(bin, site, port) {
   let log = "";
   child.stderr.on("data", (d) => (log = (log + d).slice(-4096)));
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < waitSeconds * 10; i++) {
     if (child.exitCode !== null) throw new Error(`example exited:\n${log}`);
     try {
-      if ((await fetch(`${base}/`)).status === 200) return { child, base };
+      if ((await fetch(`${base}/`)).status === 200) return { child, base, dir };
     } catch {
       // not listening yet
     }
     await sleep(100);
   }
   child.kill();
-  throw new Error(`example not ready after 30 s:\n${log}`);
+  throw new Error(`example not ready after ${waitSeconds} s:\n${log}`);
+}
+
+/** Signs up on the example through its `signup` server function; its session cookie. */
+export async function exampleSession(base) {
+  const page = await (await fetch(`${base}/signup`)).text();
+  const action = /action="(\/api\/signup[^"]*)"/.exec(page)?.[1];
+  if (!action) throw new Error("no signup form on the example's /signup");
+  const jar = new Jar();
+  const res = await fetch(`${base}${action}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username: "bench", password: PASSWORD, password_confirmation: PASSWORD, remember: "on" }),
+  });
+  jar.absorb(res);
+  await res.arrayBuffer();
+  if (res.status >= 400 || !jar.get("session")) throw new Error(`example sign-up: ${res.status}`);
+  return jar.header();
 }

@@ -21,8 +21,8 @@ import path from "node:path";
 
 import {
   Jar,
-  PASSWORD,
   credentials,
+  exampleSession,
   freshPostgres,
   reachable,
   startExample,
@@ -55,25 +55,6 @@ async function check(url, cookie, expect) {
     throw new Error(`${url}: ${res.status}, ${body.length} B, without "${expect}"`);
   }
   return body.length;
-}
-
-
-/** Signs up on the example through its `signup` server function; its session cookie. */
-async function exampleSession(base) {
-  const page = await (await fetch(`${base}/signup`)).text();
-  const action = /action="(\/api\/signup[^"]*)"/.exec(page)?.[1];
-  if (!action) throw new Error("no signup form on the example's /signup");
-  const jar = new Jar();
-  const res = await fetch(`${base}${action}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ username: "bench", password: PASSWORD, password_confirmation: PASSWORD, remember: "on" }),
-  });
-  jar.absorb(res);
-  await res.arrayBuffer();
-  if (res.status >= 400 || !jar.get("session")) throw new Error(`example sign-up: ${res.status}`);
-  return jar.header();
 }
 
 const rows = [];
