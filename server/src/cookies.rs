@@ -50,21 +50,29 @@ impl RequestCookies {
     /// Parses the cookies named by `policy` from `headers`.
     #[must_use]
     pub fn parse(headers: &HeaderMap, policy: &CookiePolicy) -> Self {
-        let session = match find(headers, policy.name()) {
+        let values = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let [session, csrf, refresh] = engine::cookie::find_each(
+            values,
+            [policy.name(), policy.csrf_name(), policy.refresh_name()],
+        );
+        let session = match session {
             CookieValue::Missing => SessionCookie::Missing,
             CookieValue::Ambiguous => SessionCookie::Unusable,
             CookieValue::One(raw) => {
                 SessionToken::parse(&raw).map_or(SessionCookie::Unusable, SessionCookie::Token)
             }
         };
-        let csrf = match find(headers, policy.csrf_name()) {
+        let csrf = match csrf {
             CookieValue::One(value) => Some(value),
             CookieValue::Missing | CookieValue::Ambiguous => None,
         };
         Self {
             session,
             csrf,
-            refresh: find(headers, policy.refresh_name()),
+            refresh,
         }
     }
 
