@@ -130,15 +130,17 @@ pub fn address_counted() -> bool {
 /// The client's address ([`ClientIp`], else the socket's peer).
 #[must_use]
 pub fn client_ip() -> Option<IpAddr> {
-    with_parts(|parts| {
-        parts.extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-        })
+    with_parts(ip_of).flatten()
+}
+
+/// [`client_ip`] of `parts`.
+fn ip_of(parts: &Parts) -> Option<IpAddr> {
+    parts.extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
     })
-    .flatten()
 }
 
 /// The value of cookie `name`, if the request sent it exactly once.
@@ -157,8 +159,7 @@ pub fn request_cookie(name: &str) -> Option<String> {
 /// Where the request came from, for the session list and the event log.
 #[must_use]
 pub fn client_info() -> ClientInfo {
-    let ip = client_ip();
-    with_parts(|parts| client_info_of(ip, &parts.headers)).unwrap_or_default()
+    with_parts(|parts| client_info_of(ip_of(parts), &parts.headers)).unwrap_or_default()
 }
 
 /// [`client_info`] for a request outside Leptos (the server's layers).

@@ -87,14 +87,19 @@ export function serverEnv({ port, dbUrl, dir, extraEnv = {} }) {
   };
 }
 
-export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
+/**
+ * Starts the server `bin` (under `wrap`, e.g. valgrind, given `waitSeconds`
+ * to be ready) and waits for `/readyz`.
+ */
+export async function startServer(bin, { port, dbUrl, dir, extraEnv = {}, wrap = [], waitSeconds = 30 }) {
   const env = serverEnv({ port, dbUrl, dir, extraEnv });
-  const child = spawn(bin, [], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const [program, ...args] = [...wrap, bin];
+  const child = spawn(program, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
-  child.stdout.on("data", (d) => (log += d));
-  child.stderr.on("data", (d) => (log += d));
+  child.stdout.on("data", (d) => (log = (log + d).slice(-65536)));
+  child.stderr.on("data", (d) => (log = (log + d).slice(-65536)));
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < waitSeconds * 10; i++) {
     if (child.exitCode !== null) throw new Error(`server exited:\n${log}`);
     try {
       if ((await fetch(`${base}/readyz`)).status === 200) {
@@ -106,7 +111,7 @@ export async function startServer(bin, { port, dbUrl, dir, extraEnv = {} }) {
     await sleep(100);
   }
   child.kill();
-  throw new Error(`server not ready after 30 s:\n${log}`);
+  throw new Error(`server not ready after ${waitSeconds} s:\n${log}`);
 }
 
 export async function stopServer(server) {

@@ -18,12 +18,12 @@
 //        [--n 100] [--routes /dashboard,/login,/account/sessions]
 //        [--example BIN --example-site DIR]
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { Jar, credentials, exampleSession, serverEnv, sleep, startExample } from "./common.mjs";
+import { Jar, credentials, exampleSession, startExample, startServer, stopServer } from "./common.mjs";
 
 const opts = {};
 const argv = process.argv.slice(2);
@@ -90,34 +90,24 @@ const getter = (base, cookieFor) => async (route) => {
 async function ours() {
   const dir = mkdtempSync(path.join(tmpdir(), "leptos-sessions-instructions-"));
   cpSync(opts.site, path.join(dir, "site"), { recursive: true });
-  const port = 3660;
-  const [program, ...args] = [...callgrind(path.join(dir, "callgrind.out")), opts.server];
-  const child = spawn(program, args, {
-    env: serverEnv({ port, dbUrl: `sqlite://${path.join(dir, "bench.db")}`, dir }),
-    stdio: ["ignore", "ignore", "pipe"],
+  // Under valgrind the start-up (migrations, keys) takes a while.
+  const server = await startServer(opts.server, {
+    port: 3660,
+    dbUrl: `sqlite://${path.join(dir, "bench.db")}`,
+    dir,
+    wrap: callgrind(path.join(dir, "callgrind.out")),
+    waitSeconds: 300,
   });
-  let log = "";
-  child.stderr.on("data", (d) => (log = (log + d).slice(-4096)));
-  const base = `http://127.0.0.1:${port}`;
+  const { base } = server;
   try {
-    // Under valgrind the start-up (migrations, keys) takes a while.
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null || i > 1200) throw new Error(`server not ready:\n${log}`);
-      try {
-        if ((await fetch(`${base}/readyz`)).status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      await sleep(250);
-    }
     const jar = new Jar();
     if (!(await credentials(base, jar, "/signup", "sign_up", "bench"))) throw new Error("sign-up failed");
     const cookie = jar.header("session");
     const get = getter(base, (route) => (ANONYMOUS.has(route) ? null : cookie));
     for (const route of ROUTES) for (let i = 0; i < 20; i++) await get(route);
-    return await counter(child.pid, dir)("this app (SQLite)", ROUTES, get);
+    return await counter(server.child.pid, dir)("this app (SQLite)", ROUTES, get);
   } finally {
-    child.kill("SIGTERM");
+    await stopServer(server);
   }
 }
 
