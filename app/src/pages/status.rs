@@ -8,7 +8,9 @@ use crate::server_fns::status::system_status;
 /// Renders the system status on the server, in the first HTML response.
 #[component]
 pub fn StatusPage() -> impl IntoView {
-    let status = Resource::new(|| (), |()| system_status());
+    // One `Suspend`, not a closure making one (which the renderer would
+    // call three times; `components/protected.rs`).
+    let status = system_status();
 
     view! {
         <Title text="Status" />
@@ -16,7 +18,7 @@ pub fn StatusPage() -> impl IntoView {
             <h1>"System status"</h1>
             <p>"Rendered on the server for each request, with data from a server function."</p>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {Suspend::new(async move {
                     match status.await {
                         Ok(s) => {
                             view! {
