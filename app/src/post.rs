@@ -4,9 +4,8 @@
 //! CSRF header, and the server function's typed error. The islands use
 //! these rather than the server-function client, whose request and
 //! response machinery (and gloo-net under it) would be a large part of
-//! the page's WebAssembly for a few calls.
-
-use leptos::server_fn::ServerFn;
+//! the page's WebAssembly for a few calls, and whose JSON goes through
+//! `serde_json`: here it is the browser's own (`record.rs`).
 
 use crate::error::AppError;
 
@@ -25,22 +24,22 @@ pub async fn post(url: &str, body: String) -> Result<Option<String>, AppError> {
 }
 
 #[cfg(feature = "hydrate")]
-/// Calls the server function `F` that takes JSON (`input = Json`) with
-/// `args`, the struct `#[server]` makes of its arguments, at its own URL:
-/// its answer (the function's own return type), or its error.
+/// Calls the server function at `url` that takes JSON (`input = Json`)
+/// with `args`, an object whose members are its arguments: its answer if
+/// that is an object (`None` for a function that returns nothing), or its
+/// error.
 ///
 /// # Errors
 /// The server function's [`AppError`], or [`AppError::Transport`] when
 /// the server could not be reached or answered something else.
-pub async fn json<F>(args: F) -> Result<F::Output, AppError>
-where
-    F: ServerFn + serde::Serialize,
-    F::Output: serde::de::DeserializeOwned,
-{
-    let body = serde_json::to_string(&args).map_err(|_| AppError::Transport)?;
-    let res = send(F::url(), "application/json", &body).await?;
+pub async fn json(
+    url: &str,
+    args: &crate::record::Record,
+) -> Result<Option<crate::record::Record>, AppError> {
+    let body = args.to_json().ok_or(AppError::Transport)?;
+    let res = send(url, "application/json", &body).await?;
     let text = res.text().await.map_err(|_| AppError::Transport)?;
-    serde_json::from_str(&text).map_err(|_| AppError::Transport)
+    Ok(crate::record::Record::parse(&text))
 }
 
 /// Sends `body` to `url` with the CSRF header and notes the session times
@@ -80,19 +79,5 @@ async fn send(
 #[cfg(not(feature = "hydrate"))]
 #[allow(clippy::unused_async)]
 pub async fn post(_: &str, _: String) -> Result<Option<String>, AppError> {
-    Err(AppError::Transport)
-}
-
-/// The server never calls a server function over HTTP.
-///
-/// # Errors
-/// Always [`AppError::Transport`].
-#[cfg(not(feature = "hydrate"))]
-#[allow(clippy::unused_async)]
-pub async fn json<F>(_: F) -> Result<F::Output, AppError>
-where
-    F: ServerFn + serde::Serialize,
-    F::Output: serde::de::DeserializeOwned,
-{
     Err(AppError::Transport)
 }

@@ -2,12 +2,14 @@
 //! refresh's answer, the CSRF token's, what the tab and the browser keep in
 //! storage), through the browser's own `JSON` and `Storage`.
 //!
-//! Every page loads the eager islands' code, so it carries no JSON parser
-//! of its own: a `serde_json` deserialiser links the parser, float parsing
-//! and serde's float-formatting error messages into the main module, for
-//! records of a handful of strings and integers. The lazy islands' props
-//! still go through `serde_json` (Leptos' islands decode them with it), in
-//! their own chunks.
+//! The passkey ceremonies send and read theirs the same way (the server's
+//! options and the browser's credential are objects the browser converts).
+//!
+//! So the bundle carries no JSON parser of its own: a `serde_json`
+//! deserialiser links the parser, float parsing and serde's
+//! float-formatting error messages, for records of a handful of strings
+//! and integers. No island takes props either, since Leptos decodes an
+//! island's props with `serde_json`.
 
 use js_sys::{Object, Reflect, JSON};
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -36,7 +38,8 @@ impl Record {
     }
 
     /// `value` if it is an object (not `null`, not an array).
-    fn of(value: JsValue) -> Option<Self> {
+    #[must_use]
+    pub fn of(value: JsValue) -> Option<Self> {
         (value.is_object() && !js_sys::Array::is_array(&value))
             .then(|| Self(value.unchecked_into()))
     }

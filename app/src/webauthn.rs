@@ -1,13 +1,11 @@
 //! `navigator.credentials` for passkeys, as the browser app calls it.
 //!
-//! The server's options and the browser's credential stay JSON: the
-//! browser's own `PublicKeyCredential.parse…OptionsFromJSON` and
+//! The server's options and the browser's credential stay JSON objects:
+//! the browser's own `PublicKeyCredential.parse…OptionsFromJSON` and
 //! `credential.toJSON()` convert them (WebAuthn Level 3), so the bundle
 //! carries no WebAuthn types, only a few dynamic calls. A browser without
 //! those methods is treated as having no passkeys; the password forms
 //! remain. On the server (and before hydration) nothing is supported.
-
-use serde_json::Value;
 
 #[cfg(feature = "hydrate")]
 #[path = "webauthn/browser.rs"]
@@ -66,20 +64,25 @@ pub async fn autofill_available() -> bool {
 }
 
 /// `navigator.credentials.create` with the server's `{"publicKey": …}`;
-/// the new credential as JSON.
+/// the new credential's JSON.
 ///
 /// # Errors
 /// A [`Failure`].
-pub async fn create(options: &Value) -> Result<Value, Failure> {
+#[cfg(feature = "hydrate")]
+pub async fn create(options: &crate::record::Record) -> Result<crate::record::Record, Failure> {
     imp::create(options).await
 }
 
 /// `navigator.credentials.get` with the server's `{"publicKey": …}`: a
 /// prompt, or with `autofill` the user-name field's suggestions (until
-/// `autofill` is aborted); the assertion as JSON.
+/// `autofill` is aborted); the assertion's JSON.
 ///
 /// # Errors
 /// A [`Failure`].
-pub async fn get(options: &Value, autofill: Option<&Abort>) -> Result<Value, Failure> {
+#[cfg(feature = "hydrate")]
+pub async fn get(
+    options: &crate::record::Record,
+    autofill: Option<&Abort>,
+) -> Result<crate::record::Record, Failure> {
     imp::get(options, autofill).await
 }

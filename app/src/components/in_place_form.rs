@@ -4,8 +4,8 @@
 //! (or before hydration) that is an ordinary form post: the server answers
 //! with a redirect to the next page, or back to the form with the error's
 //! code (`?error=…`), or to `/account/confirm` when the action needs a
-//! credential proved lately. [`InPlaceForm`] is the island that improves
-//! on it once the page has hydrated:
+//! credential proved lately. [`InPlaceForm`] renders that form inside the
+//! [`InPlace`] island, which improves on it once the page has hydrated:
 //!
 //! - the button says it is working, and cannot be pressed twice;
 //! - an error is shown at once, with what was typed still there;
@@ -16,21 +16,26 @@
 //!   (`done`) says so in place;
 //! - a sign-out is announced to the other tabs first (`announce`).
 //!
-//! Its fields are the island's children: server-rendered HTML, which this
-//! island never re-renders (only the form around them and the error below
-//! them are its own).
+//! The island takes no props: Leptos sends an island's props to the
+//! browser as JSON, and decoding them would bring a JSON parser into every
+//! page with a form. The form's options are attributes on the `<form>`
+//! (`data-confirm`, `data-announce`, `data-reauth-id`, `data-done`), read
+//! when it is sent, and the error a plain post came back with is rendered
+//! by the server into the form's alert, which the island then writes to.
+//! The form and its fields are the island's children: server-rendered
+//! HTML, which the island never re-renders.
 
-// `#[island]` derives an undocumented type for the props it sends to the
-// browser (and a loader for a lazy island); the items here are documented.
+// `#[island]` derives an undocumented loader for a lazy island; the items
+// here are documented.
 #![allow(missing_docs)]
 
 use leptos::{html, prelude::*};
 
 use super::when::when;
-use crate::{client_session::ClientSession, error::AppError};
+use crate::error::AppError;
 
 /// A form posting to the server function at `action`; see the module docs.
-#[island(lazy)]
+#[component]
 pub fn InPlaceForm(
     /// The server function's URL (`ServerFn::url()`).
     action: String,
@@ -41,10 +46,10 @@ pub fn InPlaceForm(
     error: Option<String>,
     /// Ask for a credential in place when the action needs a recent one.
     #[prop(optional)]
-    confirm: Option<bool>,
+    confirm: bool,
     /// The action ends this tab's session: tell the other tabs.
     #[prop(optional)]
-    announce: Option<bool>,
+    announce: bool,
     /// The prefix of the in-place confirmation's element ids.
     #[prop(optional)]
     id: Option<String>,
@@ -54,82 +59,60 @@ pub fn InPlaceForm(
     /// The fields and the submit button.
     children: Children,
 ) -> impl IntoView {
-    crate::assets::preload_island("in_place_form");
-    let (confirm, announce) = (confirm.unwrap_or(false), announce.unwrap_or(false));
-    let form = NodeRef::<html::Form>::new();
-    let error = RwSignal::new(error.as_deref().and_then(AppError::from_code));
-    let asking = RwSignal::new(false);
-    let finished = RwSignal::new(false);
-    let stays = done.is_some();
-    // The last body sent, to send again once confirmed.
-    let last = StoredValue::new(None::<String>);
-    let url = action.clone();
-    let send = Callback::new(move |body: String| {
-        let url = url.clone();
-        let button = form.get_untracked().and_then(|f| imp::submit_button(&f));
-        imp::busy(button.as_ref(), true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match crate::post::post(&url, body).await {
-                Ok(_) if stays => {
-                    imp::busy(button.as_ref(), false);
-                    finished.set(true);
-                }
-                Ok(next) => {
-                    if announce {
-                        ClientSession::get().announce();
-                    }
-                    match next {
-                        Some(path) => crate::navigation::go(&path),
-                        None => crate::navigation::reload(),
-                    }
-                    // The button stays busy until the next page replaces it.
-                }
-                Err(AppError::ReauthRequired) if confirm => {
-                    imp::busy(button.as_ref(), false);
-                    asking.set(true);
-                }
-                Err(err) => {
-                    imp::busy(button.as_ref(), false);
-                    error.set(Some(err));
-                }
-            }
-        });
-    });
+    let error = error
+        .as_deref()
+        .and_then(AppError::from_code)
+        .map(|e| e.to_string());
+    view! {
+        <InPlace>
+            <form method="post" action=action class=class data-confirm=confirm
+                data-announce=announce data-reauth-id=id data-done=done>
+                {children()}
+                <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
+                    {error}
+                </p>
+            </form>
+        </InPlace>
+    }
+}
+
+/// The island around an [`InPlaceForm`]: sends its form in place, and
+/// shows what comes of it.
+#[island(lazy)]
+pub fn InPlace(
+    /// The form (as [`InPlaceForm`] renders it).
+    children: Children,
+) -> impl IntoView {
+    crate::assets::preload_island("in_place");
+    // The confirmation's id prefix while asking for it.
+    let asking = RwSignal::new(None::<String>);
+    // The words that replace the form once it has done its work.
+    let done = RwSignal::new(None::<String>);
+    // The form last sent, and its body, to send again once confirmed.
+    let last = StoredValue::new(None::<imp::Sent>);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        let Some(body) = form.get_untracked().and_then(|f| imp::encode(&f)) else {
-            return; // let the browser post it
-        };
-        ev.prevent_default();
-        last.set_value(Some(body.clone()));
-        send.run(body);
+        if let Some(sent) = imp::take(&ev) {
+            last.set_value(Some(sent.clone()));
+            imp::send(sent, asking, done);
+        }
     };
     let retry = Callback::new(move |()| {
-        asking.set(false);
-        if let Some(body) = last.get_value() {
-            send.run(body);
+        asking.set(None);
+        if let Some(sent) = last.get_value() {
+            imp::send(sent, asking, done);
         }
     });
-    let id = id.unwrap_or_else(|| "reauth".to_owned());
 
     view! {
-        <form method="post" action=action class=class node_ref=form on:submit=on_submit
-            hidden=move || finished.get()>
-            {children()}
-            <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
-                {move || error.get().map(|e| e.to_string())}
-            </p>
-        </form>
-        {done.map(|done| view! {
-            {when(move || finished.get(), move || view! {
-                <p class="success" role="status" data-testid="form-done">{done.clone()}</p>
-            })}
+        <div class="in-place" on:submit=on_submit>{children()}</div>
+        {when(move || done.with(Option::is_some), move || view! {
+            <p class="success" role="status" data-testid="form-done">{done.get()}</p>
         })}
-        {when(move || asking.get(), move || view! {
+        {when(move || asking.with(Option::is_some), move || view! {
             <ConfirmInPlace
-                id=id.clone()
+                id=asking.get_untracked().unwrap_or_default()
                 confirmed=retry
-                cancelled=Callback::new(move |()| asking.set(false))
+                cancelled=Callback::new(move |()| asking.set(None))
             />
         })}
     }
@@ -215,17 +198,91 @@ fn ConfirmInPlace(id: String, confirmed: Callback<()>, cancelled: Callback<()>) 
 mod imp {
     //! The browser's side: the form's body, its button, and the post.
 
+    use leptos::prelude::*;
     use wasm_bindgen::JsCast as _;
+    use web_sys::{HtmlButtonElement, HtmlFormElement};
+
+    use crate::{client_session::ClientSession, error::AppError};
+
+    /// A form sent in place, with its fields as they were sent. (The form
+    /// is wrapped to be `Send` for Leptos' stored values: the browser app
+    /// has one thread.)
+    #[derive(Clone)]
+    pub struct Sent {
+        form: send_wrapper::SendWrapper<HtmlFormElement>,
+        body: String,
+    }
+
+    /// The form `ev` submits, with its fields, to send in place; `None`
+    /// leaves the post to the browser.
+    pub fn take(ev: &leptos::ev::SubmitEvent) -> Option<Sent> {
+        let form: HtmlFormElement = ev.target()?.dyn_into().ok()?;
+        let body = encode(&form)?;
+        ev.prevent_default();
+        Some(Sent {
+            form: send_wrapper::SendWrapper::new(form),
+            body,
+        })
+    }
+
+    /// Posts `sent` to its form's action, and shows what comes of it: the
+    /// next page, the error in the form's alert, the confirmation
+    /// (`asking`, for a form with `data-confirm`), or the form's
+    /// `data-done` words in its place.
+    pub fn send(sent: Sent, asking: RwSignal<Option<String>>, done: RwSignal<Option<String>>) {
+        let Sent { form, body } = sent;
+        let form = form.take();
+        let url = form.get_attribute("action").unwrap_or_default();
+        let button = submit_button(&form);
+        let alert = form.query_selector(":scope > .form-error").ok().flatten();
+        let say = move |text: Option<&str>| {
+            if let Some(alert) = &alert {
+                alert.set_text_content(text);
+            }
+        };
+        busy(button.as_ref(), true);
+        say(None);
+        leptos::task::spawn_local(async move {
+            let result = crate::post::post(&url, body).await;
+            let words = form.get_attribute("data-done");
+            match result {
+                Ok(_) if words.is_some() => {
+                    busy(button.as_ref(), false);
+                    form.set_hidden(true);
+                    done.set(words);
+                }
+                Ok(next) => {
+                    if form.has_attribute("data-announce") {
+                        ClientSession::get().announce();
+                    }
+                    match next {
+                        Some(path) => crate::navigation::go(&path),
+                        None => crate::navigation::reload(),
+                    }
+                    // The button stays busy until the next page replaces it.
+                }
+                Err(AppError::ReauthRequired) if form.has_attribute("data-confirm") => {
+                    busy(button.as_ref(), false);
+                    let id = form.get_attribute("data-reauth-id");
+                    asking.set(Some(id.unwrap_or_else(|| "reauth".to_owned())));
+                }
+                Err(err) => {
+                    busy(button.as_ref(), false);
+                    say(Some(&err.to_string()));
+                }
+            }
+        });
+    }
 
     /// The form's fields, URL-encoded as a plain post sends them.
-    pub fn encode(form: &web_sys::HtmlFormElement) -> Option<String> {
+    pub fn encode(form: &HtmlFormElement) -> Option<String> {
         let data = web_sys::FormData::new_with_form(form).ok()?;
         let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
         Some(params.to_string().into())
     }
 
     /// The form's submit button.
-    pub fn submit_button(form: &web_sys::HtmlFormElement) -> Option<web_sys::HtmlButtonElement> {
+    fn submit_button(form: &HtmlFormElement) -> Option<HtmlButtonElement> {
         form.query_selector("button[type=submit]")
             .ok()
             .flatten()?
@@ -235,7 +292,7 @@ mod imp {
 
     /// Marks `button` working (disabled, `aria-busy`, and its
     /// `data-pending` words if it has some) or done.
-    pub fn busy(button: Option<&web_sys::HtmlButtonElement>, on: bool) {
+    fn busy(button: Option<&HtmlButtonElement>, on: bool) {
         let Some(button) = button else { return };
         button.set_disabled(on);
         let _ = button.set_attribute("aria-busy", if on { "true" } else { "false" });
@@ -255,15 +312,19 @@ mod imp {
 mod imp {
     //! The server never submits a form.
 
-    use leptos::web_sys::{HtmlButtonElement, HtmlFormElement};
+    use leptos::{prelude::RwSignal, web_sys::HtmlFormElement};
+
+    /// Nothing is sent on the server.
+    #[derive(Clone)]
+    pub struct Sent;
+
+    pub fn take(_: &leptos::ev::SubmitEvent) -> Option<Sent> {
+        None
+    }
+
+    pub fn send(_: Sent, _: RwSignal<Option<String>>, _: RwSignal<Option<String>>) {}
 
     pub fn encode(_: &HtmlFormElement) -> Option<String> {
         None
     }
-
-    pub fn submit_button(_: &HtmlFormElement) -> Option<HtmlButtonElement> {
-        None
-    }
-
-    pub fn busy(_: Option<&HtmlButtonElement>, _: bool) {}
 }

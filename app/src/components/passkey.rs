@@ -9,16 +9,21 @@
 //!
 //! Each is a lazy island (`#[island(lazy)]`): its code, with the WebAuthn
 //! bridge and the ceremonies' server calls, is a WebAssembly chunk of its
-//! own that only a page offering it loads. The calls go through
-//! [`crate::post::json`], not the server functions' own client, which
-//! would bring its HTTP machinery into every one of those chunks. The
-//! in-place confirmation of other forms reaches the same ceremony through
-//! a lazy function ([`confirm_ceremony`]), loaded when its button is
-//! pressed. The fields a button reads (the user name, "keep me signed
-//! in", the passkey's name) are the page's own, found by their ids.
+//! own that only a page offering it loads. The in-place confirmation of
+//! other forms reaches the same ceremony through a lazy function
+//! ([`confirm_ceremony`]), loaded when its button is pressed.
+//!
+//! The islands take no props (Leptos would send them as JSON, and decode
+//! them with a JSON parser in every chunk). What a button needs is the
+//! page's own: the user name, "keep me signed in" and the passkey's name
+//! from their fields, where to go next from the page's `?next=`, whether
+//! the session may add a passkey from the section's `data-confirmed`. The
+//! calls go through [`crate::post::json`], with bodies and answers the
+//! browser's own JSON reads and writes (`passkey/browser.rs`), not the
+//! server functions' own client and `serde_json`.
 
-// `#[island]` derives an undocumented type for the props it sends to the
-// browser (and a loader for a lazy island); the items here are documented.
+// `#[island]` derives an undocumented loader for a lazy island; the items
+// here are documented.
 #![allow(missing_docs)]
 
 use leptos::{prelude::*, task::spawn_local};
@@ -27,13 +32,27 @@ use super::when::when;
 use crate::{
     error::AppError,
     navigation,
-    post::json,
-    server_fns::passkeys::{
-        ConfirmFinish, ConfirmStart, LoginFinish, LoginStart, RegisterFinish, RegisterStart,
-        SignupFinish, SignupStart,
-    },
     webauthn::{self, Abort, Failure},
 };
+
+#[cfg(feature = "hydrate")]
+#[path = "passkey/browser.rs"]
+mod flows;
+#[cfg(not(feature = "hydrate"))]
+#[path = "passkey/server.rs"]
+mod flows;
+
+/// The members of the ceremonies' JSON bodies and answers: the server
+/// functions' argument and field names (a test checks them against the
+/// structs `#[server]` makes).
+#[cfg(any(feature = "hydrate", test))]
+mod names {
+    pub const CREDENTIAL: &str = "credential";
+    pub const REMEMBER: &str = "remember";
+    pub const NEXT: &str = "next";
+    pub const NAME: &str = "name";
+    pub const USERNAME: &str = "username";
+}
 
 /// A ceremony's failure, as the person is told it (`None`: say nothing).
 fn say(err: &Failed) -> Option<String> {
@@ -130,66 +149,25 @@ impl Ceremony {
     }
 }
 
-/// The value of the page's input `id` (a text field's text, or whether a
-/// checkbox is ticked, as `"on"`).
-#[cfg(feature = "hydrate")]
-fn field(id: &str) -> Option<String> {
-    use wasm_bindgen::JsCast as _;
-    let input: web_sys::HtmlInputElement = document().get_element_by_id(id)?.dyn_into().ok()?;
-    if input.type_() == "checkbox" {
-        return input.checked().then(|| "on".to_owned());
-    }
-    Some(input.value()).filter(|v| !v.trim().is_empty())
-}
-
-/// On the server there is no page to read (a ceremony only runs in the
-/// browser).
-#[cfg(not(feature = "hydrate"))]
-fn field(_id: &str) -> Option<String> {
-    None
-}
-
-/// One passkey sign-in (from the prompt, or with `autofill` from the
-/// user-name field's suggestions): where to go next. "Keep me signed in"
-/// is read once the person has picked a passkey (an autofill request
-/// waits from the page's load, and the box may be ticked meanwhile).
-async fn sign_in(autofill: Option<&Abort>, next: String) -> Result<String, Failed> {
-    let options = json(LoginStart {}).await?;
-    let credential = webauthn::get(&options, autofill).await?;
-    let remember = field("remember").is_some();
-    let done = json(LoginFinish {
-        credential,
-        remember: Some(remember),
-        next: Some(next),
-    })
-    .await?;
-    Ok(done.next)
-}
-
 /// "Sign in with a passkey", and the same passkeys offered in the
 /// user-name field's autofill (conditional mediation) while the page is
 /// open.
 #[island(lazy)]
-pub fn PasskeySignIn(
-    /// Where to go once signed in.
-    next: String,
-) -> impl IntoView {
+pub fn PasskeySignIn() -> impl IntoView {
     crate::assets::preload_island("passkey_sign_in");
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let autofill = StoredValue::new(None::<Abort>);
 
     // Autofill: one pending request, withdrawn when the button is used.
-    let autofill_next = next.clone();
     Effect::new(move |_| {
-        let next = autofill_next.clone();
         spawn_local(async move {
             if !webauthn::autofill_available().await {
                 return;
             }
             let Some(abort) = Abort::new() else { return };
             autofill.set_value(Some(abort.clone()));
-            match sign_in(Some(&abort), next).await {
+            match flows::sign_in(Some(&abort)).await {
                 Ok(to) => navigation::go(&to),
                 Err(err) => ceremony.message.set(say(&err)),
             }
@@ -200,16 +178,15 @@ pub fn PasskeySignIn(
         if let Some(abort) = autofill.get_value() {
             abort.abort();
         }
-        let next = next.clone();
         ceremony.run(async move {
-            navigation::go(&sign_in(None, next).await?);
+            navigation::go(&flows::sign_in(None).await?);
             Ok(())
         });
     };
     view! {
         {when(move || supported.get(), move || view! {
             <div class="passkey">
-                {ceremony.view("passkey-sign-in", "Sign in with a passkey", "Waiting for your passkey…", click.clone())}
+                {ceremony.view("passkey-sign-in", "Sign in with a passkey", "Waiting for your passkey…", click)}
             </div>
         })}
     }
@@ -218,33 +195,20 @@ pub fn PasskeySignIn(
 /// "Create an account with a passkey": the name from the form's user-name
 /// field (`#username`), no password.
 #[island(lazy)]
-pub fn PasskeySignUp(
-    /// Where to go once signed up.
-    next: String,
-) -> impl IntoView {
+pub fn PasskeySignUp() -> impl IntoView {
     crate::assets::preload_island("passkey_sign_up");
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let click = move || {
-        let name = field("username").unwrap_or_default();
-        let next = next.clone();
         ceremony.run(async move {
-            let options = json(SignupStart { username: name }).await?;
-            let credential = webauthn::create(&options).await?;
-            let done = json(SignupFinish {
-                credential,
-                name: None,
-                next: Some(next),
-            })
-            .await?;
-            navigation::go(&done.next);
+            navigation::go(&flows::sign_up().await?);
             Ok(())
         });
     };
     view! {
         {when(move || supported.get(), move || view! {
             <div class="passkey">
-                {ceremony.view("passkey-sign-up", "Create account with a passkey", "Waiting for your passkey…", click.clone())}
+                {ceremony.view("passkey-sign-up", "Create account with a passkey", "Waiting for your passkey…", click)}
             </div>
         })}
     }
@@ -255,38 +219,26 @@ pub fn PasskeySignUp(
 /// every form loads it only when its passkey button is pressed.
 #[lazy]
 pub async fn confirm_ceremony() -> Result<(), Option<String>> {
-    let run = async {
-        let options = json(ConfirmStart {}).await?;
-        let credential = webauthn::get(&options, None).await?;
-        json(ConfirmFinish { credential }).await?;
-        Ok::<(), Failed>(())
-    };
-    run.await.map_err(|err| say(&err))
+    flows::confirm().await.map_err(|err| say(&err))
 }
 
-/// "Confirm with a passkey", then on to `next`.
+/// "Confirm with a passkey", then on to the page's `?next=`.
 #[island(lazy)]
-pub fn PasskeyConfirm(
-    /// Where to go once confirmed (a local path).
-    next: String,
-) -> impl IntoView {
+pub fn PasskeyConfirm() -> impl IntoView {
     crate::assets::preload_island("passkey_confirm");
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let click = move || {
-        let next = next.clone();
         ceremony.run(async move {
-            let options = json(ConfirmStart {}).await?;
-            let credential = webauthn::get(&options, None).await?;
-            json(ConfirmFinish { credential }).await?;
-            navigation::go(&crate::redirect::safe_next(Some(&next)));
+            flows::confirm().await?;
+            navigation::go(&crate::redirect::safe_next(Some(&flows::next_page())));
             Ok(())
         });
     };
     view! {
         {when(move || supported.get(), move || view! {
             <div class="passkey">
-                {ceremony.view("passkey-confirm", "Confirm with a passkey", "Waiting for your passkey…", click.clone())}
+                {ceremony.view("passkey-confirm", "Confirm with a passkey", "Waiting for your passkey…", click)}
             </div>
         })}
     }
@@ -294,40 +246,29 @@ pub fn PasskeyConfirm(
 
 /// "Add a passkey", named from the page's `#passkey-name` field; then the
 /// page again, saying which was added. Adding a credential needs one
-/// confirmed within this session: without it (`confirmed` says, or the
-/// server does), it goes to the confirmation page, which returns here.
+/// confirmed within this session: without it (the section's
+/// `data-confirmed` says, or the server does), it goes to the confirmation
+/// page, which returns here.
 #[island(lazy)]
-pub fn AddPasskey(
-    /// Whether this session confirmed a credential lately.
-    confirmed: bool,
-) -> impl IntoView {
+pub fn AddPasskey() -> impl IntoView {
     crate::assets::preload_island("add_passkey");
     use crate::paths::{CONFIRM, PASSKEYS};
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let confirm_first = || navigation::go(&format!("{CONFIRM}?next={PASSKEYS}"));
     let click = move || {
-        if !confirmed {
+        if !flows::may_add() {
             confirm_first();
             return;
         }
-        let label = field("passkey-name");
         ceremony.run(async move {
-            let options = match json(RegisterStart {}).await {
-                Err(AppError::ReauthRequired) => {
-                    confirm_first();
-                    return Ok(());
+            match flows::add().await {
+                Err(Failed::Server(AppError::ReauthRequired)) => confirm_first(),
+                added => {
+                    let name = percent_encode(&added?);
+                    navigation::go(&format!("{PASSKEYS}?added={name}"));
                 }
-                other => other?,
-            };
-            let credential = webauthn::create(&options).await?;
-            let passkey = json(RegisterFinish {
-                credential,
-                name: label,
-            })
-            .await?;
-            let name = percent_encode(&passkey.name);
-            navigation::go(&format!("{PASSKEYS}?added={name}"));
+            }
             Ok(())
         });
     };
@@ -350,4 +291,82 @@ fn percent_encode(text: &str) -> String {
 #[cfg(not(feature = "hydrate"))]
 fn percent_encode(text: &str) -> String {
     text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::names::{CREDENTIAL, NAME, NEXT, REMEMBER, USERNAME};
+    use crate::server_fns::passkeys::{
+        ConfirmFinish, LoginFinish, PasskeyView, RegisterFinish, SignupFinish, SignupStart,
+    };
+
+    /// The member names of `value`'s JSON, sorted.
+    fn members(value: impl serde::Serialize) -> Vec<String> {
+        let Value::Object(members) = serde_json::to_value(value).expect("serialises") else {
+            panic!("not an object");
+        };
+        let mut names: Vec<String> = members.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    fn sorted(names: &[&str]) -> Vec<String> {
+        let mut names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_bodies_the_browser_writes_name_the_server_functions_arguments() {
+        let credential = json!({});
+        assert_eq!(
+            members(LoginFinish {
+                credential: credential.clone(),
+                remember: None,
+                next: None
+            }),
+            sorted(&[CREDENTIAL, REMEMBER, NEXT])
+        );
+        assert_eq!(
+            members(SignupStart {
+                username: String::new()
+            }),
+            sorted(&[USERNAME])
+        );
+        assert_eq!(
+            members(SignupFinish {
+                credential: credential.clone(),
+                name: None,
+                next: None
+            }),
+            sorted(&[CREDENTIAL, NAME, NEXT])
+        );
+        assert_eq!(
+            members(RegisterFinish {
+                credential: credential.clone(),
+                name: None
+            }),
+            sorted(&[CREDENTIAL, NAME])
+        );
+        assert_eq!(members(ConfirmFinish { credential }), sorted(&[CREDENTIAL]));
+    }
+
+    #[test]
+    fn the_answers_the_browser_reads_have_the_members_it_reads() {
+        let signed_in = serde_json::to_value(crate::server_fns::passkeys::SignedIn {
+            next: "/dashboard".to_owned(),
+        })
+        .expect("serialises");
+        assert_eq!(signed_in[NEXT], "/dashboard");
+        let value = serde_json::to_value(PasskeyView {
+            id: "1".to_owned(),
+            name: "Laptop".to_owned(),
+            created_at: 0,
+            last_used_at: None,
+        })
+        .expect("serialises");
+        assert!(value.get(NAME).is_some_and(Value::is_string));
+    }
 }

@@ -36,7 +36,7 @@ pub fn ConfirmPage() -> impl IntoView {
                 <CurrentPassword id="confirm-password" name="password" label="Password" />
                 <button type="submit" class="button" data-pending="Checking…">"Continue"</button>
             </InPlaceForm>
-            <PasskeyConfirm next=next.clone() />
+            <PasskeyConfirm />
             <ProviderConfirm next />
         </section>
     }

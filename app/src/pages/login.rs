@@ -59,7 +59,7 @@ pub fn LoginPage() -> impl IntoView {
                 " · "
                 <a href="/login/email">"Email me a sign-in code"</a>
             </p>
-            <PasskeySignIn next=next.clone() />
+            <PasskeySignIn />
             <ProviderLinks next />
             <p class="muted">"No account yet? " <a href="/signup">"Create one"</a></p>
         </section>

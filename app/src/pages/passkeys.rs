@@ -65,12 +65,12 @@ pub fn PasskeysPage() -> impl IntoView {
                             " or add another passkey first."
                         </p>
                     })}
-                    <div class="add-passkey">
+                    <div class="add-passkey" id="add-passkey" data-confirmed=page.can_add>
                         <div class="field">
                             <label for="passkey-name">"Name for a new passkey (optional)"</label>
                             <input id="passkey-name" type="text" maxlength="64" placeholder="e.g. Work laptop" />
                         </div>
-                        <AddPasskey confirmed=page.can_add />
+                        <AddPasskey />
                         <noscript>
                             <p class="muted small">"Adding a passkey needs JavaScript."</p>
                         </noscript>

@@ -49,7 +49,7 @@ pub fn SignupPage() -> impl IntoView {
                 </div>
                 <button type="submit" class="button" data-pending="Creating account…">"Create account"</button>
             </InPlaceForm>
-            <PasskeySignUp next />
+            <PasskeySignUp />
             <ProviderLinks next="" />
             <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
         </section>

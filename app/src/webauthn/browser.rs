@@ -1,12 +1,12 @@
 //! The browser's WebAuthn API through `js_sys::Reflect`: a handful of
 //! dynamic calls rather than generated bindings.
 
-use js_sys::{Function, Object, Promise, Reflect, JSON};
-use serde_json::Value;
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::Failure;
+use crate::record::Record;
 
 /// An `AbortController`, to withdraw an autofill request when the person
 /// picks another way. (Wrapped to be `Send` for Leptos' stored values:
@@ -108,40 +108,35 @@ fn failure(err: JsValue) -> Failure {
     }
 }
 
-fn to_js(value: &Value) -> Result<JsValue, Failure> {
-    JSON::parse(&value.to_string()).map_err(failure)
-}
-
-fn from_js(value: &JsValue) -> Result<Value, Failure> {
-    let text = JSON::stringify(value).map_err(failure)?;
-    serde_json::from_str(&String::from(text)).map_err(|err| Failure::Browser(err.to_string()))
-}
-
 /// `{publicKey: PublicKeyCredential.<parse>(options.publicKey)}`.
-fn options_of(options: &Value, parse: &str) -> Result<Object, Failure> {
+fn options_of(options: &Record, parse: &str) -> Result<Object, Failure> {
     let pkc = public_key_credential().ok_or(Failure::Unsupported)?;
-    let parsed = call(&pkc, parse, &[&to_js(&options["publicKey"])?]).map_err(failure)?;
+    let public_key = options
+        .record("publicKey")
+        .ok_or_else(|| Failure::Browser("no publicKey in the options".to_owned()))?;
+    let parsed = call(&pkc, parse, &[public_key.as_ref()]).map_err(failure)?;
     let arg = Object::new();
     Reflect::set(&arg, &JsValue::from_str("publicKey"), &parsed).map_err(failure)?;
     Ok(arg)
 }
 
-async fn run(method: &str, arg: &Object) -> Result<Value, Failure> {
+async fn run(method: &str, arg: &Object) -> Result<Record, Failure> {
     let promise = call(&credentials().map_err(failure)?, method, &[arg]).map_err(failure)?;
     let promise: Promise = promise.dyn_into().map_err(failure)?;
     let credential = JsFuture::from(promise).await.map_err(failure)?;
     if credential.is_null() || credential.is_undefined() {
         return Err(Failure::Cancelled);
     }
-    from_js(&call(&credential, "toJSON", &[]).map_err(failure)?)
+    let json = call(&credential, "toJSON", &[]).map_err(failure)?;
+    Record::of(json).ok_or_else(|| Failure::Browser("toJSON gave no object".to_owned()))
 }
 
-pub async fn create(options: &Value) -> Result<Value, Failure> {
+pub async fn create(options: &Record) -> Result<Record, Failure> {
     let arg = options_of(options, "parseCreationOptionsFromJSON")?;
     run("create", &arg).await
 }
 
-pub async fn get(options: &Value, autofill: Option<&super::Abort>) -> Result<Value, Failure> {
+pub async fn get(options: &Record, autofill: Option<&super::Abort>) -> Result<Record, Failure> {
     let arg = options_of(options, "parseRequestOptionsFromJSON")?;
     if let Some(abort) = autofill {
         let set = |key: &str, value: &JsValue| Reflect::set(&arg, &JsValue::from_str(key), value);

@@ -1,9 +1,5 @@
 //! No browser, no passkeys (server rendering).
 
-use serde_json::Value;
-
-use super::Failure;
-
 /// Stands for the browser's `AbortController`.
 #[derive(Clone, Debug, Default)]
 pub struct Abort;
@@ -25,12 +21,4 @@ pub fn supported() -> bool {
 
 pub async fn autofill_available() -> bool {
     false
-}
-
-pub async fn create(_: &Value) -> Result<Value, Failure> {
-    Err(Failure::Unsupported)
-}
-
-pub async fn get(_: &Value, _: Option<&Abort>) -> Result<Value, Failure> {
-    Err(Failure::Unsupported)
 }
