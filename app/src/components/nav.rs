@@ -108,11 +108,12 @@ impl Visitor {
     }
 }
 
-/// The header around the navigation island, with the visitor in its
-/// attributes for the island to read.
+/// The header around the navigation island, with the visitor (as
+/// [`Visitor::of_request`] found it) in its attributes for the island to
+/// read.
 #[component]
-pub fn SiteHeader() -> impl IntoView {
-    let (kind, name, times) = Visitor::of_request().attributes();
+pub fn SiteHeader(visitor: Visitor) -> impl IntoView {
+    let (kind, name, times) = visitor.attributes();
     view! {
         <header class="site-header" data-visitor=kind data-visitor-name=name data-session-times=times>
             <SiteNav />
