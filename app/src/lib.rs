@@ -42,10 +42,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::Router;
 
-use crate::components::{
-    idle_prompt::IdlePrompt,
-    nav::{SiteHeader, Visitor},
-};
+use crate::components::{idle_prompt::IdlePrompt, nav::SiteHeader};
 
 /// The HTML document around the app, rendered on the server only.
 ///
@@ -94,20 +91,17 @@ pub fn shell(
 /// The root component: the layout around the route table
 /// ([`routes::AppRoutes`]). Rendered on the server only; its islands (the
 /// header's navigation, the idle prompt, and the pages' own) hydrate in
-/// the browser. A visitor the server knows has no session gets no idle
-/// prompt (nor its code).
+/// the browser.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let visitor = Visitor::of_request();
-    let idle_prompt = (visitor != Visitor::Anonymous).then(|| view! { <IdlePrompt /> });
 
     view! {
         <Title formatter=|page: String| format!("{page} · Leptos Sessions") />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <SiteHeader visitor />
-            {idle_prompt}
+            <SiteHeader />
+            <IdlePrompt />
             <main id="main" class="container">
                 <routes::AppRoutes />
             </main>

@@ -7,20 +7,13 @@
 //! runs out, at least 20 seconds to answer with the default settings, and
 //! one simple action to extend.
 //!
-//! An island on every page that may have a session: the session's times
-//! come from the page's header (server-rendered pages) or from the
-//! browser's own check (prerendered ones), through the page's
-//! [`SessionClock`]. A lazy one: a server-rendered page for a visitor
-//! without a session (the sign-in and sign-up forms) renders none, so it
-//! loads none of its code.
-
-// `#[island(lazy)]` derives an undocumented loader; the items here are
-// documented.
-#![allow(missing_docs)]
+//! An island on every page: the session's times come from the page's
+//! header (server-rendered pages) or from the browser's own check
+//! (prerendered ones), through the page's [`SessionClock`].
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use super::{hydrated::hydrated, when::when};
+use super::when::when;
 use crate::{
     client_session::{ClientSession, ClientState},
     format::countdown,
@@ -41,9 +34,8 @@ fn sign_out(query: &'static str) {
 }
 
 /// Shown on every page while a session is known to this tab.
-#[island(lazy)]
+#[island]
 pub fn IdlePrompt() -> impl IntoView {
-    crate::assets::preload_island("idle_prompt");
     let clock = SessionClock::get();
     let session = ClientSession::get();
     let leaving = RwSignal::new(false);
@@ -59,16 +51,12 @@ pub fn IdlePrompt() -> impl IntoView {
         }
     });
 
-    // On the server `now()` is `None`, and until this lazy island has
-    // hydrated (its chunk may arrive after the clock has started) it is
-    // ignored: nothing shows, so both render the same.
-    let hydrated = hydrated();
-    let phase = Memo::new(
-        move |_| match (hydrated.get(), clock.times(), clock.now()) {
-            (true, Some(times), Some(now)) => times.phase(now),
-            _ => Phase::Quiet,
-        },
-    );
+    // On the server and before hydration `now()` is `None`: nothing shows,
+    // so both render the same.
+    let phase = Memo::new(move |_| match (clock.times(), clock.now()) {
+        (Some(times), Some(now)) => times.phase(now),
+        _ => Phase::Quiet,
+    });
     // `Some(extendable)` while the prompt is open; changes only on opening
     // and closing, so the dialog (and its focus) is not rebuilt every second.
     let open = Memo::new(move |_| match phase.get() {

@@ -1,11 +1,8 @@
 //! Reusable components. The islands among them (the only code the browser
-//! runs) are `nav::SiteNav`, on every page and so in the main module, and
-//! the lazy ones, each a chunk that only its pages load:
-//! `idle_prompt::IdlePrompt`, `session_panel::SessionPanel`,
-//! `in_place_form::InPlace`, `session_facts::LiveFacts` and the passkey
-//! buttons in `passkey`.
+//! runs) are `nav::SiteNav`, `idle_prompt::IdlePrompt`,
+//! `session_panel::SessionPanel`, `in_place_form::InPlaceForm`,
+//! `session_facts::SessionFacts` and the lazy passkey buttons in `passkey`.
 
-pub mod hydrated;
 pub mod idle_prompt;
 pub mod in_place_form;
 pub mod mail_forms;

@@ -108,12 +108,11 @@ impl Visitor {
     }
 }
 
-/// The header around the navigation island, with the visitor (as
-/// [`Visitor::of_request`] found it) in its attributes for the island to
-/// read.
+/// The header around the navigation island, with the visitor in its
+/// attributes for the island to read.
 #[component]
-pub fn SiteHeader(visitor: Visitor) -> impl IntoView {
-    let (kind, name, times) = visitor.attributes();
+pub fn SiteHeader() -> impl IntoView {
+    let (kind, name, times) = Visitor::of_request().attributes();
     view! {
         <header class="site-header" data-visitor=kind data-visitor-name=name data-session-times=times>
             <SiteNav />

@@ -1,46 +1,30 @@
 //! The session as seen from a static page: checked in the browser with a
 //! short-lived access token, never by the server that served the page.
 
-// `#[island(lazy)]` derives an undocumented loader; the items here are
-// documented.
-#![allow(missing_docs)]
-
 use leptos::{either::EitherOf3, prelude::*};
 
 use crate::{
     client_session::{call_me, ClientSession, ClientState},
-    components::hydrated::hydrated,
     format::{utc, utc_seconds},
 };
 
 /// Shows the browser-side session check's result (the header island
 /// starts it), with a button that calls the stateless `/api/me` with the
-/// access token. A lazy island: only `/` and `/about` load its code.
-#[island(lazy)]
+/// access token.
+#[island]
 pub fn SessionPanel() -> impl IntoView {
-    crate::assets::preload_island("session_panel");
     let session = ClientSession::get();
     // Effects run only in the browser, after hydration; the header's
     // island has started the check already, and a second start is a no-op.
     Effect::new(move |_| session.start());
     let me = Action::new_local(move |_: &()| call_me(session));
-    // As the server rendered it until hydrated: the header may have learnt
-    // the state before this lazy island's chunk arrived.
-    let hydrated = hydrated();
-    let state = move || {
-        if hydrated.get() {
-            session.state()
-        } else {
-            ClientState::Unknown
-        }
-    };
 
     view! {
         <section class="card" data-testid="client-session" aria-live="polite">
             <h2>"Your session, checked in the browser"</h2>
             // `EitherOf3`, not `into_any`: a type-erased view costs the
             // bundle every way of rendering it, hydrating lazily included.
-            {move || match state() {
+            {move || match session.state() {
                 ClientState::Unknown => EitherOf3::A(view! {
                     <p data-testid="client-state" class="muted">"Checking your session…"</p>
                 }),

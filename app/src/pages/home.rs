@@ -3,10 +3,6 @@
 //! hydrate in the browser: the session panel, and the two small controls
 //! below.
 
-// `#[island(lazy)]` derives an undocumented loader; the items here are
-// documented.
-#![allow(missing_docs)]
-
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -31,9 +27,8 @@ pub fn HomePage() -> impl IntoView {
 }
 
 /// Says whether the page's islands have hydrated.
-#[island(lazy)]
+#[island]
 fn HydrationStatus() -> impl IntoView {
-    crate::assets::preload_island("hydration_status");
     // `Effect`s run only in the browser, so this flips once the island's
     // WebAssembly has taken over the prerendered HTML.
     let hydrated = RwSignal::new(false);
@@ -52,9 +47,8 @@ fn HydrationStatus() -> impl IntoView {
 }
 
 /// "Show how it works": a disclosure button.
-#[island(lazy)]
+#[island]
 fn HowItWorks() -> impl IntoView {
-    crate::assets::preload_island("how_it_works");
     let open = RwSignal::new(false);
     view! {
         <section class="card">
