@@ -50,12 +50,8 @@ impl RequestCookies {
     /// Parses the cookies named by `policy` from `headers`.
     #[must_use]
     pub fn parse(headers: &HeaderMap, policy: &CookiePolicy) -> Self {
-        let values = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok());
         let [session, csrf, refresh] = engine::cookie::find_each(
-            values,
+            cookie_headers(headers),
             [policy.name(), policy.csrf_name(), policy.refresh_name()],
         );
         let session = match session {
@@ -105,8 +101,15 @@ pub use engine::cookie::CookieValue;
 /// ([`engine::cookie::find`]).
 #[must_use]
 pub fn find(headers: &HeaderMap, name: &str) -> CookieValue {
-    let values = headers.get_all(header::COOKIE).iter();
-    engine::cookie::find(values.filter_map(|v| v.to_str().ok()), name)
+    engine::cookie::find(cookie_headers(headers), name)
+}
+
+/// The values of every `Cookie` header that is text.
+fn cookie_headers(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
 }
 
 /// Adds a `Set-Cookie` header.

@@ -161,8 +161,7 @@ fn ConfirmInPlace(id: String, confirmed: Callback<()>, cancelled: Callback<()>) 
             busy.set(false);
         });
     };
-    let passkeys = RwSignal::new(false);
-    Effect::new(move |_| passkeys.set(crate::webauthn::supported()));
+    let passkeys = crate::components::passkey::use_supported();
     let field = format!("{id}-password");
 
     view! {

@@ -82,8 +82,9 @@ impl From<AppError> for Failed {
 }
 
 /// Whether to show passkey buttons: set once hydrated (effects run only
-/// in the browser), so the server renders none.
-fn use_supported() -> ReadSignal<bool> {
+/// in the browser), so the server renders none. The in-place
+/// confirmation offers its passkey button by it too.
+pub fn use_supported() -> ReadSignal<bool> {
     let (supported, set) = signal(false);
     Effect::new(move |_| set.set(webauthn::supported()));
     supported
