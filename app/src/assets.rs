@@ -19,6 +19,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+mod preload;
+
+#[cfg(feature = "ssr")]
+use preload::Preloaded;
+pub use preload::{preload_island, Preloads};
+
 /// The split loader's name before hashing (cargo-leptos' placeholder).
 #[cfg(feature = "ssr")]
 const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
@@ -44,9 +50,18 @@ pub struct AssetNames {
     /// What `<head>` links, made on the first render and shared by every
     /// one after it.
     head: std::sync::OnceLock<HeadLinks>,
-    /// Each lazy island's chunk paths, space-separated, gathered on the
-    /// first render that preloads one.
-    islands: std::sync::OnceLock<HashMap<String, std::sync::Arc<str>>>,
+    /// Each lazy island's chunks, gathered on the first render that
+    /// preloads one.
+    islands: std::sync::OnceLock<IslandChunks>,
+}
+
+/// The lazy islands' chunks: every chunk's path and its preload tag, and
+/// the chunks each island needs (indices into both).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct IslandChunks {
+    paths: Vec<String>,
+    tags: Vec<String>,
+    islands: HashMap<String, Vec<usize>>,
 }
 
 /// The paths and the loader script every page's `<head>` carries.
@@ -155,28 +170,54 @@ impl AssetNames {
 
     /// The paths of the chunks the lazy island `island` needs (its name in
     /// snake case, as the split manifest's `<island>_loader_<hash>` key has
-    /// it), sorted, each once, separated by spaces; `None` for an island
-    /// the build does not know.
+    /// it), sorted, each once; `None` for an island the build does not
+    /// know.
     #[must_use]
-    pub fn island_chunks(&self, island: &str) -> Option<&std::sync::Arc<str>> {
-        let islands = self.islands.get_or_init(|| {
-            let mut islands: HashMap<&str, Vec<String>> = HashMap::new();
+    pub fn island_chunks(&self, island: &str) -> Option<Vec<&str>> {
+        let chunks = self.island_chunk_list();
+        let indices = chunks.islands.get(island)?;
+        Some(indices.iter().map(|&i| chunks.paths[i].as_str()).collect())
+    }
+
+    /// Every lazy island's chunks, gathered once.
+    fn island_chunk_list(&self) -> &IslandChunks {
+        self.islands.get_or_init(|| {
+            let mut by_island: HashMap<&str, Vec<String>> = HashMap::new();
             for (id, files) in &self.split.chunks {
                 if let Some((island, _)) = id.rsplit_once("_loader_") {
-                    let paths = islands.entry(island).or_default();
+                    let paths = by_island.entry(island).or_default();
                     paths.extend(files.iter().map(|file| self.path(file)));
                 }
             }
-            islands
-                .into_iter()
-                .map(|(island, mut paths)| {
-                    paths.sort_unstable();
-                    paths.dedup();
-                    (island.to_owned(), paths.join(" ").into())
+            let mut paths: Vec<String> = by_island.values().flatten().cloned().collect();
+            paths.sort_unstable();
+            paths.dedup();
+            let index = |path: &String| paths.binary_search(path).unwrap_or_default();
+            let islands = by_island
+                .iter()
+                .map(|(island, chunks)| {
+                    let mut chunks: Vec<usize> = chunks.iter().map(index).collect();
+                    chunks.sort_unstable();
+                    chunks.dedup();
+                    ((*island).to_owned(), chunks)
                 })
-                .collect()
-        });
-        islands.get(island)
+                .collect();
+            // The attributes the split loader's `fetch` matches: a CORS
+            // request with the page's credentials, for WebAssembly.
+            let tags = paths
+                .iter()
+                .map(|path| {
+                    format!(
+                        r#"<link rel="preload" href="{path}" as="fetch" type="application/wasm" crossorigin="anonymous">"#
+                    )
+                })
+                .collect();
+            IslandChunks {
+                paths,
+                tags,
+                islands,
+            }
+        })
     }
 
     /// The URL path of `name` (one of the bundle's files).
@@ -273,54 +314,11 @@ impl AssetNames {
     }
 }
 
-/// Names the chunks of the lazy island `island` (its name in snake case,
-/// as the split manifest's `<island>_loader_<hash>` key has it) in a
-/// `<meta name="preload-wasm">` of `<head>` (through `leptos_meta`), for
-/// the loader to preload ([`LOADER`]), so that hydrating the island costs
-/// no second round trip. One tag per island, its text made once per
-/// process: a `<link>` tag per chunk, rendered on every request, was a
-/// fifth of the sign-in page's CPU time (`BENCHMARKS.md`). Each lazy
-/// island calls it as it renders on the server; in the browser it does
-/// nothing.
-#[cfg(feature = "ssr")]
-pub fn preload_island(island: &'static str) {
-    use leptos::prelude::*;
-    use leptos_meta::Meta;
-
-    let (Some(names), Some(Preloaded(done))) = (
-        use_context::<std::sync::Arc<AssetNames>>(),
-        use_context::<Preloaded>(),
-    ) else {
-        return;
-    };
-    // Once per render, however many times the island appears.
-    let first = done
-        .lock()
-        .map(|mut done| done.insert(island))
-        .unwrap_or(false);
-    if !first {
-        return;
-    }
-    if let Some(paths) = names.island_chunks(island) {
-        // `to_html` on a `leptos_meta` tag registers it for `<head>`.
-        let _ = view! { <Meta name="preload-wasm" content=paths.clone() /> }.to_html();
-    }
-}
-
-/// [`preload_island`] in the browser: nothing to do.
-#[cfg(not(feature = "ssr"))]
-pub fn preload_island(_: &'static str) {}
-
-/// The lazy islands a render has preloaded already.
-#[cfg(feature = "ssr")]
-#[derive(Clone, Debug, Default)]
-struct Preloaded(std::sync::Arc<std::sync::Mutex<HashSet<&'static str>>>);
-
 /// Makes the bundle's names available to the render (for the preloads).
 #[cfg(feature = "ssr")]
 pub fn provide(names: std::sync::Arc<AssetNames>) {
+    leptos::prelude::provide_context(Preloaded::new(names.clone()));
     leptos::prelude::provide_context(names);
-    leptos::prelude::provide_context(Preloaded::default());
 }
 
 /// The shell only renders on the server: nothing to provide in the browser.
@@ -338,32 +336,13 @@ pub fn provide(_names: std::sync::Arc<AssetNames>) {}
 /// fetch, and the loader instantiates the WebAssembly once the document is
 /// parsed.
 ///
-/// First it preloads the chunks the page's lazy islands named
-/// ([`preload_island`]: `leptos_meta` puts them before this script), each
-/// once, as `<link rel="preload">` tags that the chunk loader's fetches
-/// then find.
-///
-/// Then it hydrates the page's islands, in document order: each
+/// It hydrates the page's islands, in document order: each
 /// `<leptos-island data-component="…">` is handed to the function the
 /// WebAssembly exports under that name (after Leptos' own `island_script`,
 /// which `HydrationScripts` would inline without our CSP's trust). A lazy
 /// island's function loads its chunk first; the document is marked
 /// `data-hydrated` once every island, lazy ones included, has hydrated.
 const LOADER: &str = r#"(function (js, wasm) {
-	var preloaded = {};
-	document.querySelectorAll('meta[name="preload-wasm"]').forEach(function (meta) {
-		meta.content.split(" ").forEach(function (href) {
-			if (!href || preloaded[href]) return;
-			preloaded[href] = true;
-			var link = document.createElement("link");
-			link.rel = "preload";
-			link.as = "fetch";
-			link.type = "application/wasm";
-			link.crossOrigin = "anonymous";
-			link.href = href;
-			document.head.appendChild(link);
-		});
-	});
 	var parsed = new Promise(function (done) {
 		if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", done, { once: true });
 		else done();
@@ -421,7 +400,7 @@ pub fn BundleTags(
     let nonce = leptos::nonce::use_nonce();
     let HeadLinks { css, wasm, loader } = names.head().clone();
     // The script first: after a stylesheet, an inline script waits for it
-    // to load, and the chunks' preloads with it.
+    // to load.
     view! {
         <script nonce=nonce>{loader}</script>
         <link rel="stylesheet" id="leptos" href=css />
@@ -511,12 +490,17 @@ mod tests {
         )
         .expect("a manifest");
         assert_eq!(
-            names.island_chunks("in_place_form").map(|p| &**p),
-            Some("/pkg/chunk_1.wasm /pkg/chunk_2.wasm /pkg/split_a.wasm /pkg/split_b.wasm")
+            names.island_chunks("in_place_form"),
+            Some(vec![
+                "/pkg/chunk_1.wasm",
+                "/pkg/chunk_2.wasm",
+                "/pkg/split_a.wasm",
+                "/pkg/split_b.wasm"
+            ])
         );
         assert_eq!(
-            names.island_chunks("place_form").map(|p| &**p),
-            Some("/pkg/split_c.wasm")
+            names.island_chunks("place_form"),
+            Some(vec!["/pkg/split_c.wasm"])
         );
         // A lazy function is not an island; an unknown island has none.
         assert_eq!(names.island_chunks("confirm_ceremony"), None);

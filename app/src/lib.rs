@@ -77,7 +77,7 @@ pub fn shell(
                 <meta name="token-storage" content=token_storage.as_str() />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 {reload.map(|options| view! { <AutoReload options /> })}
-                // Before the loader, which reads the islands' chunk lists.
+                // Where `leptos_meta` writes the page's `<title>`.
                 <MetaTags />
                 <assets::BundleTags names=assets />
             </head>

@@ -83,7 +83,7 @@ pub fn InPlace(
     /// The form (as [`InPlaceForm`] renders it).
     children: Children,
 ) -> impl IntoView {
-    crate::assets::preload_island("in_place");
+    let preloads = crate::assets::preload_island("in_place");
     // The confirmation's id prefix while asking for it.
     let asking = RwSignal::new(None::<String>);
     // The words that replace the form once it has done its work.
@@ -115,6 +115,7 @@ pub fn InPlace(
                 cancelled=Callback::new(move |()| asking.set(None))
             />
         })}
+        {preloads}
     }
 }
 

@@ -155,7 +155,7 @@ impl Ceremony {
 /// open.
 #[island(lazy)]
 pub fn PasskeySignIn() -> impl IntoView {
-    crate::assets::preload_island("passkey_sign_in");
+    let preloads = crate::assets::preload_island("passkey_sign_in");
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let autofill = StoredValue::new(None::<Abort>);
@@ -190,6 +190,7 @@ pub fn PasskeySignIn() -> impl IntoView {
                 {ceremony.view("passkey-sign-in", "Sign in with a passkey", "Waiting for your passkey…", click)}
             </div>
         })}
+        {preloads}
     }
 }
 
@@ -197,7 +198,7 @@ pub fn PasskeySignIn() -> impl IntoView {
 /// field (`#username`), no password.
 #[island(lazy)]
 pub fn PasskeySignUp() -> impl IntoView {
-    crate::assets::preload_island("passkey_sign_up");
+    let preloads = crate::assets::preload_island("passkey_sign_up");
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let click = move || {
@@ -212,6 +213,7 @@ pub fn PasskeySignUp() -> impl IntoView {
                 {ceremony.view("passkey-sign-up", "Create account with a passkey", "Waiting for your passkey…", click)}
             </div>
         })}
+        {preloads}
     }
 }
 
@@ -226,7 +228,7 @@ pub async fn confirm_ceremony() -> Result<(), Option<String>> {
 /// "Confirm with a passkey", then on to the page's `?next=`.
 #[island(lazy)]
 pub fn PasskeyConfirm() -> impl IntoView {
-    crate::assets::preload_island("passkey_confirm");
+    let preloads = crate::assets::preload_island("passkey_confirm");
     let supported = use_supported();
     let ceremony = Ceremony::new();
     let click = move || {
@@ -242,6 +244,7 @@ pub fn PasskeyConfirm() -> impl IntoView {
                 {ceremony.view("passkey-confirm", "Confirm with a passkey", "Waiting for your passkey…", click)}
             </div>
         })}
+        {preloads}
     }
 }
 
@@ -252,7 +255,7 @@ pub fn PasskeyConfirm() -> impl IntoView {
 /// page, which returns here.
 #[island(lazy)]
 pub fn AddPasskey() -> impl IntoView {
-    crate::assets::preload_island("add_passkey");
+    let preloads = crate::assets::preload_island("add_passkey");
     use crate::paths::{CONFIRM, PASSKEYS};
     let supported = use_supported();
     let ceremony = Ceremony::new();
@@ -279,6 +282,7 @@ pub fn AddPasskey() -> impl IntoView {
                 {ceremony.view("add-passkey", "Add a passkey", "Waiting for your passkey…", click)}
             </div>
         })}
+        {preloads}
     }
 }
 

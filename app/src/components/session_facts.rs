@@ -122,8 +122,8 @@ pub fn SessionFacts(
 /// ([`Facts::of_page`]) and renders nothing if they are missing.
 #[island(lazy)]
 pub fn LiveFacts() -> impl IntoView {
-    crate::assets::preload_island("live_facts");
     let facts = Facts::of_page()?;
+    let preloads = crate::assets::preload_island("live_facts");
     let clock = SessionClock::get();
     let rendered = facts.times;
     // The server's numbers as rendered; once the browser clock runs, the
@@ -162,6 +162,7 @@ pub fn LiveFacts() -> impl IntoView {
             </dd>
             <dt>"Remember me"</dt><dd>{persistent}</dd>
         </dl>
+        {preloads}
     })
 }
 
