@@ -61,12 +61,12 @@ impl Preloaded {
         let indices = chunks.islands.get(island)?;
         let mut done = self.done.lock().ok()?;
         done.resize(chunks.tags.len(), false);
-        let mut links = String::new();
-        for &i in indices {
-            if !std::mem::replace(&mut done[i], true) {
-                links.push_str(&chunks.tags[i]);
-            }
-        }
+        let new: Vec<&str> = indices
+            .iter()
+            .filter(|&&i| !std::mem::replace(&mut done[i], true))
+            .map(|&i| chunks.tags[i].as_str())
+            .collect();
+        let links = new.concat();
         (!links.is_empty()).then_some(links)
     }
 }
