@@ -1,13 +1,15 @@
 //! "Sign in with …" links, one per configured provider (nothing when none
 //! is): plain links, so they work without JavaScript.
 //!
-//! Each list is one `Suspend` awaiting its server function, not a closure
-//! making one: the renderer would call a closure three times per request
-//! (`protected.rs` says why).
+//! The sign-in links come from the configuration, read as the server
+//! renders. The confirmation's list is the account's, so it is one
+//! `Suspend` awaiting its server function, not a closure making one: the
+//! renderer would call a closure three times per request (`protected.rs`
+//! says why).
 
 use leptos::prelude::*;
 
-use crate::server_fns::identities::identity_providers;
+use crate::server_fns::identities::ProviderButton;
 
 /// The providers' sign-in links, going to `next` once signed in.
 #[component]
@@ -16,26 +18,31 @@ pub fn ProviderLinks(
     #[prop(into)]
     next: String,
 ) -> impl IntoView {
-    let providers = identity_providers();
-    view! {
-        <Suspense fallback=|| ()>
-            {Suspend::new(async move {
-                let list = providers.await.unwrap_or_default();
-                (!list.is_empty()).then(|| view! {
-                    <div class="provider-buttons" data-testid="provider-links">
-                        {list.into_iter().map(|p| {
-                            let href = p.start_url(&next);
-                            view! {
-                                <a class="button secondary" href=href data-testid=format!("provider-{}", p.id)>
-                                    "Sign in with " {p.name}
-                                </a>
-                            }
-                        }).collect_view()}
-                    </div>
-                })
-            })}
-        </Suspense>
-    }
+    let list = sign_in_providers();
+    (!list.is_empty()).then(move || view! {
+        <div class="provider-buttons" data-testid="provider-links">
+            {list.into_iter().map(|p| {
+                let href = p.start_url(&next);
+                view! {
+                    <a class="button secondary" href=href data-testid=format!("provider-{}", p.id)>
+                        "Sign in with " {p.name}
+                    </a>
+                }
+            }).collect_view()}
+        </div>
+    })
+}
+
+/// The configured providers.
+#[cfg(feature = "ssr")]
+fn sign_in_providers() -> Vec<ProviderButton> {
+    crate::server_fns::identities::sign_in_providers()
+}
+
+/// Pages render on the server only.
+#[cfg(not(feature = "ssr"))]
+fn sign_in_providers() -> Vec<ProviderButton> {
+    Vec::new()
 }
 
 /// "Confirm with …" buttons, one per configured provider linked to the

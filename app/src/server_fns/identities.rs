@@ -75,18 +75,15 @@ pub struct IdentitiesPage {
     pub providers: Vec<ProviderButton>,
 }
 
-/// The providers one can sign in with (none when none is configured).
-///
-/// # Errors
-/// Only a wiring bug.
-#[server]
-pub async fn identity_providers() -> Result<Vec<ProviderButton>, AppError> {
-    Reply::json("identity_providers")
-        .run(async {
-            let ctx = Require::nothing().check()?;
-            Ok(buttons(&ctx))
-        })
-        .await
+/// The providers one can sign in with (none when none is configured), for
+/// the pages the server renders: read from the configuration in place,
+/// with no server function and no `Suspense` to wait for it.
+#[cfg(feature = "ssr")]
+#[must_use]
+pub fn sign_in_providers() -> Vec<ProviderButton> {
+    super::context::ctx()
+        .map(|ctx| buttons(&ctx))
+        .unwrap_or_default()
 }
 
 /// Starts a sign-in with `provider`: sets this browser's flow cookie and
