@@ -192,11 +192,13 @@ impl AssetNames {
             let mut paths: Vec<String> = by_island.values().flatten().cloned().collect();
             paths.sort_unstable();
             paths.dedup();
-            let index = |path: &String| paths.binary_search(path).unwrap_or_default();
             let islands = by_island
                 .iter()
                 .map(|(island, chunks)| {
-                    let mut chunks: Vec<usize> = chunks.iter().map(index).collect();
+                    let mut chunks: Vec<usize> = chunks
+                        .iter()
+                        .filter_map(|path| paths.binary_search(path).ok())
+                        .collect();
                     chunks.sort_unstable();
                     chunks.dedup();
                     ((*island).to_owned(), chunks)
