@@ -73,12 +73,13 @@ function functionNames(module: Buffer): string[] | null {
   return null;
 }
 
-/** The page's own sentences: text outside every island, long enough to be
- * prose rather than a word an island could also say. */
+/** The page's own sentences: text outside every island, or in an island's
+ * children (which the server renders, like the rest of the page), long
+ * enough to be prose rather than a word an island could also say. */
 async function pageProse(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll("main p, main li, main h1, main h2, main dt")]
-      .filter((el) => !el.closest("leptos-island"))
+      .filter((el) => !el.closest("leptos-island") || el.closest("leptos-children"))
       .map((el) => (el.textContent ?? "").trim())
       .filter((text) => text.length >= 30 && !text.includes("\n")),
   );
