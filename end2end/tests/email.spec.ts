@@ -1,5 +1,15 @@
 import { test, expect, type Page } from "@playwright/test";
-import { hydrated, linkIn, mailTo, seriousViolations, signUp, uniqueAddress, uniqueUser, watchConsole } from "./helpers";
+import {
+  hydrated,
+  linkIn,
+  mailAbout,
+  mailTo,
+  seriousViolations,
+  signUp,
+  uniqueAddress,
+  uniqueUser,
+  watchConsole,
+} from "./helpers";
 
 /** The server that sends no mail: it keeps it for `/dev/mailbox`. */
 const noSmtp = `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 8}`;
@@ -139,10 +149,10 @@ test("a change is confirmed from the new address, and the old one can undo it", 
   await expect(page.getByTestId("email-state")).toContainText(fresh);
 
   // The old address is told, and takes the account back: every device out.
-  const told = (await mailTo(old, 2)).find((m) => m.subject.includes("was changed"));
-  expect(told?.text).toContain(fresh);
+  const told = await mailAbout(old, "was changed");
+  expect(told.text).toContain(fresh);
   const owner = await (await browser.newContext()).newPage();
-  await owner.goto(linkIn(told!));
+  await owner.goto(linkIn(told));
   await hydrated(owner);
   expect(await seriousViolations(owner)).toEqual([]);
   await owner.getByRole("button", { name: "Put my address back and sign everyone out" }).click();

@@ -146,6 +146,13 @@ export function uniqueAddress(prefix = "mail"): string {
 
 type ReceivedMail = { subject: string; text: string; html: string; to: { address: string }[] };
 
+/** The messages the SMTP server has received for `address` so far, oldest first. */
+async function receivedBy(address: string): Promise<ReceivedMail[]> {
+  const response = await fetch(`${MAILDEV_API}/api/email`);
+  const all = (await response.json()) as ReceivedMail[];
+  return all.filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()));
+}
+
 /**
  * The messages the SMTP server received for `address`, oldest first,
  * once there are at least `count` (the app sends from its outbox a moment
@@ -156,15 +163,32 @@ export async function mailTo(address: string, count = 1, timeout = 15_000): Prom
   await expect
     .poll(
       async () => {
-        const response = await fetch(`${MAILDEV_API}/api/email`);
-        const all = (await response.json()) as ReceivedMail[];
-        mine = all.filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()));
+        mine = await receivedBy(address);
         return mine.length;
       },
       { message: `mail to ${address}`, timeout },
     )
     .toBeGreaterThanOrEqual(count);
   return mine;
+}
+
+/**
+ * The oldest message to `address` whose subject contains `subject`, once
+ * it has arrived. Waiting for a count instead races with the other mail
+ * the address gets meanwhile (a sign-in elsewhere sends a notice).
+ */
+export async function mailAbout(address: string, subject: string, timeout = 15_000): Promise<ReceivedMail> {
+  let found: ReceivedMail | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = (await receivedBy(address)).find((m) => m.subject.includes(subject));
+        return found !== undefined;
+      },
+      { message: `mail about "${subject}" to ${address}`, timeout },
+    )
+    .toBe(true);
+  return found!;
 }
 
 /** The first link to this site in a message's plain text. */
