@@ -319,8 +319,7 @@ impl AssetNames {
 /// Makes the bundle's names available to the render (for the preloads).
 #[cfg(feature = "ssr")]
 pub fn provide(names: std::sync::Arc<AssetNames>) {
-    leptos::prelude::provide_context(Preloaded::new(names.clone()));
-    leptos::prelude::provide_context(names);
+    leptos::prelude::provide_context(Preloaded::new(names));
 }
 
 /// The shell only renders on the server: nothing to provide in the browser.
